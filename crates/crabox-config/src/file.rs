@@ -1,0 +1,225 @@
+//! The `crabox.toml` file layer: every key optional, unknown keys rejected.
+//!
+//! The doc comments here are the configuration reference: `cargo xtask codegen` turns them into
+//! `docs/config.md` and `docs/crabox.schema.json`.
+
+use std::collections::BTreeMap;
+
+use crabox_types::{Date, Severity};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// `crabox.toml`: the configuration of crabox for one repository. Every section and key is
+/// optional; crabox works without the file.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[schemars(title = "crabox.toml")]
+pub struct ConfigFile {
+    /// The product and its manufacturer: the CRA Annex II user information.
+    pub product: Option<ProductConfig>,
+    /// Software bill of materials (`crabox sbom`).
+    pub sbom: Option<SbomConfig>,
+    /// Vulnerability audit of the dependencies (`crabox audit`).
+    pub audit: Option<AuditConfig>,
+    /// Signing of artifacts and attestations (`crabox sign`).
+    pub sign: Option<SignConfig>,
+    /// Security regression gate (`crabox gate`).
+    pub gate: Option<GateConfig>,
+    /// Release notes and advisories (`crabox notes`).
+    pub notes: Option<NotesConfig>,
+    /// Manufacturer declarations: documents copied into the evidence bundle and hashed, one per
+    /// CRA requirement that no tool can check.
+    pub evidence: Option<EvidenceConfig>,
+}
+
+/// `[product]`: CRA Annex II user information.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ProductConfig {
+    /// Product name. Default: the name in the repository's manifest (`Cargo.toml`,
+    /// `package.json`, `pyproject.toml`, `go.mod`), else the directory name.
+    pub name: Option<String>,
+    /// Product version. Default: the version in the manifest, else the release tag.
+    pub version: Option<String>,
+    /// Manufacturer's name (Annex II (1)).
+    pub manufacturer: Option<String>,
+    /// Manufacturer's postal, e-mail or web contact (Annex II (1)).
+    pub manufacturer_contact: Option<String>,
+    /// Single point of contact for vulnerability reports, a `mailto:` or `https:` URI
+    /// (Annex I Part II (6), Annex II (2)).
+    pub security_contact: Option<String>,
+    /// Coordinated vulnerability disclosure policy, a path in the repository
+    /// (Annex I Part II (5)).
+    pub cvd_policy: Option<String>,
+    /// End of the support period, as `YYYY-MM-DD` (Annex II (7)).
+    pub support_end: Option<Date>,
+    /// Intended purpose of the product (Annex II (4)).
+    pub intended_purpose: Option<String>,
+}
+
+/// An SBOM output format.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum SbomFormat {
+    /// CycloneDX 1.6 JSON.
+    CyclonedxJson,
+    /// SPDX 2.3 JSON.
+    SpdxJson,
+}
+
+/// `[sbom]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct SbomConfig {
+    /// Formats to write. Default: `["cyclonedx-json"]`.
+    pub formats: Option<Vec<SbomFormat>>,
+    /// List development-only packages (CycloneDX scope `excluded`). Default: `true`.
+    pub include_dev: Option<bool>,
+    /// Built artifacts to hash (SHA-256, SHA-512) and describe as the product.
+    pub artifacts: Option<Vec<String>>,
+}
+
+/// An advisory database.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum AdvisorySource {
+    /// The RustSec advisory database.
+    Rustsec,
+    /// OSV exports (crates.io, npm, PyPI, Go).
+    Osv,
+}
+
+/// `[audit]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Databases to audit against. Default: `["rustsec", "osv"]`.
+    pub sources: Option<Vec<AdvisorySource>>,
+    /// Lowest severity that fails the audit; `none` never fails. Unknown severity counts as
+    /// high. Default: `low` (any known vulnerability fails).
+    pub fail_on: Option<Severity>,
+    /// Advisories to ignore, each with the reason and an optional expiry date.
+    pub ignore: Option<Vec<IgnoreEntry>>,
+    /// OpenVEX documents (paths or globs) whose `not_affected` statements suppress findings.
+    pub vex: Option<Vec<String>>,
+}
+
+/// One ignored advisory.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct IgnoreEntry {
+    /// Advisory id or alias (`RUSTSEC-…`, `GHSA-…`, `CVE-…`).
+    pub id: String,
+    /// Why the advisory does not apply. Required.
+    pub reason: String,
+    /// Date (`YYYY-MM-DD`) after which the ignore expires and the audit fails naming it.
+    pub until: Option<Date>,
+}
+
+/// How `crabox sign` obtains an identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignMode {
+    /// Keyless with an OIDC token in CI, the key when `key` is set, otherwise unsigned with a
+    /// loud warning.
+    Auto,
+    /// Keyless (Sigstore Fulcio certificate and Rekor entry); fails without an OIDC token.
+    Keyless,
+    /// The cosign-format key named by `key`.
+    Key,
+    /// Do not sign; the evidence report records that nothing is signed.
+    None,
+}
+
+/// `[sign]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct SignConfig {
+    /// Identity mode. Default: `auto`.
+    pub mode: Option<SignMode>,
+    /// cosign-format encrypted private key; its password comes from `CRABOX_KEY_PASSWORD`.
+    pub key: Option<String>,
+}
+
+/// `[gate]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct GateConfig {
+    /// What to compare against: `previous-release` or the path of an earlier evidence bundle.
+    /// Default: `previous-release`.
+    pub baseline: Option<String>,
+    /// Security test commands, run with a time limit.
+    pub commands: Option<Vec<GateCommand>>,
+    /// Licence policy.
+    pub licenses: Option<LicensePolicy>,
+}
+
+/// One security test command.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct GateCommand {
+    /// Short name, used in reports.
+    pub name: String,
+    /// The command line, run by the shell from the repository root.
+    pub run: String,
+    /// Time limit in seconds. Default: 600.
+    pub timeout: Option<u64>,
+}
+
+/// `[gate.licenses]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct LicensePolicy {
+    /// SPDX licence identifiers that dependencies may use.
+    pub allow: Option<Vec<String>>,
+}
+
+/// `[notes]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct NotesConfig {
+    /// Glob that release tags match. Default: `v*`.
+    pub tag_pattern: Option<String>,
+    /// Release-notes template (minijinja). Default: the built-in template.
+    pub template: Option<String>,
+}
+
+/// `[evidence]`: one document per CRA requirement that is declared rather than checked.
+/// Paths are relative to the repository root.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct EvidenceConfig {
+    /// Cybersecurity risk assessment (Annex I Part I (1), Article 13(2)).
+    pub risk_assessment: Option<String>,
+    /// Secure-by-default configuration and reset to the original state (Annex I Part I (2)(b)).
+    pub secure_defaults: Option<String>,
+    /// How security updates reach users (Annex I Part I (2)(c)).
+    pub security_updates: Option<String>,
+    /// Protection from unauthorised access (Annex I Part I (2)(d)).
+    pub access_control: Option<String>,
+    /// Confidentiality of data (Annex I Part I (2)(e)).
+    pub confidentiality: Option<String>,
+    /// Integrity of data, programs and configuration (Annex I Part I (2)(f)).
+    pub integrity: Option<String>,
+    /// Data minimisation (Annex I Part I (2)(g)).
+    pub data_minimisation: Option<String>,
+    /// Availability and resilience against denial of service (Annex I Part I (2)(h)).
+    pub availability: Option<String>,
+    /// Minimising the impact on other devices and networks (Annex I Part I (2)(i)).
+    pub network_impact: Option<String>,
+    /// Limiting attack surfaces (Annex I Part I (2)(j)).
+    pub attack_surface: Option<String>,
+    /// Exploitation mitigation (Annex I Part I (2)(k)).
+    pub exploit_mitigation: Option<String>,
+    /// Recording and monitoring of security-relevant activity (Annex I Part I (2)(l)).
+    pub monitoring: Option<String>,
+    /// Secure removal and transfer of data and settings (Annex I Part I (2)(m)).
+    pub data_removal: Option<String>,
+    /// Requirements that do not apply to this product, each with the reason, keyed by the
+    /// requirement's number in Regulation (EU) 2024/2847, e.g. `"I.2(g)" = "stores no data"`.
+    pub not_applicable: Option<BTreeMap<String, String>>,
+}

@@ -1,0 +1,186 @@
+//! Resolved settings: the configuration with every default applied. Steps read these, never
+//! the file layer.
+
+use std::collections::BTreeMap;
+
+use crabox_types::{Date, SecretString, Severity};
+use serde::Serialize;
+
+use crate::env::EnvVars;
+use crate::file::{
+    AdvisorySource, ConfigFile, EvidenceConfig, GateCommand, IgnoreEntry, SbomFormat, SignMode,
+};
+
+/// Everything a step may read, defaults applied.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Settings {
+    /// `--offline` / `CRABOX_OFFLINE`: never touch the network.
+    pub offline: bool,
+    pub product: ProductSettings,
+    pub sbom: SbomSettings,
+    pub audit: AuditSettings,
+    pub sign: SignSettings,
+    pub gate: GateSettings,
+    pub notes: NotesSettings,
+    pub evidence: EvidenceSettings,
+    /// Secrets read from the environment, shown only as `<redacted>`.
+    pub secrets: Secrets,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ProductSettings {
+    pub name: Option<String>,
+    pub version: Option<String>,
+    pub manufacturer: Option<String>,
+    pub manufacturer_contact: Option<String>,
+    pub security_contact: Option<String>,
+    pub cvd_policy: Option<String>,
+    pub support_end: Option<Date>,
+    pub intended_purpose: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct SbomSettings {
+    pub formats: Vec<SbomFormat>,
+    pub include_dev: bool,
+    pub artifacts: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct AuditSettings {
+    pub sources: Vec<AdvisorySource>,
+    pub fail_on: Severity,
+    pub ignore: Vec<IgnoreEntry>,
+    pub vex: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct SignSettings {
+    pub mode: SignMode,
+    pub key: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct GateSettings {
+    pub baseline: String,
+    pub commands: Vec<GateCommand>,
+    pub licenses: LicenseSettings,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct LicenseSettings {
+    pub allow: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct NotesSettings {
+    pub tag_pattern: String,
+    pub template: Option<String>,
+}
+
+/// `[evidence]` as written: each declaration document by key, and the not-applicable reasons.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct EvidenceSettings {
+    /// Declaration documents by their `[evidence]` key, sorted.
+    pub documents: BTreeMap<String, String>,
+    pub not_applicable: BTreeMap<String, String>,
+}
+
+/// Secrets from the environment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Secrets {
+    /// `CRABOX_KEY_PASSWORD`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_password: Option<SecretString>,
+    /// `GITHUB_TOKEN`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub github_token: Option<SecretString>,
+}
+
+/// Default of `[audit] fail-on`: any known vulnerability fails, as with `cargo audit`.
+pub const DEFAULT_FAIL_ON: Severity = Severity::Low;
+/// Default of `[notes] tag-pattern`.
+pub const DEFAULT_TAG_PATTERN: &str = "v*";
+/// Default of `[gate] baseline`.
+pub const DEFAULT_BASELINE: &str = "previous-release";
+
+impl Settings {
+    /// Applies the defaults to a file layer (already merged with the environment overrides).
+    pub fn resolve(file: ConfigFile, env: &dyn Fn(&str) -> Option<String>) -> Settings {
+        let product = file.product.unwrap_or_default();
+        let sbom = file.sbom.unwrap_or_default();
+        let audit = file.audit.unwrap_or_default();
+        let sign = file.sign.unwrap_or_default();
+        let gate = file.gate.unwrap_or_default();
+        let notes = file.notes.unwrap_or_default();
+        let secret = |name: &str| env(name).filter(|v| !v.is_empty()).map(SecretString::new);
+        Settings {
+            offline: false,
+            product: ProductSettings {
+                name: product.name,
+                version: product.version,
+                manufacturer: product.manufacturer,
+                manufacturer_contact: product.manufacturer_contact,
+                security_contact: product.security_contact,
+                cvd_policy: product.cvd_policy,
+                support_end: product.support_end,
+                intended_purpose: product.intended_purpose,
+            },
+            sbom: SbomSettings {
+                formats: sbom.formats.unwrap_or_else(|| vec![SbomFormat::CyclonedxJson]),
+                include_dev: sbom.include_dev.unwrap_or(true),
+                artifacts: sbom.artifacts.unwrap_or_default(),
+            },
+            audit: AuditSettings {
+                sources: audit
+                    .sources
+                    .unwrap_or_else(|| vec![AdvisorySource::Rustsec, AdvisorySource::Osv]),
+                fail_on: audit.fail_on.unwrap_or(DEFAULT_FAIL_ON),
+                ignore: audit.ignore.unwrap_or_default(),
+                vex: audit.vex.unwrap_or_default(),
+            },
+            sign: SignSettings { mode: sign.mode.unwrap_or(SignMode::Auto), key: sign.key },
+            gate: GateSettings {
+                baseline: gate.baseline.unwrap_or_else(|| DEFAULT_BASELINE.to_owned()),
+                commands: gate.commands.unwrap_or_default(),
+                licenses: LicenseSettings {
+                    allow: gate.licenses.and_then(|l| l.allow).unwrap_or_default(),
+                },
+            },
+            notes: NotesSettings {
+                tag_pattern: notes.tag_pattern.unwrap_or_else(|| DEFAULT_TAG_PATTERN.to_owned()),
+                template: notes.template,
+            },
+            evidence: evidence_settings(file.evidence.unwrap_or_default()),
+            secrets: Secrets {
+                key_password: secret(EnvVars::CRABOX_KEY_PASSWORD),
+                github_token: secret(EnvVars::GITHUB_TOKEN),
+            },
+        }
+    }
+}
+
+fn evidence_settings(evidence: EvidenceConfig) -> EvidenceSettings {
+    let not_applicable = evidence.not_applicable.clone().unwrap_or_default();
+    // Every key but `not-applicable` names a document; go through the serialized form so that a
+    // key added to `EvidenceConfig` needs no change here.
+    let mut documents = BTreeMap::new();
+    if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(&evidence) {
+        for (key, value) in map {
+            if let serde_json::Value::String(path) = value {
+                documents.insert(key, path);
+            }
+        }
+    }
+    EvidenceSettings { documents, not_applicable }
+}

@@ -1,0 +1,186 @@
+//! Calendar dates (`YYYY-MM-DD`, proleptic Gregorian, UTC) for expiry and support-end dates.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A calendar date. Ordered chronologically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    year: i32,
+    month: u8,
+    day: u8,
+}
+
+/// A string that is not a `YYYY-MM-DD` date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseDateError(pub String);
+
+impl fmt::Display for ParseDateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` is not a date; expected `YYYY-MM-DD`, e.g. `2031-12-31`", self.0)
+    }
+}
+
+impl std::error::Error for ParseDateError {}
+
+fn is_leap(year: i32) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+fn days_in_month(year: i32, month: u8) -> u8 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap(year) => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+impl Date {
+    /// The date, if it exists in the calendar.
+    pub fn new(year: i32, month: u8, day: u8) -> Option<Date> {
+        (1..=12).contains(&month)
+            .then(|| days_in_month(year, month))
+            .filter(|&days| day >= 1 && day <= days)
+            .map(|_| Date { year, month, day })
+    }
+
+    pub fn year(self) -> i32 {
+        self.year
+    }
+
+    pub fn month(self) -> u8 {
+        self.month
+    }
+
+    pub fn day(self) -> u8 {
+        self.day
+    }
+
+    /// The UTC date of a Unix timestamp (seconds).
+    pub fn from_unix_seconds(seconds: i64) -> Date {
+        // Howard Hinnant's civil_from_days.
+        let days = seconds.div_euclid(86_400);
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        Date {
+            year: i32::try_from(year).expect("a timestamp within i64 seconds has a 32-bit year"),
+            month: u8::try_from(month).expect("month is 1..=12"),
+            day: u8::try_from(day).expect("day is 1..=31"),
+        }
+    }
+
+    /// Days since 1970-01-01 (negative before).
+    pub fn days_since_epoch(self) -> i64 {
+        let year = i64::from(self.year) - i64::from(self.month <= 2);
+        let era = year.div_euclid(400);
+        let yoe = year - era * 400;
+        let month = i64::from(self.month);
+        let mp = if month > 2 { month - 3 } else { month + 9 };
+        let doy = (153 * mp + 2) / 5 + i64::from(self.day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl FromStr for Date {
+    type Err = ParseDateError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || ParseDateError(s.to_owned());
+        let bytes = s.as_bytes();
+        if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+            return Err(err());
+        }
+        let digits = |range: std::ops::Range<usize>| {
+            let part = &s[range];
+            part.bytes().all(|b| b.is_ascii_digit()).then(|| part.parse::<u32>().ok()).flatten()
+        };
+        let (Some(year), Some(month), Some(day)) = (digits(0..4), digits(5..7), digits(8..10))
+        else {
+            return Err(err());
+        };
+        Date::new(
+            i32::try_from(year).map_err(|_| err())?,
+            u8::try_from(month).map_err(|_| err())?,
+            u8::try_from(day).map_err(|_| err())?,
+        )
+        .ok_or_else(err)
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl schemars::JsonSchema for Date {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Date".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "format": "date",
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_valid_dates_only() {
+        assert_eq!("2031-12-31".parse::<Date>().unwrap().to_string(), "2031-12-31");
+        assert!("2024-02-29".parse::<Date>().is_ok());
+        for bad in ["2023-02-29", "2031-13-01", "2031-00-10", "2031-1-01", "31-12-2031", "", "2031-12-3x", "+031-12-31"] {
+            let err = bad.parse::<Date>().unwrap_err();
+            assert!(err.to_string().contains("YYYY-MM-DD"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn unix_seconds_round_trip() {
+        assert_eq!(Date::from_unix_seconds(0).to_string(), "1970-01-01");
+        assert_eq!(Date::from_unix_seconds(951_782_400).to_string(), "2000-02-29");
+        assert_eq!(Date::from_unix_seconds(-86_400).to_string(), "1969-12-31");
+        for days in [-800_000_i64, -1, 0, 1, 59, 11_016, 20_000, 2_932_896] {
+            let date = Date::from_unix_seconds(days * 86_400 + 43_200);
+            assert_eq!(date.days_since_epoch(), days, "{date}");
+        }
+    }
+
+    #[test]
+    fn orders_chronologically() {
+        let a: Date = "2026-11-28".parse().unwrap();
+        let b: Date = "2027-01-01".parse().unwrap();
+        assert!(a < b);
+    }
+}

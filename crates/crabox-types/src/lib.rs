@@ -1,0 +1,13 @@
+//! Vocabulary shared by every crabox step: severities, finding levels and codes, secrets.
+//!
+//! This crate is pure data: no I/O, no printing, no configuration.
+
+pub mod codes;
+mod date;
+mod secret;
+mod severity;
+
+pub use codes::Code;
+pub use date::{Date, ParseDateError};
+pub use secret::SecretString;
+pub use severity::{Level, ParseSeverityError, Severity};

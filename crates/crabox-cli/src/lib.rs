@@ -1,1 +1,157 @@
-//! placeholder
+//! The crabox command line as clap derive types. Only definitions live here: the binary runs
+//! them, and `cargo xtask codegen` renders them into `docs/cli.md`.
+//!
+//! A subcommand is added here only when its step works: `--help` never lists something that
+//! does not run.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use crabox_config::EnvVars;
+
+/// crabox turns every build of a repository into a signed EU Cyber Resilience Act evidence
+/// bundle.
+#[derive(Debug, Parser)]
+#[command(
+    name = "crabox",
+    version,
+    propagate_version = true,
+    max_term_width = 100,
+    after_help = "Exit status: 0 success, 1 policy failure, 2 usage or configuration error, 3 runtime error."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every step takes.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Run as if started in DIR
+    #[arg(short = 'C', value_name = "DIR", global = true)]
+    pub directory: Option<PathBuf>,
+
+    /// Configuration file [default: the nearest crabox.toml up to the repository root]
+    #[arg(long, value_name = "FILE", global = true, env = EnvVars::CRABOX_CONFIG)]
+    pub config: Option<PathBuf>,
+
+    /// Output format of the data on stdout
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        global = true,
+        default_value_t = Format::Human,
+        env = EnvVars::CRABOX_FORMAT
+    )]
+    pub format: Format,
+
+    /// Never touch the network; use only local databases and caches
+    #[arg(
+        long,
+        global = true,
+        env = EnvVars::CRABOX_OFFLINE,
+        value_parser = clap::builder::FalseyValueParser::new()
+    )]
+    pub offline: bool,
+
+    /// More log output (-v debug, -vv trace)
+    #[arg(short, long, action = ArgAction::Count, global = true, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Less log output (-q errors only, -qq nothing)
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub quiet: u8,
+
+    /// When to use colour; NO_COLOR is honoured under `auto`
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHEN",
+        global = true,
+        default_value_t = ColorChoice::Auto,
+        env = EnvVars::CRABOX_COLOR
+    )]
+    pub color: ColorChoice,
+}
+
+/// Output format of the data a step prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Text for people
+    Human,
+    /// JSON with a `schema_version`
+    Json,
+    /// GitHub-flavoured Markdown
+    Markdown,
+    /// SARIF 2.1.0, for code scanning
+    Sarif,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Json => "json",
+            Format::Markdown => "markdown",
+            Format::Sarif => "sarif",
+        }
+    }
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal and NO_COLOR is not set
+    Auto,
+    Always,
+    Never,
+}
+
+/// The steps.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write crabox.toml, SECURITY.md (CVD policy) and .github/workflows/crabox.yml starters
+    Init(InitArgs),
+    /// Print the resolved configuration (secrets redacted) as TOML, or JSON with --format json
+    Config(ConfigArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// Overwrite files that already exist
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArgs {
+    /// Print the JSON Schema of crabox.toml instead (for editors)
+    #[arg(long)]
+    pub schema: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_go_anywhere() {
+        let cli = Cli::try_parse_from(["crabox", "config", "-C", "x", "--format", "json", "-vv"])
+            .unwrap();
+        assert_eq!(cli.global.directory, Some(PathBuf::from("x")));
+        assert_eq!(cli.global.format, Format::Json);
+        assert_eq!(cli.global.verbose, 2);
+        let err = Cli::try_parse_from(["crabox", "-q", "-v", "config"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+}

@@ -8,6 +8,7 @@ mod env;
 mod error;
 pub mod file;
 mod load;
+pub mod manifest;
 pub mod schema;
 mod settings;
 mod suggest;

@@ -36,6 +36,8 @@ pub struct Loaded {
     pub env_overrides: Vec<String>,
     /// The repository root (the nearest ancestor of `dir` holding `.git`), if any.
     pub repo_root: Option<PathBuf>,
+    /// The manifest that supplied `[product] name` or `version`, when the configuration did not.
+    pub product_from: Option<PathBuf>,
 }
 
 /// The nearest ancestor of `dir` (itself included) that holds `.git`.
@@ -95,8 +97,26 @@ pub fn load(options: &LoadOptions<'_>) -> Result<Loaded, ConfigError> {
             }
         })?;
     }
-    let settings = Settings::resolve(file_layer, options.env);
-    Ok(Loaded { settings, file, env_overrides, repo_root: repo_root(&options.dir) })
+    let mut settings = Settings::resolve(file_layer, options.env);
+    let repo_root = repo_root(&options.dir);
+    let mut product_from = None;
+    let product = &mut settings.product;
+    if product.name.is_none() || product.version.is_none() {
+        let base = repo_root.as_deref().unwrap_or(&options.dir);
+        if let Some(facts) = crate::manifest::detect(base) {
+            let mut used = false;
+            if product.name.is_none() && facts.name.is_some() {
+                product.name = facts.name;
+                used = true;
+            }
+            if product.version.is_none() && facts.version.is_some() {
+                product.version = facts.version;
+                used = true;
+            }
+            product_from = used.then_some(facts.file);
+        }
+    }
+    Ok(Loaded { settings, file, env_overrides, repo_root, product_from })
 }
 
 fn insert(table: &mut toml::Table, path: &[String], value: toml::Value) {

@@ -1,1 +1,5 @@
-fn main() {}
+//! The `crabox` executable: everything happens in the library's [`crabox::main`].
+
+fn main() -> std::process::ExitCode {
+    crabox::main()
+}

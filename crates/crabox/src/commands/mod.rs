@@ -1,0 +1,16 @@
+//! One module per subcommand; each takes the [`Context`] and its arguments and returns the exit
+//! status.
+
+mod config;
+mod init;
+
+use crabox_cli::Command;
+
+use crate::{Context, ExitStatus};
+
+pub fn run(context: &Context, command: Command) -> anyhow::Result<ExitStatus> {
+    match command {
+        Command::Init(args) => init::run(context, &args),
+        Command::Config(args) => config::run(context, &args),
+    }
+}

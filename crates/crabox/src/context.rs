@@ -1,0 +1,101 @@
+//! What every command runs with: the global options, the environment, the working directory,
+//! stdout, colour choices and the GitHub Actions context.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use crabox_cli::{ColorChoice, GlobalArgs};
+use crabox_config::{EnvVars, LoadOptions, Loaded};
+use crabox_report::github::Actions;
+
+/// A snapshot of the environment, taken once: commands never read `std::env` themselves.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    vars: BTreeMap<String, String>,
+}
+
+impl Env {
+    pub fn from_process() -> Env {
+        Env { vars: std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect() }
+    }
+
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Env {
+        Env { vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
+    }
+
+    pub fn var(&self, name: &str) -> Option<String> {
+        self.vars.get(name).cloned()
+    }
+}
+
+/// The context of one run.
+pub struct Context {
+    pub global: GlobalArgs,
+    pub env: Env,
+    /// Absolute working directory (`-C DIR` applied).
+    pub dir: PathBuf,
+    /// Colour on stdout and stderr.
+    pub color_stdout: bool,
+    pub color_stderr: bool,
+    /// Set when running inside GitHub Actions.
+    pub actions: Option<Actions>,
+}
+
+fn wants_color(choice: ColorChoice, env: &Env, is_terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            env.var(EnvVars::NO_COLOR).is_none_or(|v| v.is_empty()) && is_terminal
+        }
+    }
+}
+
+impl Context {
+    pub fn new(global: GlobalArgs, env: Env) -> anyhow::Result<Context> {
+        let cwd = std::env::current_dir().context("could not read the current directory")?;
+        let dir = match &global.directory {
+            Some(dir) => cwd.join(dir),
+            None => cwd,
+        };
+        if !dir.is_dir() {
+            return Err(crate::UsageError::new(format!(
+                "`-C {}`: not a directory",
+                global.directory.as_deref().unwrap_or(Path::new(".")).display()
+            ))
+            .into());
+        }
+        let color_stdout = wants_color(global.color, &env, std::io::stdout().is_terminal());
+        let color_stderr = wants_color(global.color, &env, std::io::stderr().is_terminal());
+        let actions = Actions::from_env(|name| env.var(name));
+        Ok(Context { global, env, dir, color_stdout, color_stderr, actions })
+    }
+
+    /// Loads `crabox.toml` and the `CRABOX_*` overrides, then applies the global flags.
+    pub fn load_config(&self) -> anyhow::Result<Loaded> {
+        let env = |name: &str| self.env.var(name);
+        let mut loaded = crabox_config::load(&LoadOptions {
+            dir: self.dir.clone(),
+            config: self.global.config.clone(),
+            env: &env,
+        })?;
+        loaded.settings.offline = self.global.offline;
+        Ok(loaded)
+    }
+
+    /// Writes data to stdout. A closed stdout (`crabox … | head`) surfaces as an I/O error of
+    /// kind `BrokenPipe`, which ends the process with status 0.
+    pub fn print(&self, text: &str) -> anyhow::Result<()> {
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(text.as_bytes())?;
+        stdout.flush()?;
+        Ok(())
+    }
+
+    /// A path as the user would like to read it: relative to the working directory when inside.
+    pub fn display_path(&self, path: &Path) -> String {
+        path.strip_prefix(&self.dir).unwrap_or(path).to_string_lossy().replace('\\', "/")
+    }
+}

@@ -1,1 +1,131 @@
-//! placeholder
+//! Test support: a temporary workspace with a git repository, a `crabox` command with a clean
+//! environment, and insta filters that hide temporary paths.
+
+use std::path::{Path, PathBuf};
+use std::process::Command as StdCommand;
+
+use assert_cmd::Command;
+
+/// Variables every crabox test process gets; nothing else leaks in from the developer's shell.
+const BASE_ENV: &[(&str, &str)] = &[
+    ("GIT_CONFIG_NOSYSTEM", "1"),
+    ("GIT_AUTHOR_NAME", "crabox test"),
+    ("GIT_AUTHOR_EMAIL", "test@crabox.invalid"),
+    ("GIT_COMMITTER_NAME", "crabox test"),
+    ("GIT_COMMITTER_EMAIL", "test@crabox.invalid"),
+    ("GIT_AUTHOR_DATE", "1700000000 +0000"),
+    ("GIT_COMMITTER_DATE", "1700000000 +0000"),
+];
+
+/// A temporary directory to run crabox in.
+pub struct TestContext {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+}
+
+impl TestContext {
+    /// An empty directory; `bin` is `env!("CARGO_BIN_EXE_crabox")`.
+    pub fn new(bin: impl Into<PathBuf>) -> TestContext {
+        let dir = tempfile::Builder::new().prefix("crabox-test-").tempdir().expect("a temp dir");
+        TestContext { dir, bin: bin.into() }
+    }
+
+    /// A directory holding a fresh git repository on branch `main`, without commits.
+    pub fn git_repo(bin: impl Into<PathBuf>) -> TestContext {
+        let context = TestContext::new(bin);
+        context.git(&["init", "-q", "-b", "main"]);
+        context
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a file under the directory, creating parents.
+    pub fn write(&self, relative: &str, contents: &str) -> PathBuf {
+        let path = self.dir.path().join(relative);
+        if let Some(parent) = path.parent() {
+            fs_err::create_dir_all(parent).expect("create parent directories");
+        }
+        fs_err::write(&path, contents).expect("write a fixture file");
+        path
+    }
+
+    pub fn read(&self, relative: &str) -> String {
+        fs_err::read_to_string(self.dir.path().join(relative)).expect("read a file")
+    }
+
+    pub fn exists(&self, relative: &str) -> bool {
+        self.dir.path().join(relative).exists()
+    }
+
+    /// Runs git in the directory with a fixed identity and dates.
+    pub fn git(&self, args: &[&str]) {
+        let status = StdCommand::new("git")
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .envs(BASE_ENV.iter().copied())
+            .status()
+            .expect("git runs");
+        assert!(status.success(), "git {args:?} failed");
+    }
+
+    /// `crabox` in the directory, with an empty environment but `PATH`, a private `HOME` and
+    /// the fixed git identity.
+    pub fn crabox(&self) -> Command {
+        Command::from_std(self.crabox_std())
+    }
+
+    /// [`TestContext::crabox`] as a plain `std::process::Command`, for tests that spawn.
+    pub fn crabox_std(&self) -> StdCommand {
+        let mut command = StdCommand::new(&self.bin);
+        command
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .envs(BASE_ENV.iter().copied());
+        command
+    }
+
+    /// insta filters that replace this context's paths with `[TEMP]`.
+    pub fn filters(&self) -> Vec<(String, &'static str)> {
+        let mut filters = Vec::new();
+        let path = self.dir.path();
+        for variant in [Some(path.to_path_buf()), path.canonicalize().ok()].into_iter().flatten() {
+            filters.push((regex_escape(&variant.to_string_lossy()), "[TEMP]"));
+        }
+        filters
+    }
+
+    /// Binds [`TestContext::filters`] (plus a version filter) for the duration of `f`.
+    pub fn with_filters<R>(&self, f: impl FnOnce() -> R) -> R {
+        let mut settings = insta::Settings::clone_current();
+        for (pattern, replacement) in self.filters() {
+            settings.add_filter(&pattern, replacement);
+        }
+        settings.add_filter(&regex_escape(env!("CARGO_PKG_VERSION")), "[VERSION]");
+        settings.bind(f)
+    }
+}
+
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$#&-~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The stdout and stderr of a finished command as text.
+pub fn output_text(output: &std::process::Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}

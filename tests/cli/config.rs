@@ -30,20 +30,31 @@ fn misspelt_key_exits_2_naming_line_and_key() {
 fn errors_are_annotated_in_github_actions() {
     let context = repo();
     context.write("crabox.toml", "[audit]\nfail-on = \"hihg\"\n");
-    let output = context.crabox().arg("config").env("GITHUB_ACTIONS", "true").output().unwrap();
+    let output = context
+        .crabox()
+        .arg("config")
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .unwrap();
     let (_, stderr) = output_text(&output);
     assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr.contains("::error file=crabox.toml,line=2,col=11,title=config-invalid-value::invalid value for `audit.fail-on`"),
         "{stderr}"
     );
-    assert!(stderr.contains("help: did you mean `\"high\"`?"), "{stderr}");
+    assert!(
+        stderr.contains("help: did you mean `\"high\"`?"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn precedence_defaults_file_env_flags() {
     let context = repo();
-    context.write("crabox.toml", "[audit]\nfail-on = \"medium\"\n[sbom]\ninclude-dev = false\n");
+    context.write(
+        "crabox.toml",
+        "[audit]\nfail-on = \"medium\"\n[sbom]\ninclude-dev = false\n",
+    );
     let json = |envs: &[(&str, &str)], args: &[&str]| {
         let output = context
             .crabox()
@@ -62,10 +73,16 @@ fn precedence_defaults_file_env_flags() {
     assert_eq!(base["settings"]["notes"]["tag-pattern"], "v*", "default");
     assert_eq!(base["settings"]["offline"], false);
 
-    let env = json(&[("CRABOX_AUDIT_FAIL_ON", "high"), ("CRABOX_OFFLINE", "true")], &[]);
+    let env = json(
+        &[("CRABOX_AUDIT_FAIL_ON", "high"), ("CRABOX_OFFLINE", "true")],
+        &[],
+    );
     assert_eq!(env["settings"]["audit"]["fail-on"], "high");
     assert_eq!(env["settings"]["offline"], true);
-    assert_eq!(env["env_overrides"], serde_json::json!(["CRABOX_AUDIT_FAIL_ON"]));
+    assert_eq!(
+        env["env_overrides"],
+        serde_json::json!(["CRABOX_AUDIT_FAIL_ON"])
+    );
 
     // A flag beats the environment.
     let flag = json(&[("CRABOX_OFFLINE", "false")], &["--offline"]);
@@ -76,14 +93,22 @@ fn precedence_defaults_file_env_flags() {
         .args(["config", "--format", "human"])
         .output()
         .unwrap();
-    assert!(output_text(&format_env).0.starts_with("# crabox configuration"));
+    assert!(
+        output_text(&format_env)
+            .0
+            .starts_with("# crabox configuration")
+    );
 }
 
 #[test]
 fn a_bad_environment_value_names_the_variable() {
     let context = repo();
-    let output =
-        context.crabox().arg("config").env("CRABOX_SBOM_INCLUDE_DEV", "perhaps").output().unwrap();
+    let output = context
+        .crabox()
+        .arg("config")
+        .env("CRABOX_SBOM_INCLUDE_DEV", "perhaps")
+        .output()
+        .unwrap();
     let (_, stderr) = output_text(&output);
     assert_eq!(output.status.code(), Some(2));
     insta::assert_snapshot!(stderr, @"
@@ -107,7 +132,10 @@ fn secrets_are_redacted() {
         let (stdout, stderr) = output_text(&output);
         assert!(output.status.success());
         for secret in ["hunter2-secret", "ghp_0123456789abcdef"] {
-            assert!(!stdout.contains(secret) && !stderr.contains(secret), "{format} leaked");
+            assert!(
+                !stdout.contains(secret) && !stderr.contains(secret),
+                "{format} leaked"
+            );
         }
         assert!(stdout.contains("<redacted>"), "{format}: {stdout}");
     }
@@ -116,7 +144,10 @@ fn secrets_are_redacted() {
 #[test]
 fn resolved_toml_for_people() {
     let context = repo();
-    context.write("crabox.toml", "[product]\nname = \"acme\"\nsupport-end = \"2031-12-31\"\n");
+    context.write(
+        "crabox.toml",
+        "[product]\nname = \"acme\"\nsupport-end = \"2031-12-31\"\n",
+    );
     let output = context.crabox().arg("config").output().unwrap();
     let (stdout, _) = output_text(&output);
     insta::assert_snapshot!(stdout);
@@ -137,17 +168,27 @@ fn outputs_in_github_actions() {
         .output()
         .unwrap();
     assert!(output.status.success());
-    let written = std::fs::read_to_string(out).unwrap();
+    let written = context.read("gh-output");
     let lines: Vec<&str> = written.lines().collect();
-    assert!(lines[0].starts_with("config-file<<ghadelimiter_"), "{written}");
+    assert!(
+        lines[0].starts_with("config-file<<ghadelimiter_"),
+        "{written}"
+    );
     assert_eq!(lines[1], "crabox.toml");
 }
 
 #[test]
 fn schema_is_json_schema() {
     let context = repo();
-    let output = context.crabox().args(["config", "--schema"]).output().unwrap();
+    let output = context
+        .crabox()
+        .args(["config", "--schema"])
+        .output()
+        .unwrap();
     let schema: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
     assert_eq!(schema["additionalProperties"], false);
 }

@@ -20,11 +20,17 @@ fn top_level_help() {
 fn every_subcommand_help() {
     let context = plain_dir();
     let command = Cli::command();
-    let names: Vec<String> =
-        command.get_subcommands().map(|s| s.get_name().to_owned()).collect();
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .collect();
     assert!(names.contains(&"init".to_owned()) && names.contains(&"config".to_owned()));
     for name in names {
-        let output = context.crabox().args([name.as_str(), "--help"]).output().unwrap();
+        let output = context
+            .crabox()
+            .args([name.as_str(), "--help"])
+            .output()
+            .unwrap();
         assert!(output.status.success(), "crabox {name} --help");
         let (stdout, _) = output_text(&output);
         insta::assert_snapshot!(format!("help-{name}"), stdout);
@@ -55,5 +61,8 @@ fn version() {
     let context = plain_dir();
     let output = context.crabox().arg("--version").output().unwrap();
     assert!(output.status.success());
-    assert_eq!(output_text(&output).0, format!("crabox {}\n", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        output_text(&output).0,
+        format!("crabox {}\n", env!("CARGO_PKG_VERSION"))
+    );
 }

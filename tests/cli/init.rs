@@ -7,12 +7,23 @@ use crate::{plain_dir, repo};
 #[test]
 fn writes_three_files_then_refuses_to_overwrite() {
     let context = repo();
-    context.git(&["remote", "add", "origin", "https://github.com/acme/gateway.git"]);
-    context.write("Cargo.toml", "[package]\nname = \"acme-gateway\"\nversion = \"1.4.0\"\n");
+    context.git(&[
+        "remote",
+        "add",
+        "origin",
+        "https://github.com/acme/gateway.git",
+    ]);
+    context.write(
+        "Cargo.toml",
+        "[package]\nname = \"acme-gateway\"\nversion = \"1.4.0\"\n",
+    );
     let output = context.crabox().arg("init").output().unwrap();
     let (stdout, stderr) = output_text(&output);
     assert!(output.status.success(), "{stderr}");
-    assert_eq!(stdout, "crabox.toml\nSECURITY.md\n.github/workflows/crabox.yml\n");
+    assert_eq!(
+        stdout,
+        "crabox.toml\nSECURITY.md\n.github/workflows/crabox.yml\n"
+    );
 
     let config = context.read("crabox.toml");
     assert!(config.contains("name = \"acme-gateway\""), "{config}");
@@ -29,7 +40,11 @@ fn writes_three_files_then_refuses_to_overwrite() {
     assert!(workflow.contains("branches: [\"main\"]"), "{workflow}");
 
     // The starter is valid configuration.
-    let output = context.crabox().args(["config", "--format", "json"]).output().unwrap();
+    let output = context
+        .crabox()
+        .args(["config", "--format", "json"])
+        .output()
+        .unwrap();
     assert!(output.status.success(), "{}", output_text(&output).1);
 
     // A second run refuses, names every file, and changes nothing.
@@ -39,7 +54,10 @@ fn writes_three_files_then_refuses_to_overwrite() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stdout.is_empty());
     for file in ["crabox.toml", "SECURITY.md", ".github/workflows/crabox.yml"] {
-        assert!(stderr.contains(&format!("`{file}` already exists")), "{file}: {stderr}");
+        assert!(
+            stderr.contains(&format!("`{file}` already exists")),
+            "{file}: {stderr}"
+        );
     }
     context.with_filters(|| insta::assert_snapshot!("init-refuses", stderr));
     assert_eq!(context.read("SECURITY.md"), "# our own policy\n");
@@ -66,7 +84,11 @@ fn one_existing_file_blocks_all_writes() {
 fn writes_at_the_repository_root_from_a_subdirectory() {
     let context = repo();
     context.write("crates/a/src/lib.rs", "");
-    let output = context.crabox().args(["-C", "crates/a", "init"]).output().unwrap();
+    let output = context
+        .crabox()
+        .args(["-C", "crates/a", "init"])
+        .output()
+        .unwrap();
     assert!(output.status.success(), "{}", output_text(&output).1);
     assert!(context.exists("crabox.toml") && context.exists(".github/workflows/crabox.yml"));
     assert!(!context.exists("crates/a/crabox.toml"));
@@ -75,18 +97,37 @@ fn writes_at_the_repository_root_from_a_subdirectory() {
 #[test]
 fn without_a_remote_the_contact_is_flagged() {
     let context = repo();
-    let output = context.crabox().args(["init", "--format", "json"]).output().unwrap();
+    let output = context
+        .crabox()
+        .args(["init", "--format", "json"])
+        .output()
+        .unwrap();
     let (stdout, stderr) = output_text(&output);
     assert!(output.status.success(), "{stderr}");
-    assert!(stderr.contains("warning: no security contact detected"), "{stderr}");
+    assert!(
+        stderr.contains("warning: no security contact detected"),
+        "{stderr}"
+    );
     let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(json["schema_version"], 1);
     assert_eq!(json["written"].as_array().unwrap().len(), 3);
-    assert_eq!(json["detected"]["security_contact"], serde_json::Value::Null);
+    assert_eq!(
+        json["detected"]["security_contact"],
+        serde_json::Value::Null
+    );
     // The directory name stands in for a product name.
-    let name = context.path().file_name().unwrap().to_string_lossy().into_owned();
+    let name = context
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
     assert_eq!(json["detected"]["name"], name.as_str());
-    assert!(context.read("SECURITY.md").contains("[add your security contact"));
+    assert!(
+        context
+            .read("SECURITY.md")
+            .contains("[add your security contact")
+    );
 }
 
 #[test]

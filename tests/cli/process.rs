@@ -21,7 +21,10 @@ fn usage_errors_exit_2() {
         let output = context.crabox().args(args).output().unwrap();
         let (stdout, stderr) = output_text(&output);
         assert_eq!(output.status.code(), Some(2), "crabox {args:?}: {stderr}");
-        assert!(stdout.is_empty(), "crabox {args:?} printed data on stdout: {stdout}");
+        assert!(
+            stdout.is_empty(),
+            "crabox {args:?} printed data on stdout: {stdout}"
+        );
         assert!(stderr.contains("error"), "crabox {args:?}: {stderr}");
     }
 }
@@ -29,7 +32,11 @@ fn usage_errors_exit_2() {
 #[test]
 fn sarif_refusal_has_a_hint() {
     let context = plain_dir();
-    let output = context.crabox().args(["config", "--format", "sarif"]).output().unwrap();
+    let output = context
+        .crabox()
+        .args(["config", "--format", "sarif"])
+        .output()
+        .unwrap();
     insta::assert_snapshot!(output_text(&output).1, @r"
     error: `crabox config` has no SARIF output
       hint: use --format human, json or markdown
@@ -62,7 +69,12 @@ fn a_closed_stdout_exits_0() {
     drop(child.stdout.take());
     let status = child.wait().unwrap();
     let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(stderr.is_empty(), "{stderr}");
 }
@@ -72,15 +84,29 @@ fn colour_follows_the_choice() {
     let context = plain_dir();
     context.write("crabox.toml", "[product]\nnmae = 'x'\n");
     let run = |extra: &[(&str, &str)], args: &[&str]| {
-        let output = context.crabox().envs(extra.iter().copied()).args(args).output().unwrap();
+        let output = context
+            .crabox()
+            .envs(extra.iter().copied())
+            .args(args)
+            .output()
+            .unwrap();
         output_text(&output).1
     };
     let esc = '\u{1b}';
-    assert!(!run(&[], &["config"]).contains(esc), "auto on a pipe is plain");
+    assert!(
+        !run(&[], &["config"]).contains(esc),
+        "auto on a pipe is plain"
+    );
     assert!(run(&[], &["--color", "always", "config"]).contains(esc));
     assert!(run(&[("CRABOX_COLOR", "always")], &["config"]).contains(esc));
     assert!(!run(&[("NO_COLOR", "1")], &["--color", "auto", "config"]).contains(esc));
-    assert!(!run(&[("CRABOX_COLOR", "always")], &["--color", "never", "config"]).contains(esc));
+    assert!(
+        !run(
+            &[("CRABOX_COLOR", "always")],
+            &["--color", "never", "config"]
+        )
+        .contains(esc)
+    );
 }
 
 #[test]
@@ -88,10 +114,17 @@ fn logs_go_to_stderr_and_quiet_silences_them() {
     let context = repo();
     let output = context.crabox().arg("init").output().unwrap();
     let (stdout, stderr) = output_text(&output);
-    assert_eq!(stdout, "crabox.toml\nSECURITY.md\n.github/workflows/crabox.yml\n");
+    assert_eq!(
+        stdout,
+        "crabox.toml\nSECURITY.md\n.github/workflows/crabox.yml\n"
+    );
     assert!(stderr.contains("info: wrote crabox.toml"), "{stderr}");
 
-    let output = context.crabox().args(["init", "--force", "-qq"]).output().unwrap();
+    let output = context
+        .crabox()
+        .args(["init", "--force", "-qq"])
+        .output()
+        .unwrap();
     let (stdout, stderr) = output_text(&output);
     assert!(output.status.success());
     assert_eq!(stdout.lines().count(), 3);

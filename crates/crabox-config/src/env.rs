@@ -41,9 +41,15 @@ impl EnvVars {
 
     /// Every variable above with its description, for the generated reference.
     pub const ALL: &'static [(&'static str, &'static str)] = &[
-        (Self::CRABOX_CONFIG, "Path of the configuration file, like `--config`."),
+        (
+            Self::CRABOX_CONFIG,
+            "Path of the configuration file, like `--config`.",
+        ),
         (Self::CRABOX_FORMAT, "Output format, like `--format`."),
-        (Self::CRABOX_OFFLINE, "`true` never touches the network, like `--offline`."),
+        (
+            Self::CRABOX_OFFLINE,
+            "`true` never touches the network, like `--offline`.",
+        ),
         (Self::CRABOX_COLOR, "Colour choice, like `--color`."),
         (
             Self::CRABOX_LOG,
@@ -53,19 +59,34 @@ impl EnvVars {
             Self::CRABOX_KEY_PASSWORD,
             "Password of the cosign-format signing key. Secret: never logged or written.",
         ),
-        (Self::NO_COLOR, "Any non-empty value turns colour off under `--color auto`."),
+        (
+            Self::NO_COLOR,
+            "Any non-empty value turns colour off under `--color auto`.",
+        ),
         (
             Self::GITHUB_ACTIONS,
             "`true` inside GitHub Actions: outputs, job summary and annotations are written.",
         ),
-        (Self::GITHUB_OUTPUT, "File that step outputs are appended to (GitHub Actions)."),
-        (Self::GITHUB_STEP_SUMMARY, "File that the job summary is appended to (GitHub Actions)."),
+        (
+            Self::GITHUB_OUTPUT,
+            "File that step outputs are appended to (GitHub Actions).",
+        ),
+        (
+            Self::GITHUB_STEP_SUMMARY,
+            "File that the job summary is appended to (GitHub Actions).",
+        ),
         (
             Self::GITHUB_TOKEN,
             "Token for the GitHub API (`crabox publish`). Secret: never logged or written.",
         ),
-        (Self::GITHUB_API_URL, "Base URL of the GitHub API. Default: `https://api.github.com`."),
-        (Self::SOURCE_DATE_EPOCH, "Unix time used for every timestamp crabox writes."),
+        (
+            Self::GITHUB_API_URL,
+            "Base URL of the GitHub API. Default: `https://api.github.com`.",
+        ),
+        (
+            Self::SOURCE_DATE_EPOCH,
+            "Unix time used for every timestamp crabox writes.",
+        ),
     ];
 }
 
@@ -84,7 +105,13 @@ pub fn var_name(path: &[&str]) -> String {
     let mut name = String::from("CRABOX");
     for segment in path {
         name.push('_');
-        name.extend(segment.chars().map(|c| if c == '-' { '_' } else { c.to_ascii_uppercase() }));
+        name.extend(segment.chars().map(|c| {
+            if c == '-' {
+                '_'
+            } else {
+                c.to_ascii_uppercase()
+            }
+        }));
     }
     name
 }
@@ -98,7 +125,11 @@ pub fn config_keys() -> Vec<EnvKey> {
                 walk(path, inner, out);
             } else if key.shape.is_env_settable() && path.len() > 1 {
                 let segments: Vec<&str> = path.iter().map(String::as_str).collect();
-                out.push(EnvKey { var: var_name(&segments), path: path.clone(), key });
+                out.push(EnvKey {
+                    var: var_name(&segments),
+                    path: path.clone(),
+                    key,
+                });
             }
             path.pop();
         }
@@ -117,13 +148,18 @@ pub struct EnvValueError {
 
 /// Parses an environment value into the TOML value its key expects.
 pub fn parse_value(shape: &Shape, raw: &str) -> Result<toml::Value, EnvValueError> {
-    let plain = |message: String| EnvValueError { message, suggestion: None };
+    let plain = |message: String| EnvValueError {
+        message,
+        suggestion: None,
+    };
     match shape {
         Shape::String => Ok(toml::Value::String(raw.to_owned())),
         Shape::Boolean => match raw.trim().to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "on" => Ok(toml::Value::Boolean(true)),
             "false" | "0" | "no" | "off" | "" => Ok(toml::Value::Boolean(false)),
-            _ => Err(plain(format!("`{raw}` is not a boolean; expected `true` or `false`"))),
+            _ => Err(plain(format!(
+                "`{raw}` is not a boolean; expected `true` or `false`"
+            ))),
         },
         Shape::Integer => raw
             .trim()
@@ -138,7 +174,11 @@ pub fn parse_value(shape: &Shape, raw: &str) -> Result<toml::Value, EnvValueErro
                 Err(EnvValueError {
                     message: format!(
                         "`{value}` is not one of {}",
-                        variants.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+                        variants
+                            .iter()
+                            .map(|v| format!("`{v}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                     suggestion: crate::suggest::nearest(value, variants.iter().map(String::as_str))
                         .map(str::to_owned),
@@ -152,9 +192,9 @@ pub fn parse_value(shape: &Shape, raw: &str) -> Result<toml::Value, EnvValueErro
             .map(|part| parse_value(item, part))
             .collect::<Result<Vec<_>, _>>()
             .map(toml::Value::Array),
-        Shape::Table(_) | Shape::Map(_) => {
-            Err(plain("tables cannot be set from the environment".to_owned()))
-        }
+        Shape::Table(_) | Shape::Map(_) => Err(plain(
+            "tables cannot be set from the environment".to_owned(),
+        )),
     }
 }
 
@@ -176,7 +216,10 @@ mod tests {
             "CRABOX_NOTES_TAG_PATTERN",
             "CRABOX_EVIDENCE_RISK_ASSESSMENT",
         ] {
-            assert!(names.contains(&expected), "{expected} missing from {names:?}");
+            assert!(
+                names.contains(&expected),
+                "{expected} missing from {names:?}"
+            );
         }
         // Arrays of tables and maps are file-only.
         assert!(!names.contains(&"CRABOX_AUDIT_IGNORE"));
@@ -196,7 +239,7 @@ mod tests {
 
     #[test]
     fn values_are_parsed_by_shape() {
-        let shape = |p: &[&str]| &crate::schema::key_at(p).unwrap().shape;
+        let shape = |p: &[&str]| &schema::key_at(p).unwrap().shape;
         assert_eq!(
             parse_value(shape(&["sbom", "include-dev"]), "no").unwrap(),
             toml::Value::Boolean(false)

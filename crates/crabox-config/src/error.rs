@@ -44,7 +44,14 @@ pub struct InvalidConfig {
 
 impl fmt::Display for InvalidConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.path.display(), self.line, self.column, self.message)?;
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path.display(),
+            self.line,
+            self.column,
+            self.message
+        )?;
         if let Some(help) = &self.help {
             write!(f, " ({help})")?;
         }
@@ -64,5 +71,10 @@ pub enum ConfigError {
     #[error("{0}")]
     Invalid(Box<InvalidConfig>),
     #[error("environment variable `{var}`: {message}")]
-    Env { var: String, key: String, message: String, help: Option<String> },
+    Env {
+        var: String,
+        key: String,
+        message: String,
+        help: Option<String>,
+    },
 }

@@ -19,7 +19,7 @@ pub use file::ConfigFile;
 pub use load::{FILE_NAME, LoadOptions, Loaded, discover, load, parse, repo_root};
 pub use settings::{
     AuditSettings, DEFAULT_BASELINE, DEFAULT_FAIL_ON, DEFAULT_TAG_PATTERN, EvidenceSettings,
-    GateSettings, LicenseSettings, NotesSettings, ProductSettings, SbomSettings, Secrets,
-    Settings, SignSettings,
+    GateSettings, LicenseSettings, NotesSettings, ProductSettings, SbomSettings, Secrets, Settings,
+    SignSettings,
 };
 pub use suggest::nearest as suggest_nearest;

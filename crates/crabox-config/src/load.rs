@@ -1,6 +1,7 @@
 //! Finding, reading and layering the configuration: defaults < `crabox.toml` < `CRABOX_*`
 //! environment variables < command-line flags.
 
+use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -42,7 +43,9 @@ pub struct Loaded {
 
 /// The nearest ancestor of `dir` (itself included) that holds `.git`.
 pub fn repo_root(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors().find(|d| d.join(".git").exists()).map(Path::to_path_buf)
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
 }
 
 /// The `crabox.toml` that applies in `dir`: the nearest one walking up from `dir`, stopping at
@@ -63,7 +66,11 @@ pub fn discover(dir: &Path) -> Option<PathBuf> {
 /// Loads the configuration that applies in `options.dir`.
 pub fn load(options: &LoadOptions<'_>) -> Result<Loaded, ConfigError> {
     let file = match &options.config {
-        Some(path) => Some(if path.is_absolute() { path.clone() } else { options.dir.join(path) }),
+        Some(path) => Some(if path.is_absolute() {
+            path.clone()
+        } else {
+            options.dir.join(path)
+        }),
         None => discover(&options.dir),
     };
     let mut table = toml::Table::new();
@@ -71,13 +78,15 @@ pub fn load(options: &LoadOptions<'_>) -> Result<Loaded, ConfigError> {
     if let Some(path) = &file {
         let text = fs_err::read_to_string(path).map_err(|err| ConfigError::Read {
             path: path.clone(),
-            source: err.into(),
+            source: err,
         })?;
         (file_layer, table) = parse(path, &text)?;
     }
     let mut env_overrides = Vec::new();
     for env_key in env::config_keys() {
-        let Some(raw) = (options.env)(&env_key.var) else { continue };
+        let Some(raw) = (options.env)(&env_key.var) else {
+            continue;
+        };
         let value = env::parse_value(&env_key.key.shape, &raw).map_err(|err| ConfigError::Env {
             var: env_key.var.clone(),
             key: env_key.path.join("."),
@@ -88,14 +97,13 @@ pub fn load(options: &LoadOptions<'_>) -> Result<Loaded, ConfigError> {
         env_overrides.push(env_key.var);
     }
     if !env_overrides.is_empty() {
-        file_layer = ConfigFile::deserialize(toml::Value::Table(table)).map_err(|err| {
-            ConfigError::Env {
+        file_layer =
+            ConfigFile::deserialize(toml::Value::Table(table)).map_err(|err| ConfigError::Env {
                 var: env_overrides.join(", "),
                 key: String::new(),
                 message: err.message().to_owned(),
                 help: None,
-            }
-        })?;
+            })?;
     }
     let mut settings = Settings::resolve(file_layer, options.env);
     let repo_root = repo_root(&options.dir);
@@ -116,7 +124,13 @@ pub fn load(options: &LoadOptions<'_>) -> Result<Loaded, ConfigError> {
             product_from = used.then_some(facts.file);
         }
     }
-    Ok(Loaded { settings, file, env_overrides, repo_root, product_from })
+    Ok(Loaded {
+        settings,
+        file,
+        env_overrides,
+        repo_root,
+        product_from,
+    })
 }
 
 fn insert(table: &mut toml::Table, path: &[String], value: toml::Value) {
@@ -126,7 +140,9 @@ fn insert(table: &mut toml::Table, path: &[String], value: toml::Value) {
         let entry = current
             .entry(parent.clone())
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        current = entry.as_table_mut().expect("the file layer validated this as a table");
+        current = entry
+            .as_table_mut()
+            .expect("the file layer validated this as a table");
     }
     current.insert(last.clone(), value);
 }
@@ -156,14 +172,20 @@ fn dotted(path: &[Segment]) -> String {
                 }
                 out.push_str(key);
             }
-            Segment::Index(index) => out.push_str(&format!("[{index}]")),
+            Segment::Index(index) => {
+                let _ = write!(out, "[{index}]");
+            }
         }
     }
     out
 }
 
 fn table_name(path: &[Segment]) -> String {
-    if path.is_empty() { "the top level".to_owned() } else { format!("`[{}]`", dotted(path)) }
+    if path.is_empty() {
+        "the top level".to_owned()
+    } else {
+        format!("`[{}]`", dotted(path))
+    }
 }
 
 /// What the error's span covers: a key or a value, and its path.
@@ -217,8 +239,16 @@ fn line_column(text: &str, offset: usize) -> (u32, u32) {
     let offset = offset.min(text.len());
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
-    let column = before.rfind('\n').map_or(before, |nl| &before[nl + 1..]).chars().count() + 1;
-    (u32::try_from(line).unwrap_or(u32::MAX), u32::try_from(column).unwrap_or(u32::MAX))
+    let column = before
+        .rfind('\n')
+        .map_or(before, |nl| &before[nl + 1..])
+        .chars()
+        .count()
+        + 1;
+    (
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(column).unwrap_or(u32::MAX),
+    )
 }
 
 /// Between backticks after `prefix` in a serde message, e.g. the key of "unknown field `x`".
@@ -256,7 +286,7 @@ fn locate(path: &Path, text: &str, err: &toml::de::Error) -> InvalidConfig {
     let Ok(document) = DeTable::parse(text) else {
         out.kind = InvalidKind::Syntax;
         out.message = format!("invalid TOML: {raw}");
-        out.label = "here".to_owned();
+        "here".clone_into(&mut out.label);
         return out;
     };
     let target = find_span(document.get_ref(), &span, &mut Vec::new());
@@ -265,55 +295,72 @@ fn locate(path: &Path, text: &str, err: &toml::de::Error) -> InvalidConfig {
             Some(Target::Key(p)) => p[..p.len() - 1].to_vec(),
             _ => Vec::new(),
         };
-        let mut key_path = parent.clone();
-        key_path.push(Segment::Key(unknown.to_owned()));
-        out.kind = InvalidKind::UnknownKey;
-        out.key = Some(dotted(&key_path));
-        out.message = format!("unknown key `{unknown}` in {}", table_name(&parent));
-        out.label = format!("not a key of {}", table_name(&parent));
-        let valid = schema::table_keys(names(&parent)).unwrap_or_default();
-        out.help = Some(match suggest::nearest(unknown, valid.iter().map(|k| k.name.as_str())) {
+        unknown_key(&mut out, unknown, &parent);
+    } else if let Some(missing) = quoted_after(&raw, "missing field ") {
+        let parent = match target {
+            Some(Target::Value(p) | Target::Key(p)) => p,
+            None => Vec::new(),
+        };
+        missing_key(&mut out, missing, &parent);
+    } else {
+        let value_path = match target {
+            Some(Target::Value(p) | Target::Key(p)) => p,
+            None => Vec::new(),
+        };
+        invalid_value(&mut out, &raw, &value_path);
+    }
+    out
+}
+
+fn unknown_key(out: &mut InvalidConfig, unknown: &str, parent: &[Segment]) {
+    let mut key_path = parent.to_vec();
+    key_path.push(Segment::Key(unknown.to_owned()));
+    out.kind = InvalidKind::UnknownKey;
+    out.key = Some(dotted(&key_path));
+    out.message = format!("unknown key `{unknown}` in {}", table_name(parent));
+    out.label = format!("not a key of {}", table_name(parent));
+    let valid = schema::table_keys(names(parent)).unwrap_or_default();
+    out.help = Some(
+        match suggest::nearest(unknown, valid.iter().map(|k| k.name.as_str())) {
             Some(near) => format!("did you mean `{near}`?"),
             None => match elsewhere(unknown) {
                 Some(home) => format!("`{unknown}` is a key of `[{home}]`; move it there"),
                 None => format!(
                     "the keys of {} are: {}",
-                    table_name(&parent),
-                    valid.iter().map(|k| format!("`{}`", k.name)).collect::<Vec<_>>().join(", ")
+                    table_name(parent),
+                    valid
+                        .iter()
+                        .map(|k| format!("`{}`", k.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             },
-        });
-        return out;
+        },
+    );
+}
+
+fn missing_key(out: &mut InvalidConfig, missing: &str, parent: &[Segment]) {
+    let mut key_path = parent.to_vec();
+    key_path.push(Segment::Key(missing.to_owned()));
+    out.kind = InvalidKind::MissingKey;
+    out.key = Some(dotted(&key_path));
+    out.message = format!("missing key `{missing}` in `{}`", dotted(parent));
+    out.label = format!("`{missing}` is required here");
+    if let Some(key) = schema::key_at(&names(&key_path)) {
+        out.help = Some(format!("`{missing}`: {}", first_sentence(&key.description)));
     }
-    if let Some(missing) = quoted_after(&raw, "missing field ") {
-        let parent = match target {
-            Some(Target::Value(p) | Target::Key(p)) => p,
-            None => Vec::new(),
-        };
-        let mut key_path = parent.clone();
-        key_path.push(Segment::Key(missing.to_owned()));
-        out.kind = InvalidKind::MissingKey;
-        out.key = Some(dotted(&key_path));
-        out.message = format!("missing key `{missing}` in `{}`", dotted(&parent));
-        out.label = format!("`{missing}` is required here");
-        if let Some(key) = schema::key_at(&names(&key_path)) {
-            out.help = Some(format!("`{missing}`: {}", first_sentence(&key.description)));
-        }
-        return out;
-    }
-    let value_path = match target {
-        Some(Target::Value(p) | Target::Key(p)) => p,
-        None => Vec::new(),
-    };
+}
+
+fn invalid_value(out: &mut InvalidConfig, raw: &str, value_path: &[Segment]) {
     out.kind = InvalidKind::InvalidValue;
-    out.key = Some(dotted(&value_path)).filter(|k| !k.is_empty());
+    out.key = Some(dotted(value_path)).filter(|k| !k.is_empty());
     out.message = match &out.key {
         Some(key) => format!("invalid value for `{key}`: {raw}"),
         None => format!("invalid value: {raw}"),
     };
-    out.label = "this value".to_owned();
-    let key = schema::key_at(&names(&value_path));
-    if let (Some(variant), Some(key)) = (quoted_after(&raw, "unknown variant "), key) {
+    "this value".clone_into(&mut out.label);
+    let key = schema::key_at(&names(value_path));
+    if let (Some(variant), Some(key)) = (quoted_after(raw, "unknown variant "), key) {
         let variants = match &key.shape {
             Shape::Enum(v) => Some(v),
             Shape::Array(item) => match &**item {
@@ -328,12 +375,13 @@ fn locate(path: &Path, text: &str, err: &toml::de::Error) -> InvalidConfig {
             out.help = Some(format!("did you mean `\"{near}\"`?"));
         }
     }
-    if out.help.is_none() {
-        if let Some(key) = key {
-            out.help = Some(format!("expected {}: {}", key.shape.describe(), first_sentence(&key.description)));
-        }
+    if let (None, Some(key)) = (&out.help, key) {
+        out.help = Some(format!(
+            "expected {}: {}",
+            key.shape.describe(),
+            first_sentence(&key.description)
+        ));
     }
-    out
 }
 
 fn first_sentence(text: &str) -> String {
@@ -371,13 +419,7 @@ mod tests {
     fn summary(err: &InvalidConfig) -> String {
         format!(
             "{:?} {}:{} key={:?}\n{}\nlabel: {}\nhelp: {:?}",
-            err.kind,
-            err.line,
-            err.column,
-            err.key,
-            err.message,
-            err.label,
-            err.help,
+            err.kind, err.line, err.column, err.key, err.message, err.label, err.help,
         )
     }
 
@@ -401,7 +443,10 @@ mod tests {
         assert_eq!(err.help.as_deref(), Some("did you mean `product`?"));
 
         let err = invalid("[gate]\nfail-on = 'high'\n");
-        assert_eq!(err.help.as_deref(), Some("`fail-on` is a key of `[audit]`; move it there"));
+        assert_eq!(
+            err.help.as_deref(),
+            Some("`fail-on` is a key of `[audit]`; move it there")
+        );
 
         let err = invalid("[sign]\nzzz = 1\n");
         assert_eq!(
@@ -447,8 +492,16 @@ mod tests {
         assert_eq!(err.help.as_deref(), Some("did you mean `\"spdx-json\"`?"));
 
         let err = invalid("[sbom]\ninclude-dev = 'yes'\n");
-        assert!(err.message.contains("`sbom.include-dev`"), "{}", err.message);
-        assert!(err.help.as_deref().unwrap().starts_with("expected boolean"), "{:?}", err.help);
+        assert!(
+            err.message.contains("`sbom.include-dev`"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.help.as_deref().unwrap().starts_with("expected boolean"),
+            "{:?}",
+            err.help
+        );
 
         let err = invalid("[product]\nsupport-end = '31.12.2031'\n");
         assert!(err.message.contains("YYYY-MM-DD"), "{}", err.message);
@@ -464,8 +517,10 @@ mod tests {
     }
 
     fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         move |name| map.get(name).cloned()
     }
 
@@ -482,8 +537,16 @@ mod tests {
         fs_err::create_dir_all(&sub).unwrap();
 
         let env = env_of(&[]);
-        let loaded = load(&LoadOptions { dir: sub.clone(), config: None, env: &env }).unwrap();
-        assert_eq!(loaded.file.as_deref(), Some(dir.path().join(FILE_NAME).as_path()));
+        let loaded = load(&LoadOptions {
+            dir: sub.clone(),
+            config: None,
+            env: &env,
+        })
+        .unwrap();
+        assert_eq!(
+            loaded.file.as_deref(),
+            Some(dir.path().join(FILE_NAME).as_path())
+        );
         assert_eq!(loaded.repo_root.as_deref(), Some(dir.path()));
         assert_eq!(loaded.settings.audit.fail_on, Severity::Medium);
         assert!(!loaded.settings.sbom.include_dev);
@@ -495,16 +558,35 @@ mod tests {
             ("CRABOX_SBOM_FORMATS", "spdx-json,cyclonedx-json"),
             ("CRABOX_KEY_PASSWORD", "hunter2"),
         ]);
-        let loaded = load(&LoadOptions { dir: sub.clone(), config: None, env: &env }).unwrap();
+        let loaded = load(&LoadOptions {
+            dir: sub.clone(),
+            config: None,
+            env: &env,
+        })
+        .unwrap();
         assert_eq!(loaded.settings.audit.fail_on, Severity::Critical);
         assert!(!loaded.settings.sbom.include_dev, "the file still applies");
-        assert_eq!(loaded.settings.sbom.formats, [SbomFormat::SpdxJson, SbomFormat::CyclonedxJson]);
-        assert_eq!(loaded.env_overrides, ["CRABOX_SBOM_FORMATS", "CRABOX_AUDIT_FAIL_ON"]);
+        assert_eq!(
+            loaded.settings.sbom.formats,
+            [SbomFormat::SpdxJson, SbomFormat::CyclonedxJson]
+        );
+        assert_eq!(
+            loaded.env_overrides,
+            ["CRABOX_SBOM_FORMATS", "CRABOX_AUDIT_FAIL_ON"]
+        );
         let json = serde_json::to_string(&loaded.settings).unwrap();
-        assert!(!json.contains("hunter2") && json.contains("<redacted>"), "{json}");
+        assert!(
+            !json.contains("hunter2") && json.contains("<redacted>"),
+            "{json}"
+        );
 
         let env = env_of(&[("CRABOX_AUDIT_FAIL_ON", "hihg")]);
-        let err = load(&LoadOptions { dir: sub, config: None, env: &env }).unwrap_err();
+        let err = load(&LoadOptions {
+            dir: sub,
+            config: None,
+            env: &env,
+        })
+        .unwrap_err();
         assert!(
             matches!(&err, ConfigError::Env { var, help: Some(help), .. }
                 if var == "CRABOX_AUDIT_FAIL_ON" && help.contains("high")),
@@ -518,14 +600,27 @@ mod tests {
         fs_err::write(dir.path().join(FILE_NAME), "").unwrap();
         let repo = dir.path().join("repo");
         fs_err::create_dir_all(repo.join(".git")).unwrap();
-        assert_eq!(discover(&repo), None, "a file above the repository does not apply");
+        assert_eq!(
+            discover(&repo),
+            None,
+            "a file above the repository does not apply"
+        );
         let env = env_of(&[]);
-        let loaded = load(&LoadOptions { dir: repo.clone(), config: None, env: &env }).unwrap();
+        let loaded = load(&LoadOptions {
+            dir: repo.clone(),
+            config: None,
+            env: &env,
+        })
+        .unwrap();
         assert_eq!(loaded.file, None);
         assert_eq!(loaded.settings.audit.fail_on, crate::DEFAULT_FAIL_ON);
 
-        let err = load(&LoadOptions { dir: repo, config: Some("missing.toml".into()), env: &env })
-            .unwrap_err();
+        let err = load(&LoadOptions {
+            dir: repo,
+            config: Some("missing.toml".into()),
+            env: &env,
+        })
+        .unwrap_err();
         assert!(err.to_string().contains("missing.toml"), "{err}");
     }
 
@@ -571,7 +666,10 @@ secure-defaults = "docs/security/secure-defaults.md"
 "#;
         let (file, _) = parse(Path::new("crabox.toml"), text).unwrap();
         let settings = Settings::resolve(file, &|_| None);
-        assert_eq!(settings.audit.ignore[0].until.unwrap().to_string(), "2027-06-30");
+        assert_eq!(
+            settings.audit.ignore[0].until.unwrap().to_string(),
+            "2027-06-30"
+        );
         assert_eq!(settings.gate.licenses.allow.len(), 3);
         assert_eq!(
             settings.evidence.documents.keys().collect::<Vec<_>>(),

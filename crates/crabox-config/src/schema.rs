@@ -34,7 +34,7 @@ impl Shape {
                 .iter()
                 .map(|v| format!("`\"{v}\"`"))
                 .collect::<Vec<_>>()
-                .join(" \\| "),
+                .join(" | "),
             Shape::Array(item) => match **item {
                 Shape::Table(_) => "array of tables".to_owned(),
                 _ => format!("array of {}", item.describe()),
@@ -99,16 +99,22 @@ pub fn table_keys<'a>(path: impl IntoIterator<Item = &'a str>) -> Option<&'stati
 }
 
 /// The key at `path`, if there is one.
-pub fn key_at<'a>(path: &[&'a str]) -> Option<&'static Key> {
+pub fn key_at(path: &[&str]) -> Option<&'static Key> {
     let (last, parent) = path.split_last()?;
-    table_keys(parent.iter().copied())?.iter().find(|k| k.name == *last)
+    table_keys(parent.iter().copied())?
+        .iter()
+        .find(|k| k.name == *last)
 }
 
 /// Every key in the file, with its dotted path, depth first in declaration order.
 pub fn all_keys() -> Vec<(String, &'static Key)> {
     fn walk(prefix: &str, keys: &'static [Key], out: &mut Vec<(String, &'static Key)>) {
         for key in keys {
-            let path = if prefix.is_empty() { key.name.clone() } else { format!("{prefix}.{}", key.name) };
+            let path = if prefix.is_empty() {
+                key.name.clone()
+            } else {
+                format!("{prefix}.{}", key.name)
+            };
             out.push((path.clone(), key));
             match &key.shape {
                 Shape::Table(inner) => walk(&path, inner, out),
@@ -129,7 +135,9 @@ pub fn all_keys() -> Vec<(String, &'static Key)> {
 fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
     match schema.get("$ref").and_then(Value::as_str) {
         Some(reference) => {
-            let pointer = reference.strip_prefix('#').expect("schemars refs are local");
+            let pointer = reference
+                .strip_prefix('#')
+                .expect("schemars refs are local");
             resolve(root, root.pointer(pointer).expect("schemars refs resolve"))
         }
         None => schema,
@@ -140,8 +148,10 @@ fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
 fn non_null<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
     let schema = resolve(root, schema);
     if let Some(any_of) = schema.get("anyOf").and_then(Value::as_array) {
-        let rest: Vec<&Value> =
-            any_of.iter().filter(|s| s.get("type").and_then(Value::as_str) != Some("null")).collect();
+        let rest: Vec<&Value> = any_of
+            .iter()
+            .filter(|s| s.get("type").and_then(Value::as_str) != Some("null"))
+            .collect();
         if let [only] = rest.as_slice() {
             return non_null(root, only);
         }
@@ -152,7 +162,10 @@ fn non_null<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
 fn type_name(schema: &Value) -> Option<&str> {
     match schema.get("type")? {
         Value::String(name) => Some(name),
-        Value::Array(names) => names.iter().filter_map(Value::as_str).find(|n| *n != "null"),
+        Value::Array(names) => names
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|n| *n != "null"),
         _ => None,
     }
 }
@@ -160,7 +173,13 @@ fn type_name(schema: &Value) -> Option<&str> {
 fn shape_of(root: &Value, schema: &Value) -> Shape {
     let schema = non_null(root, schema);
     if let Some(variants) = schema.get("enum").and_then(Value::as_array) {
-        return Shape::Enum(variants.iter().filter_map(Value::as_str).map(str::to_owned).collect());
+        return Shape::Enum(
+            variants
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+        );
     }
     if let Some(one_of) = schema.get("oneOf").and_then(Value::as_array) {
         let variants: Vec<String> = one_of
@@ -176,7 +195,9 @@ fn shape_of(root: &Value, schema: &Value) -> Shape {
         Some("boolean") => Shape::Boolean,
         Some("integer") => Shape::Integer,
         Some("array") => Shape::Array(Box::new(
-            schema.get("items").map_or(Shape::String, |items| shape_of(root, items)),
+            schema
+                .get("items")
+                .map_or(Shape::String, |items| shape_of(root, items)),
         )),
         Some("object") => {
             if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
@@ -214,12 +235,23 @@ mod tests {
     #[test]
     fn knows_the_sections_and_their_keys() {
         let sections: Vec<&str> = root().iter().map(|k| k.name.as_str()).collect();
-        assert_eq!(sections, ["product", "sbom", "audit", "sign", "gate", "notes", "evidence"]);
-        let audit: Vec<&str> =
-            table_keys(["audit"]).unwrap().iter().map(|k| k.name.as_str()).collect();
+        assert_eq!(
+            sections,
+            [
+                "product", "sbom", "audit", "sign", "gate", "notes", "evidence"
+            ]
+        );
+        let audit: Vec<&str> = table_keys(["audit"])
+            .unwrap()
+            .iter()
+            .map(|k| k.name.as_str())
+            .collect();
         assert_eq!(audit, ["sources", "fail-on", "ignore", "vex"]);
-        let ignore: Vec<&str> =
-            table_keys(["audit", "ignore"]).unwrap().iter().map(|k| k.name.as_str()).collect();
+        let ignore: Vec<&str> = table_keys(["audit", "ignore"])
+            .unwrap()
+            .iter()
+            .map(|k| k.name.as_str())
+            .collect();
         assert_eq!(ignore, ["id", "reason", "until"]);
         assert!(table_keys(["audit", "fail-on"]).is_none());
     }
@@ -229,16 +261,31 @@ mod tests {
         let shape = |path: &[&str]| key_at(path).unwrap().shape.clone();
         assert_eq!(
             shape(&["audit", "fail-on"]),
-            Shape::Enum(["none", "low", "medium", "high", "critical"].map(String::from).to_vec())
+            Shape::Enum(
+                ["none", "low", "medium", "high", "critical"]
+                    .map(String::from)
+                    .to_vec()
+            )
         );
         assert_eq!(
             shape(&["sbom", "formats"]),
-            Shape::Array(Box::new(Shape::Enum(vec!["cyclonedx-json".into(), "spdx-json".into()])))
+            Shape::Array(Box::new(Shape::Enum(vec![
+                "cyclonedx-json".into(),
+                "spdx-json".into()
+            ])))
         );
         assert_eq!(shape(&["sbom", "include-dev"]), Shape::Boolean);
         assert_eq!(shape(&["gate", "commands", "timeout"]), Shape::Integer);
         assert_eq!(shape(&["product", "support-end"]), Shape::String);
-        assert_eq!(shape(&["evidence", "not-applicable"]), Shape::Map(Box::new(Shape::String)));
-        assert!(key_at(&["sbom", "include-dev"]).unwrap().description.contains("development-only"));
+        assert_eq!(
+            shape(&["evidence", "not-applicable"]),
+            Shape::Map(Box::new(Shape::String))
+        );
+        assert!(
+            key_at(&["sbom", "include-dev"])
+                .unwrap()
+                .description
+                .contains("development-only")
+        );
     }
 }

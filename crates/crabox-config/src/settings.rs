@@ -137,7 +137,9 @@ impl Settings {
                 intended_purpose: product.intended_purpose,
             },
             sbom: SbomSettings {
-                formats: sbom.formats.unwrap_or_else(|| vec![SbomFormat::CyclonedxJson]),
+                formats: sbom
+                    .formats
+                    .unwrap_or_else(|| vec![SbomFormat::CyclonedxJson]),
                 include_dev: sbom.include_dev.unwrap_or(true),
                 artifacts: sbom.artifacts.unwrap_or_default(),
             },
@@ -149,7 +151,10 @@ impl Settings {
                 ignore: audit.ignore.unwrap_or_default(),
                 vex: audit.vex.unwrap_or_default(),
             },
-            sign: SignSettings { mode: sign.mode.unwrap_or(SignMode::Auto), key: sign.key },
+            sign: SignSettings {
+                mode: sign.mode.unwrap_or(SignMode::Auto),
+                key: sign.key,
+            },
             gate: GateSettings {
                 baseline: gate.baseline.unwrap_or_else(|| DEFAULT_BASELINE.to_owned()),
                 commands: gate.commands.unwrap_or_default(),
@@ -158,10 +163,12 @@ impl Settings {
                 },
             },
             notes: NotesSettings {
-                tag_pattern: notes.tag_pattern.unwrap_or_else(|| DEFAULT_TAG_PATTERN.to_owned()),
+                tag_pattern: notes
+                    .tag_pattern
+                    .unwrap_or_else(|| DEFAULT_TAG_PATTERN.to_owned()),
                 template: notes.template,
             },
-            evidence: evidence_settings(file.evidence.unwrap_or_default()),
+            evidence: evidence_settings(&file.evidence.unwrap_or_default()),
             secrets: Secrets {
                 key_password: secret(EnvVars::CRABOX_KEY_PASSWORD),
                 github_token: secret(EnvVars::GITHUB_TOKEN),
@@ -170,17 +177,20 @@ impl Settings {
     }
 }
 
-fn evidence_settings(evidence: EvidenceConfig) -> EvidenceSettings {
+fn evidence_settings(evidence: &EvidenceConfig) -> EvidenceSettings {
     let not_applicable = evidence.not_applicable.clone().unwrap_or_default();
     // Every key but `not-applicable` names a document; go through the serialized form so that a
     // key added to `EvidenceConfig` needs no change here.
     let mut documents = BTreeMap::new();
-    if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(&evidence) {
+    if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(evidence) {
         for (key, value) in map {
             if let serde_json::Value::String(path) = value {
                 documents.insert(key, path);
             }
         }
     }
-    EvidenceSettings { documents, not_applicable }
+    EvidenceSettings {
+        documents,
+        not_applicable,
+    }
 }

@@ -23,7 +23,13 @@ mod tests {
 
     #[test]
     fn finds_typos_not_strangers() {
-        let keys = ["name", "version", "manufacturer", "security-contact", "support-end"];
+        let keys = [
+            "name",
+            "version",
+            "manufacturer",
+            "security-contact",
+            "support-end",
+        ];
         assert_eq!(nearest("nmae", keys), Some("name"));
         assert_eq!(nearest("verison", keys), Some("version"));
         assert_eq!(nearest("security_contact", keys), Some("security-contact"));

@@ -43,12 +43,18 @@ impl Repo {
         }
         gix::discover(dir)
             .map(|repo| Some(Repo { repo }))
-            .map_err(|source| GitError::Open { path: dir.to_owned(), source: Box::new(source) })
+            .map_err(|source| GitError::Open {
+                path: dir.to_owned(),
+                source: Box::new(source),
+            })
     }
 
     /// The work tree root (the git directory for a bare repository).
     pub fn root(&self) -> PathBuf {
-        self.repo.workdir().unwrap_or_else(|| self.repo.git_dir()).to_path_buf()
+        self.repo
+            .workdir()
+            .unwrap_or_else(|| self.repo.git_dir())
+            .to_path_buf()
     }
 
     fn read_error(
@@ -61,14 +67,27 @@ impl Repo {
 
     /// The commit HEAD points at; `None` in a repository without commits.
     pub fn head_commit(&self) -> Result<Option<Commit>, GitError> {
-        let mut head = self.repo.head().map_err(|e| self.read_error("HEAD")(Box::new(e)))?;
-        let Some(id) = head.try_peel_to_id().map_err(|e| self.read_error("HEAD")(Box::new(e)))?
+        let mut head = self
+            .repo
+            .head()
+            .map_err(|e| self.read_error("HEAD")(Box::new(e)))?;
+        let Some(id) = head
+            .try_peel_to_id()
+            .map_err(|e| self.read_error("HEAD")(Box::new(e)))?
         else {
             return Ok(None);
         };
-        let commit = id.object().map_err(|e| self.read_error("HEAD")(Box::new(e)))?.into_commit();
-        let time = commit.time().map_err(|e| self.read_error("HEAD commit time")(Box::new(e)))?;
-        Ok(Some(Commit { id: id.to_string(), time: time.seconds }))
+        let commit = id
+            .object()
+            .map_err(|e| self.read_error("HEAD")(Box::new(e)))?
+            .into_commit();
+        let time = commit
+            .time()
+            .map_err(|e| self.read_error("HEAD commit time")(Box::new(e)))?;
+        Ok(Some(Commit {
+            id: id.to_string(),
+            time: time.seconds,
+        }))
     }
 
     /// The short name of the branch HEAD is on (`main`), also before the first commit; `None` when
@@ -80,7 +99,10 @@ impl Repo {
 
     /// The fetch URL of the default remote (usually `origin`), without any credentials.
     pub fn remote_url(&self) -> Option<String> {
-        let remote = self.repo.find_default_remote(gix::remote::Direction::Fetch)?.ok()?;
+        let remote = self
+            .repo
+            .find_default_remote(gix::remote::Direction::Fetch)?
+            .ok()?;
         let mut url = remote.url(gix::remote::Direction::Fetch)?.clone();
         // A user name in an http(s) URL is often a token; an ssh user (`git@`) is not a secret.
         if matches!(url.scheme, gix::url::Scheme::Http | gix::url::Scheme::Https) {
@@ -104,7 +126,9 @@ pub fn github_slug(url: &str) -> Option<String> {
     let mut parts = rest.split('/');
     let (owner, name) = (parts.next()?, parts.next()?);
     let valid = |s: &str| {
-        !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
     };
     (parts.next().is_none() && valid(owner) && valid(name)).then(|| format!("{owner}/{name}"))
 }
@@ -142,21 +166,35 @@ mod tests {
         assert_eq!(repo.remote_url(), None);
         git(
             dir.path(),
-            &["remote", "add", "origin", "https://user:secret@github.com/acme/gateway.git"],
+            &[
+                "remote",
+                "add",
+                "origin",
+                "https://user:secret@github.com/acme/gateway.git",
+            ],
         );
         git(dir.path(), &["commit", "-q", "--allow-empty", "-m", "init"]);
         let sub = dir.path().join("src");
         std::fs::create_dir(&sub).unwrap();
         let repo = Repo::discover(&sub).unwrap().unwrap();
-        assert_eq!(repo.root().canonicalize().unwrap(), dir.path().canonicalize().unwrap());
+        assert_eq!(
+            repo.root().canonicalize().unwrap(),
+            dir.path().canonicalize().unwrap()
+        );
         let head = repo.head_commit().unwrap().unwrap();
         assert_eq!((head.id.len(), head.time), (40, 1_700_000_000));
         let url = repo.remote_url().unwrap();
         assert_eq!(url, "https://github.com/acme/gateway.git");
         assert_eq!(github_slug(&url).as_deref(), Some("acme/gateway"));
-        git(dir.path(), &["remote", "set-url", "origin", "git@github.com:acme/gw.git"]);
+        git(
+            dir.path(),
+            &["remote", "set-url", "origin", "git@github.com:acme/gw.git"],
+        );
         let repo = Repo::discover(&sub).unwrap().unwrap();
-        assert_eq!(repo.remote_url().as_deref(), Some("git@github.com:acme/gw.git"));
+        assert_eq!(
+            repo.remote_url().as_deref(),
+            Some("git@github.com:acme/gw.git")
+        );
     }
 
     #[test]

@@ -24,7 +24,9 @@ pub struct WriteOptions {
 
 /// Writes `contents` to `path` atomically, creating missing parent directories.
 pub fn write(path: &Path, contents: &[u8]) -> Result<(), AtomicWriteError> {
-    write_with(path, WriteOptions::default(), |file| file.write_all(contents))
+    write_with(path, WriteOptions::default(), |file| {
+        file.write_all(contents)
+    })
 }
 
 /// Streams into `path` atomically: `fill` writes the content; if it fails, the destination keeps
@@ -34,10 +36,16 @@ pub fn write_with(
     options: WriteOptions,
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), AtomicWriteError> {
-    let fail = |source| AtomicWriteError { path: path.to_owned(), source };
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| fail(io::Error::new(io::ErrorKind::InvalidInput, "not a file path")))?;
+    let fail = |source| AtomicWriteError {
+        path: path.to_owned(),
+        source,
+    };
+    let file_name = path.file_name().ok_or_else(|| {
+        fail(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a file path",
+        ))
+    })?;
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
         _ => PathBuf::from("."),
@@ -96,7 +104,7 @@ mod tests {
         fs_err::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|name| name.ends_with(".tmp"))
+            .filter(|name| name.starts_with('.'))
             .collect()
     }
 
@@ -107,7 +115,7 @@ mod tests {
         write(&path, b"one").unwrap();
         write(&path, b"two").unwrap();
         assert_eq!(fs_err::read_to_string(&path).unwrap(), "two");
-        assert!(leftovers(&path.parent().unwrap().to_owned()).is_empty());
+        assert!(leftovers(path.parent().unwrap()).is_empty());
     }
 
     #[test]
@@ -136,7 +144,10 @@ mod tests {
         write(&public, b"x").unwrap();
         assert_eq!(mode(&public), 0o644);
         let key = dir.path().join("a.key");
-        write_with(&key, WriteOptions { mode: Some(0o600) }, |w| w.write_all(b"k")).unwrap();
+        write_with(&key, WriteOptions { mode: Some(0o600) }, |w| {
+            w.write_all(b"k")
+        })
+        .unwrap();
         assert_eq!(mode(&key), 0o600);
         write(&key, b"k2").unwrap();
         assert_eq!(mode(&key), 0o600, "replacing a file keeps its mode");

@@ -1,5 +1,6 @@
 //! The findings model: what every step reports, with a stable code and a location.
 
+use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -88,11 +89,21 @@ pub struct Location {
 
 impl Location {
     pub fn file(file: impl Into<PathBuf>) -> Self {
-        Location { file: file.into(), line: None, column: None, source: None }
+        Location {
+            file: file.into(),
+            line: None,
+            column: None,
+            source: None,
+        }
     }
 
     pub fn line(file: impl Into<PathBuf>, line: u32, column: Option<u32>) -> Self {
-        Location { file: file.into(), line: Some(line), column, source: None }
+        Location {
+            file: file.into(),
+            line: Some(line),
+            column,
+            source: None,
+        }
     }
 
     #[must_use]
@@ -105,9 +116,9 @@ impl Location {
     pub fn display(&self) -> String {
         let mut out = self.file.to_string_lossy().replace('\\', "/");
         if let Some(line) = self.line {
-            out.push_str(&format!(":{line}"));
+            let _ = write!(out, ":{line}");
             if let Some(column) = self.column {
-                out.push_str(&format!(":{column}"));
+                let _ = write!(out, ":{column}");
             }
         }
         out
@@ -171,7 +182,13 @@ impl Report {
                 Level::Note => summary.notes += 1,
             }
         }
-        Report { schema_version: REPORT_SCHEMA_VERSION, tool, step: step.into(), summary, findings }
+        Report {
+            schema_version: REPORT_SCHEMA_VERSION,
+            tool,
+            step: step.into(),
+            summary,
+            findings,
+        }
     }
 
     pub fn has_errors(&self) -> bool {
@@ -186,7 +203,10 @@ mod tests {
     use super::*;
 
     fn tool() -> Tool {
-        Tool { name: "crabox".into(), version: "0.0.0".into() }
+        Tool {
+            name: "crabox".into(),
+            version: "0.0.0".into(),
+        }
     }
 
     #[test]
@@ -197,21 +217,37 @@ mod tests {
             vec![
                 Finding::warning(codes::CONFIG_INVALID_VALUE, "b")
                     .with_location(Location::line("z.toml", 1, None)),
-                Finding::error(codes::CONFIG_UNKNOWN_KEY, "a")
-                    .with_location(Location::line("a.toml", 9, Some(2))),
-                Finding::error(codes::CONFIG_UNKNOWN_KEY, "c")
-                    .with_location(Location::line("a.toml", 3, Some(1))),
+                Finding::error(codes::CONFIG_UNKNOWN_KEY, "a").with_location(Location::line(
+                    "a.toml",
+                    9,
+                    Some(2),
+                )),
+                Finding::error(codes::CONFIG_UNKNOWN_KEY, "c").with_location(Location::line(
+                    "a.toml",
+                    3,
+                    Some(1),
+                )),
             ],
         );
         let messages: Vec<_> = report.findings.iter().map(|f| f.message.as_str()).collect();
         assert_eq!(messages, ["c", "a", "b"]);
-        assert_eq!(report.summary, Summary { errors: 2, warnings: 1, notes: 0 });
+        assert_eq!(
+            report.summary,
+            Summary {
+                errors: 2,
+                warnings: 1,
+                notes: 0
+            }
+        );
         assert!(report.has_errors());
     }
 
     #[test]
     fn location_display_uses_forward_slashes() {
-        assert_eq!(Location::line("a\\b.toml", 3, Some(7)).display(), "a/b.toml:3:7");
+        assert_eq!(
+            Location::line("a\\b.toml", 3, Some(7)).display(),
+            "a/b.toml:3:7"
+        );
         assert_eq!(Location::line("a.toml", 3, None).display(), "a.toml:3");
         assert_eq!(Location::file("a.toml").display(), "a.toml");
     }

@@ -43,20 +43,27 @@ impl Actions {
             return None;
         }
         let path = |name: &str| var(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-        Some(Actions { output: path("GITHUB_OUTPUT"), summary: path("GITHUB_STEP_SUMMARY") })
+        Some(Actions {
+            output: path("GITHUB_OUTPUT"),
+            summary: path("GITHUB_STEP_SUMMARY"),
+        })
     }
 
     /// Appends `name=value` to `$GITHUB_OUTPUT`, in the `name<<DELIMITER` form (safe for any
     /// value, multi-line included).
     pub fn set_output(&self, name: &str, value: &str) -> std::io::Result<()> {
-        let Some(path) = &self.output else { return Ok(()) };
+        let Some(path) = &self.output else {
+            return Ok(());
+        };
         append(path, output_entry(name, value).as_bytes())
     }
 
     /// Appends Markdown to the job summary, cut at a line boundary so that the file stays within
     /// [`SUMMARY_LIMIT`] together with what earlier steps of the job wrote to it.
     pub fn append_summary(&self, markdown: &str) -> std::io::Result<SummaryWrite> {
-        let Some(path) = &self.summary else { return Ok(SummaryWrite::Skipped) };
+        let Some(path) = &self.summary else {
+            return Ok(SummaryWrite::Skipped);
+        };
         let existing = match fs_err::metadata(path) {
             Ok(meta) => usize::try_from(meta.len()).unwrap_or(usize::MAX),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => 0,
@@ -70,7 +77,10 @@ impl Actions {
 }
 
 fn append(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = fs_err::OpenOptions::new().create(true).append(true).open(path)?;
+    let mut file = fs_err::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
     file.write_all(bytes)?;
     file.flush()
 }
@@ -113,7 +123,9 @@ fn fit_summary(markdown: &str, room: usize) -> (String, SummaryWrite) {
 
 /// Escapes the message of a workflow command.
 pub fn escape_data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escapes a property value of a workflow command (`file=`, `title=`).
@@ -145,7 +157,11 @@ pub fn annotation(finding: &Finding) -> String {
         message.push_str("\nhelp: ");
         message.push_str(help);
     }
-    format!("::{command} {}::{}", properties.join(","), escape_data(&message))
+    format!(
+        "::{command} {}::{}",
+        properties.join(","),
+        escape_data(&message)
+    )
 }
 
 #[cfg(test)]
@@ -158,8 +174,10 @@ mod tests {
     use crate::Location;
 
     fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         move |name| map.get(name).cloned()
     }
 
@@ -200,10 +218,16 @@ mod tests {
             ("GITHUB_STEP_SUMMARY", path),
         ]))
         .unwrap();
-        assert_eq!(actions.append_summary("# small\n").unwrap(), SummaryWrite::Written);
+        assert_eq!(
+            actions.append_summary("# small\n").unwrap(),
+            SummaryWrite::Written
+        );
         let row = "| é | some long cell text that repeats |\n";
         let big = row.repeat(SUMMARY_LIMIT / row.len() + 100);
-        assert_eq!(actions.append_summary(&big).unwrap(), SummaryWrite::Truncated);
+        assert_eq!(
+            actions.append_summary(&big).unwrap(),
+            SummaryWrite::Truncated
+        );
         let written = fs_err::read_to_string(&summary).unwrap();
         assert!(written.len() <= SUMMARY_LIMIT, "{} bytes", written.len());
         assert!(written.starts_with("# small\n"));
@@ -211,7 +235,10 @@ mod tests {
         let body = &written[..written.len() - TRUNCATION_NOTE.len()];
         assert!(body.ends_with(row), "cut mid-line");
         // A full file takes nothing more but the step still succeeds.
-        assert_eq!(actions.append_summary(&big).unwrap(), SummaryWrite::Truncated);
+        assert_eq!(
+            actions.append_summary(&big).unwrap(),
+            SummaryWrite::Truncated
+        );
         assert!(fs_err::metadata(&summary).unwrap().len() <= SUMMARY_LIMIT as u64);
     }
 

@@ -26,8 +26,14 @@ pub struct TestContext {
 impl TestContext {
     /// An empty directory; `bin` is `env!("CARGO_BIN_EXE_crabox")`.
     pub fn new(bin: impl Into<PathBuf>) -> TestContext {
-        let dir = tempfile::Builder::new().prefix("crabox-test-").tempdir().expect("a temp dir");
-        TestContext { dir, bin: bin.into() }
+        let dir = tempfile::Builder::new()
+            .prefix("crabox-test-")
+            .tempdir()
+            .expect("a temp dir");
+        TestContext {
+            dir,
+            bin: bin.into(),
+        }
     }
 
     /// A directory holding a fresh git repository on branch `main`, without commits.
@@ -94,7 +100,10 @@ impl TestContext {
     pub fn filters(&self) -> Vec<(String, &'static str)> {
         let mut filters = Vec::new();
         let path = self.dir.path();
-        for variant in [Some(path.to_path_buf()), path.canonicalize().ok()].into_iter().flatten() {
+        for variant in [Some(path.to_path_buf()), path.canonicalize().ok()]
+            .into_iter()
+            .flatten()
+        {
             filters.push((regex_escape(&variant.to_string_lossy()), "[TEMP]"));
         }
         filters

@@ -1,7 +1,7 @@
 //! Stable finding codes: kebab-case identifiers that reports, SARIF rule ids, suppressions and
 //! scripts rely on. A code, once published, is never renamed or reused for another meaning.
 //!
-//! Each step adds its codes to the one [`codes!`] list below, so that uniqueness is checked in one
+//! Each step adds its codes to the one `codes!` list below, so that uniqueness is checked in one
 //! place (see the tests).
 
 use std::fmt;
@@ -89,7 +89,9 @@ mod tests {
                     && !id.starts_with('-')
                     && !id.ends_with('-')
                     && !id.contains("--")
-                    && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
                 "`{id}` is not kebab-case"
             );
             let summary = code.summary();
@@ -104,6 +106,9 @@ mod tests {
     fn find_and_serialize() {
         assert_eq!(Code::find("config-unknown-key"), Some(CONFIG_UNKNOWN_KEY));
         assert_eq!(Code::find("no-such-code"), None);
-        assert_eq!(serde_json::to_string(&CONFIG_UNKNOWN_KEY).unwrap(), "\"config-unknown-key\"");
+        assert_eq!(
+            serde_json::to_string(&CONFIG_UNKNOWN_KEY).unwrap(),
+            "\"config-unknown-key\""
+        );
     }
 }

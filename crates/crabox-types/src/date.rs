@@ -19,7 +19,11 @@ pub struct ParseDateError(pub String);
 
 impl fmt::Display for ParseDateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` is not a date; expected `YYYY-MM-DD`, e.g. `2031-12-31`", self.0)
+        write!(
+            f,
+            "`{}` is not a date; expected `YYYY-MM-DD`, e.g. `2031-12-31`",
+            self.0
+        )
     }
 }
 
@@ -42,7 +46,8 @@ fn days_in_month(year: i32, month: u8) -> u8 {
 impl Date {
     /// The date, if it exists in the calendar.
     pub fn new(year: i32, month: u8, day: u8) -> Option<Date> {
-        (1..=12).contains(&month)
+        (1..=12)
+            .contains(&month)
             .then(|| days_in_month(year, month))
             .filter(|&days| day >= 1 && day <= days)
             .map(|_| Date { year, month, day })
@@ -110,7 +115,10 @@ impl FromStr for Date {
         }
         let digits = |range: std::ops::Range<usize>| {
             let part = &s[range];
-            part.bytes().all(|b| b.is_ascii_digit()).then(|| part.parse::<u32>().ok()).flatten()
+            part.bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| part.parse::<u32>().ok())
+                .flatten()
         };
         let (Some(year), Some(month), Some(day)) = (digits(0..4), digits(5..7), digits(8..10))
         else {
@@ -158,9 +166,21 @@ mod tests {
 
     #[test]
     fn parses_valid_dates_only() {
-        assert_eq!("2031-12-31".parse::<Date>().unwrap().to_string(), "2031-12-31");
+        assert_eq!(
+            "2031-12-31".parse::<Date>().unwrap().to_string(),
+            "2031-12-31"
+        );
         assert!("2024-02-29".parse::<Date>().is_ok());
-        for bad in ["2023-02-29", "2031-13-01", "2031-00-10", "2031-1-01", "31-12-2031", "", "2031-12-3x", "+031-12-31"] {
+        for bad in [
+            "2023-02-29",
+            "2031-13-01",
+            "2031-00-10",
+            "2031-1-01",
+            "31-12-2031",
+            "",
+            "2031-12-3x",
+            "+031-12-31",
+        ] {
             let err = bad.parse::<Date>().unwrap_err();
             assert!(err.to_string().contains("YYYY-MM-DD"), "{bad}: {err}");
         }
@@ -169,7 +189,10 @@ mod tests {
     #[test]
     fn unix_seconds_round_trip() {
         assert_eq!(Date::from_unix_seconds(0).to_string(), "1970-01-01");
-        assert_eq!(Date::from_unix_seconds(951_782_400).to_string(), "2000-02-29");
+        assert_eq!(
+            Date::from_unix_seconds(951_782_400).to_string(),
+            "2000-02-29"
+        );
         assert_eq!(Date::from_unix_seconds(-86_400).to_string(), "1969-12-31");
         for days in [-800_000_i64, -1, 0, 1, 59, 11_016, 20_000, 2_932_896] {
             let date = Date::from_unix_seconds(days * 86_400 + 43_200);

@@ -9,5 +9,5 @@ mod severity;
 
 pub use codes::Code;
 pub use date::{Date, ParseDateError};
-pub use secret::SecretString;
+pub use secret::{REDACTED, SecretString};
 pub use severity::{Level, ParseSeverityError, Severity};

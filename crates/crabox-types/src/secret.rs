@@ -58,7 +58,10 @@ mod tests {
     #[test]
     fn never_prints_the_value() {
         let secret = SecretString::new("ghp_hunter2");
-        assert_eq!(format!("{secret} {secret:?} {secret:#?}"), "<redacted> <redacted> <redacted>");
+        assert_eq!(
+            format!("{secret} {secret:?} {secret:#?}"),
+            "<redacted> <redacted> <redacted>"
+        );
         assert_eq!(serde_json::to_string(&secret).unwrap(), "\"<redacted>\"");
         assert_eq!(secret.expose(), "ghp_hunter2");
         assert_eq!(

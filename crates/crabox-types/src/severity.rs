@@ -10,7 +10,17 @@ use serde::{Deserialize, Serialize};
 /// `None` is the CVSS "none" rating (score 0.0), which is also what `fail-on = "none"` means:
 /// nothing fails.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Severity {

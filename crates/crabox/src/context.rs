@@ -18,11 +18,22 @@ pub struct Env {
 
 impl Env {
     pub fn from_process() -> Env {
-        Env { vars: std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect() }
+        Env {
+            vars: std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect(),
+        }
     }
 
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Env {
-        Env { vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Env {
+        Env {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
     }
 
     pub fn var(&self, name: &str) -> Option<String> {
@@ -47,9 +58,7 @@ fn wants_color(choice: ColorChoice, env: &Env, is_terminal: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            env.var(EnvVars::NO_COLOR).is_none_or(|v| v.is_empty()) && is_terminal
-        }
+        ColorChoice::Auto => env.var(EnvVars::NO_COLOR).is_none_or(|v| v.is_empty()) && is_terminal,
     }
 }
 
@@ -63,14 +72,25 @@ impl Context {
         if !dir.is_dir() {
             return Err(crate::UsageError::new(format!(
                 "`-C {}`: not a directory",
-                global.directory.as_deref().unwrap_or(Path::new(".")).display()
+                global
+                    .directory
+                    .as_deref()
+                    .unwrap_or(Path::new("."))
+                    .display()
             ))
             .into());
         }
         let color_stdout = wants_color(global.color, &env, std::io::stdout().is_terminal());
         let color_stderr = wants_color(global.color, &env, std::io::stderr().is_terminal());
         let actions = Actions::from_env(|name| env.var(name));
-        Ok(Context { global, env, dir, color_stdout, color_stderr, actions })
+        Ok(Context {
+            global,
+            env,
+            dir,
+            color_stdout,
+            color_stderr,
+            actions,
+        })
     }
 
     /// Loads `crabox.toml` and the `CRABOX_*` overrides, then applies the global flags.
@@ -96,6 +116,9 @@ impl Context {
 
     /// A path as the user would like to read it: relative to the working directory when inside.
     pub fn display_path(&self, path: &Path) -> String {
-        path.strip_prefix(&self.dir).unwrap_or(path).to_string_lossy().replace('\\', "/")
+        path.strip_prefix(&self.dir)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/")
     }
 }

@@ -21,7 +21,10 @@ pub struct UsageError {
 
 impl UsageError {
     pub fn new(message: impl Into<String>) -> Self {
-        UsageError { message: message.into(), hint: None }
+        UsageError {
+            message: message.into(),
+            hint: None,
+        }
     }
 
     #[must_use]
@@ -41,10 +44,17 @@ pub struct Refused {
 /// Prints a clap error or help text; `--help` and `--version` exit 0, usage errors 2.
 pub fn clap_error(err: &clap::Error) -> ExitStatus {
     let printed = err.print();
-    if printed.as_ref().is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) {
+    if printed
+        .as_ref()
+        .is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    {
         return ExitStatus::Success;
     }
-    if err.use_stderr() { ExitStatus::Usage } else { ExitStatus::Success }
+    if err.use_stderr() {
+        ExitStatus::Usage
+    } else {
+        ExitStatus::Success
+    }
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -59,7 +69,12 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 pub fn config_finding(err: &ConfigError, context: Option<&Context>) -> Option<Finding> {
     match err {
         ConfigError::Invalid(invalid) => Some(invalid_finding(invalid, context)),
-        ConfigError::Env { var, message, help, key } => {
+        ConfigError::Env {
+            var,
+            message,
+            help,
+            key,
+        } => {
             let mut finding = Finding::error(
                 codes::CONFIG_INVALID_ENV,
                 format!("environment variable `{var}`: {message}"),
@@ -87,11 +102,12 @@ fn invalid_finding(invalid: &InvalidConfig, context: Option<&Context>) -> Findin
         || invalid.path.to_string_lossy().into_owned(),
         |c| c.display_path(&invalid.path),
     );
-    let location = Location::line(file, invalid.line, Some(invalid.column)).with_source(SourceSpan {
-        text: invalid.source_text.clone(),
-        span: invalid.span.clone(),
-        label: invalid.label.clone(),
-    });
+    let location =
+        Location::line(file, invalid.line, Some(invalid.column)).with_source(SourceSpan {
+            text: invalid.source_text.clone(),
+            span: invalid.span.clone(),
+            label: invalid.label.clone(),
+        });
     let mut finding = Finding::error(code, invalid.message.clone()).with_location(location);
     if let Some(help) = &invalid.help {
         finding = finding.with_help(help.clone());
@@ -103,7 +119,11 @@ fn emit(findings: &[Finding], context: Option<&Context>) {
     let color = context.is_some_and(|c| c.color_stderr);
     let mut text = String::new();
     for finding in findings {
-        let _ = writeln!(text, "{}\n", crabox_report::render::human_finding(finding, color));
+        let _ = writeln!(
+            text,
+            "{}\n",
+            crabox_report::render::human_finding(finding, color)
+        );
         if context.is_some_and(|c| c.actions.is_some()) {
             // Workflow commands are read from stderr too; stdout stays data only.
             let _ = writeln!(text, "{}", github::annotation(finding));
@@ -117,11 +137,11 @@ pub fn report(err: &anyhow::Error, context: Option<&Context>) -> ExitStatus {
     if is_broken_pipe(err) {
         return ExitStatus::Success;
     }
-    if let Some(config) = err.downcast_ref::<ConfigError>() {
-        if let Some(finding) = config_finding(config, context) {
-            emit(&[finding], context);
-            return ExitStatus::Usage;
-        }
+    if let Some(config) = err.downcast_ref::<ConfigError>()
+        && let Some(finding) = config_finding(config, context)
+    {
+        emit(&[finding], context);
+        return ExitStatus::Usage;
     }
     if let Some(refused) = err.downcast_ref::<Refused>() {
         emit(&refused.findings, context);
@@ -130,7 +150,9 @@ pub fn report(err: &anyhow::Error, context: Option<&Context>) -> ExitStatus {
     let color = context.is_some_and(|c| c.color_stderr);
     let (red, bold) = if color {
         (
-            anstyle::AnsiColor::Red.on_default().effects(anstyle::Effects::BOLD),
+            anstyle::AnsiColor::Red
+                .on_default()
+                .effects(anstyle::Effects::BOLD),
             anstyle::Style::new().effects(anstyle::Effects::BOLD),
         )
     } else {
@@ -144,7 +166,14 @@ pub fn report(err: &anyhow::Error, context: Option<&Context>) -> ExitStatus {
     if let Some(hint) = usage.and_then(|u| u.hint.as_deref()) {
         let _ = writeln!(text, "  {bold}hint{bold:#}: {hint}");
     }
-    let is_config_read = matches!(err.downcast_ref::<ConfigError>(), Some(ConfigError::Read { .. }));
+    let is_config_read = matches!(
+        err.downcast_ref::<ConfigError>(),
+        Some(ConfigError::Read { .. })
+    );
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
-    if usage.is_some() || is_config_read { ExitStatus::Usage } else { ExitStatus::Error }
+    if usage.is_some() || is_config_read {
+        ExitStatus::Usage
+    } else {
+        ExitStatus::Error
+    }
 }

@@ -47,7 +47,11 @@ where
             Level::DEBUG => ("debug", AnsiColor::Blue),
             Level::TRACE => ("trace", AnsiColor::Magenta),
         };
-        let style = if self.color { color.on_default().effects(Effects::BOLD) } else { Style::new() };
+        let style = if self.color {
+            color.on_default().effects(Effects::BOLD)
+        } else {
+            Style::new()
+        };
         write!(writer, "{style}{label}{style:#}: ")?;
         if level >= Level::DEBUG {
             write!(writer, "[{}] ", event.metadata().target())?;
@@ -63,11 +67,15 @@ pub fn init(context: &Context) {
         .env
         .var(EnvVars::CRABOX_LOG)
         .and_then(|directives| EnvFilter::try_new(directives).ok())
-        .unwrap_or_else(|| EnvFilter::new(filter_for(context.global.verbose, context.global.quiet)));
+        .unwrap_or_else(|| {
+            EnvFilter::new(filter_for(context.global.verbose, context.global.quiet))
+        });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(context.color_stderr)
-        .event_format(Human { color: context.color_stderr })
+        .event_format(Human {
+            color: context.color_stderr,
+        })
         .try_init();
 }

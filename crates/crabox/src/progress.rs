@@ -19,8 +19,7 @@ pub fn spinner(context: &Context, message: impl Into<String>) -> ProgressBar {
     }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
-            .expect("the template is valid"),
+        ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("the template is valid"),
     );
     bar.set_message(message.into());
     bar.enable_steady_tick(Duration::from_millis(100));

@@ -18,16 +18,24 @@ fn snippet_level(level: Level) -> SnippetLevel<'static> {
 
 /// One finding as a diagnostic block (without a trailing newline).
 pub fn finding(finding: &Finding, color: bool) -> String {
-    let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
     let mut group: Group<'_> = Group::with_title(
-        snippet_level(finding.level).primary_title(finding.message.as_str()).id(finding.code.id()),
+        snippet_level(finding.level)
+            .primary_title(finding.message.as_str())
+            .id(finding.code.id()),
     );
     if let Some(location) = &finding.location {
         let path = location.file.to_string_lossy().replace('\\', "/");
         if let Some(source) = &location.source {
             group = group.element(
                 Snippet::source(&*source.text).path(path).annotation(
-                    AnnotationKind::Primary.span(source.span.clone()).label(source.label.as_str()),
+                    AnnotationKind::Primary
+                        .span(source.span.clone())
+                        .label(source.label.as_str()),
                 ),
             );
         } else {
@@ -62,7 +70,11 @@ pub fn report(report: &Report, color: bool) -> String {
     }
     let s = report.summary;
     let plural = |n: usize, word: &str| {
-        if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
+        if n == 1 {
+            format!("{n} {word}")
+        } else {
+            format!("{n} {word}s")
+        }
     };
     let line = format!(
         "{}: {}, {}, {}",
@@ -94,13 +106,18 @@ mod tests {
     #[test]
     fn snippet_points_at_the_key() {
         let text: Arc<str> = Arc::from("[product]\nnmae = \"acme\"\n");
-        let f = Finding::error(codes::CONFIG_UNKNOWN_KEY, "unknown key `nmae` in `[product]`")
-            .with_location(Location::line("crabox.toml", 2, Some(1)).with_source(SourceSpan {
+        let f = Finding::error(
+            codes::CONFIG_UNKNOWN_KEY,
+            "unknown key `nmae` in `[product]`",
+        )
+        .with_location(
+            Location::line("crabox.toml", 2, Some(1)).with_source(SourceSpan {
                 text,
                 span: 10..14,
                 label: "not a key of `[product]`".into(),
-            }))
-            .with_help("did you mean `name`?");
+            }),
+        )
+        .with_help("did you mean `name`?");
         insta::assert_snapshot!(finding(&f, false), @r#"
         error[config-unknown-key]: unknown key `nmae` in `[product]`
          --> crabox.toml:2:1
@@ -115,7 +132,10 @@ mod tests {
     #[test]
     fn report_without_source_names_the_location_and_counts() {
         let r = Report::new(
-            Tool { name: "crabox".into(), version: "0".into() },
+            Tool {
+                name: "crabox".into(),
+                version: "0".into(),
+            },
             "init",
             vec![
                 Finding::error(codes::INIT_FILE_EXISTS, "`SECURITY.md` already exists")
@@ -130,7 +150,13 @@ mod tests {
 
         init: 1 error, 0 warnings, 0 notes
         ");
-        assert!(report(&r, true).contains("\u{1b}["), "colour requested but absent");
-        assert!(!report(&r, false).contains('\u{1b}'), "colour present without a request");
+        assert!(
+            report(&r, true).contains("\u{1b}["),
+            "colour requested but absent"
+        );
+        assert!(
+            !report(&r, false).contains('\u{1b}'),
+            "colour present without a request"
+        );
     }
 }

@@ -78,7 +78,10 @@ mod tests {
     #[test]
     fn table_escapes_cells() {
         let r = Report::new(
-            Tool { name: "crabox".into(), version: "0".into() },
+            Tool {
+                name: "crabox".into(),
+                version: "0".into(),
+            },
             "config",
             vec![
                 Finding::error(codes::CONFIG_INVALID_VALUE, "a | b\n<script>")
@@ -99,7 +102,14 @@ mod tests {
 
     #[test]
     fn empty_report_says_so() {
-        let r = Report::new(Tool { name: "crabox".into(), version: "0".into() }, "gate", vec![]);
+        let r = Report::new(
+            Tool {
+                name: "crabox".into(),
+                version: "0".into(),
+            },
+            "gate",
+            vec![],
+        );
         assert!(report(&r).ends_with("No findings.\n"));
     }
 }

@@ -1,4 +1,4 @@
-//! Renderers: a [`Report`] or a single [`Finding`] as human text, JSON or Markdown.
+//! Renderers: a [`Report`] or a single [`Finding`](crate::Finding) as human text, JSON or Markdown.
 //!
 //! Every renderer is a pure function of its input, so output is deterministic.
 
@@ -27,7 +27,10 @@ mod tests {
     #[test]
     fn json_has_schema_version_and_stable_codes() {
         let report = Report::new(
-            Tool { name: "crabox".into(), version: "1.2.3".into() },
+            Tool {
+                name: "crabox".into(),
+                version: "1.2.3".into(),
+            },
             "config",
             vec![
                 Finding::error(codes::CONFIG_UNKNOWN_KEY, "unknown key `nmae`")

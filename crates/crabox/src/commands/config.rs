@@ -28,7 +28,10 @@ pub fn run(context: &Context, args: &ConfigArgs) -> anyhow::Result<ExitStatus> {
     }
     let loaded = context.load_config()?;
     let config_file = loaded.file.as_deref().map(|p| context.display_path(p));
-    let product_from = loaded.product_from.as_deref().map(|p| context.display_path(p));
+    let product_from = loaded
+        .product_from
+        .as_deref()
+        .map(|p| context.display_path(p));
     match context.global.format {
         Format::Json => {
             let resolved = Resolved {

@@ -30,8 +30,10 @@ struct WorkflowStep {
     run: &'static str,
 }
 
-const WORKFLOW_STEPS: &[WorkflowStep] =
-    &[WorkflowStep { name: "Check crabox.toml", run: "crabox config" }];
+const WORKFLOW_STEPS: &[WorkflowStep] = &[WorkflowStep {
+    name: "Check crabox.toml",
+    run: "crabox config",
+}];
 
 /// What `crabox init` found out about the repository.
 #[derive(Debug, Serialize)]
@@ -47,9 +49,10 @@ struct Detected {
 
 fn detect(context: &Context, root: &Path, repo: Option<&crabox_git::Repo>) -> Detected {
     let manifest = crabox_config::manifest::detect(root);
-    let dir_name = root
-        .file_name()
-        .map_or_else(|| "product".to_owned(), |n| n.to_string_lossy().into_owned());
+    let dir_name = root.file_name().map_or_else(
+        || "product".to_owned(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let remote = repo.and_then(crabox_git::Repo::remote_url);
     let github = remote.as_deref().and_then(crabox_git::github_slug);
     let repository_url = match (&github, &remote) {
@@ -58,7 +61,10 @@ fn detect(context: &Context, root: &Path, repo: Option<&crabox_git::Repo>) -> De
         _ => None,
     };
     Detected {
-        name: manifest.as_ref().and_then(|m| m.name.clone()).unwrap_or(dir_name),
+        name: manifest
+            .as_ref()
+            .and_then(|m| m.name.clone())
+            .unwrap_or(dir_name),
         version: manifest.as_ref().and_then(|m| m.version.clone()),
         manifest: manifest.as_ref().map(|m| context.display_path(&m.file)),
         repository_url,
@@ -66,7 +72,9 @@ fn detect(context: &Context, root: &Path, repo: Option<&crabox_git::Repo>) -> De
             .as_ref()
             .map(|slug| format!("https://github.com/{slug}/security/advisories/new")),
         github,
-        branch: repo.and_then(crabox_git::Repo::head_branch).unwrap_or_else(|| "main".to_owned()),
+        branch: repo
+            .and_then(crabox_git::Repo::head_branch)
+            .unwrap_or_else(|| "main".to_owned()),
     }
 }
 
@@ -78,6 +86,8 @@ fn render(detected: &Detected) -> anyhow::Result<Vec<(&'static str, String)>> {
             .build()
             .expect("the default delimiters are valid"),
     );
+    // The templates quote what they interpolate themselves (`tojson`); no automatic escaping.
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env.add_template("crabox.toml", CONFIG_TEMPLATE)?;
     env.add_template("SECURITY.md", SECURITY_TEMPLATE)?;
     env.add_template("crabox.yml", WORKFLOW_TEMPLATE)?;
@@ -95,9 +105,18 @@ fn render(detected: &Detected) -> anyhow::Result<Vec<(&'static str, String)>> {
         steps => minijinja::value::Serde(WORKFLOW_STEPS),
     };
     Ok(vec![
-        ("crabox.toml", env.get_template("crabox.toml")?.render(&ctx)?),
-        ("SECURITY.md", env.get_template("SECURITY.md")?.render(&ctx)?),
-        (".github/workflows/crabox.yml", env.get_template("crabox.yml")?.render(&ctx)?),
+        (
+            "crabox.toml",
+            env.get_template("crabox.toml")?.render(&ctx)?,
+        ),
+        (
+            "SECURITY.md",
+            env.get_template("SECURITY.md")?.render(&ctx)?,
+        ),
+        (
+            ".github/workflows/crabox.yml",
+            env.get_template("crabox.yml")?.render(&ctx)?,
+        ),
     ])
 }
 
@@ -110,11 +129,15 @@ struct InitOutput<'a> {
 
 pub fn run(context: &Context, args: &InitArgs) -> anyhow::Result<ExitStatus> {
     let repo = crabox_git::Repo::discover(&context.dir)?;
-    let root = repo.as_ref().map_or_else(|| context.dir.clone(), crabox_git::Repo::root);
+    let root = repo
+        .as_ref()
+        .map_or_else(|| context.dir.clone(), crabox_git::Repo::root);
     let detected = detect(context, &root, repo.as_ref());
     let files = render(&detected)?;
-    let targets: Vec<(PathBuf, String)> =
-        files.into_iter().map(|(rel, text)| (root.join(rel), text)).collect();
+    let targets: Vec<(PathBuf, String)> = files
+        .into_iter()
+        .map(|(rel, text)| (root.join(rel), text))
+        .collect();
 
     if !args.force {
         let existing: Vec<Finding> = targets
@@ -146,22 +169,25 @@ pub fn run(context: &Context, args: &InitArgs) -> anyhow::Result<ExitStatus> {
         );
     }
     if repo.is_none() {
-        tracing::warn!("not in a git repository: wrote the files in {}", root.display());
+        tracing::warn!(
+            "not in a git repository: wrote the files in {}",
+            root.display()
+        );
     }
 
-    match context.global.format {
-        Format::Json => {
-            let out = InitOutput { schema_version: 1, written, detected: &detected };
-            let mut text = serde_json::to_string_pretty(&out)?;
-            text.push('\n');
-            context.print(&text)?;
-        }
-        _ => {
-            let mut text = written.join("\n");
-            text.push('\n');
-            context.print(&text)?;
-        }
-    }
+    // Human, Markdown and SARIF readers all get the list of files; JSON gets the details too.
+    let mut text = if context.global.format == Format::Json {
+        let out = InitOutput {
+            schema_version: 1,
+            written,
+            detected: &detected,
+        };
+        serde_json::to_string_pretty(&out)?
+    } else {
+        written.join("\n")
+    };
+    text.push('\n');
+    context.print(&text)?;
     Ok(ExitStatus::Success)
 }
 
@@ -232,10 +258,16 @@ mod tests {
         let (_, workflow) = &files[2];
         assert!(workflow.contains("permissions: {}"));
         assert!(workflow.contains("persist-credentials: false"));
-        assert!(!workflow.contains("${{"), "no expressions in the starter workflow");
+        assert!(
+            !workflow.contains("${{"),
+            "no expressions in the starter workflow"
+        );
         for line in workflow.lines().filter(|l| l.contains("uses:")) {
             let reference = line.split('@').nth(1).unwrap();
-            assert!(reference.len() >= 40 && reference[..40].chars().all(|c| c.is_ascii_hexdigit()), "{line}");
+            assert!(
+                reference.len() >= 40 && reference[..40].chars().all(|c| c.is_ascii_hexdigit()),
+                "{line}"
+            );
         }
         assert!(workflow.contains("branches: [\"main\"]"));
     }

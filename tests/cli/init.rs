@@ -27,7 +27,8 @@ fn writes_three_files_then_refuses_to_overwrite() {
 
     let config = context.read("crabox.toml");
     assert!(config.contains("name = \"acme-gateway\""), "{config}");
-    assert!(config.contains("version = \"1.4.0\""), "{config}");
+    // The version is left to the manifest, so that it never goes stale in crabox.toml.
+    assert!(config.contains("# version = \"1.4.0\""), "{config}");
     assert!(
         config.contains(
             "security-contact = \"https://github.com/acme/gateway/security/advisories/new\""
@@ -46,6 +47,9 @@ fn writes_three_files_then_refuses_to_overwrite() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", output_text(&output).1);
+    let resolved: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(resolved["settings"]["product"]["version"], "1.4.0");
+    assert_eq!(resolved["product_from"], "Cargo.toml");
 
     // A second run refuses, names every file, and changes nothing.
     context.write("SECURITY.md", "# our own policy\n");

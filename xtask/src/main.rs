@@ -92,10 +92,18 @@ fn ci() -> anyhow::Result<()> {
         &["doc", "--workspace", "--no-deps", "--locked"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
-    cargo(
-        &["test", "--workspace", "--locked"],
-        &[("INSTA_UPDATE", "no")],
-    )?;
+    // Doc tests first, so that the run closes on the test runner's summary of every test.
+    let no_update = [("INSTA_UPDATE", "no")];
+    cargo(&["test", "--workspace", "--locked", "--doc"], &no_update)?;
+    if has_nextest() {
+        cargo(&["nextest", "run", "--workspace", "--locked"], &no_update)?;
+    } else {
+        eprintln!("xtask: cargo-nextest not found; running the tests with cargo test");
+        cargo(
+            &["test", "--workspace", "--locked", "--all-targets"],
+            &no_update,
+        )?;
+    }
     eprintln!("xtask: ci passed");
     Ok(())
 }

@@ -7,87 +7,38 @@
 
 use crate::schema::{self, Key, Shape};
 
-/// Names of the environment variables crabox reads besides the configuration-key twins.
-pub struct EnvVars;
+macro_rules! env_vars {
+    ($( $name:ident : $description:literal; )*) => {
+        /// Names of the environment variables crabox reads besides the configuration-key twins.
+        pub struct EnvVars;
 
-impl EnvVars {
-    /// Path of the configuration file, like `--config`.
-    pub const CRABOX_CONFIG: &'static str = "CRABOX_CONFIG";
-    /// Output format, like `--format`.
-    pub const CRABOX_FORMAT: &'static str = "CRABOX_FORMAT";
-    /// `true` never touches the network, like `--offline`.
-    pub const CRABOX_OFFLINE: &'static str = "CRABOX_OFFLINE";
-    /// Colour choice, like `--color`.
-    pub const CRABOX_COLOR: &'static str = "CRABOX_COLOR";
-    /// Log filter in `tracing` directive syntax (e.g. `debug` or `crabox_config=trace`); wins
-    /// over `-v`/`-q`.
-    pub const CRABOX_LOG: &'static str = "CRABOX_LOG";
-    /// Password of the cosign-format signing key. Secret: never logged or written.
-    pub const CRABOX_KEY_PASSWORD: &'static str = "CRABOX_KEY_PASSWORD";
-    /// Any non-empty value turns colour off when `--color auto` (<https://no-color.org>).
-    pub const NO_COLOR: &'static str = "NO_COLOR";
-    /// `true` inside GitHub Actions: outputs, job summary and annotations are written.
-    pub const GITHUB_ACTIONS: &'static str = "GITHUB_ACTIONS";
-    /// File that step outputs are appended to (GitHub Actions).
-    pub const GITHUB_OUTPUT: &'static str = "GITHUB_OUTPUT";
-    /// File that the job summary is appended to (GitHub Actions).
-    pub const GITHUB_STEP_SUMMARY: &'static str = "GITHUB_STEP_SUMMARY";
-    /// Token for the GitHub API (`crabox publish`). Secret: never logged or written.
-    pub const GITHUB_TOKEN: &'static str = "GITHUB_TOKEN";
-    /// Base URL of the GitHub API (`crabox publish`). Default: `https://api.github.com`.
-    pub const GITHUB_API_URL: &'static str = "GITHUB_API_URL";
-    /// Unix time used for every timestamp crabox writes (reproducible builds).
-    pub const SOURCE_DATE_EPOCH: &'static str = "SOURCE_DATE_EPOCH";
+        impl EnvVars {
+            $(
+                #[doc = $description]
+                pub const $name: &'static str = stringify!($name);
+            )*
 
-    /// Every variable above with its description, for the generated reference.
-    pub const ALL: &'static [(&'static str, &'static str)] = &[
-        (
-            Self::CRABOX_CONFIG,
-            "Path of the configuration file, like `--config`.",
-        ),
-        (Self::CRABOX_FORMAT, "Output format, like `--format`."),
-        (
-            Self::CRABOX_OFFLINE,
-            "`true` never touches the network, like `--offline`.",
-        ),
-        (Self::CRABOX_COLOR, "Colour choice, like `--color`."),
-        (
-            Self::CRABOX_LOG,
-            "Log filter in `tracing` directive syntax (e.g. `debug`); wins over `-v`/`-q`.",
-        ),
-        (
-            Self::CRABOX_KEY_PASSWORD,
-            "Password of the cosign-format signing key. Secret: never logged or written.",
-        ),
-        (
-            Self::NO_COLOR,
-            "Any non-empty value turns colour off under `--color auto`.",
-        ),
-        (
-            Self::GITHUB_ACTIONS,
-            "`true` inside GitHub Actions: outputs, job summary and annotations are written.",
-        ),
-        (
-            Self::GITHUB_OUTPUT,
-            "File that step outputs are appended to (GitHub Actions).",
-        ),
-        (
-            Self::GITHUB_STEP_SUMMARY,
-            "File that the job summary is appended to (GitHub Actions).",
-        ),
-        (
-            Self::GITHUB_TOKEN,
-            "Token for the GitHub API (`crabox publish`). Secret: never logged or written.",
-        ),
-        (
-            Self::GITHUB_API_URL,
-            "Base URL of the GitHub API. Default: `https://api.github.com`.",
-        ),
-        (
-            Self::SOURCE_DATE_EPOCH,
-            "Unix time used for every timestamp crabox writes.",
-        ),
-    ];
+            /// Every variable above with its description, for the generated reference.
+            pub const ALL: &'static [(&'static str, &'static str)] =
+                &[$((stringify!($name), $description)),*];
+        }
+    };
+}
+
+env_vars! {
+    CRABOX_CONFIG: "Path of the configuration file, like `--config`.";
+    CRABOX_FORMAT: "Output format, like `--format`.";
+    CRABOX_OFFLINE: "`true` never touches the network, like `--offline`.";
+    CRABOX_COLOR: "Colour choice, like `--color`.";
+    CRABOX_LOG: "Log filter in `tracing` directive syntax (e.g. `debug` or `crabox_config=trace`); wins over `-v`/`-q`.";
+    CRABOX_KEY_PASSWORD: "Password of the cosign-format signing key. Secret: never logged or written.";
+    NO_COLOR: "Any non-empty value turns colour off under `--color auto` (<https://no-color.org>).";
+    GITHUB_ACTIONS: "`true` inside GitHub Actions: outputs, job summary and annotations are written.";
+    GITHUB_OUTPUT: "File that step outputs are appended to (GitHub Actions).";
+    GITHUB_STEP_SUMMARY: "File that the job summary is appended to (GitHub Actions).";
+    GITHUB_TOKEN: "Token for the GitHub API (`crabox publish`). Secret: never logged or written.";
+    GITHUB_API_URL: "Base URL of the GitHub API (`crabox publish`). Default: `https://api.github.com`.";
+    SOURCE_DATE_EPOCH: "Unix time used for every timestamp crabox writes (reproducible builds).";
 }
 
 /// A configuration key that an environment variable can set.

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crabox_types::{Date, SecretString, Severity};
+use crabox_types::{SecretString, Severity};
 use serde::Serialize;
 
 use crate::env::EnvVars;
@@ -28,18 +28,9 @@ pub struct Settings {
     pub secrets: Secrets,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct ProductSettings {
-    pub name: Option<String>,
-    pub version: Option<String>,
-    pub manufacturer: Option<String>,
-    pub manufacturer_contact: Option<String>,
-    pub security_contact: Option<String>,
-    pub cvd_policy: Option<String>,
-    pub support_end: Option<Date>,
-    pub intended_purpose: Option<String>,
-}
+/// `[product]` has no defaults in the file layer; the manifest fills `name` and `version` when
+/// [`crate::load`] resolves them.
+pub type ProductSettings = crate::file::ProductConfig;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -126,16 +117,7 @@ impl Settings {
         let secret = |name: &str| env(name).filter(|v| !v.is_empty()).map(SecretString::new);
         Settings {
             offline: false,
-            product: ProductSettings {
-                name: product.name,
-                version: product.version,
-                manufacturer: product.manufacturer,
-                manufacturer_contact: product.manufacturer_contact,
-                security_contact: product.security_contact,
-                cvd_policy: product.cvd_policy,
-                support_end: product.support_end,
-                intended_purpose: product.intended_purpose,
-            },
+            product,
             sbom: SbomSettings {
                 formats: sbom
                     .formats

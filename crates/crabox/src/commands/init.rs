@@ -258,10 +258,13 @@ mod tests {
         let (_, workflow) = &files[2];
         assert!(workflow.contains("permissions: {}"));
         assert!(workflow.contains("persist-credentials: false"));
-        assert!(
-            !workflow.contains("${{"),
-            "no expressions in the starter workflow"
-        );
+        for line in workflow
+            .lines()
+            .filter(|l| l.trim_start().starts_with("run:"))
+        {
+            assert!(!line.contains("${{"), "expression inside run: {line}");
+        }
+        assert!(workflow.contains("group: ${{ github.workflow }}-${{ github.ref }}"));
         for line in workflow.lines().filter(|l| l.contains("uses:")) {
             let reference = line.split('@').nth(1).unwrap();
             assert!(

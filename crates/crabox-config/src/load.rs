@@ -677,3 +677,57 @@ secure-defaults = "docs/security/secure-defaults.md"
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// TOML-ish text: real keys and tables, typos, values of every type, broken syntax, unicode.
+    fn tomlish() -> impl Strategy<Value = String> {
+        let fragment = prop_oneof![
+            Just("[product]\n".to_owned()),
+            Just("[audit]\n".to_owned()),
+            Just("[[audit.ignore]]\n".to_owned()),
+            Just("[gate.licenses]\n".to_owned()),
+            Just("[evidence.not-applicable]\n".to_owned()),
+            Just("name = ".to_owned()),
+            Just("fail-on = ".to_owned()),
+            Just("ignore = [{ id = 'X' }]\n".to_owned()),
+            Just("formats = ['spdx-json', 'cdx']\n".to_owned()),
+            Just("support-end = '2031-02-30'\n".to_owned()),
+            Just("\"é\" = 1\n".to_owned()),
+            Just("'x'\n".to_owned()),
+            Just("true\n".to_owned()),
+            Just("[".to_owned()),
+            Just("{".to_owned()),
+            Just("\n".to_owned()),
+            "[a-zé€-]{1,8} = ".prop_map(|s| s),
+            "[ -~é€\n]{0,6}".prop_map(|s| s),
+        ];
+        proptest::collection::vec(fragment, 0..12).prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn parse_returns_ok_or_a_located_error(text in tomlish()) {
+            match parse(Path::new("crabox.toml"), &text) {
+                Ok(_) => {}
+                Err(ConfigError::Invalid(invalid)) => {
+                    prop_assert!(invalid.line >= 1 && invalid.column >= 1);
+                    prop_assert!(invalid.span.end <= text.len());
+                    prop_assert!(text.is_char_boundary(invalid.span.start));
+                    prop_assert!(text.is_char_boundary(invalid.span.end));
+                    prop_assert!(!invalid.message.is_empty());
+                }
+                Err(other) => prop_assert!(false, "unexpected error {other:?}"),
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(text in "\\PC{0,64}") {
+            let _ = parse(Path::new("crabox.toml"), &text);
+        }
+    }
+}

@@ -65,8 +65,8 @@ impl Date {
         self.day
     }
 
-    /// The UTC date of a Unix timestamp (seconds).
-    pub fn from_unix_seconds(seconds: i64) -> Date {
+    /// The UTC date of a Unix timestamp (seconds); `None` when the year does not fit in `i32`.
+    pub fn from_unix_seconds(seconds: i64) -> Option<Date> {
         // Howard Hinnant's civil_from_days.
         let days = seconds.div_euclid(86_400);
         let z = days + 719_468;
@@ -78,11 +78,11 @@ impl Date {
         let day = doy - (153 * mp + 2) / 5 + 1;
         let month = if mp < 10 { mp + 3 } else { mp - 9 };
         let year = yoe + era * 400 + i64::from(month <= 2);
-        Date {
-            year: i32::try_from(year).expect("a timestamp within i64 seconds has a 32-bit year"),
+        Some(Date {
+            year: i32::try_from(year).ok()?,
             month: u8::try_from(month).expect("month is 1..=12"),
             day: u8::try_from(day).expect("day is 1..=31"),
-        }
+        })
     }
 
     /// Days since 1970-01-01 (negative before).
@@ -188,16 +188,48 @@ mod tests {
 
     #[test]
     fn unix_seconds_round_trip() {
-        assert_eq!(Date::from_unix_seconds(0).to_string(), "1970-01-01");
         assert_eq!(
-            Date::from_unix_seconds(951_782_400).to_string(),
+            Date::from_unix_seconds(0).unwrap().to_string(),
+            "1970-01-01"
+        );
+        assert_eq!(
+            Date::from_unix_seconds(951_782_400).unwrap().to_string(),
             "2000-02-29"
         );
-        assert_eq!(Date::from_unix_seconds(-86_400).to_string(), "1969-12-31");
+        assert_eq!(
+            Date::from_unix_seconds(-86_400).unwrap().to_string(),
+            "1969-12-31"
+        );
         for days in [-800_000_i64, -1, 0, 1, 59, 11_016, 20_000, 2_932_896] {
-            let date = Date::from_unix_seconds(days * 86_400 + 43_200);
+            let date = Date::from_unix_seconds(days * 86_400 + 43_200).unwrap();
             assert_eq!(date.days_since_epoch(), days, "{date}");
         }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_timestamp_gives_a_date_or_none(seconds in proptest::num::i64::ANY) {
+            if let Some(date) = Date::from_unix_seconds(seconds) {
+                let text = date.to_string();
+                if date.year() >= 0 && date.year() <= 9999 {
+                    proptest::prop_assert_eq!(text.parse::<Date>().ok(), Some(date));
+                }
+                proptest::prop_assert_eq!(date.days_since_epoch(), seconds.div_euclid(86_400));
+            }
+        }
+
+        #[test]
+        fn any_text_parses_or_fails_cleanly(text in ".{0,12}") {
+            if let Ok(date) = text.parse::<Date>() {
+                proptest::prop_assert_eq!(date.to_string(), text);
+            }
+        }
+    }
+
+    #[test]
+    fn extreme_timestamps_do_not_panic() {
+        assert_eq!(Date::from_unix_seconds(i64::MAX), None);
+        assert_eq!(Date::from_unix_seconds(i64::MIN), None);
     }
 
     #[test]

@@ -177,3 +177,39 @@ pub fn report(err: &anyhow::Error, context: Option<&Context>) -> ExitStatus {
         ExitStatus::Error
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn rendered(text: &str) -> Option<String> {
+        let err = crabox_config::parse(Path::new("crabox.toml"), text).err()?;
+        let finding = config_finding(&err, None)?;
+        Some(crabox_report::render::human_finding(&finding, false))
+    }
+
+    #[test]
+    fn edge_spans_render() {
+        for text in [
+            "[product",
+            "x = ",
+            "\"é\" = 1",
+            "[product]\nname = 'a'\nname = 'b'",
+            "a = [1,\n",
+        ] {
+            let out = rendered(text).unwrap();
+            assert!(out.contains("crabox.toml:"), "{text:?}: {out}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_config_error_renders(text in "[\\[\\]{}=a-z.'\" é\n-]{0,40}") {
+            let _ = rendered(&text);
+        }
+    }
+}

@@ -64,6 +64,11 @@ codes! {
     CONFIG_INVALID_ENV = "config-invalid-env": "a CRABOX_* environment variable holds a value crabox cannot use";
     // crabox init
     INIT_FILE_EXISTS = "init-file-exists": "crabox init would overwrite a file that already exists";
+    // crabox sbom
+    SBOM_ENTRY_SKIPPED = "sbom-entry-skipped": "a lockfile entry could not be read and is missing from the SBOM";
+    SBOM_UNPINNED = "sbom-unpinned-requirement": "a requirement is not pinned to one version, so the SBOM cannot list it";
+    SBOM_UNSUPPORTED = "sbom-lockfile-unsupported": "a lockfile of a format crabox cannot read yet is missing from the SBOM";
+    SBOM_NO_LOCKFILE = "sbom-no-lockfile": "no lockfile was found, so the SBOM lists no dependencies";
 }
 
 #[cfg(test)]

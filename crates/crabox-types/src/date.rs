@@ -98,6 +98,22 @@ impl Date {
     }
 }
 
+/// A Unix timestamp as RFC 3339 UTC with seconds (`2023-11-14T22:13:20Z`); `None` when out of
+/// range.
+pub fn rfc3339(seconds: i64) -> Option<String> {
+    let date = Date::from_unix_seconds(seconds)?;
+    if !(0..=9999).contains(&date.year()) {
+        return None;
+    }
+    let in_day = seconds.rem_euclid(86_400);
+    Some(format!(
+        "{date}T{:02}:{:02}:{:02}Z",
+        in_day / 3600,
+        in_day % 3600 / 60,
+        in_day % 60
+    ))
+}
+
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
@@ -224,6 +240,14 @@ mod tests {
                 proptest::prop_assert_eq!(date.to_string(), text);
             }
         }
+    }
+
+    #[test]
+    fn rfc3339_timestamps() {
+        assert_eq!(rfc3339(1_700_000_000).as_deref(), Some("2023-11-14T22:13:20Z"));
+        assert_eq!(rfc3339(0).as_deref(), Some("1970-01-01T00:00:00Z"));
+        assert_eq!(rfc3339(-1).as_deref(), Some("1969-12-31T23:59:59Z"));
+        assert_eq!(rfc3339(i64::MAX), None);
     }
 
     #[test]

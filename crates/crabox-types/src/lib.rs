@@ -8,6 +8,6 @@ mod secret;
 mod severity;
 
 pub use codes::Code;
-pub use date::{Date, ParseDateError};
+pub use date::{Date, ParseDateError, rfc3339};
 pub use secret::{REDACTED, SecretString};
 pub use severity::{Level, ParseSeverityError, Severity};

@@ -1,0 +1,407 @@
+//! `Cargo.lock` v1–v4, with the workspace's `Cargo.toml` files to tell members, build and
+//! development dependencies apart.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::path::Path;
+
+use toml::de::{DeTable, DeValue};
+
+use super::{Context, Parsed};
+use crate::encoding::LineIndex;
+use crate::error::SbomError;
+use crate::model::{Ecosystem, Hash, HashAlg, Package, Scope, Source};
+
+const CRATES_IO: [&str; 2] =
+    ["registry+https://github.com/rust-lang/crates.io-index", "sparse+https://index.crates.io/"];
+
+/// A source string of Cargo.lock as a [`Source`].
+fn source(text: Option<&str>) -> Source {
+    let Some(text) = text else { return Source::Path(String::new()) };
+    if CRATES_IO.contains(&text) {
+        return Source::Registry;
+    }
+    if let Some(url) = text.strip_prefix("git+") {
+        let (url, rev) = match url.split_once('#') {
+            Some((url, rev)) => (url, Some(rev.to_owned())),
+            None => (url, None),
+        };
+        let url = url.split('?').next().unwrap_or(url);
+        return Source::Git { url: url.to_owned(), rev };
+    }
+    if let Some(url) = text.strip_prefix("registry+").or_else(|| text.strip_prefix("sparse+")) {
+        return Source::OtherRegistry(url.to_owned());
+    }
+    if let Some(path) = text.strip_prefix("path+") {
+        return Source::Path(path.to_owned());
+    }
+    Source::OtherRegistry(text.to_owned())
+}
+
+fn string<'a>(table: &'a DeTable<'_>, key: &str) -> Option<&'a str> {
+    match table.get(key).map(|v| v.get_ref()) {
+        Some(DeValue::String(s)) => Some(s.as_ref()),
+        _ => None,
+    }
+}
+
+/// One `[[package]]` entry before edges are resolved.
+struct Entry {
+    name: String,
+    version: String,
+    source_text: Option<String>,
+    dependencies: Vec<String>,
+}
+
+pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
+    let index = LineIndex::new(text);
+    let document = DeTable::parse(text).map_err(|err| {
+        let line = err.span().map_or(1, |s| index.line(s.start));
+        context.parse_error(line, format!("not a valid Cargo.lock (TOML): {}", err.message()))
+    })?;
+    let document = document.get_ref();
+    let mut parsed = Parsed::new();
+    let mut entries = Vec::new();
+
+    // v1 keeps checksums in [metadata]: "checksum NAME VERSION (SOURCE)" = "HEX".
+    let mut v1_checksums = HashMap::new();
+    if let Some(DeValue::Table(metadata)) = document.get("metadata").map(|v| v.get_ref()) {
+        for (key, value) in metadata {
+            if let (Some(rest), DeValue::String(hex)) =
+                (key.get_ref().strip_prefix("checksum "), value.get_ref())
+            {
+                v1_checksums.insert(rest.to_owned(), hex.to_string());
+            }
+        }
+    }
+
+    let packages = match document.get("package").map(|v| v.get_ref()) {
+        Some(DeValue::Array(items)) => items.iter().collect::<Vec<_>>(),
+        Some(_) => return Err(context.parse_error(1, "`package` must be an array of tables")),
+        None => Vec::new(),
+    };
+    for item in packages {
+        let line = index.line(item.span().start);
+        let DeValue::Table(table) = item.get_ref() else {
+            parsed.skip(context.diagnostic(line, "a `[[package]]` entry that is not a table"));
+            continue;
+        };
+        let (Some(name), Some(version)) = (string(table, "name"), string(table, "version")) else {
+            parsed.skip(context.diagnostic(line, "a `[[package]]` entry without `name` or `version`"));
+            continue;
+        };
+        let source_text = string(table, "source").map(str::to_owned);
+        let mut package = Package::new(Ecosystem::Cargo, name, version);
+        package.line = line;
+        package.source = source(source_text.as_deref());
+        package.is_root = source_text.is_none();
+        let checksum = string(table, "checksum").map(str::to_owned).or_else(|| {
+            let key = format!("{name} {version} ({})", source_text.as_deref().unwrap_or_default());
+            v1_checksums.get(&key).cloned()
+        });
+        if let Some(checksum) = checksum {
+            match Hash::from_hex(HashAlg::Sha256, &checksum) {
+                Some(hash) => package.hashes.push(hash),
+                None => parsed.diagnostics.push(context.diagnostic(
+                    line,
+                    format!("`{name} {version}`: checksum is not a SHA-256 hex digest; left out"),
+                )),
+            }
+        }
+        let dependencies = match table.get("dependencies").map(|v| v.get_ref()) {
+            Some(DeValue::Array(items)) => items
+                .iter()
+                .filter_map(|d| match d.get_ref() {
+                    DeValue::String(s) => Some(s.to_string()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        entries.push(Entry { name: name.to_owned(), version: version.to_owned(), source_text, dependencies });
+        parsed.packages.push(package);
+    }
+
+    resolve_edges(&entries, &mut parsed, context);
+    let members: Vec<usize> =
+        (0..parsed.packages.len()).filter(|&i| parsed.packages[i].is_root).collect();
+    let manifests = workspace_manifests(&context.dir);
+    apply_scopes(&mut parsed, &entries, &members, &manifests);
+    parsed.direct = members;
+    if let Some(home) = &context.cargo_home {
+        add_cached_licenses(&mut parsed.packages, home);
+    }
+    Ok(parsed)
+}
+
+/// Turns `"name"`, `"name version"` and `"name version (source)"` into package indices.
+fn resolve_edges(entries: &[Entry], parsed: &mut Parsed, context: &Context) {
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, entry) in entries.iter().enumerate() {
+        by_name.entry(entry.name.as_str()).or_default().push(i);
+    }
+    for (i, entry) in entries.iter().enumerate() {
+        let mut edges = Vec::new();
+        for reference in &entry.dependencies {
+            let mut parts = reference.splitn(3, ' ');
+            let name = parts.next().unwrap_or_default();
+            let version = parts.next();
+            let source = parts.next().map(|s| s.trim_start_matches('(').trim_end_matches(')'));
+            let candidates = by_name.get(name).map(Vec::as_slice).unwrap_or_default();
+            let found = candidates.iter().copied().find(|&c| {
+                version.is_none_or(|v| entries[c].version == v)
+                    && source.is_none_or(|s| entries[c].source_text.as_deref() == Some(s))
+            });
+            match found {
+                Some(target) => edges.push(target),
+                None => parsed.diagnostics.push(context.diagnostic(
+                    parsed.packages[i].line,
+                    format!("`{} {}` depends on `{reference}`, which the lockfile does not list", entry.name, entry.version),
+                )),
+            }
+        }
+        edges.sort_unstable();
+        edges.dedup();
+        parsed.packages[i].dependencies = edges;
+    }
+}
+
+/// Dependencies a member manifest declares, by kind.
+#[derive(Debug, Default)]
+struct Declared {
+    normal: BTreeSet<String>,
+    dev: BTreeSet<String>,
+}
+
+/// Reads the `Cargo.toml` files of the workspace (beside the lockfile and below it, skipping
+/// `target/`), keyed by package name.
+fn workspace_manifests(dir: &Path) -> BTreeMap<String, Declared> {
+    let mut out = BTreeMap::new();
+    let walker = ignore::WalkBuilder::new(dir)
+        .max_depth(Some(6))
+        .filter_entry(|e| !matches!(e.file_name().to_str(), Some("target" | "node_modules" | ".git")))
+        .build();
+    for entry in walker.flatten() {
+        if entry.file_name() != "Cargo.toml" {
+            continue;
+        }
+        let Ok(text) = fs_err::read_to_string(entry.path()) else { continue };
+        let Ok(manifest) = toml::from_str::<toml::Table>(&text) else { continue };
+        let Some(name) = manifest.get("package").and_then(|p| p.get("name")).and_then(|n| n.as_str())
+        else {
+            continue;
+        };
+        let mut declared = Declared::default();
+        collect(&manifest, &mut declared);
+        if let Some(toml::Value::Table(targets)) = manifest.get("target") {
+            for target in targets.values() {
+                if let toml::Value::Table(target) = target {
+                    collect(target, &mut declared);
+                }
+            }
+        }
+        out.insert(name.to_owned(), declared);
+    }
+    out
+}
+
+fn collect(table: &toml::Table, declared: &mut Declared) {
+    for (key, dev) in [
+        ("dependencies", false),
+        ("build-dependencies", false),
+        ("build_dependencies", false),
+        ("dev-dependencies", true),
+        ("dev_dependencies", true),
+    ] {
+        let Some(toml::Value::Table(deps)) = table.get(key) else { continue };
+        for (name, spec) in deps {
+            let real = spec.get("package").and_then(|p| p.as_str()).unwrap_or(name).to_owned();
+            if dev { declared.dev.insert(real) } else { declared.normal.insert(real) };
+        }
+    }
+}
+
+/// Marks as `Dev` every package reachable from the members only through dev-dependencies.
+fn apply_scopes(
+    parsed: &mut Parsed,
+    entries: &[Entry],
+    members: &[usize],
+    manifests: &BTreeMap<String, Declared>,
+) {
+    let known: Vec<&usize> = members.iter().filter(|&&m| manifests.contains_key(&entries[m].name)).collect();
+    if known.is_empty() {
+        return; // Without manifests every package counts as required.
+    }
+    let mut reached = vec![false; parsed.packages.len()];
+    let mut queue: VecDeque<usize> = members.iter().copied().collect();
+    for &m in members {
+        reached[m] = true;
+    }
+    while let Some(current) = queue.pop_front() {
+        let declared = parsed.packages[current]
+            .is_root
+            .then(|| manifests.get(&entries[current].name))
+            .flatten();
+        for &next in &parsed.packages[current].dependencies {
+            let name = &entries[next].name;
+            let follows = match declared {
+                // A member's edge counts when the member declares it outside dev-dependencies.
+                Some(declared) => declared.normal.contains(name) || !declared.dev.contains(name),
+                None => true,
+            };
+            if follows && !reached[next] {
+                reached[next] = true;
+                queue.push_back(next);
+            }
+        }
+    }
+    for (package, reached) in parsed.packages.iter_mut().zip(reached) {
+        if !reached {
+            package.scope = Scope::Dev;
+        }
+    }
+}
+
+/// Licences from `$CARGO_HOME/registry/src/*/NAME-VERSION/Cargo.toml`, where the crate is cached.
+fn add_cached_licenses(packages: &mut [Package], cargo_home: &Path) {
+    let Ok(registries) = fs_err::read_dir(cargo_home.join("registry/src")) else { return };
+    let roots: Vec<_> = registries.flatten().map(|e| e.path()).collect();
+    for package in packages.iter_mut().filter(|p| p.source == Source::Registry) {
+        let dir_name = format!("{}-{}", package.name, package.version);
+        for root in &roots {
+            let manifest = root.join(&dir_name).join("Cargo.toml");
+            let Ok(text) = fs_err::read_to_string(&manifest) else { continue };
+            let license = toml::from_str::<toml::Table>(&text).ok().and_then(|m| {
+                m.get("package")?.get("license")?.as_str().map(str::to_owned)
+            });
+            if let Some(license) = license {
+                package.licenses.push(license.replace('/', " OR "));
+            }
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(dir: &Path) -> Context {
+        Context { dir: dir.to_owned(), display: "Cargo.lock".into(), cargo_home: None }
+    }
+
+    const V3: &str = r#"# This file is automatically @generated by Cargo.
+version = 3
+
+[[package]]
+name = "app"
+version = "0.1.0"
+dependencies = [
+ "serde",
+ "tempfile",
+ "cc",
+]
+
+[[package]]
+name = "serde"
+version = "1.0.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+[[package]]
+name = "tempfile"
+version = "3.0.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+dependencies = ["fastrand"]
+
+[[package]]
+name = "fastrand"
+version = "2.0.0"
+source = "sparse+https://index.crates.io/"
+
+[[package]]
+name = "cc"
+version = "1.0.0"
+source = "git+https://github.com/rust-lang/cc-rs?branch=main#0123abcd"
+"#;
+
+    #[test]
+    fn reads_v3_with_scopes_from_the_manifest() {
+        let dir = tempfile::tempdir().unwrap();
+        fs_err::write(
+            dir.path().join("Cargo.toml"),
+            "[package]\nname = 'app'\n[dependencies]\nserde = '1'\n[build-dependencies]\ncc = '1'\n[dev-dependencies]\ntempfile = '3'\n",
+        )
+        .unwrap();
+        let parsed = parse(V3, &context(dir.path())).unwrap();
+        let by_name = |n: &str| parsed.packages.iter().find(|p| p.name == n).unwrap();
+        assert!(parsed.complete);
+        assert_eq!(parsed.packages.len(), 5);
+        assert!(by_name("app").is_root);
+        assert_eq!(parsed.direct, [0]);
+        assert_eq!(by_name("serde").scope, Scope::Required);
+        assert_eq!(by_name("cc").scope, Scope::Required, "build dependencies ship");
+        assert_eq!(by_name("tempfile").scope, Scope::Dev);
+        assert_eq!(by_name("fastrand").scope, Scope::Dev, "reachable only through a dev dependency");
+        assert_eq!(by_name("serde").hashes[0].hex.len(), 64);
+        assert_eq!(by_name("serde").line, 13);
+        assert_eq!(
+            by_name("cc").source,
+            Source::Git { url: "https://github.com/rust-lang/cc-rs".into(), rev: Some("0123abcd".into()) }
+        );
+        assert_eq!(by_name("app").dependencies.len(), 3);
+    }
+
+    #[test]
+    fn without_manifests_everything_is_required() {
+        let dir = tempfile::tempdir().unwrap();
+        let parsed = parse(V3, &context(dir.path())).unwrap();
+        assert!(parsed.packages.iter().all(|p| p.scope == Scope::Required));
+    }
+
+    #[test]
+    fn reads_v1_metadata_checksums_and_versioned_edges() {
+        let text = r#"[[package]]
+name = "a"
+version = "0.1.0"
+dependencies = [
+ "b 1.0.0 (registry+https://github.com/rust-lang/crates.io-index)",
+ "b 2.0.0 (registry+https://github.com/rust-lang/crates.io-index)",
+]
+
+[[package]]
+name = "b"
+version = "1.0.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "b"
+version = "2.0.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[metadata]
+"checksum b 1.0.0 (registry+https://github.com/rust-lang/crates.io-index)" = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+"#;
+        let dir = tempfile::tempdir().unwrap();
+        let parsed = parse(text, &context(dir.path())).unwrap();
+        assert_eq!(parsed.packages[0].dependencies, [1, 2]);
+        assert_eq!(parsed.packages[1].hashes.len(), 1);
+        assert!(parsed.packages[2].hashes.is_empty());
+    }
+
+    #[test]
+    fn a_bad_entry_is_skipped_and_reported() {
+        let text = "version = 4\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n\n[[package]]\nname = \"broken\"\n\n[[package]]\nname = \"c\"\nversion = \"2.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n";
+        let dir = tempfile::tempdir().unwrap();
+        let parsed = parse(text, &context(dir.path())).unwrap();
+        assert_eq!(parsed.packages.len(), 2);
+        assert!(!parsed.complete);
+        assert_eq!(parsed.diagnostics[0].line, 6);
+    }
+
+    #[test]
+    fn broken_toml_is_an_error_with_a_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = parse("[[package]]\nname = \"a\n", &context(dir.path())).unwrap_err();
+        assert!(matches!(err, SbomError::Parse { line: 2, .. }), "{err}");
+    }
+}

@@ -1,0 +1,370 @@
+//! `package-lock.json` v1, v2 and v3, and `npm-shrinkwrap.json` (the same format).
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use super::{Context, Parsed};
+use crate::encoding::LineIndex;
+use crate::error::SbomError;
+use crate::model::{Ecosystem, Hash, Package, Scope, Source};
+
+const NPM_REGISTRY: &str = "https://registry.npmjs.org/";
+
+/// The source a `resolved` URL points at.
+pub fn source_of(resolved: Option<&str>) -> Source {
+    let Some(url) = resolved else { return Source::Registry };
+    if url.starts_with(NPM_REGISTRY) || url.starts_with("https://registry.yarnpkg.com/") {
+        return Source::Registry;
+    }
+    if let Some(path) = url.strip_prefix("file:") {
+        return Source::Path(path.to_owned());
+    }
+    if url.starts_with("git") || url.starts_with("github:") {
+        let url = url.trim_start_matches("git+");
+        return match url.split_once('#') {
+            Some((url, rev)) => Source::Git { url: url.to_owned(), rev: Some(rev.to_owned()) },
+            None => Source::Git { url: url.to_owned(), rev: None },
+        };
+    }
+    // A tarball from another registry: the registry is the part before the package path.
+    match url.find("/-/") {
+        Some(end) => {
+            // `<registry>/<name>/-/…` or `<registry>/@scope/<name>/-/…`
+            let mut base = url[..end].rsplit_once('/').map_or("", |(b, _)| b);
+            if let Some((parent, last)) = base.rsplit_once('/') {
+                if last.starts_with('@') {
+                    base = parent;
+                }
+            }
+            Source::OtherRegistry(format!("{base}/"))
+        }
+        None => Source::Url(url.to_owned()),
+    }
+}
+
+/// SRI `integrity` values (space-separated) as hashes.
+pub fn integrity_hashes(integrity: Option<&str>) -> Vec<Hash> {
+    integrity.map_or_else(Vec::new, |text| text.split_whitespace().filter_map(Hash::from_prefixed).collect())
+}
+
+fn license_of(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Object(o) => o.get("type").and_then(Value::as_str).map(str::to_owned),
+        _ => None,
+    }
+}
+
+fn flag(entry: &Map<String, Value>, key: &str) -> bool {
+    entry.get(key).and_then(Value::as_bool).unwrap_or(false)
+}
+
+fn scope_of(entry: &Map<String, Value>) -> Scope {
+    if flag(entry, "dev") || flag(entry, "devOptional") {
+        Scope::Dev
+    } else if flag(entry, "optional") {
+        Scope::Optional
+    } else {
+        Scope::Required
+    }
+}
+
+fn dependency_names(entry: &Map<String, Value>, keys: &[&str]) -> Vec<String> {
+    let mut names = Vec::new();
+    for key in keys {
+        if let Some(Value::Object(deps)) = entry.get(*key) {
+            names.extend(deps.keys().cloned());
+        }
+    }
+    names
+}
+
+/// The line of `"key":` in the text, searching from `from`.
+fn line_of(text: &str, index: &LineIndex, key: &str, from: usize) -> (u32, usize) {
+    let needle = format!("{}:", serde_json::to_string(key).expect("a string serializes"));
+    match text.get(from..).and_then(|rest| rest.find(&needle)) {
+        Some(offset) => (index.line(from + offset), from + offset),
+        None => (0, from),
+    }
+}
+
+pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
+    let document: Value = serde_json::from_str(text).map_err(|err| {
+        context.parse_error(
+            u32::try_from(err.line()).unwrap_or(0),
+            format!("not a valid package-lock.json (JSON): {err}"),
+        )
+    })?;
+    let Value::Object(document) = document else {
+        return Err(context.parse_error(1, "expected a JSON object at the top level"));
+    };
+    let index = LineIndex::new(text);
+    match document.get("packages") {
+        Some(Value::Object(packages)) => Ok(parse_v2(packages, text, &index, context)),
+        _ => match document.get("dependencies") {
+            Some(Value::Object(dependencies)) => Ok(parse_v1(dependencies, text, &index, context)),
+            _ => Ok(Parsed::new()),
+        },
+    }
+}
+
+/// The package name of a `packages` key: the part after the last `node_modules/`.
+fn name_from_key(key: &str) -> &str {
+    key.rfind("node_modules/").map_or(key, |i| &key[i + "node_modules/".len()..])
+}
+
+fn parse_v2(packages: &Map<String, Value>, text: &str, index: &LineIndex, context: &Context) -> Parsed {
+    let mut parsed = Parsed::new();
+    let mut by_key: HashMap<&str, usize> = HashMap::new();
+    let mut keys: Vec<&str> = Vec::new();
+    let mut root: Option<&Map<String, Value>> = None;
+    for (key, entry) in packages {
+        let Value::Object(entry) = entry else {
+            let (line, _) = line_of(text, index, key, 0);
+            parsed.skip(context.diagnostic(line, format!("`{key}` is not an object")));
+            continue;
+        };
+        if key.is_empty() {
+            root = Some(entry);
+            continue;
+        }
+        if flag(entry, "link") {
+            continue; // A symlink to a workspace package, which has its own entry.
+        }
+        let (line, _) = line_of(text, index, key, 0);
+        let is_workspace = !key.contains("node_modules/");
+        let name = entry.get("name").and_then(Value::as_str).unwrap_or_else(|| name_from_key(key));
+        let Some(version) = entry.get("version").and_then(Value::as_str) else {
+            if is_workspace {
+                continue;
+            }
+            parsed.skip(context.diagnostic(line, format!("`{key}` has no `version`")));
+            continue;
+        };
+        let mut package = Package::new(Ecosystem::Npm, name, version);
+        package.line = line;
+        package.scope = scope_of(entry);
+        package.hashes = integrity_hashes(entry.get("integrity").and_then(Value::as_str));
+        package.source = if is_workspace {
+            Source::Path(key.clone())
+        } else {
+            source_of(entry.get("resolved").and_then(Value::as_str))
+        };
+        package.is_root = is_workspace;
+        let license = license_of(entry.get("license")).or_else(|| cached_license(context, key));
+        package.licenses.extend(license);
+        by_key.insert(key.as_str(), parsed.packages.len());
+        keys.push(key.as_str());
+        parsed.packages.push(package);
+    }
+    // Edges by Node's resolution: the nearest node_modules up the tree.
+    let resolve = |from: &str, name: &str| -> Option<usize> {
+        let mut base = from.to_owned();
+        loop {
+            let candidate = if base.is_empty() { format!("node_modules/{name}") } else { format!("{base}/node_modules/{name}") };
+            if let Some(&i) = by_key.get(candidate.as_str()) {
+                return Some(i);
+            }
+            if base.is_empty() {
+                return None;
+            }
+            base = match base.rfind("/node_modules/") {
+                Some(i) => base[..i].to_owned(),
+                None => String::new(),
+            };
+        }
+    };
+    let dependency_keys = ["dependencies", "optionalDependencies", "peerDependencies", "devDependencies"];
+    for (i, key) in keys.iter().enumerate() {
+        let Some(Value::Object(entry)) = packages.get(*key) else { continue };
+        let is_workspace = !key.contains("node_modules/");
+        let wanted: &[&str] = if is_workspace { &dependency_keys } else { &dependency_keys[..3] };
+        let mut edges: Vec<usize> =
+            dependency_names(entry, wanted).iter().filter_map(|n| resolve(key, n)).collect();
+        edges.sort_unstable();
+        edges.dedup();
+        parsed.packages[i].dependencies = edges;
+    }
+    if let Some(root) = root {
+        let mut direct: Vec<usize> =
+            dependency_names(root, &dependency_keys).iter().filter_map(|n| resolve("", n)).collect();
+        // Workspace members are part of the product too.
+        direct.extend((0..parsed.packages.len()).filter(|&i| parsed.packages[i].is_root));
+        direct.sort_unstable();
+        direct.dedup();
+        parsed.direct = direct;
+    }
+    parsed
+}
+
+/// Licence from `node_modules/…/package.json` when the package is installed.
+fn cached_license(context: &Context, key: &str) -> Option<String> {
+    if context.dir.as_os_str().is_empty() || !key.contains("node_modules/") {
+        return None;
+    }
+    let text = fs_err::read_to_string(context.dir.join(key).join("package.json")).ok()?;
+    let manifest: Value = serde_json::from_str(&text).ok()?;
+    license_of(manifest.get("license"))
+}
+
+/// v1: nested `dependencies`, edges by `requires` resolved through the nesting.
+fn parse_v1(top: &Map<String, Value>, text: &str, index: &LineIndex, context: &Context) -> Parsed {
+    struct Node<'a> {
+        entry: &'a Map<String, Value>,
+        parent: Option<usize>,
+        /// Child scope: name → node.
+        children: HashMap<String, usize>,
+    }
+    let mut parsed = Parsed::new();
+    let mut nodes: Vec<Node<'_>> = Vec::new();
+    let mut top_children = HashMap::new();
+    // Breadth-first over the nesting, keeping for each node its package index (same as node index).
+    let mut stack: Vec<(Option<usize>, &Map<String, Value>, usize)> = vec![(None, top, 0)];
+    while let Some((parent, deps, from)) = stack.pop() {
+        for (name, entry) in deps {
+            let (line, offset) = line_of(text, index, name, from);
+            let Value::Object(entry) = entry else {
+                parsed.skip(context.diagnostic(line, format!("`{name}` is not an object")));
+                continue;
+            };
+            let Some(raw_version) = entry.get("version").and_then(Value::as_str) else {
+                parsed.skip(context.diagnostic(line, format!("`{name}` has no `version`")));
+                continue;
+            };
+            // An alias is written `"version": "npm:real-name@1.2.3"`.
+            let (real_name, version) = match raw_version.strip_prefix("npm:").and_then(|a| {
+                let at = a.rfind('@').filter(|&i| i > 0)?;
+                Some((&a[..at], &a[at + 1..]))
+            }) {
+                Some((real, version)) => (real.to_owned(), version.to_owned()),
+                None => (name.clone(), raw_version.to_owned()),
+            };
+            let mut package = Package::new(Ecosystem::Npm, real_name, version.clone());
+            package.line = line;
+            package.scope = scope_of(entry);
+            package.hashes = integrity_hashes(entry.get("integrity").and_then(Value::as_str));
+            package.source = if raw_version.starts_with("file:") {
+                Source::Path(raw_version.trim_start_matches("file:").to_owned())
+            } else {
+                source_of(entry.get("resolved").and_then(Value::as_str).or(Some(raw_version).filter(|v| v.contains("://") || v.starts_with("git"))))
+            };
+            package.licenses.extend(license_of(entry.get("license")));
+            let id = nodes.len();
+            nodes.push(Node { entry, parent, children: HashMap::new() });
+            match parent {
+                Some(p) => nodes[p].children.insert(name.clone(), id),
+                None => top_children.insert(name.clone(), id),
+            };
+            parsed.packages.push(package);
+            if let Some(Value::Object(nested)) = entry.get("dependencies") {
+                stack.push((Some(id), nested, offset));
+            }
+        }
+    }
+    for id in 0..nodes.len() {
+        let mut edges = Vec::new();
+        for name in dependency_names(nodes[id].entry, &["requires"]) {
+            let mut scope = Some(id);
+            let found = loop {
+                match scope {
+                    Some(s) => {
+                        if let Some(&target) = nodes[s].children.get(&name) {
+                            break Some(target);
+                        }
+                        scope = nodes[s].parent;
+                    }
+                    None => break top_children.get(&name).copied(),
+                }
+            };
+            edges.extend(found);
+        }
+        edges.sort_unstable();
+        edges.dedup();
+        parsed.packages[id].dependencies = edges;
+    }
+    // v1 does not say which packages the project requires directly; the top level is the closest.
+    let mut direct: Vec<usize> = top_children.values().copied().collect();
+    direct.sort_unstable();
+    parsed.direct = direct;
+    parsed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context() -> Context {
+        Context { display: "package-lock.json".into(), ..Context::default() }
+    }
+
+    const V3: &str = r#"{
+  "name": "app",
+  "lockfileVersion": 3,
+  "packages": {
+    "": {
+      "name": "app",
+      "dependencies": { "@scope/a": "^1.0.0", "alias": "npm:real@^2" },
+      "devDependencies": { "jest": "^29" }
+    },
+    "node_modules/@scope/a": {
+      "version": "1.0.0",
+      "resolved": "https://registry.npmjs.org/@scope/a/-/a-1.0.0.tgz",
+      "integrity": "sha512-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",
+      "license": "MIT",
+      "dependencies": { "b": "^1" }
+    },
+    "node_modules/@scope/a/node_modules/b": { "version": "1.5.0" },
+    "node_modules/b": { "version": "2.0.0" },
+    "node_modules/alias": { "name": "real", "version": "2.1.0" },
+    "node_modules/jest": { "version": "29.0.0", "dev": true, "dependencies": { "b": "*" } }
+  }
+}"#;
+
+    #[test]
+    fn reads_v3() {
+        let parsed = parse(V3, &context()).unwrap();
+        let names: Vec<String> = parsed.packages.iter().map(|p| format!("{}@{}", p.name, p.version)).collect();
+        assert_eq!(names, ["@scope/a@1.0.0", "b@1.5.0", "b@2.0.0", "real@2.1.0", "jest@29.0.0"]);
+        assert_eq!(parsed.packages[0].dependencies, [1], "nested node_modules wins");
+        assert_eq!(parsed.packages[4].dependencies, [2], "hoisted copy for jest");
+        assert_eq!(parsed.packages[4].scope, Scope::Dev);
+        assert_eq!(parsed.packages[0].hashes[0].alg, crate::model::HashAlg::Sha512);
+        assert_eq!(parsed.packages[0].licenses, ["MIT"]);
+        assert_eq!(parsed.packages[0].line, 10);
+        assert_eq!(parsed.direct, [0, 3, 4]);
+    }
+
+    #[test]
+    fn reads_v1_with_nesting_and_aliases() {
+        let text = r#"{
+  "lockfileVersion": 1,
+  "dependencies": {
+    "a": { "version": "1.0.0", "requires": { "b": "^1" },
+      "dependencies": { "b": { "version": "1.1.0" } } },
+    "b": { "version": "2.0.0", "dev": true },
+    "c": { "version": "npm:real-c@3.0.0", "integrity": "sha1-AAAAAAAAAAAAAAAAAAAAAAAAAAA=" }
+  }
+}"#;
+        let parsed = parse(text, &context()).unwrap();
+        let names: Vec<String> = parsed.packages.iter().map(|p| format!("{}@{}", p.name, p.version)).collect();
+        assert!(names.contains(&"real-c@3.0.0".to_owned()), "{names:?}");
+        let a = parsed.packages.iter().position(|p| p.name == "a").unwrap();
+        let target = parsed.packages[a].dependencies[0];
+        assert_eq!(parsed.packages[target].version, "1.1.0");
+        let b2 = parsed.packages.iter().find(|p| p.version == "2.0.0").unwrap();
+        assert_eq!(b2.scope, Scope::Dev);
+    }
+
+    #[test]
+    fn other_registries_and_git() {
+        assert_eq!(
+            source_of(Some("https://npm.acme.example/repo/@s/x/-/x-1.0.0.tgz")),
+            Source::OtherRegistry("https://npm.acme.example/repo/".into())
+        );
+        assert_eq!(
+            source_of(Some("git+ssh://git@github.com/x/y.git#abc")),
+            Source::Git { url: "ssh://git@github.com/x/y.git".into(), rev: Some("abc".into()) }
+        );
+    }
+}

@@ -1,0 +1,22 @@
+//! Errors of the SBOM step.
+
+/// Why an SBOM could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum SbomError {
+    #[error("could not read `{}`", path.display())]
+    Read {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}: {message}")]
+    Parse { file: String, line: u32, message: String },
+    #[error("`{file}`: {format} files are not supported yet")]
+    Unsupported { file: String, format: &'static str },
+    #[error("could not list the files under `{}`", path.display())]
+    Walk {
+        path: std::path::PathBuf,
+        #[source]
+        source: ignore::Error,
+    },
+}

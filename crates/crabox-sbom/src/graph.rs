@@ -1,0 +1,96 @@
+//! The packages of every lockfile merged into one component graph keyed by purl, the shape both
+//! SBOM formats are written from. Ordered maps make the output deterministic.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::{Hash, Package, Scope};
+use crate::Inventory;
+
+/// One component: a package, merged across lockfiles that pin the same purl.
+#[derive(Debug, Clone)]
+pub struct Component {
+    pub purl: String,
+    pub package: Package,
+    pub scope: Scope,
+    pub hashes: BTreeSet<Hash>,
+    pub licenses: BTreeSet<String>,
+    pub depends_on: BTreeSet<String>,
+    /// `lockfile:line` of every entry that pins it.
+    pub locations: BTreeSet<String>,
+}
+
+/// Everything the SBOM lists.
+#[derive(Debug, Clone, Default)]
+pub struct Graph {
+    pub components: BTreeMap<String, Component>,
+    /// Components the product depends on directly.
+    pub direct: BTreeSet<String>,
+    /// Components whose own dependencies are not recorded by their lockfile.
+    pub edges_unknown: BTreeSet<String>,
+    /// False when a lockfile left packages out or could not be read.
+    pub complete: bool,
+}
+
+/// Merges the inventory; `exclude_dev` leaves development-only packages out.
+pub fn merge(inventory: &Inventory, exclude_dev: bool) -> Graph {
+    let mut graph = Graph { complete: inventory.complete(), ..Graph::default() };
+    for lockfile in &inventory.lockfiles {
+        let purls: Vec<String> = lockfile.packages.iter().map(Package::purl).collect();
+        let kept = |i: usize| !(exclude_dev && lockfile.packages[i].scope == Scope::Dev);
+        for (i, package) in lockfile.packages.iter().enumerate() {
+            if !kept(i) {
+                continue;
+            }
+            let purl = &purls[i];
+            let component = graph.components.entry(purl.clone()).or_insert_with(|| Component {
+                purl: purl.clone(),
+                package: package.clone(),
+                scope: package.scope,
+                hashes: BTreeSet::new(),
+                licenses: BTreeSet::new(),
+                depends_on: BTreeSet::new(),
+                locations: BTreeSet::new(),
+            });
+            // Required in any lockfile means it ships.
+            component.scope = component.scope.min(package.scope);
+            component.hashes.extend(package.hashes.iter().cloned());
+            component.licenses.extend(package.licenses.iter().cloned());
+            component.depends_on.extend(
+                package.dependencies.iter().filter(|&&d| kept(d)).map(|&d| purls[d].clone()),
+            );
+            component.depends_on.remove(purl);
+            component.locations.insert(format!("{}:{}", lockfile.path, package.line));
+            if !lockfile.graph_complete {
+                graph.edges_unknown.insert(purl.clone());
+            }
+        }
+        graph.direct.extend(lockfile.direct.iter().filter(|&&d| kept(d)).map(|&d| purls[d].clone()));
+    }
+    graph
+}
+
+/// A UUID (version 5 layout) from a SHA-256 of content: stable for the same content.
+pub fn content_uuid(content: &[u8]) -> String {
+    let digest = crate::artifact::sha256_hex(content);
+    let mut hex: Vec<char> = digest[..32].chars().collect();
+    hex[12] = '5';
+    let variant = u8::from_str_radix(&hex[16].to_string(), 16).expect("hex digit");
+    hex[16] = char::from_digit(u32::from(8 | (variant & 0x3)), 16).expect("a hex digit");
+    let hex: String = hex.into_iter().collect();
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_layout() {
+        let uuid = content_uuid(b"x");
+        assert_eq!(uuid.len(), 36);
+        assert_eq!(&uuid[14..15], "5");
+        assert!("89ab".contains(&uuid[19..20]), "{uuid}");
+        assert_eq!(uuid, content_uuid(b"x"));
+        assert_ne!(uuid, content_uuid(b"y"));
+    }
+}

@@ -1,0 +1,156 @@
+//! `crabox sbom`: finds every lockfile under a directory, reads them in parallel with one
+//! cataloger per format, and writes CycloneDX 1.6 or SPDX 2.3 JSON describing the product, its
+//! built artifacts and every pinned package, deterministically.
+//!
+//! This crate never prints and never reads the process environment; the binary passes in what
+//! it needs ([`Options`], [`Product`]).
+
+pub mod artifact;
+pub mod catalog;
+pub mod cyclonedx;
+mod discover;
+pub mod encoding;
+mod error;
+pub mod graph;
+pub mod model;
+pub mod purl;
+pub mod spdx;
+
+use std::path::{Path, PathBuf};
+
+use crabox_config::file::SbomFormat;
+use crabox_types::codes;
+use rayon::prelude::*;
+
+pub use artifact::Artifact;
+pub use discover::discover;
+pub use error::SbomError;
+pub use model::{Diagnostic, Ecosystem, Format, Lockfile, Package, Scope};
+
+/// What to scan and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The repository root: lockfile paths are shown relative to it.
+    pub root: PathBuf,
+    /// The directory to scan (`--path`), at or below the root.
+    pub path: PathBuf,
+    /// Cargo's home, for licences in the local registry cache.
+    pub cargo_home: Option<PathBuf>,
+}
+
+/// Every lockfile read, and what could not be read.
+#[derive(Debug, Clone, Default)]
+pub struct Inventory {
+    pub lockfiles: Vec<Lockfile>,
+    /// Problems outside any one lockfile's entries (an unsupported format, no lockfile at all).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Inventory {
+    /// False when a lockfile left something out or could not be read.
+    pub fn complete(&self) -> bool {
+        self.lockfiles.iter().all(|l| l.complete)
+            && !self.diagnostics.iter().any(|d| d.code == codes::SBOM_UNSUPPORTED)
+    }
+
+    /// Every diagnostic, lockfile by lockfile.
+    pub fn all_diagnostics(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().chain(self.lockfiles.iter().flat_map(|l| &l.diagnostics))
+    }
+}
+
+fn display(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/")
+}
+
+/// Reads and catalogs one lockfile.
+pub fn read_lockfile(root: &Path, path: &Path, format: Format, cargo_home: Option<&Path>) -> Result<Lockfile, SbomError> {
+    let bytes = fs_err::read(path).map_err(|source| SbomError::Read { path: path.to_owned(), source })?;
+    let shown = display(root, path);
+    let text = String::from_utf8(bytes).map_err(|err| SbomError::Parse {
+        file: shown.clone(),
+        line: 1,
+        message: format!("not UTF-8 text: {err}"),
+    })?;
+    let context = catalog::Context {
+        dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        display: shown.clone(),
+        cargo_home: cargo_home.map(Path::to_path_buf),
+    };
+    let parsed = catalog::parse(format, &text, &context)?;
+    Ok(Lockfile {
+        path: shown,
+        format,
+        packages: parsed.packages,
+        direct: parsed.direct,
+        complete: parsed.complete,
+        graph_complete: parsed.graph_complete,
+        sha256: artifact::sha256_hex(text.as_bytes()),
+        diagnostics: parsed.diagnostics,
+    })
+}
+
+/// Finds and reads every lockfile under `options.path`, in parallel. An unreadable or malformed
+/// lockfile is an error; a format crabox cannot read yet is a diagnostic.
+pub fn scan(options: &Options) -> Result<Inventory, SbomError> {
+    let found = discover(&options.path)?;
+    let results: Vec<Result<Lockfile, SbomError>> = found
+        .par_iter()
+        .map(|(path, format)| read_lockfile(&options.root, path, *format, options.cargo_home.as_deref()))
+        .collect();
+    let mut inventory = Inventory::default();
+    for result in results {
+        match result {
+            Ok(lockfile) => inventory.lockfiles.push(lockfile),
+            Err(SbomError::Unsupported { file, format }) => inventory.diagnostics.push(Diagnostic {
+                code: codes::SBOM_UNSUPPORTED,
+                file: PathBuf::from(&file),
+                line: 1,
+                message: format!("{format} files are not read yet; its packages are missing from the SBOM"),
+            }),
+            Err(err) => return Err(err),
+        }
+    }
+    if found.is_empty() {
+        inventory.diagnostics.push(Diagnostic {
+            code: codes::SBOM_NO_LOCKFILE,
+            file: PathBuf::from(display(&options.root, &options.path)),
+            line: 0,
+            message: "no lockfile found: the SBOM lists the product alone".to_owned(),
+        });
+    }
+    Ok(inventory)
+}
+
+/// The product the SBOM describes.
+#[derive(Debug, Clone, Default)]
+pub struct Product {
+    pub name: String,
+    pub version: Option<String>,
+    pub manufacturer: Option<String>,
+    pub manufacturer_contact: Option<String>,
+    pub security_contact: Option<String>,
+    /// The git commit the SBOM was made from.
+    pub commit: Option<String>,
+    pub repository_url: Option<String>,
+    pub artifacts: Vec<Artifact>,
+}
+
+/// Document-level facts.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// RFC 3339 UTC.
+    pub timestamp: String,
+    pub tool_version: String,
+    /// Leave development-only packages out (`include-dev = false`).
+    pub exclude_dev: bool,
+}
+
+/// The SBOM of an inventory in the chosen format.
+pub fn render(format: SbomFormat, product: &Product, inventory: &Inventory, document: &Document) -> String {
+    let graph = graph::merge(inventory, document.exclude_dev);
+    match format {
+        SbomFormat::CyclonedxJson => cyclonedx::render(product, &graph, document),
+        SbomFormat::SpdxJson => spdx::render(product, &graph, document),
+    }
+}

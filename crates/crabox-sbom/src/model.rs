@@ -1,0 +1,262 @@
+//! What the catalogers find: packages with their identity, source, scope, hashes, licences and
+//! dependency edges, per lockfile.
+
+use std::path::PathBuf;
+
+use crabox_types::Code;
+
+/// A package ecosystem, named as the purl type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Ecosystem {
+    Cargo,
+    Npm,
+    Pypi,
+    Golang,
+}
+
+impl Ecosystem {
+    /// The purl type.
+    pub fn purl_type(self) -> &'static str {
+        match self {
+            Ecosystem::Cargo => "cargo",
+            Ecosystem::Npm => "npm",
+            Ecosystem::Pypi => "pypi",
+            Ecosystem::Golang => "golang",
+        }
+    }
+
+    /// The name OSV uses.
+    pub fn osv_name(self) -> &'static str {
+        match self {
+            Ecosystem::Cargo => "crates.io",
+            Ecosystem::Npm => "npm",
+            Ecosystem::Pypi => "PyPI",
+            Ecosystem::Golang => "Go",
+        }
+    }
+}
+
+/// Whether a package ships with the product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    Required,
+    Optional,
+    /// Used only to develop or test the product (CycloneDX `excluded`, SPDX `DEV_DEPENDENCY_OF`).
+    Dev,
+}
+
+/// A hash algorithm, named as CycloneDX names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HashAlg {
+    Sha1,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl HashAlg {
+    pub fn cyclonedx(self) -> &'static str {
+        match self {
+            HashAlg::Sha1 => "SHA-1",
+            HashAlg::Sha256 => "SHA-256",
+            HashAlg::Sha384 => "SHA-384",
+            HashAlg::Sha512 => "SHA-512",
+        }
+    }
+
+    pub fn spdx(self) -> &'static str {
+        match self {
+            HashAlg::Sha1 => "SHA1",
+            HashAlg::Sha256 => "SHA256",
+            HashAlg::Sha384 => "SHA384",
+            HashAlg::Sha512 => "SHA512",
+        }
+    }
+
+    /// Length of the hex digest.
+    pub fn hex_len(self) -> usize {
+        match self {
+            HashAlg::Sha1 => 40,
+            HashAlg::Sha256 => 64,
+            HashAlg::Sha384 => 96,
+            HashAlg::Sha512 => 128,
+        }
+    }
+}
+
+/// A digest in lower-case hex.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Hash {
+    pub alg: HashAlg,
+    pub hex: String,
+}
+
+impl Hash {
+    /// A hash from hex text, if it has the algorithm's length and only hex digits.
+    pub fn from_hex(alg: HashAlg, hex: &str) -> Option<Hash> {
+        let hex = hex.trim().to_ascii_lowercase();
+        (hex.len() == alg.hex_len() && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then_some(Hash { alg, hex })
+    }
+
+    /// A hash from an algorithm-prefixed text: `sha256:…` (hex) or an SRI `sha512-…` (base64).
+    pub fn from_prefixed(text: &str) -> Option<Hash> {
+        let text = text.trim();
+        if let Some((alg, value)) = text.split_once(':') {
+            return Hash::from_hex(alg_named(alg)?, value);
+        }
+        let (alg, value) = text.split_once('-')?;
+        let bytes = crate::encoding::base64_decode(value)?;
+        Hash::from_hex(alg_named(alg)?, &crate::encoding::hex(&bytes))
+    }
+}
+
+fn alg_named(name: &str) -> Option<HashAlg> {
+    match name.to_ascii_lowercase().as_str() {
+        "sha1" => Some(HashAlg::Sha1),
+        "sha256" => Some(HashAlg::Sha256),
+        "sha384" => Some(HashAlg::Sha384),
+        "sha512" => Some(HashAlg::Sha512),
+        _ => None,
+    }
+}
+
+/// Where a package comes from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Source {
+    /// The ecosystem's default registry (crates.io, registry.npmjs.org, pypi.org, proxy.golang.org).
+    Registry,
+    /// Another registry, by URL.
+    OtherRegistry(String),
+    /// A git repository at a revision.
+    Git { url: String, rev: Option<String> },
+    /// A local path (workspace members, path dependencies).
+    Path(String),
+    /// A direct download URL.
+    Url(String),
+}
+
+/// One package pinned by a lockfile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Package {
+    pub ecosystem: Ecosystem,
+    /// The real package name (an npm alias is resolved to the package it stands for).
+    pub name: String,
+    pub version: String,
+    pub source: Source,
+    pub scope: Scope,
+    pub hashes: Vec<Hash>,
+    /// SPDX licence expressions, as stated by the lockfile or the local package cache.
+    pub licenses: Vec<String>,
+    /// Indices of the packages this one depends on, in the same lockfile.
+    pub dependencies: Vec<usize>,
+    /// 1-based line of the package's entry in the lockfile.
+    pub line: u32,
+    /// The package is part of the product itself (a workspace member, the project).
+    pub is_root: bool,
+}
+
+impl Package {
+    pub fn new(ecosystem: Ecosystem, name: impl Into<String>, version: impl Into<String>) -> Self {
+        Package {
+            ecosystem,
+            name: name.into(),
+            version: version.into(),
+            source: Source::Registry,
+            scope: Scope::Required,
+            hashes: Vec::new(),
+            licenses: Vec::new(),
+            dependencies: Vec::new(),
+            line: 0,
+            is_root: false,
+        }
+    }
+
+    pub fn purl(&self) -> String {
+        crate::purl::for_package(self)
+    }
+}
+
+/// The lockfile formats crabox reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Format {
+    CargoLock,
+    PackageLock,
+    YarnLock,
+    PnpmLock,
+    PoetryLock,
+    UvLock,
+    PipfileLock,
+    Requirements,
+    GoMod,
+}
+
+impl Format {
+    /// The format of a file, by its name.
+    pub fn of_file_name(name: &str) -> Option<Format> {
+        Some(match name {
+            "Cargo.lock" => Format::CargoLock,
+            "package-lock.json" | "npm-shrinkwrap.json" => Format::PackageLock,
+            "yarn.lock" => Format::YarnLock,
+            "pnpm-lock.yaml" => Format::PnpmLock,
+            "poetry.lock" => Format::PoetryLock,
+            "uv.lock" => Format::UvLock,
+            "Pipfile.lock" => Format::PipfileLock,
+            "go.mod" => Format::GoMod,
+            _ if name.starts_with("requirements") && name.ends_with(".txt") => Format::Requirements,
+            _ => return None,
+        })
+    }
+
+    pub fn ecosystem(self) -> Ecosystem {
+        match self {
+            Format::CargoLock => Ecosystem::Cargo,
+            Format::PackageLock | Format::YarnLock | Format::PnpmLock => Ecosystem::Npm,
+            Format::PoetryLock | Format::UvLock | Format::PipfileLock | Format::Requirements => {
+                Ecosystem::Pypi
+            }
+            Format::GoMod => Ecosystem::Golang,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::CargoLock => "Cargo.lock",
+            Format::PackageLock => "package-lock.json",
+            Format::YarnLock => "yarn.lock",
+            Format::PnpmLock => "pnpm-lock.yaml",
+            Format::PoetryLock => "poetry.lock",
+            Format::UvLock => "uv.lock",
+            Format::PipfileLock => "Pipfile.lock",
+            Format::Requirements => "requirements.txt",
+            Format::GoMod => "go.mod",
+        }
+    }
+}
+
+/// Something a cataloger could not read, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub file: PathBuf,
+    pub line: u32,
+    pub message: String,
+}
+
+/// Everything read from one lockfile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lockfile {
+    /// Path relative to the scanned root, `/`-separated.
+    pub path: String,
+    pub format: Format,
+    pub packages: Vec<Package>,
+    /// Indices of the packages the product depends on directly (for Cargo: the workspace members).
+    pub direct: Vec<usize>,
+    /// False when the lockfile leaves something out (unpinned requirements, skipped entries).
+    pub complete: bool,
+    /// False when the lockfile does not record the dependency graph.
+    pub graph_complete: bool,
+    /// SHA-256 of the file, hex.
+    pub sha256: String,
+    pub diagnostics: Vec<Diagnostic>,
+}

@@ -1,0 +1,149 @@
+//! Package URLs per the purl specification: type-specific namespaces and name normalisation,
+//! percent-encoding, and qualifiers for non-default registries, git and path sources.
+
+use crate::model::{Ecosystem, Package, Source};
+
+fn is_unreserved(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '~')
+}
+
+/// Percent-encodes a purl component (namespace segment, name, version).
+pub fn encode(text: &str) -> String {
+    encode_keeping(text, &[])
+}
+
+fn encode_keeping(text: &str, keep: &[char]) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_unreserved(c) || keep.contains(&c) {
+            out.push(c);
+        } else {
+            let mut buffer = [0u8; 4];
+            for byte in c.encode_utf8(&mut buffer).bytes() {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+        }
+    }
+    out
+}
+
+/// PyPI project name normalisation (PEP 503), which purl requires: lower case, runs of `-_.` as `-`.
+pub fn normalize_pypi(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut in_separator = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !in_separator {
+                out.push('-');
+            }
+            in_separator = true;
+        } else {
+            out.push(c.to_ascii_lowercase());
+            in_separator = false;
+        }
+    }
+    out
+}
+
+/// The purl of a package.
+pub fn for_package(package: &Package) -> String {
+    let kind = package.ecosystem.purl_type();
+    let (namespace, name) = match package.ecosystem {
+        Ecosystem::Npm => match package.name.split_once('/') {
+            Some((scope, name)) if scope.starts_with('@') => (Some(scope.to_owned()), name.to_owned()),
+            _ => (None, package.name.clone()),
+        },
+        Ecosystem::Golang => match package.name.rsplit_once('/') {
+            Some((namespace, name)) => (Some(namespace.to_owned()), name.to_owned()),
+            None => (None, package.name.clone()),
+        },
+        Ecosystem::Pypi => (None, normalize_pypi(&package.name)),
+        Ecosystem::Cargo => (None, package.name.clone()),
+    };
+    let mut purl = format!("pkg:{kind}/");
+    if let Some(namespace) = namespace {
+        let segments: Vec<String> = namespace.split('/').map(encode).collect();
+        purl.push_str(&segments.join("/"));
+        purl.push('/');
+    }
+    purl.push_str(&encode(&name));
+    if !package.version.is_empty() {
+        purl.push('@');
+        purl.push_str(&encode(&package.version));
+    }
+    let qualifier = match &package.source {
+        Source::Registry => None,
+        Source::OtherRegistry(url) => Some(("repository_url", url.clone())),
+        Source::Git { url, rev } => Some((
+            "vcs_url",
+            match rev {
+                Some(rev) => format!("git+{}@{rev}", url.trim_start_matches("git+")),
+                None => format!("git+{}", url.trim_start_matches("git+")),
+            },
+        )),
+        Source::Url(url) => Some(("download_url", url.clone())),
+        Source::Path(_) => None,
+    };
+    if let Some((key, value)) = qualifier {
+        purl.push('?');
+        purl.push_str(key);
+        purl.push('=');
+        purl.push_str(&encode_keeping(&value, &[':', '/']));
+    }
+    purl
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn purl(ecosystem: Ecosystem, name: &str, version: &str, source: Source) -> String {
+        let mut package = Package::new(ecosystem, name, version);
+        package.source = source;
+        package.purl()
+    }
+
+    #[test]
+    fn follows_the_specification_examples() {
+        assert_eq!(purl(Ecosystem::Cargo, "rand", "0.7.2", Source::Registry), "pkg:cargo/rand@0.7.2");
+        assert_eq!(
+            purl(Ecosystem::Npm, "@angular/animation", "12.3.1", Source::Registry),
+            "pkg:npm/%40angular/animation@12.3.1"
+        );
+        assert_eq!(
+            purl(Ecosystem::Golang, "github.com/gorilla/context", "v1.1.1", Source::Registry),
+            "pkg:golang/github.com/gorilla/context@v1.1.1"
+        );
+        assert_eq!(
+            purl(Ecosystem::Pypi, "Django_Allauth", "0.1", Source::Registry),
+            "pkg:pypi/django-allauth@0.1"
+        );
+        assert_eq!(
+            purl(Ecosystem::Cargo, "semver", "1.0.0+build.1", Source::Registry),
+            "pkg:cargo/semver@1.0.0%2Bbuild.1"
+        );
+    }
+
+    #[test]
+    fn qualifies_other_sources() {
+        assert_eq!(
+            purl(
+                Ecosystem::Cargo,
+                "gix",
+                "0.1.0",
+                Source::Git { url: "https://github.com/x/y".into(), rev: Some("abc".into()) }
+            ),
+            "pkg:cargo/gix@0.1.0?vcs_url=git%2Bhttps://github.com/x/y%40abc"
+        );
+        assert_eq!(
+            purl(Ecosystem::Npm, "left-pad", "1.0.0", Source::OtherRegistry("https://npm.acme.example/".into())),
+            "pkg:npm/left-pad@1.0.0?repository_url=https://npm.acme.example/"
+        );
+    }
+
+    #[test]
+    fn pep_503() {
+        assert_eq!(normalize_pypi("Friendly-Bard"), "friendly-bard");
+        assert_eq!(normalize_pypi("FRIENDLY._-BARD"), "friendly-bard");
+    }
+}

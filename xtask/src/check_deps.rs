@@ -10,6 +10,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("crabox-config", 1),
     ("crabox-report", 1),
     ("crabox-git", 1),
+    ("crabox-sbom", 2),
     ("crabox-cli", 3),
     ("crabox", 4),
 ];

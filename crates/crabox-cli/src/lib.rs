@@ -117,6 +117,8 @@ pub enum Command {
     Init(InitArgs),
     /// Print the resolved configuration (secrets redacted) as TOML, or JSON with --format json
     Config(ConfigArgs),
+    /// SBOM of the repository and of given artifacts (CycloneDX 1.6 or SPDX 2.3 JSON)
+    Sbom(SbomArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -124,6 +126,34 @@ pub struct InitArgs {
     /// Overwrite files that already exist
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SbomArgs {
+    /// Directory (or lockfile) to scan [default: the repository root]
+    #[arg(long, value_name = "DIR")]
+    pub path: Option<PathBuf>,
+
+    /// SBOM format [default: the first of `[sbom] formats`, else cyclonedx-json]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub sbom_format: Option<SbomFormatArg>,
+
+    /// A built artifact to hash (SHA-256, SHA-512) and describe as the product; repeatable
+    #[arg(long, value_name = "FILE")]
+    pub artifact: Vec<PathBuf>,
+
+    /// Write the SBOM to FILE (atomically) instead of stdout
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// SBOM formats on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SbomFormatArg {
+    /// CycloneDX 1.6 JSON
+    CyclonedxJson,
+    /// SPDX 2.3 JSON
+    SpdxJson,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -39,6 +39,8 @@ env_vars! {
     GITHUB_TOKEN: "Token for the GitHub API (`crabox publish`). Secret: never logged or written.";
     GITHUB_API_URL: "Base URL of the GitHub API (`crabox publish`). Default: `https://api.github.com`.";
     SOURCE_DATE_EPOCH: "Unix time used for every timestamp crabox writes (reproducible builds).";
+    CARGO_HOME: "Cargo's home, whose registry cache gives crate licences offline. Default: `~/.cargo`.";
+    HOME: "The user's home directory (for the default `CARGO_HOME`).";
 }
 
 /// A configuration key that an environment variable can set.

@@ -30,9 +30,15 @@ impl Artifact {
 fn is_executable(head: &[u8]) -> bool {
     head.starts_with(b"\x7fELF")
         || head.starts_with(b"MZ")
-        || [[0xfe, 0xed, 0xfa, 0xce], [0xfe, 0xed, 0xfa, 0xcf], [0xce, 0xfa, 0xed, 0xfe], [0xcf, 0xfa, 0xed, 0xfe], [0xca, 0xfe, 0xba, 0xbe]]
-            .iter()
-            .any(|magic| head.starts_with(magic))
+        || [
+            [0xfe, 0xed, 0xfa, 0xce],
+            [0xfe, 0xed, 0xfa, 0xcf],
+            [0xce, 0xfa, 0xed, 0xfe],
+            [0xcf, 0xfa, 0xed, 0xfe],
+            [0xca, 0xfe, 0xba, 0xbe],
+        ]
+        .iter()
+        .any(|magic| head.starts_with(magic))
         || head.starts_with(b"\0asm")
 }
 
@@ -49,7 +55,10 @@ fn is_archive(head: &[u8]) -> bool {
 
 /// Hashes a file as a stream; memory stays flat whatever its size.
 pub fn describe(path: &Path) -> Result<Artifact, SbomError> {
-    let fail = |source| SbomError::Read { path: path.to_owned(), source };
+    let fail = |source| SbomError::Read {
+        path: path.to_owned(),
+        source,
+    };
     let mut file = fs_err::File::open(path).map_err(fail)?;
     let mut sha256 = Sha256::new();
     let mut sha512 = Sha512::new();
@@ -70,7 +79,9 @@ pub fn describe(path: &Path) -> Result<Artifact, SbomError> {
         size += n as u64;
     }
     Ok(Artifact {
-        file_name: path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        file_name: path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
         size,
         sha256: hex(&sha256.finalize()),
         sha512: hex(&sha512.finalize()),
@@ -98,7 +109,10 @@ mod tests {
         let empty = dir.path().join("notes.txt");
         fs_err::write(&empty, b"").unwrap();
         let artifact = describe(&empty).unwrap();
-        assert_eq!(artifact.sha256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(
+            artifact.sha256,
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
         assert!(artifact.sha512.starts_with("cf83e1357eefb8bd"));
         assert!(!artifact.structured());
         let tgz = dir.path().join("a.tar.gz");

@@ -9,25 +9,51 @@ use crate::{Document, Product};
 
 /// The bom-ref of the product component.
 pub fn product_ref(product: &Product) -> String {
-    format!("product:{}@{}", product.name, product.version.as_deref().unwrap_or("unversioned"))
+    format!(
+        "product:{}@{}",
+        product.name,
+        product.version.as_deref().unwrap_or("unversioned")
+    )
 }
 
 fn licenses(component: &Component) -> Option<Value> {
-    match component.licenses.len() {
-        0 => None,
-        1 => Some(json!([{ "expression": component.licenses.first().expect("one licence") }])),
-        _ => {
-            let joined: Vec<String> = component.licenses.iter().map(|l| format!("({l})")).collect();
-            Some(json!([{ "expression": joined.join(" AND ") }]))
-        }
+    if component.licenses.is_empty() {
+        return None;
     }
+    if component
+        .licenses
+        .iter()
+        .all(|l| crate::graph::is_spdx_expression(l))
+    {
+        let expression = if component.licenses.len() == 1 {
+            component.licenses.first().expect("one licence").clone()
+        } else {
+            let joined: Vec<String> = component
+                .licenses
+                .iter()
+                .map(|l| format!("({l})"))
+                .collect();
+            joined.join(" AND ")
+        };
+        return Some(json!([{ "expression": expression }]));
+    }
+    // Stated, but not SPDX: kept as named licences, never dressed up as an expression.
+    Some(Value::Array(
+        component
+            .licenses
+            .iter()
+            .map(|l| json!({ "license": { "name": l } }))
+            .collect(),
+    ))
 }
 
 fn component_json(component: &Component) -> Value {
     let package = &component.package;
     let (group, name) = match package.ecosystem {
         crate::model::Ecosystem::Npm => match package.name.split_once('/') {
-            Some((scope, name)) if scope.starts_with('@') => (Some(scope.to_owned()), name.to_owned()),
+            Some((scope, name)) if scope.starts_with('@') => {
+                (Some(scope.to_owned()), name.to_owned())
+            }
             _ => (None, package.name.clone()),
         },
         _ => (None, package.name.clone()),
@@ -107,7 +133,10 @@ fn product_json(product: &Product) -> Value {
     });
     let object = value.as_object_mut().expect("an object");
     if let Some(manufacturer) = &product.manufacturer {
-        object.insert("supplier".into(), organization(manufacturer, product.manufacturer_contact.as_deref()));
+        object.insert(
+            "supplier".into(),
+            organization(manufacturer, product.manufacturer_contact.as_deref()),
+        );
     }
     if let [artifact] = product.artifacts.as_slice() {
         // One deployable file: its hashes and BSI properties are the product's.
@@ -124,7 +153,10 @@ fn product_json(product: &Product) -> Value {
         object.insert("externalReferences".into(), Value::Array(references));
     }
     let mut properties = match product.artifacts.as_slice() {
-        [artifact] => bsi_properties(artifact).as_array().cloned().unwrap_or_default(),
+        [artifact] => bsi_properties(artifact)
+            .as_array()
+            .cloned()
+            .unwrap_or_default(),
         _ => Vec::new(),
     };
     if let Some(commit) = &product.commit {
@@ -132,7 +164,10 @@ fn product_json(product: &Product) -> Value {
     }
     object.insert("properties".into(), Value::Array(properties));
     if product.artifacts.len() > 1 {
-        object.insert("components".into(), Value::Array(product.artifacts.iter().map(artifact_json).collect()));
+        object.insert(
+            "components".into(),
+            Value::Array(product.artifacts.iter().map(artifact_json).collect()),
+        );
     }
     value
 }
@@ -142,7 +177,10 @@ fn organization(name: &str, contact: Option<&str>) -> Value {
     if let Some(contact) = contact {
         if contact.starts_with("http://") || contact.starts_with("https://") {
             value["url"] = json!([contact]);
-        } else if let Some(email) = contact.strip_prefix("mailto:").or(contact.contains('@').then_some(contact)) {
+        } else if let Some(email) = contact
+            .strip_prefix("mailto:")
+            .or(contact.contains('@').then_some(contact))
+        {
             value["contact"] = json!([{ "email": email }]);
         }
     }
@@ -164,7 +202,8 @@ pub fn render(product: &Product, graph: &Graph, document: &Document) -> String {
         "component": product_json(product),
     });
     if let Some(manufacturer) = &product.manufacturer {
-        metadata["manufacturer"] = organization(manufacturer, product.manufacturer_contact.as_deref());
+        metadata["manufacturer"] =
+            organization(manufacturer, product.manufacturer_contact.as_deref());
     }
     let components: Vec<Value> = graph.components.values().map(component_json).collect();
     let mut dependencies = vec![json!({
@@ -177,7 +216,11 @@ pub fn render(product: &Product, graph: &Graph, document: &Document) -> String {
         }
         dependencies.push(json!({ "ref": component.purl, "dependsOn": component.depends_on }));
     }
-    let known: Vec<&String> = graph.components.keys().filter(|p| !graph.edges_unknown.contains(*p)).collect();
+    let known: Vec<&String> = graph
+        .components
+        .keys()
+        .filter(|p| !graph.edges_unknown.contains(*p))
+        .collect();
     let mut compositions = vec![json!({
         "aggregate": if graph.complete { "complete" } else { "incomplete" },
         "assemblies": [product_ref],

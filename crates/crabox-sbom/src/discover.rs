@@ -13,23 +13,33 @@ const SKIPPED: &[&str] = &["target", "node_modules", "vendor", ".git"];
 pub fn discover(dir: &Path) -> Result<Vec<(PathBuf, Format)>, SbomError> {
     if dir.is_file() {
         let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        return Ok(Format::of_file_name(name).map(|f| vec![(dir.to_owned(), f)]).unwrap_or_default());
+        return Ok(Format::of_file_name(name)
+            .map(|f| vec![(dir.to_owned(), f)])
+            .unwrap_or_default());
     }
     let walker = ignore::WalkBuilder::new(dir)
         .hidden(false)
         .require_git(false)
         .filter_entry(|entry| {
             !(entry.file_type().is_some_and(|t| t.is_dir())
-                && entry.file_name().to_str().is_some_and(|n| SKIPPED.contains(&n)))
+                && entry
+                    .file_name()
+                    .to_str()
+                    .is_some_and(|n| SKIPPED.contains(&n)))
         })
         .build();
     let mut found = Vec::new();
     for entry in walker {
-        let entry = entry.map_err(|source| SbomError::Walk { path: dir.to_owned(), source })?;
+        let entry = entry.map_err(|source| SbomError::Walk {
+            path: dir.to_owned(),
+            source,
+        })?;
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
         }
-        let Some(format) = entry.file_name().to_str().and_then(Format::of_file_name) else { continue };
+        let Some(format) = entry.file_name().to_str().and_then(Format::of_file_name) else {
+            continue;
+        };
         found.push((entry.into_path(), format));
     }
     found.sort();
@@ -40,7 +50,8 @@ pub fn discover(dir: &Path) -> Result<Vec<(PathBuf, Format)>, SbomError> {
         .collect();
     found.retain(|(p, _)| {
         !(p.file_name().is_some_and(|n| n == "package-lock.json")
-            && p.parent().is_some_and(|d| shrinkwrapped.iter().any(|s| s == d)))
+            && p.parent()
+                .is_some_and(|d| shrinkwrapped.iter().any(|s| s == d)))
     });
     Ok(found)
 }
@@ -76,6 +87,14 @@ mod tests {
             .into_iter()
             .map(|(p, _)| p.strip_prefix(root).unwrap().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(found, ["Cargo.lock", "go/go.mod", "py/requirements-dev.txt", "web/npm-shrinkwrap.json"]);
+        assert_eq!(
+            found,
+            [
+                "Cargo.lock",
+                "go/go.mod",
+                "py/requirements-dev.txt",
+                "web/npm-shrinkwrap.json"
+            ]
+        );
     }
 }

@@ -78,7 +78,10 @@ mod tests {
     fn lines() {
         let text = "a\nbc\n\nd";
         let index = LineIndex::new(text);
-        assert_eq!([0, 1, 2, 3, 4, 5, 6].map(|o| index.line(o)), [1, 1, 2, 2, 2, 3, 4]);
+        assert_eq!(
+            [0, 1, 2, 3, 4, 5, 6].map(|o| index.line(o)),
+            [1, 1, 2, 2, 2, 3, 4]
+        );
         assert_eq!(find_line(text, &index, "d"), Some(4));
     }
 }

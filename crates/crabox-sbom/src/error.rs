@@ -10,7 +10,11 @@ pub enum SbomError {
         source: std::io::Error,
     },
     #[error("{file}:{line}: {message}")]
-    Parse { file: String, line: u32, message: String },
+    Parse {
+        file: String,
+        line: u32,
+        message: String,
+    },
     #[error("`{file}`: {format} files are not supported yet")]
     Unsupported { file: String, format: &'static str },
     #[error("could not list the files under `{}`", path.display())]

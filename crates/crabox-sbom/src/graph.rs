@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{Hash, Package, Scope};
 use crate::Inventory;
+use crate::model::{Hash, Package, Scope};
 
 /// One component: a package, merged across lockfiles that pin the same purl.
 #[derive(Debug, Clone)]
@@ -33,7 +33,10 @@ pub struct Graph {
 
 /// Merges the inventory; `exclude_dev` leaves development-only packages out.
 pub fn merge(inventory: &Inventory, exclude_dev: bool) -> Graph {
-    let mut graph = Graph { complete: inventory.complete(), ..Graph::default() };
+    let mut graph = Graph {
+        complete: inventory.complete(),
+        ..Graph::default()
+    };
     for lockfile in &inventory.lockfiles {
         let purls: Vec<String> = lockfile.packages.iter().map(Package::purl).collect();
         let kept = |i: usize| !(exclude_dev && lockfile.packages[i].scope == Scope::Dev);
@@ -42,31 +45,51 @@ pub fn merge(inventory: &Inventory, exclude_dev: bool) -> Graph {
                 continue;
             }
             let purl = &purls[i];
-            let component = graph.components.entry(purl.clone()).or_insert_with(|| Component {
-                purl: purl.clone(),
-                package: package.clone(),
-                scope: package.scope,
-                hashes: BTreeSet::new(),
-                licenses: BTreeSet::new(),
-                depends_on: BTreeSet::new(),
-                locations: BTreeSet::new(),
-            });
+            let component = graph
+                .components
+                .entry(purl.clone())
+                .or_insert_with(|| Component {
+                    purl: purl.clone(),
+                    package: package.clone(),
+                    scope: package.scope,
+                    hashes: BTreeSet::new(),
+                    licenses: BTreeSet::new(),
+                    depends_on: BTreeSet::new(),
+                    locations: BTreeSet::new(),
+                });
             // Required in any lockfile means it ships.
             component.scope = component.scope.min(package.scope);
             component.hashes.extend(package.hashes.iter().cloned());
             component.licenses.extend(package.licenses.iter().cloned());
             component.depends_on.extend(
-                package.dependencies.iter().filter(|&&d| kept(d)).map(|&d| purls[d].clone()),
+                package
+                    .dependencies
+                    .iter()
+                    .filter(|&&d| kept(d))
+                    .map(|&d| purls[d].clone()),
             );
             component.depends_on.remove(purl);
-            component.locations.insert(format!("{}:{}", lockfile.path, package.line));
+            component
+                .locations
+                .insert(format!("{}:{}", lockfile.path, package.line));
             if !lockfile.graph_complete {
                 graph.edges_unknown.insert(purl.clone());
             }
         }
-        graph.direct.extend(lockfile.direct.iter().filter(|&&d| kept(d)).map(|&d| purls[d].clone()));
+        graph.direct.extend(
+            lockfile
+                .direct
+                .iter()
+                .filter(|&&d| kept(d))
+                .map(|&d| purls[d].clone()),
+        );
     }
     graph
+}
+
+/// Whether text is an SPDX licence expression over the SPDX licence list (or `LicenseRef-`).
+pub fn is_spdx_expression(text: &str) -> bool {
+    spdx::Expression::parse(text).is_ok()
 }
 
 /// A UUID (version 5 layout) from a SHA-256 of content: stable for the same content.
@@ -77,7 +100,14 @@ pub fn content_uuid(content: &[u8]) -> String {
     let variant = u8::from_str_radix(&hex[16].to_string(), 16).expect("hex digit");
     hex[16] = char::from_digit(u32::from(8 | (variant & 0x3)), 16).expect("a hex digit");
     let hex: String = hex.into_iter().collect();
-    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 #[cfg(test)]

@@ -50,22 +50,38 @@ impl Inventory {
     /// False when a lockfile left something out or could not be read.
     pub fn complete(&self) -> bool {
         self.lockfiles.iter().all(|l| l.complete)
-            && !self.diagnostics.iter().any(|d| d.code == codes::SBOM_UNSUPPORTED)
+            && !self
+                .diagnostics
+                .iter()
+                .any(|d| d.code == codes::SBOM_UNSUPPORTED)
     }
 
     /// Every diagnostic, lockfile by lockfile.
     pub fn all_diagnostics(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.diagnostics.iter().chain(self.lockfiles.iter().flat_map(|l| &l.diagnostics))
+        self.diagnostics
+            .iter()
+            .chain(self.lockfiles.iter().flat_map(|l| &l.diagnostics))
     }
 }
 
 fn display(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/")
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 /// Reads and catalogs one lockfile.
-pub fn read_lockfile(root: &Path, path: &Path, format: Format, cargo_home: Option<&Path>) -> Result<Lockfile, SbomError> {
-    let bytes = fs_err::read(path).map_err(|source| SbomError::Read { path: path.to_owned(), source })?;
+pub fn read_lockfile(
+    root: &Path,
+    path: &Path,
+    format: Format,
+    cargo_home: Option<&Path>,
+) -> Result<Lockfile, SbomError> {
+    let bytes = fs_err::read(path).map_err(|source| SbomError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
     let shown = display(root, path);
     let text = String::from_utf8(bytes).map_err(|err| SbomError::Parse {
         file: shown.clone(),
@@ -96,18 +112,24 @@ pub fn scan(options: &Options) -> Result<Inventory, SbomError> {
     let found = discover(&options.path)?;
     let results: Vec<Result<Lockfile, SbomError>> = found
         .par_iter()
-        .map(|(path, format)| read_lockfile(&options.root, path, *format, options.cargo_home.as_deref()))
+        .map(|(path, format)| {
+            read_lockfile(&options.root, path, *format, options.cargo_home.as_deref())
+        })
         .collect();
     let mut inventory = Inventory::default();
     for result in results {
         match result {
             Ok(lockfile) => inventory.lockfiles.push(lockfile),
-            Err(SbomError::Unsupported { file, format }) => inventory.diagnostics.push(Diagnostic {
-                code: codes::SBOM_UNSUPPORTED,
-                file: PathBuf::from(&file),
-                line: 1,
-                message: format!("{format} files are not read yet; its packages are missing from the SBOM"),
-            }),
+            Err(SbomError::Unsupported { file, format }) => {
+                inventory.diagnostics.push(Diagnostic {
+                    code: codes::SBOM_UNSUPPORTED,
+                    file: PathBuf::from(&file),
+                    line: 1,
+                    message: format!(
+                        "{format} files are not read yet; its packages are missing from the SBOM"
+                    ),
+                });
+            }
             Err(err) => return Err(err),
         }
     }
@@ -147,7 +169,12 @@ pub struct Document {
 }
 
 /// The SBOM of an inventory in the chosen format.
-pub fn render(format: SbomFormat, product: &Product, inventory: &Inventory, document: &Document) -> String {
+pub fn render(
+    format: SbomFormat,
+    product: &Product,
+    inventory: &Inventory,
+    document: &Document,
+) -> String {
     let graph = graph::merge(inventory, document.exclude_dev);
     match format {
         SbomFormat::CyclonedxJson => cyclonedx::render(product, &graph, document),

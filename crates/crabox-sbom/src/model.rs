@@ -1,7 +1,7 @@
 //! What the catalogers find: packages with their identity, source, scope, hashes, licences and
 //! dependency edges, per lockfile.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crabox_types::Code;
 
@@ -203,7 +203,14 @@ impl Format {
             "uv.lock" => Format::UvLock,
             "Pipfile.lock" => Format::PipfileLock,
             "go.mod" => Format::GoMod,
-            _ if name.starts_with("requirements") && name.ends_with(".txt") => Format::Requirements,
+            // pip reads any name; `requirements*.txt` is the convention crabox recognises.
+            _ if name.starts_with("requirements")
+                && Path::new(name)
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("txt")) =>
+            {
+                Format::Requirements
+            }
             _ => return None,
         })
     }

@@ -1,6 +1,8 @@
 //! Package URLs per the purl specification: type-specific namespaces and name normalisation,
 //! percent-encoding, and qualifiers for non-default registries, git and path sources.
 
+use std::fmt::Write as _;
+
 use crate::model::{Ecosystem, Package, Source};
 
 fn is_unreserved(c: char) -> bool {
@@ -20,7 +22,7 @@ fn encode_keeping(text: &str, keep: &[char]) -> String {
         } else {
             let mut buffer = [0u8; 4];
             for byte in c.encode_utf8(&mut buffer).bytes() {
-                out.push_str(&format!("%{byte:02X}"));
+                let _ = write!(out, "%{byte:02X}");
             }
         }
     }
@@ -50,7 +52,9 @@ pub fn for_package(package: &Package) -> String {
     let kind = package.ecosystem.purl_type();
     let (namespace, name) = match package.ecosystem {
         Ecosystem::Npm => match package.name.split_once('/') {
-            Some((scope, name)) if scope.starts_with('@') => (Some(scope.to_owned()), name.to_owned()),
+            Some((scope, name)) if scope.starts_with('@') => {
+                (Some(scope.to_owned()), name.to_owned())
+            }
             _ => (None, package.name.clone()),
         },
         Ecosystem::Golang => match package.name.rsplit_once('/') {
@@ -72,7 +76,7 @@ pub fn for_package(package: &Package) -> String {
         purl.push_str(&encode(&package.version));
     }
     let qualifier = match &package.source {
-        Source::Registry => None,
+        Source::Registry | Source::Path(_) => None,
         Source::OtherRegistry(url) => Some(("repository_url", url.clone())),
         Source::Git { url, rev } => Some((
             "vcs_url",
@@ -82,7 +86,6 @@ pub fn for_package(package: &Package) -> String {
             },
         )),
         Source::Url(url) => Some(("download_url", url.clone())),
-        Source::Path(_) => None,
     };
     if let Some((key, value)) = qualifier {
         purl.push('?');
@@ -105,13 +108,26 @@ mod tests {
 
     #[test]
     fn follows_the_specification_examples() {
-        assert_eq!(purl(Ecosystem::Cargo, "rand", "0.7.2", Source::Registry), "pkg:cargo/rand@0.7.2");
         assert_eq!(
-            purl(Ecosystem::Npm, "@angular/animation", "12.3.1", Source::Registry),
+            purl(Ecosystem::Cargo, "rand", "0.7.2", Source::Registry),
+            "pkg:cargo/rand@0.7.2"
+        );
+        assert_eq!(
+            purl(
+                Ecosystem::Npm,
+                "@angular/animation",
+                "12.3.1",
+                Source::Registry
+            ),
             "pkg:npm/%40angular/animation@12.3.1"
         );
         assert_eq!(
-            purl(Ecosystem::Golang, "github.com/gorilla/context", "v1.1.1", Source::Registry),
+            purl(
+                Ecosystem::Golang,
+                "github.com/gorilla/context",
+                "v1.1.1",
+                Source::Registry
+            ),
             "pkg:golang/github.com/gorilla/context@v1.1.1"
         );
         assert_eq!(
@@ -119,7 +135,12 @@ mod tests {
             "pkg:pypi/django-allauth@0.1"
         );
         assert_eq!(
-            purl(Ecosystem::Cargo, "semver", "1.0.0+build.1", Source::Registry),
+            purl(
+                Ecosystem::Cargo,
+                "semver",
+                "1.0.0+build.1",
+                Source::Registry
+            ),
             "pkg:cargo/semver@1.0.0%2Bbuild.1"
         );
     }
@@ -131,12 +152,20 @@ mod tests {
                 Ecosystem::Cargo,
                 "gix",
                 "0.1.0",
-                Source::Git { url: "https://github.com/x/y".into(), rev: Some("abc".into()) }
+                Source::Git {
+                    url: "https://github.com/x/y".into(),
+                    rev: Some("abc".into())
+                }
             ),
             "pkg:cargo/gix@0.1.0?vcs_url=git%2Bhttps://github.com/x/y%40abc"
         );
         assert_eq!(
-            purl(Ecosystem::Npm, "left-pad", "1.0.0", Source::OtherRegistry("https://npm.acme.example/".into())),
+            purl(
+                Ecosystem::Npm,
+                "left-pad",
+                "1.0.0",
+                Source::OtherRegistry("https://npm.acme.example/".into())
+            ),
             "pkg:npm/left-pad@1.0.0?repository_url=https://npm.acme.example/"
         );
     }

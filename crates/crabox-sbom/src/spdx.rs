@@ -17,10 +17,21 @@ fn ids(graph: &Graph) -> BTreeMap<String, String> {
     let mut used = std::collections::HashSet::new();
     for component in graph.components.values() {
         let package = &component.package;
-        let base: String = format!("{}-{}-{}", package.ecosystem.purl_type(), package.name, package.version)
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' })
-            .collect();
+        let base: String = format!(
+            "{}-{}-{}",
+            package.ecosystem.purl_type(),
+            package.name,
+            package.version
+        )
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
         let mut id = format!("SPDXRef-Package-{base}");
         let mut n = 2;
         while !used.insert(id.clone()) {
@@ -32,22 +43,28 @@ fn ids(graph: &Graph) -> BTreeMap<String, String> {
     out
 }
 
-/// Whether a licence expression is made of SPDX-shaped tokens (so that SPDX validators accept
-/// it); otherwise the SBOM says NOASSERTION rather than guessing.
+/// The declared licence as an SPDX expression, when every licence the lockfile or cache states is
+/// a valid expression over the SPDX licence list; otherwise the SBOM says NOASSERTION (and keeps
+/// the text in a comment) rather than guessing.
 fn spdx_expression(component: &Component) -> Option<String> {
-    if component.licenses.is_empty() {
+    if component.licenses.is_empty()
+        || !component
+            .licenses
+            .iter()
+            .all(|l| crate::graph::is_spdx_expression(l))
+    {
         return None;
     }
-    let joined = if component.licenses.len() == 1 {
+    Some(if component.licenses.len() == 1 {
         component.licenses.first().expect("one").clone()
     } else {
-        component.licenses.iter().map(|l| format!("({l})")).collect::<Vec<_>>().join(" AND ")
-    };
-    let tokens_ok = joined
-        .replace(['(', ')'], " ")
-        .split_whitespace()
-        .all(|t| matches!(t, "AND" | "OR" | "WITH") || t.chars().all(|c| c.is_ascii_alphanumeric() || "-.+".contains(c)));
-    tokens_ok.then_some(joined)
+        component
+            .licenses
+            .iter()
+            .map(|l| format!("({l})"))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    })
 }
 
 fn package_json(component: &Component, id: &str) -> Value {
@@ -77,9 +94,16 @@ fn package_json(component: &Component, id: &str) -> Value {
                 .collect(),
         );
     }
-    if let Some(location) = component.locations.first() {
-        value["comment"] = json!(format!("pinned by {}", component.locations.iter().cloned().collect::<Vec<_>>().join(", ")));
-        let _ = location;
+    if !component.locations.is_empty() {
+        let pinned: Vec<&str> = component.locations.iter().map(String::as_str).collect();
+        value["comment"] = json!(format!("pinned by {}", pinned.join(", ")));
+    }
+    if spdx_expression(component).is_none() && !component.licenses.is_empty() {
+        let stated: Vec<&str> = component.licenses.iter().map(String::as_str).collect();
+        value["licenseComments"] = json!(format!(
+            "stated licence, not an SPDX expression: {}",
+            stated.join("; ")
+        ));
     }
     value
 }
@@ -178,12 +202,22 @@ pub fn render(product: &Product, graph: &Graph, document: &Document) -> String {
         "relationships": relationships,
     });
     if !graph.complete {
-        doc["comment"] = json!("Incomplete: some lockfile entries could not be read or are not pinned; see crabox sbom's diagnostics.");
+        doc["comment"] = json!(
+            "Incomplete: some lockfile entries could not be read or are not pinned; see crabox sbom's diagnostics."
+        );
     }
     let unsigned = serde_json::to_vec(&doc).expect("JSON serializes");
     doc["documentNamespace"] = json!(format!(
         "https://spdx.org/spdxdocs/{}-{}",
-        product.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' }).collect::<String>(),
+        product
+            .name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            })
+            .collect::<String>(),
         content_uuid(&unsigned)
     ));
     let mut text = serde_json::to_string_pretty(&doc).expect("JSON serializes");

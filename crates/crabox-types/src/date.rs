@@ -244,7 +244,10 @@ mod tests {
 
     #[test]
     fn rfc3339_timestamps() {
-        assert_eq!(rfc3339(1_700_000_000).as_deref(), Some("2023-11-14T22:13:20Z"));
+        assert_eq!(
+            rfc3339(1_700_000_000).as_deref(),
+            Some("2023-11-14T22:13:20Z")
+        );
         assert_eq!(rfc3339(0).as_deref(), Some("1970-01-01T00:00:00Z"));
         assert_eq!(rfc3339(-1).as_deref(), Some("1969-12-31T23:59:59Z"));
         assert_eq!(rfc3339(i64::MAX), None);

@@ -114,6 +114,11 @@ impl Context {
         Ok(())
     }
 
+    /// Shows findings on stderr (and as annotations in GitHub Actions).
+    pub fn emit(&self, findings: &[crabox_report::Finding]) {
+        crate::errors::emit(findings, Some(self));
+    }
+
     /// A path as the user would like to read it: relative to the working directory when inside.
     pub fn display_path(&self, path: &Path) -> String {
         path.strip_prefix(&self.dir)

@@ -115,7 +115,7 @@ fn invalid_finding(invalid: &InvalidConfig, context: Option<&Context>) -> Findin
     finding
 }
 
-fn emit(findings: &[Finding], context: Option<&Context>) {
+pub(crate) fn emit(findings: &[Finding], context: Option<&Context>) {
     let color = context.is_some_and(|c| c.color_stderr);
     let mut text = String::new();
     for finding in findings {

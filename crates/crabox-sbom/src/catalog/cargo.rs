@@ -11,12 +11,16 @@ use crate::encoding::LineIndex;
 use crate::error::SbomError;
 use crate::model::{Ecosystem, Hash, HashAlg, Package, Scope, Source};
 
-const CRATES_IO: [&str; 2] =
-    ["registry+https://github.com/rust-lang/crates.io-index", "sparse+https://index.crates.io/"];
+const CRATES_IO: [&str; 2] = [
+    "registry+https://github.com/rust-lang/crates.io-index",
+    "sparse+https://index.crates.io/",
+];
 
 /// A source string of Cargo.lock as a [`Source`].
 fn source(text: Option<&str>) -> Source {
-    let Some(text) = text else { return Source::Path(String::new()) };
+    let Some(text) = text else {
+        return Source::Path(String::new());
+    };
     if CRATES_IO.contains(&text) {
         return Source::Registry;
     }
@@ -26,9 +30,15 @@ fn source(text: Option<&str>) -> Source {
             None => (url, None),
         };
         let url = url.split('?').next().unwrap_or(url);
-        return Source::Git { url: url.to_owned(), rev };
+        return Source::Git {
+            url: url.to_owned(),
+            rev,
+        };
     }
-    if let Some(url) = text.strip_prefix("registry+").or_else(|| text.strip_prefix("sparse+")) {
+    if let Some(url) = text
+        .strip_prefix("registry+")
+        .or_else(|| text.strip_prefix("sparse+"))
+    {
         return Source::OtherRegistry(url.to_owned());
     }
     if let Some(path) = text.strip_prefix("path+") {
@@ -38,7 +48,7 @@ fn source(text: Option<&str>) -> Source {
 }
 
 fn string<'a>(table: &'a DeTable<'_>, key: &str) -> Option<&'a str> {
-    match table.get(key).map(|v| v.get_ref()) {
+    match table.get(key).map(toml::Spanned::get_ref) {
         Some(DeValue::String(s)) => Some(s.as_ref()),
         _ => None,
     }
@@ -56,7 +66,10 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
     let index = LineIndex::new(text);
     let document = DeTable::parse(text).map_err(|err| {
         let line = err.span().map_or(1, |s| index.line(s.start));
-        context.parse_error(line, format!("not a valid Cargo.lock (TOML): {}", err.message()))
+        context.parse_error(
+            line,
+            format!("not a valid Cargo.lock (TOML): {}", err.message()),
+        )
     })?;
     let document = document.get_ref();
     let mut parsed = Parsed::new();
@@ -64,7 +77,7 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
 
     // v1 keeps checksums in [metadata]: "checksum NAME VERSION (SOURCE)" = "HEX".
     let mut v1_checksums = HashMap::new();
-    if let Some(DeValue::Table(metadata)) = document.get("metadata").map(|v| v.get_ref()) {
+    if let Some(DeValue::Table(metadata)) = document.get("metadata").map(toml::Spanned::get_ref) {
         for (key, value) in metadata {
             if let (Some(rest), DeValue::String(hex)) =
                 (key.get_ref().strip_prefix("checksum "), value.get_ref())
@@ -74,7 +87,7 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
         }
     }
 
-    let packages = match document.get("package").map(|v| v.get_ref()) {
+    let packages = match document.get("package").map(toml::Spanned::get_ref) {
         Some(DeValue::Array(items)) => items.iter().collect::<Vec<_>>(),
         Some(_) => return Err(context.parse_error(1, "`package` must be an array of tables")),
         None => Vec::new(),
@@ -86,7 +99,9 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
             continue;
         };
         let (Some(name), Some(version)) = (string(table, "name"), string(table, "version")) else {
-            parsed.skip(context.diagnostic(line, "a `[[package]]` entry without `name` or `version`"));
+            parsed.skip(
+                context.diagnostic(line, "a `[[package]]` entry without `name` or `version`"),
+            );
             continue;
         };
         let source_text = string(table, "source").map(str::to_owned);
@@ -95,7 +110,10 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
         package.source = source(source_text.as_deref());
         package.is_root = source_text.is_none();
         let checksum = string(table, "checksum").map(str::to_owned).or_else(|| {
-            let key = format!("{name} {version} ({})", source_text.as_deref().unwrap_or_default());
+            let key = format!(
+                "{name} {version} ({})",
+                source_text.as_deref().unwrap_or_default()
+            );
             v1_checksums.get(&key).cloned()
         });
         if let Some(checksum) = checksum {
@@ -107,7 +125,7 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
                 )),
             }
         }
-        let dependencies = match table.get("dependencies").map(|v| v.get_ref()) {
+        let dependencies = match table.get("dependencies").map(toml::Spanned::get_ref) {
             Some(DeValue::Array(items)) => items
                 .iter()
                 .filter_map(|d| match d.get_ref() {
@@ -117,13 +135,19 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
                 .collect(),
             _ => Vec::new(),
         };
-        entries.push(Entry { name: name.to_owned(), version: version.to_owned(), source_text, dependencies });
+        entries.push(Entry {
+            name: name.to_owned(),
+            version: version.to_owned(),
+            source_text,
+            dependencies,
+        });
         parsed.packages.push(package);
     }
 
     resolve_edges(&entries, &mut parsed, context);
-    let members: Vec<usize> =
-        (0..parsed.packages.len()).filter(|&i| parsed.packages[i].is_root).collect();
+    let members: Vec<usize> = (0..parsed.packages.len())
+        .filter(|&i| parsed.packages[i].is_root)
+        .collect();
     let manifests = workspace_manifests(&context.dir);
     apply_scopes(&mut parsed, &entries, &members, &manifests);
     parsed.direct = members;
@@ -145,7 +169,9 @@ fn resolve_edges(entries: &[Entry], parsed: &mut Parsed, context: &Context) {
             let mut parts = reference.splitn(3, ' ');
             let name = parts.next().unwrap_or_default();
             let version = parts.next();
-            let source = parts.next().map(|s| s.trim_start_matches('(').trim_end_matches(')'));
+            let source = parts
+                .next()
+                .map(|s| s.trim_start_matches('(').trim_end_matches(')'));
             let candidates = by_name.get(name).map(Vec::as_slice).unwrap_or_default();
             let found = candidates.iter().copied().find(|&c| {
                 version.is_none_or(|v| entries[c].version == v)
@@ -155,7 +181,10 @@ fn resolve_edges(entries: &[Entry], parsed: &mut Parsed, context: &Context) {
                 Some(target) => edges.push(target),
                 None => parsed.diagnostics.push(context.diagnostic(
                     parsed.packages[i].line,
-                    format!("`{} {}` depends on `{reference}`, which the lockfile does not list", entry.name, entry.version),
+                    format!(
+                        "`{} {}` depends on `{reference}`, which the lockfile does not list",
+                        entry.name, entry.version
+                    ),
                 )),
             }
         }
@@ -178,15 +207,27 @@ fn workspace_manifests(dir: &Path) -> BTreeMap<String, Declared> {
     let mut out = BTreeMap::new();
     let walker = ignore::WalkBuilder::new(dir)
         .max_depth(Some(6))
-        .filter_entry(|e| !matches!(e.file_name().to_str(), Some("target" | "node_modules" | ".git")))
+        .filter_entry(|e| {
+            !matches!(
+                e.file_name().to_str(),
+                Some("target" | "node_modules" | ".git")
+            )
+        })
         .build();
     for entry in walker.flatten() {
         if entry.file_name() != "Cargo.toml" {
             continue;
         }
-        let Ok(text) = fs_err::read_to_string(entry.path()) else { continue };
-        let Ok(manifest) = toml::from_str::<toml::Table>(&text) else { continue };
-        let Some(name) = manifest.get("package").and_then(|p| p.get("name")).and_then(|n| n.as_str())
+        let Ok(text) = fs_err::read_to_string(entry.path()) else {
+            continue;
+        };
+        let Ok(manifest) = toml::from_str::<toml::Table>(&text) else {
+            continue;
+        };
+        let Some(name) = manifest
+            .get("package")
+            .and_then(|p| p.get("name"))
+            .and_then(|n| n.as_str())
         else {
             continue;
         };
@@ -212,10 +253,20 @@ fn collect(table: &toml::Table, declared: &mut Declared) {
         ("dev-dependencies", true),
         ("dev_dependencies", true),
     ] {
-        let Some(toml::Value::Table(deps)) = table.get(key) else { continue };
+        let Some(toml::Value::Table(deps)) = table.get(key) else {
+            continue;
+        };
         for (name, spec) in deps {
-            let real = spec.get("package").and_then(|p| p.as_str()).unwrap_or(name).to_owned();
-            if dev { declared.dev.insert(real) } else { declared.normal.insert(real) };
+            let real = spec
+                .get("package")
+                .and_then(|p| p.as_str())
+                .unwrap_or(name)
+                .to_owned();
+            if dev {
+                declared.dev.insert(real)
+            } else {
+                declared.normal.insert(real)
+            };
         }
     }
 }
@@ -227,7 +278,10 @@ fn apply_scopes(
     members: &[usize],
     manifests: &BTreeMap<String, Declared>,
 ) {
-    let known: Vec<&usize> = members.iter().filter(|&&m| manifests.contains_key(&entries[m].name)).collect();
+    let known: Vec<&usize> = members
+        .iter()
+        .filter(|&&m| manifests.contains_key(&entries[m].name))
+        .collect();
     if known.is_empty() {
         return; // Without manifests every package counts as required.
     }
@@ -263,15 +317,22 @@ fn apply_scopes(
 
 /// Licences from `$CARGO_HOME/registry/src/*/NAME-VERSION/Cargo.toml`, where the crate is cached.
 fn add_cached_licenses(packages: &mut [Package], cargo_home: &Path) {
-    let Ok(registries) = fs_err::read_dir(cargo_home.join("registry/src")) else { return };
+    let Ok(registries) = fs_err::read_dir(cargo_home.join("registry/src")) else {
+        return;
+    };
     let roots: Vec<_> = registries.flatten().map(|e| e.path()).collect();
     for package in packages.iter_mut().filter(|p| p.source == Source::Registry) {
         let dir_name = format!("{}-{}", package.name, package.version);
         for root in &roots {
             let manifest = root.join(&dir_name).join("Cargo.toml");
-            let Ok(text) = fs_err::read_to_string(&manifest) else { continue };
+            let Ok(text) = fs_err::read_to_string(&manifest) else {
+                continue;
+            };
             let license = toml::from_str::<toml::Table>(&text).ok().and_then(|m| {
-                m.get("package")?.get("license")?.as_str().map(str::to_owned)
+                m.get("package")?
+                    .get("license")?
+                    .as_str()
+                    .map(str::to_owned)
             });
             if let Some(license) = license {
                 package.licenses.push(license.replace('/', " OR "));
@@ -286,7 +347,11 @@ mod tests {
     use super::*;
 
     fn context(dir: &Path) -> Context {
-        Context { dir: dir.to_owned(), display: "Cargo.lock".into(), cargo_home: None }
+        Context {
+            dir: dir.to_owned(),
+            display: "Cargo.lock".into(),
+            cargo_home: None,
+        }
     }
 
     const V3: &str = r#"# This file is automatically @generated by Cargo.
@@ -339,14 +404,25 @@ source = "git+https://github.com/rust-lang/cc-rs?branch=main#0123abcd"
         assert!(by_name("app").is_root);
         assert_eq!(parsed.direct, [0]);
         assert_eq!(by_name("serde").scope, Scope::Required);
-        assert_eq!(by_name("cc").scope, Scope::Required, "build dependencies ship");
+        assert_eq!(
+            by_name("cc").scope,
+            Scope::Required,
+            "build dependencies ship"
+        );
         assert_eq!(by_name("tempfile").scope, Scope::Dev);
-        assert_eq!(by_name("fastrand").scope, Scope::Dev, "reachable only through a dev dependency");
+        assert_eq!(
+            by_name("fastrand").scope,
+            Scope::Dev,
+            "reachable only through a dev dependency"
+        );
         assert_eq!(by_name("serde").hashes[0].hex.len(), 64);
         assert_eq!(by_name("serde").line, 13);
         assert_eq!(
             by_name("cc").source,
-            Source::Git { url: "https://github.com/rust-lang/cc-rs".into(), rev: Some("0123abcd".into()) }
+            Source::Git {
+                url: "https://github.com/rust-lang/cc-rs".into(),
+                rev: Some("0123abcd".into())
+            }
         );
         assert_eq!(by_name("app").dependencies.len(), 3);
     }

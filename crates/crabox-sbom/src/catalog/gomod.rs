@@ -46,7 +46,9 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
         let (verb, rest) = match &block {
             Some(verb) => (verb.as_str(), content),
             None => {
-                let (verb, rest) = content.split_once(char::is_whitespace).unwrap_or((content, ""));
+                let (verb, rest) = content
+                    .split_once(char::is_whitespace)
+                    .unwrap_or((content, ""));
                 let rest = rest.trim();
                 if rest == "(" {
                     block = Some(verb.to_owned());
@@ -65,17 +67,24 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
                     indirect: comment.split(';').any(|c| c.trim() == "indirect"),
                     line,
                 }),
-                _ => parsed.skip(context.diagnostic(line, format!("`require {rest}`: expected a module path and a version"))),
+                _ => parsed.skip(context.diagnostic(
+                    line,
+                    format!("`require {rest}`: expected a module path and a version"),
+                )),
             },
             "replace" => {
                 let Some(arrow) = words.iter().position(|w| w == "=>") else {
-                    parsed.skip(context.diagnostic(line, format!("`replace {rest}`: expected `=>`")));
+                    parsed
+                        .skip(context.diagnostic(line, format!("`replace {rest}`: expected `=>`")));
                     continue;
                 };
                 let (from, to) = words.split_at(arrow);
                 let to = &to[1..];
                 if from.is_empty() || to.is_empty() {
-                    parsed.skip(context.diagnostic(line, format!("`replace {rest}`: expected a module on each side of `=>`")));
+                    parsed.skip(context.diagnostic(
+                        line,
+                        format!("`replace {rest}`: expected a module on each side of `=>`"),
+                    ));
                     continue;
                 }
                 replaces.insert(
@@ -90,15 +99,25 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
     if !saw_module {
         return Err(context.parse_error(1, "not a go.mod: expected a `module` directive"));
     }
-    let sums = super::sibling(&context.dir, "go.sum").map(|t| go_sum(&t)).unwrap_or_default();
+    let sums = super::sibling(&context.dir, "go.sum")
+        .map(|t| go_sum(&t))
+        .unwrap_or_default();
     for require in requires {
         let replacement = replaces
             .get(&(require.path.clone(), Some(require.version.clone())))
             .or_else(|| replaces.get(&(require.path.clone(), None)));
         let (path, version, source) = match replacement {
             Some((to, Some(to_version))) => (to.clone(), to_version.clone(), Source::Registry),
-            Some((to, None)) => (require.path.clone(), require.version.clone(), Source::Path(to.clone())),
-            None => (require.path.clone(), require.version.clone(), Source::Registry),
+            Some((to, None)) => (
+                require.path.clone(),
+                require.version.clone(),
+                Source::Path(to.clone()),
+            ),
+            None => (
+                require.path.clone(),
+                require.version.clone(),
+                Source::Registry,
+            ),
         };
         let mut package = Package::new(Ecosystem::Golang, path.clone(), version.clone());
         package.line = require.line;
@@ -122,11 +141,16 @@ fn go_sum(text: &str) -> HashMap<(String, String), Hash> {
     let mut out = HashMap::new();
     for line in text.lines() {
         let mut words = line.split_whitespace();
-        let (Some(path), Some(version), Some(sum)) = (words.next(), words.next(), words.next()) else { continue };
+        let (Some(path), Some(version), Some(sum)) = (words.next(), words.next(), words.next())
+        else {
+            continue;
+        };
         if version.ends_with("/go.mod") {
             continue;
         }
-        let Some(bytes) = sum.strip_prefix("h1:").and_then(base64_decode) else { continue };
+        let Some(bytes) = sum.strip_prefix("h1:").and_then(base64_decode) else {
+            continue;
+        };
         if let Some(hash) = Hash::from_hex(HashAlg::Sha256, &hex(&bytes)) {
             out.insert((path.to_owned(), version.to_owned()), hash);
         }
@@ -147,15 +171,31 @@ mod tests {
         )
         .unwrap();
         let text = "module example.com/app\n\ngo 1.22\n\ngodebug default=go1.21\n\nrequire (\n\tgithub.com/a/b v1.0.0\n\tgolang.org/x/sys v0.1.0 // indirect\n\tgithub.com/old/c v1.0.0\n)\n\nrequire github.com/d/e v2.0.0+incompatible\n\nreplace github.com/old/c => github.com/new/c v1.1.0\n\nretract v0.9.0\n";
-        let context = Context { dir: dir.path().to_owned(), display: "go.mod".into(), cargo_home: None };
+        let context = Context {
+            dir: dir.path().to_owned(),
+            display: "go.mod".into(),
+            cargo_home: None,
+        };
         let parsed = parse(text, &context).unwrap();
-        let names: Vec<String> = parsed.packages.iter().map(|p| format!("{}@{}", p.name, p.version)).collect();
+        let names: Vec<String> = parsed
+            .packages
+            .iter()
+            .map(|p| format!("{}@{}", p.name, p.version))
+            .collect();
         assert_eq!(
             names,
-            ["github.com/a/b@v1.0.0", "golang.org/x/sys@v0.1.0", "github.com/new/c@v1.1.0", "github.com/d/e@v2.0.0+incompatible"]
+            [
+                "github.com/a/b@v1.0.0",
+                "golang.org/x/sys@v0.1.0",
+                "github.com/new/c@v1.1.0",
+                "github.com/d/e@v2.0.0+incompatible"
+            ]
         );
         assert_eq!(parsed.direct, [0, 2, 3]);
-        assert_eq!(parsed.packages[0].hashes[0].hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(
+            parsed.packages[0].hashes[0].hex,
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
         assert_eq!(parsed.packages[0].line, 8);
         assert!(!parsed.graph_complete);
     }

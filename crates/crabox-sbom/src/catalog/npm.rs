@@ -13,7 +13,9 @@ const NPM_REGISTRY: &str = "https://registry.npmjs.org/";
 
 /// The source a `resolved` URL points at.
 pub fn source_of(resolved: Option<&str>) -> Source {
-    let Some(url) = resolved else { return Source::Registry };
+    let Some(url) = resolved else {
+        return Source::Registry;
+    };
     if url.starts_with(NPM_REGISTRY) || url.starts_with("https://registry.yarnpkg.com/") {
         return Source::Registry;
     }
@@ -23,8 +25,14 @@ pub fn source_of(resolved: Option<&str>) -> Source {
     if url.starts_with("git") || url.starts_with("github:") {
         let url = url.trim_start_matches("git+");
         return match url.split_once('#') {
-            Some((url, rev)) => Source::Git { url: url.to_owned(), rev: Some(rev.to_owned()) },
-            None => Source::Git { url: url.to_owned(), rev: None },
+            Some((url, rev)) => Source::Git {
+                url: url.to_owned(),
+                rev: Some(rev.to_owned()),
+            },
+            None => Source::Git {
+                url: url.to_owned(),
+                rev: None,
+            },
         };
     }
     // A tarball from another registry: the registry is the part before the package path.
@@ -32,10 +40,10 @@ pub fn source_of(resolved: Option<&str>) -> Source {
         Some(end) => {
             // `<registry>/<name>/-/…` or `<registry>/@scope/<name>/-/…`
             let mut base = url[..end].rsplit_once('/').map_or("", |(b, _)| b);
-            if let Some((parent, last)) = base.rsplit_once('/') {
-                if last.starts_with('@') {
-                    base = parent;
-                }
+            if let Some((parent, last)) = base.rsplit_once('/')
+                && last.starts_with('@')
+            {
+                base = parent;
             }
             Source::OtherRegistry(format!("{base}/"))
         }
@@ -45,7 +53,11 @@ pub fn source_of(resolved: Option<&str>) -> Source {
 
 /// SRI `integrity` values (space-separated) as hashes.
 pub fn integrity_hashes(integrity: Option<&str>) -> Vec<Hash> {
-    integrity.map_or_else(Vec::new, |text| text.split_whitespace().filter_map(Hash::from_prefixed).collect())
+    integrity.map_or_else(Vec::new, |text| {
+        text.split_whitespace()
+            .filter_map(Hash::from_prefixed)
+            .collect()
+    })
 }
 
 fn license_of(value: Option<&Value>) -> Option<String> {
@@ -82,7 +94,10 @@ fn dependency_names(entry: &Map<String, Value>, keys: &[&str]) -> Vec<String> {
 
 /// The line of `"key":` in the text, searching from `from`.
 fn line_of(text: &str, index: &LineIndex, key: &str, from: usize) -> (u32, usize) {
-    let needle = format!("{}:", serde_json::to_string(key).expect("a string serializes"));
+    let needle = format!(
+        "{}:",
+        serde_json::to_string(key).expect("a string serializes")
+    );
     match text.get(from..).and_then(|rest| rest.find(&needle)) {
         Some(offset) => (index.line(from + offset), from + offset),
         None => (0, from),
@@ -111,14 +126,26 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
 
 /// The package name of a `packages` key: the part after the last `node_modules/`.
 fn name_from_key(key: &str) -> &str {
-    key.rfind("node_modules/").map_or(key, |i| &key[i + "node_modules/".len()..])
+    key.rfind("node_modules/")
+        .map_or(key, |i| &key[i + "node_modules/".len()..])
 }
 
-fn parse_v2(packages: &Map<String, Value>, text: &str, index: &LineIndex, context: &Context) -> Parsed {
+fn parse_v2(
+    packages: &Map<String, Value>,
+    text: &str,
+    index: &LineIndex,
+    context: &Context,
+) -> Parsed {
     let mut parsed = Parsed::new();
     let mut by_key: HashMap<&str, usize> = HashMap::new();
     let mut keys: Vec<&str> = Vec::new();
     let mut root: Option<&Map<String, Value>> = None;
+    // Workspace packages are named by the links that point at them.
+    let link_names: HashMap<&str, &str> = packages
+        .iter()
+        .filter(|(_, e)| e.get("link").and_then(Value::as_bool) == Some(true))
+        .filter_map(|(key, e)| Some((e.get("resolved")?.as_str()?, name_from_key(key))))
+        .collect();
     for (key, entry) in packages {
         let Value::Object(entry) = entry else {
             let (line, _) = line_of(text, index, key, 0);
@@ -134,7 +161,15 @@ fn parse_v2(packages: &Map<String, Value>, text: &str, index: &LineIndex, contex
         }
         let (line, _) = line_of(text, index, key, 0);
         let is_workspace = !key.contains("node_modules/");
-        let name = entry.get("name").and_then(Value::as_str).unwrap_or_else(|| name_from_key(key));
+        let name = entry
+            .get("name")
+            .and_then(Value::as_str)
+            .or_else(|| {
+                is_workspace
+                    .then(|| link_names.get(key.as_str()).copied())
+                    .flatten()
+            })
+            .unwrap_or_else(|| name_from_key(key));
         let Some(version) = entry.get("version").and_then(Value::as_str) else {
             if is_workspace {
                 continue;
@@ -162,7 +197,11 @@ fn parse_v2(packages: &Map<String, Value>, text: &str, index: &LineIndex, contex
     let resolve = |from: &str, name: &str| -> Option<usize> {
         let mut base = from.to_owned();
         loop {
-            let candidate = if base.is_empty() { format!("node_modules/{name}") } else { format!("{base}/node_modules/{name}") };
+            let candidate = if base.is_empty() {
+                format!("node_modules/{name}")
+            } else {
+                format!("{base}/node_modules/{name}")
+            };
             if let Some(&i) = by_key.get(candidate.as_str()) {
                 return Some(i);
             }
@@ -175,20 +214,35 @@ fn parse_v2(packages: &Map<String, Value>, text: &str, index: &LineIndex, contex
             };
         }
     };
-    let dependency_keys = ["dependencies", "optionalDependencies", "peerDependencies", "devDependencies"];
+    let dependency_keys = [
+        "dependencies",
+        "optionalDependencies",
+        "peerDependencies",
+        "devDependencies",
+    ];
     for (i, key) in keys.iter().enumerate() {
-        let Some(Value::Object(entry)) = packages.get(*key) else { continue };
+        let Some(Value::Object(entry)) = packages.get(*key) else {
+            continue;
+        };
         let is_workspace = !key.contains("node_modules/");
-        let wanted: &[&str] = if is_workspace { &dependency_keys } else { &dependency_keys[..3] };
-        let mut edges: Vec<usize> =
-            dependency_names(entry, wanted).iter().filter_map(|n| resolve(key, n)).collect();
+        let wanted: &[&str] = if is_workspace {
+            &dependency_keys
+        } else {
+            &dependency_keys[..3]
+        };
+        let mut edges: Vec<usize> = dependency_names(entry, wanted)
+            .iter()
+            .filter_map(|n| resolve(key, n))
+            .collect();
         edges.sort_unstable();
         edges.dedup();
         parsed.packages[i].dependencies = edges;
     }
     if let Some(root) = root {
-        let mut direct: Vec<usize> =
-            dependency_names(root, &dependency_keys).iter().filter_map(|n| resolve("", n)).collect();
+        let mut direct: Vec<usize> = dependency_names(root, &dependency_keys)
+            .iter()
+            .filter_map(|n| resolve("", n))
+            .collect();
         // Workspace members are part of the product too.
         direct.extend((0..parsed.packages.len()).filter(|&i| parsed.packages[i].is_root));
         direct.sort_unstable();
@@ -251,7 +305,11 @@ fn parse_v1(top: &Map<String, Value>, text: &str, index: &LineIndex, context: &C
             };
             package.licenses.extend(license_of(entry.get("license")));
             let id = nodes.len();
-            nodes.push(Node { entry, parent, children: HashMap::new() });
+            nodes.push(Node {
+                entry,
+                parent,
+                children: HashMap::new(),
+            });
             match parent {
                 Some(p) => nodes[p].children.insert(name.clone(), id),
                 None => top_children.insert(name.clone(), id),
@@ -295,7 +353,10 @@ mod tests {
     use super::*;
 
     fn context() -> Context {
-        Context { display: "package-lock.json".into(), ..Context::default() }
+        Context {
+            display: "package-lock.json".into(),
+            ..Context::default()
+        }
     }
 
     const V3: &str = r#"{
@@ -324,12 +385,36 @@ mod tests {
     #[test]
     fn reads_v3() {
         let parsed = parse(V3, &context()).unwrap();
-        let names: Vec<String> = parsed.packages.iter().map(|p| format!("{}@{}", p.name, p.version)).collect();
-        assert_eq!(names, ["@scope/a@1.0.0", "b@1.5.0", "b@2.0.0", "real@2.1.0", "jest@29.0.0"]);
-        assert_eq!(parsed.packages[0].dependencies, [1], "nested node_modules wins");
-        assert_eq!(parsed.packages[4].dependencies, [2], "hoisted copy for jest");
+        let names: Vec<String> = parsed
+            .packages
+            .iter()
+            .map(|p| format!("{}@{}", p.name, p.version))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "@scope/a@1.0.0",
+                "b@1.5.0",
+                "b@2.0.0",
+                "real@2.1.0",
+                "jest@29.0.0"
+            ]
+        );
+        assert_eq!(
+            parsed.packages[0].dependencies,
+            [1],
+            "nested node_modules wins"
+        );
+        assert_eq!(
+            parsed.packages[4].dependencies,
+            [2],
+            "hoisted copy for jest"
+        );
         assert_eq!(parsed.packages[4].scope, Scope::Dev);
-        assert_eq!(parsed.packages[0].hashes[0].alg, crate::model::HashAlg::Sha512);
+        assert_eq!(
+            parsed.packages[0].hashes[0].alg,
+            crate::model::HashAlg::Sha512
+        );
         assert_eq!(parsed.packages[0].licenses, ["MIT"]);
         assert_eq!(parsed.packages[0].line, 10);
         assert_eq!(parsed.direct, [0, 3, 4]);
@@ -347,12 +432,20 @@ mod tests {
   }
 }"#;
         let parsed = parse(text, &context()).unwrap();
-        let names: Vec<String> = parsed.packages.iter().map(|p| format!("{}@{}", p.name, p.version)).collect();
+        let names: Vec<String> = parsed
+            .packages
+            .iter()
+            .map(|p| format!("{}@{}", p.name, p.version))
+            .collect();
         assert!(names.contains(&"real-c@3.0.0".to_owned()), "{names:?}");
         let a = parsed.packages.iter().position(|p| p.name == "a").unwrap();
         let target = parsed.packages[a].dependencies[0];
         assert_eq!(parsed.packages[target].version, "1.1.0");
-        let b2 = parsed.packages.iter().find(|p| p.version == "2.0.0").unwrap();
+        let b2 = parsed
+            .packages
+            .iter()
+            .find(|p| p.version == "2.0.0")
+            .unwrap();
         assert_eq!(b2.scope, Scope::Dev);
     }
 
@@ -364,7 +457,10 @@ mod tests {
         );
         assert_eq!(
             source_of(Some("git+ssh://git@github.com/x/y.git#abc")),
-            Source::Git { url: "ssh://git@github.com/x/y.git".into(), rev: Some("abc".into()) }
+            Source::Git {
+                url: "ssh://git@github.com/x/y.git".into(),
+                rev: Some("abc".into())
+            }
         );
     }
 }

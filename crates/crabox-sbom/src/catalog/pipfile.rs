@@ -18,22 +18,40 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
     let mut parsed = Parsed::new();
     let mut seen = std::collections::HashMap::new();
     for (section, scope) in [("default", Scope::Required), ("develop", Scope::Dev)] {
-        let Some(Value::Object(entries)) = document.get(section) else { continue };
+        let Some(Value::Object(entries)) = document.get(section) else {
+            continue;
+        };
         let section_offset = text.find(&format!("\"{section}\":")).unwrap_or(0);
         for (name, entry) in entries {
-            let needle = format!("{}:", serde_json::to_string(name).expect("a string serializes"));
-            let line = text[section_offset..].find(&needle).map_or(0, |o| index.line(section_offset + o));
-            let (version, source) = match (entry.get("version").and_then(Value::as_str), entry.get("git").and_then(Value::as_str)) {
+            let needle = format!(
+                "{}:",
+                serde_json::to_string(name).expect("a string serializes")
+            );
+            let line = text[section_offset..]
+                .find(&needle)
+                .map_or(0, |o| index.line(section_offset + o));
+            let (version, source) = match (
+                entry.get("version").and_then(Value::as_str),
+                entry.get("git").and_then(Value::as_str),
+            ) {
                 (Some(v), _) => match v.strip_prefix("==").or_else(|| v.strip_prefix("===")) {
                     Some(version) => (version.trim().to_owned(), Source::Registry),
                     None => {
-                        parsed.skip(context.diagnostic(line, format!("`{name}` is not pinned (`{v}`)")));
+                        parsed.skip(
+                            context.diagnostic(line, format!("`{name}` is not pinned (`{v}`)")),
+                        );
                         continue;
                     }
                 },
                 (None, Some(git)) => {
                     let rev = entry.get("ref").and_then(Value::as_str).map(str::to_owned);
-                    (rev.clone().unwrap_or_default(), Source::Git { url: git.to_owned(), rev })
+                    (
+                        rev.clone().unwrap_or_default(),
+                        Source::Git {
+                            url: git.to_owned(),
+                            rev,
+                        },
+                    )
                 }
                 (None, None) => {
                     parsed.skip(context.diagnostic(line, format!("`{name}` has no `version`")));
@@ -54,7 +72,11 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
             package.scope = scope;
             package.line = line;
             if let Some(Value::Array(hashes)) = entry.get("hashes") {
-                package.hashes = hashes.iter().filter_map(Value::as_str).filter_map(Hash::from_prefixed).collect();
+                package.hashes = hashes
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .filter_map(Hash::from_prefixed)
+                    .collect();
                 package.hashes.sort();
                 package.hashes.dedup();
             }
@@ -87,7 +109,11 @@ mod tests {
     }
 }"#;
         let parsed = parse(text, &Context::default()).unwrap();
-        let names: Vec<String> = parsed.packages.iter().map(|p| format!("{}@{}", p.name, p.version)).collect();
+        let names: Vec<String> = parsed
+            .packages
+            .iter()
+            .map(|p| format!("{}@{}", p.name, p.version))
+            .collect();
         assert_eq!(names, ["requests@2.31.0", "pytest@8.0.0", "tool@abc123"]);
         assert_eq!(parsed.packages[0].scope, Scope::Required);
         assert_eq!(parsed.packages[1].scope, Scope::Dev);

@@ -28,7 +28,11 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
     let (document, lines) = toml_doc(text, context, "poetry.lock")?;
     let mut parsed = Parsed::new();
     let legacy_files = document.get("metadata").and_then(|m| m.get("files"));
-    let entries = document.get("package").and_then(toml::Value::as_array).cloned().unwrap_or_default();
+    let entries = document
+        .get("package")
+        .and_then(toml::Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let mut deps_by_package = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         let line = lines.get(i).copied().unwrap_or(0);
@@ -36,7 +40,9 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
             entry.get("name").and_then(toml::Value::as_str),
             entry.get("version").and_then(toml::Value::as_str),
         ) else {
-            parsed.skip(context.diagnostic(line, "a `[[package]]` entry without `name` or `version`"));
+            parsed.skip(
+                context.diagnostic(line, "a `[[package]]` entry without `name` or `version`"),
+            );
             continue;
         };
         let mut package = Package::new(Ecosystem::Pypi, name, version);
@@ -47,18 +53,25 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
             .and_then(toml::Value::as_array)
             .map(|g| g.iter().filter_map(toml::Value::as_str).collect())
             .unwrap_or_default();
-        package.scope = if category == Some("dev") || (!groups.is_empty() && !groups.contains(&"main")) {
-            Scope::Dev
-        } else if entry.get("optional").and_then(toml::Value::as_bool) == Some(true) {
-            Scope::Optional
-        } else {
-            Scope::Required
-        };
+        package.scope =
+            if category == Some("dev") || (!groups.is_empty() && !groups.contains(&"main")) {
+                Scope::Dev
+            } else if entry.get("optional").and_then(toml::Value::as_bool) == Some(true) {
+                Scope::Optional
+            } else {
+                Scope::Required
+            };
         package.hashes = file_hashes(
-            entry.get("files").or_else(|| legacy_files.and_then(|f| f.get(name))),
+            entry
+                .get("files")
+                .or_else(|| legacy_files.and_then(|f| f.get(name))),
         );
         if let Some(source) = entry.get("source") {
-            let url = source.get("url").and_then(toml::Value::as_str).unwrap_or_default().to_owned();
+            let url = source
+                .get("url")
+                .and_then(toml::Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
             package.source = match source.get("type").and_then(toml::Value::as_str) {
                 Some("git") => Source::Git {
                     url,
@@ -82,11 +95,18 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
         deps_by_package.push(deps);
         parsed.packages.push(package);
     }
-    let by_name: HashMap<String, usize> =
-        parsed.packages.iter().enumerate().map(|(i, p)| (normalize_pypi(&p.name), i)).collect();
+    let by_name: HashMap<String, usize> = parsed
+        .packages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (normalize_pypi(&p.name), i))
+        .collect();
     let mut depended = vec![false; parsed.packages.len()];
     for (i, deps) in deps_by_package.iter().enumerate() {
-        let mut edges: Vec<usize> = deps.iter().filter_map(|d| by_name.get(d).copied()).collect();
+        let mut edges: Vec<usize> = deps
+            .iter()
+            .filter_map(|d| by_name.get(d).copied())
+            .collect();
         edges.sort_unstable();
         edges.dedup();
         for &e in &edges {
@@ -98,7 +118,9 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
     let declared = super::sibling(&context.dir, "pyproject.toml").map(|t| pyproject_names(&t));
     parsed.direct = (0..parsed.packages.len())
         .filter(|&i| match &declared {
-            Some(names) if !names.is_empty() => names.contains(&normalize_pypi(&parsed.packages[i].name)),
+            Some(names) if !names.is_empty() => {
+                names.contains(&normalize_pypi(&parsed.packages[i].name))
+            }
             _ => !depended[i],
         })
         .collect();
@@ -107,21 +129,43 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
 
 /// The dependency names a `pyproject.toml` declares (PEP 621 and Poetry tables).
 pub fn pyproject_names(text: &str) -> Vec<String> {
-    let Ok(doc) = toml::from_str::<toml::Table>(text) else { return Vec::new() };
+    let Ok(doc) = toml::from_str::<toml::Table>(text) else {
+        return Vec::new();
+    };
     let mut names = Vec::new();
     let pep508_name = |spec: &str| {
-        spec.split(|c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c))).next().map(normalize_pypi)
+        spec.split(|c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c)))
+            .next()
+            .map(normalize_pypi)
     };
-    if let Some(deps) = doc.get("project").and_then(|p| p.get("dependencies")).and_then(toml::Value::as_array) {
-        names.extend(deps.iter().filter_map(toml::Value::as_str).filter_map(pep508_name));
+    if let Some(deps) = doc
+        .get("project")
+        .and_then(|p| p.get("dependencies"))
+        .and_then(toml::Value::as_array)
+    {
+        names.extend(
+            deps.iter()
+                .filter_map(toml::Value::as_str)
+                .filter_map(pep508_name),
+        );
     }
     let poetry = doc.get("tool").and_then(|t| t.get("poetry"));
     for table in ["dependencies", "dev-dependencies"] {
-        if let Some(deps) = poetry.and_then(|p| p.get(table)).and_then(toml::Value::as_table) {
-            names.extend(deps.keys().filter(|k| *k != "python").map(|k| normalize_pypi(k)));
+        if let Some(deps) = poetry
+            .and_then(|p| p.get(table))
+            .and_then(toml::Value::as_table)
+        {
+            names.extend(
+                deps.keys()
+                    .filter(|k| *k != "python")
+                    .map(|k| normalize_pypi(k)),
+            );
         }
     }
-    if let Some(groups) = poetry.and_then(|p| p.get("group")).and_then(toml::Value::as_table) {
+    if let Some(groups) = poetry
+        .and_then(|p| p.get("group"))
+        .and_then(toml::Value::as_table)
+    {
         for group in groups.values() {
             if let Some(deps) = group.get("dependencies").and_then(toml::Value::as_table) {
                 names.extend(deps.keys().map(|k| normalize_pypi(k)));
@@ -167,7 +211,11 @@ name = "broken"
 content-hash = "x"
 "#;
         let parsed = parse(text, &Context::default()).unwrap();
-        let names: Vec<String> = parsed.packages.iter().map(|p| format!("{}@{}", p.name, p.version)).collect();
+        let names: Vec<String> = parsed
+            .packages
+            .iter()
+            .map(|p| format!("{}@{}", p.name, p.version))
+            .collect();
         assert_eq!(names, ["Requests@2.31.0", "urllib3@2.0.0", "pytest@8.0.0"]);
         assert_eq!(parsed.packages[0].dependencies, [1]);
         assert_eq!(parsed.packages[2].scope, Scope::Dev);

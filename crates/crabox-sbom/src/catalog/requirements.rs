@@ -36,7 +36,10 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
     let mut parsed = Parsed::new();
     for (line, content) in logical_lines(text) {
         // A comment starts at `#` preceded by whitespace (or at the line start).
-        let content = match content.find(" #").or_else(|| content.starts_with('#').then_some(0)) {
+        let content = match content
+            .find(" #")
+            .or_else(|| content.starts_with('#').then_some(0))
+        {
             Some(i) => &content[..i],
             None => content.as_str(),
         };
@@ -55,12 +58,26 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
         let requirement = tokens.next().unwrap_or_default();
         let hashes: Vec<Hash> = content
             .split_whitespace()
-            .filter_map(|t| t.strip_prefix("--hash=").or_else(|| t.strip_prefix("--hash:")))
+            .filter_map(|t| {
+                t.strip_prefix("--hash=")
+                    .or_else(|| t.strip_prefix("--hash:"))
+            })
             .filter_map(Hash::from_prefixed)
             .collect();
-        let requirement = content.split(';').next().unwrap_or(requirement).split(" --").next().unwrap_or_default().trim();
+        let requirement = content
+            .split(';')
+            .next()
+            .unwrap_or(requirement)
+            .split(" --")
+            .next()
+            .unwrap_or_default()
+            .trim();
         // `name @ url` direct references
-        if let Some((name, url)) = requirement.split_once(" @ ").or_else(|| requirement.split_once('@').filter(|(_, u)| u.contains("://"))) {
+        if let Some((name, url)) = requirement.split_once(" @ ").or_else(|| {
+            requirement
+                .split_once('@')
+                .filter(|(_, u)| u.contains("://"))
+        }) {
             let name = name.split('[').next().unwrap_or(name).trim();
             let url = url.trim();
             let mut package = Package::new(Ecosystem::Pypi, name, "");
@@ -78,7 +95,9 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
             };
             if package.version.is_empty() {
                 parsed.complete = false;
-                parsed.diagnostics.push(unpinned(context, line, requirement));
+                parsed
+                    .diagnostics
+                    .push(unpinned(context, line, requirement));
                 continue;
             }
             parsed.packages.push(package);
@@ -91,8 +110,14 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
         match pinned {
             Some((name, version)) => {
                 let name = name.split('[').next().unwrap_or(name).trim();
-                if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-                    parsed.skip(context.diagnostic(line, format!("`{requirement}` is not a requirement")));
+                if name.is_empty()
+                    || !name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                {
+                    parsed.skip(
+                        context.diagnostic(line, format!("`{requirement}` is not a requirement")),
+                    );
                     continue;
                 }
                 let mut package = Package::new(Ecosystem::Pypi, name, version.trim());
@@ -102,7 +127,9 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
             }
             None => {
                 parsed.complete = false;
-                parsed.diagnostics.push(unpinned(context, line, requirement));
+                parsed
+                    .diagnostics
+                    .push(unpinned(context, line, requirement));
             }
         }
     }
@@ -114,7 +141,9 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
 fn unpinned(context: &Context, line: u32, requirement: &str) -> crate::model::Diagnostic {
     let mut diagnostic = context.diagnostic(
         line,
-        format!("`{requirement}` is not pinned to one version (`name==version`); it is not in the SBOM"),
+        format!(
+            "`{requirement}` is not pinned to one version (`name==version`); it is not in the SBOM"
+        ),
     );
     diagnostic.code = codes::SBOM_UNPINNED;
     diagnostic
@@ -128,13 +157,22 @@ mod tests {
     fn pinned_lines_become_packages() {
         let text = "# comment\nrequests[socks]==2.31.0 ; python_version >= \"3.8\" \\\n    --hash=sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\nflask>=2\n-r other.txt\nDjango===4.2  # pinned\ntool @ git+https://github.com/x/tool@v1.0\nnumpy==1.*\n";
         let parsed = parse(text, &Context::default()).unwrap();
-        let names: Vec<String> = parsed.packages.iter().map(|p| format!("{}@{}", p.name, p.version)).collect();
+        let names: Vec<String> = parsed
+            .packages
+            .iter()
+            .map(|p| format!("{}@{}", p.name, p.version))
+            .collect();
         assert_eq!(names, ["requests@2.31.0", "Django@4.2", "tool@v1.0"]);
         assert_eq!(parsed.packages[0].hashes.len(), 1);
         assert_eq!(parsed.packages[0].line, 2);
         assert!(!parsed.complete);
         let unpinned: Vec<u32> = parsed.diagnostics.iter().map(|d| d.line).collect();
         assert_eq!(unpinned, [4, 8]);
-        assert!(parsed.diagnostics.iter().all(|d| d.code == codes::SBOM_UNPINNED));
+        assert!(
+            parsed
+                .diagnostics
+                .iter()
+                .all(|d| d.code == codes::SBOM_UNPINNED)
+        );
     }
 }

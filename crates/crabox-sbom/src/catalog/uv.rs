@@ -18,7 +18,12 @@ fn references(value: Option<&toml::Value>) -> Vec<(String, Option<String>)> {
             deps.iter()
                 .filter_map(|d| {
                     let name = d.get("name")?.as_str()?;
-                    Some((normalize_pypi(name), d.get("version").and_then(toml::Value::as_str).map(str::to_owned)))
+                    Some((
+                        normalize_pypi(name),
+                        d.get("version")
+                            .and_then(toml::Value::as_str)
+                            .map(str::to_owned),
+                    ))
                 })
                 .collect()
         })
@@ -34,18 +39,33 @@ fn grouped(value: Option<&toml::Value>) -> Vec<(String, Option<String>)> {
 }
 
 fn source_of(source: Option<&toml::Value>) -> (Source, bool) {
-    let Some(source) = source else { return (Source::Registry, false) };
+    let Some(source) = source else {
+        return (Source::Registry, false);
+    };
     let get = |k: &str| source.get(k).and_then(toml::Value::as_str);
     if let Some(registry) = get("registry") {
         let default = registry.trim_end_matches('/') == PYPI;
-        return (if default { Source::Registry } else { Source::OtherRegistry(registry.to_owned()) }, false);
+        return (
+            if default {
+                Source::Registry
+            } else {
+                Source::OtherRegistry(registry.to_owned())
+            },
+            false,
+        );
     }
     if let Some(git) = get("git") {
         let (url, rev) = match git.split_once('#') {
             Some((url, rev)) => (url, Some(rev.to_owned())),
             None => (git, None),
         };
-        return (Source::Git { url: url.split('?').next().unwrap_or(url).to_owned(), rev }, false);
+        return (
+            Source::Git {
+                url: url.split('?').next().unwrap_or(url).to_owned(),
+                rev,
+            },
+            false,
+        );
     }
     if let Some(path) = get("editable").or_else(|| get("virtual")) {
         return (Source::Path(path.to_owned()), path == ".");
@@ -62,7 +82,11 @@ fn source_of(source: Option<&toml::Value>) -> (Source, bool) {
 pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
     let (document, lines) = toml_doc(text, context, "uv.lock")?;
     let mut parsed = Parsed::new();
-    let entries = document.get("package").and_then(toml::Value::as_array).cloned().unwrap_or_default();
+    let entries = document
+        .get("package")
+        .and_then(toml::Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let mut normal = Vec::new();
     let mut dev = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
@@ -90,7 +114,10 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
             .collect();
         if let Some(wheels) = entry.get("wheels").and_then(toml::Value::as_array) {
             hashes.extend(
-                wheels.iter().filter_map(|w| w.get("hash")?.as_str()).filter_map(Hash::from_prefixed),
+                wheels
+                    .iter()
+                    .filter_map(|w| w.get("hash")?.as_str())
+                    .filter_map(Hash::from_prefixed),
             );
         }
         hashes.sort();
@@ -110,18 +137,34 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
     }
     let resolve = |(name, version): &(String, Option<String>)| -> Option<usize> {
         let candidates = by_name.get(name)?;
-        candidates.iter().copied().find(|&c| version.as_ref().is_none_or(|v| parsed.packages[c].version == *v))
+        candidates.iter().copied().find(|&c| {
+            version
+                .as_ref()
+                .is_none_or(|v| parsed.packages[c].version == *v)
+        })
     };
-    let normal_edges: Vec<Vec<usize>> = normal.iter().map(|d| d.iter().filter_map(resolve).collect()).collect();
-    let dev_edges: Vec<Vec<usize>> = dev.iter().map(|d| d.iter().filter_map(resolve).collect()).collect();
+    let normal_edges: Vec<Vec<usize>> = normal
+        .iter()
+        .map(|d| d.iter().filter_map(resolve).collect())
+        .collect();
+    let dev_edges: Vec<Vec<usize>> = dev
+        .iter()
+        .map(|d| d.iter().filter_map(resolve).collect())
+        .collect();
     for (i, package) in parsed.packages.iter_mut().enumerate() {
-        let mut edges: Vec<usize> = normal_edges[i].iter().chain(&dev_edges[i]).copied().collect();
+        let mut edges: Vec<usize> = normal_edges[i]
+            .iter()
+            .chain(&dev_edges[i])
+            .copied()
+            .collect();
         edges.sort_unstable();
         edges.dedup();
         package.dependencies = edges;
     }
     // Scopes: reachable from the project through normal edges ships; the rest is development.
-    let roots: Vec<usize> = (0..parsed.packages.len()).filter(|&i| parsed.packages[i].is_root).collect();
+    let roots: Vec<usize> = (0..parsed.packages.len())
+        .filter(|&i| parsed.packages[i].is_root)
+        .collect();
     if !roots.is_empty() {
         let mut reached = vec![false; parsed.packages.len()];
         let mut queue: VecDeque<usize> = roots.iter().copied().collect();

@@ -5,9 +5,9 @@
 use std::collections::{HashMap, VecDeque};
 
 use super::{Context, Parsed};
+use crate::catalog::npm::{integrity_hashes, source_of};
 use crate::error::SbomError;
 use crate::model::{Ecosystem, Package, Scope, Source};
-use crate::catalog::npm::{integrity_hashes, source_of};
 
 #[derive(Default)]
 struct Entry {
@@ -19,14 +19,19 @@ struct Entry {
 
 fn unquote(text: &str) -> String {
     let text = text.trim();
-    text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text).to_owned()
+    text.strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text)
+        .to_owned()
 }
 
 /// `key value` (classic) or `key: value` (berry).
 fn field(text: &str, berry: bool) -> Option<(String, String)> {
     let text = text.trim();
     if berry {
-        let (key, value) = text.split_once(": ").or_else(|| text.strip_suffix(':').map(|k| (k, "")))?;
+        let (key, value) = text
+            .split_once(": ")
+            .or_else(|| text.strip_suffix(':').map(|k| (k, "")))?;
         Some((unquote(key), unquote(value)))
     } else {
         // A quoted key may contain spaces: `"@a/b" "^1.0.0"`.
@@ -42,7 +47,7 @@ fn field(text: &str, berry: bool) -> Option<(String, String)> {
 /// The package name of a specifier `name@range` (names may start with `@`).
 fn spec_name(spec: &str) -> &str {
     match spec[1.min(spec.len())..].find('@') {
-        Some(at) => &spec[..at + 1],
+        Some(at) => &spec[..=at],
         None => spec,
     }
 }
@@ -65,15 +70,23 @@ fn blocks(text: &str) -> (Vec<Entry>, bool) {
                 continue;
             }
             let specifiers = header.split(", ").map(unquote).collect();
-            current = Some(Entry { specifiers, line, ..Entry::default() });
+            current = Some(Entry {
+                specifiers,
+                line,
+                ..Entry::default()
+            });
             in_dependencies = false;
             continue;
         }
-        let Some(entry) = current.as_mut() else { continue };
-        let Some((key, value)) = field(raw, berry) else { continue };
+        let Some(entry) = current.as_mut() else {
+            continue;
+        };
+        let Some((key, value)) = field(raw, berry) else {
+            continue;
+        };
         if indent <= 2 {
-            in_dependencies = value.is_empty()
-                && matches!(key.as_str(), "dependencies" | "optionalDependencies");
+            in_dependencies =
+                value.is_empty() && matches!(key.as_str(), "dependencies" | "optionalDependencies");
             if !value.is_empty() {
                 entry.fields.insert(key, value);
             }
@@ -86,8 +99,16 @@ fn blocks(text: &str) -> (Vec<Entry>, bool) {
 }
 
 pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
-    if !text.contains("yarn lockfile v1") && !text.contains("__metadata:") && text.lines().any(|l| !l.trim().is_empty() && !l.starts_with('#')) {
-        return Err(context.parse_error(1, "not a yarn.lock: expected `# yarn lockfile v1` or a `__metadata:` block"));
+    if !text.contains("yarn lockfile v1")
+        && !text.contains("__metadata:")
+        && text
+            .lines()
+            .any(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
+        return Err(context.parse_error(
+            1,
+            "not a yarn.lock: expected `# yarn lockfile v1` or a `__metadata:` block",
+        ));
     }
     let (entries, berry) = blocks(text);
     let mut parsed = Parsed::new();
@@ -95,7 +116,9 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
     let mut by_id: HashMap<(String, String), usize> = HashMap::new();
     let mut pending = Vec::new();
     for entry in &entries {
-        let Some(first) = entry.specifiers.first() else { continue };
+        let Some(first) = entry.specifiers.first() else {
+            continue;
+        };
         let Some(version) = entry.fields.get("version") else {
             parsed.skip(context.diagnostic(entry.line, format!("`{first}` has no `version`")));
             continue;
@@ -112,7 +135,10 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
                 let name = spec_name(first);
                 // An alias `alias@npm:real@^1` is listed under the real package.
                 let range = first.get(name.len() + 1..).unwrap_or("");
-                match range.strip_prefix("npm:").filter(|r| r[1.min(r.len())..].contains('@')) {
+                match range
+                    .strip_prefix("npm:")
+                    .filter(|r| r[1.min(r.len())..].contains('@'))
+                {
                     Some(real) => spec_name(real).to_owned(),
                     None => name.to_owned(),
                 }
@@ -126,21 +152,36 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
                 package.line = entry.line;
                 package.is_root = resolution.is_some_and(|r| r.contains("@workspace:"));
                 if package.is_root {
-                    package.source = Source::Path(resolution.map_or_else(String::new, |r| r.rsplit(':').next().unwrap_or(".").to_owned()));
+                    package.source = Source::Path(resolution.map_or_else(String::new, |r| {
+                        r.rsplit(':').next().unwrap_or(".").to_owned()
+                    }));
                 } else if berry {
                     package.source = match resolution.map(String::as_str) {
                         Some(r) if r.contains("@npm:") => Source::Registry,
                         Some(r) if r.contains("@git") || r.contains("@https://github.com") => {
                             let spec = &r[spec_name(r).len() + 1..];
-                            let (url, rev) = spec.split_once("#commit=").or_else(|| spec.split_once('#')).map_or((spec, None), |(u, c)| (u, Some(c.to_owned())));
-                            Source::Git { url: url.to_owned(), rev }
+                            let (url, rev) = spec
+                                .split_once("#commit=")
+                                .or_else(|| spec.split_once('#'))
+                                .map_or((spec, None), |(u, c)| (u, Some(c.to_owned())));
+                            Source::Git {
+                                url: url.to_owned(),
+                                rev,
+                            }
                         }
-                        Some(r) if r.contains("@file:") || r.contains("@link:") || r.contains("@portal:") => Source::Path(r[spec_name(r).len() + 1..].to_owned()),
+                        Some(r)
+                            if r.contains("@file:")
+                                || r.contains("@link:")
+                                || r.contains("@portal:") =>
+                        {
+                            Source::Path(r[spec_name(r).len() + 1..].to_owned())
+                        }
                         _ => Source::Registry,
                     };
                 } else {
                     package.source = source_of(entry.fields.get("resolved").map(String::as_str));
-                    package.hashes = integrity_hashes(entry.fields.get("integrity").map(String::as_str));
+                    package.hashes =
+                        integrity_hashes(entry.fields.get("integrity").map(String::as_str));
                 }
                 by_id.insert(key, parsed.packages.len());
                 parsed.packages.push(package);
@@ -152,7 +193,9 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
         }
     }
     for entry in pending {
-        let (Some(resolution), Some(version)) = (entry.fields.get("resolution"), entry.fields.get("version")) else {
+        let (Some(resolution), Some(version)) =
+            (entry.fields.get("resolution"), entry.fields.get("version"))
+        else {
             continue;
         };
         if let Some(&index) = by_id.get(&(spec_name(resolution).to_owned(), version.clone())) {
@@ -169,7 +212,9 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
     };
     let mut edges_of = vec![Vec::new(); parsed.packages.len()];
     for entry in &entries {
-        let Some(&from) = entry.specifiers.first().and_then(|s| by_spec.get(s)) else { continue };
+        let Some(&from) = entry.specifiers.first().and_then(|s| by_spec.get(s)) else {
+            continue;
+        };
         for (name, range) in &entry.dependencies {
             edges_of[from].extend(lookup(name, range));
         }
@@ -188,22 +233,38 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
 }
 
 /// Direct dependencies and development scope from `package.json`.
-fn apply_manifest(parsed: &mut Parsed, depended: &[bool], context: &Context, lookup: &dyn Fn(&str, &str) -> Option<usize>) {
-    let roots: Vec<usize> = (0..parsed.packages.len()).filter(|&i| parsed.packages[i].is_root).collect();
+fn apply_manifest(
+    parsed: &mut Parsed,
+    depended: &[bool],
+    context: &Context,
+    lookup: &dyn Fn(&str, &str) -> Option<usize>,
+) {
+    let roots: Vec<usize> = (0..parsed.packages.len())
+        .filter(|&i| parsed.packages[i].is_root)
+        .collect();
     let manifest = super::sibling(&context.dir, "package.json")
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
     let Some(manifest) = manifest else {
-        parsed.direct = (0..parsed.packages.len()).filter(|&i| !depended[i] || parsed.packages[i].is_root).collect();
+        parsed.direct = (0..parsed.packages.len())
+            .filter(|&i| !depended[i] || parsed.packages[i].is_root)
+            .collect();
         return;
     };
     let declared = |key: &str| -> Vec<usize> {
         manifest
             .get(key)
             .and_then(serde_json::Value::as_object)
-            .map(|deps| deps.iter().filter_map(|(n, r)| lookup(n, r.as_str()?)).collect())
+            .map(|deps| {
+                deps.iter()
+                    .filter_map(|(n, r)| lookup(n, r.as_str()?))
+                    .collect()
+            })
             .unwrap_or_default()
     };
-    let prod: Vec<usize> = ["dependencies", "optionalDependencies", "peerDependencies"].iter().flat_map(|k| declared(k)).collect();
+    let prod: Vec<usize> = ["dependencies", "optionalDependencies", "peerDependencies"]
+        .iter()
+        .flat_map(|k| declared(k))
+        .collect();
     let dev = declared("devDependencies");
     let mut reached = vec![false; parsed.packages.len()];
     let mut queue: VecDeque<usize> = prod.iter().chain(&roots).copied().collect();
@@ -264,10 +325,26 @@ alias@npm:real-pkg@^1.0.0:
             r#"{"dependencies": {"@babel/core": "^7.0.0", "alias": "npm:real-pkg@^1.0.0"}, "devDependencies": {"jest": "^29"}}"#,
         )
         .unwrap();
-        let context = Context { dir: dir.path().to_owned(), display: "yarn.lock".into(), cargo_home: None };
+        let context = Context {
+            dir: dir.path().to_owned(),
+            display: "yarn.lock".into(),
+            cargo_home: None,
+        };
         let parsed = parse(CLASSIC, &context).unwrap();
-        let names: Vec<String> = parsed.packages.iter().map(|p| format!("{}@{}", p.name, p.version)).collect();
-        assert_eq!(names, ["@babel/core@7.2.0", "debug@4.3.4", "jest@29.0.0", "real-pkg@1.0.3"]);
+        let names: Vec<String> = parsed
+            .packages
+            .iter()
+            .map(|p| format!("{}@{}", p.name, p.version))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "@babel/core@7.2.0",
+                "debug@4.3.4",
+                "jest@29.0.0",
+                "real-pkg@1.0.3"
+            ]
+        );
         assert_eq!(parsed.packages[0].dependencies, [1]);
         assert_eq!(parsed.packages[0].line, 5);
         assert_eq!(parsed.packages[0].hashes.len(), 1);
@@ -300,7 +377,11 @@ __metadata:
   linkType: hard
 "#;
         let parsed = parse(text, &Context::default()).unwrap();
-        let names: Vec<String> = parsed.packages.iter().map(|p| format!("{}@{}", p.name, p.version)).collect();
+        let names: Vec<String> = parsed
+            .packages
+            .iter()
+            .map(|p| format!("{}@{}", p.name, p.version))
+            .collect();
         assert_eq!(names, ["app@0.0.0-use.local", "lodash@4.17.21"]);
         assert!(parsed.packages[0].is_root);
         assert_eq!(parsed.packages[0].dependencies, [1]);

@@ -3,6 +3,7 @@
 
 mod config;
 mod init;
+mod sbom;
 
 use crabox_cli::Command;
 
@@ -12,5 +13,6 @@ pub fn run(context: &Context, command: Command) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Init(args) => init::run(context, &args),
         Command::Config(args) => config::run(context, &args),
+        Command::Sbom(args) => sbom::run(context, &args),
     }
 }

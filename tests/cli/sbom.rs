@@ -1,0 +1,191 @@
+//! `crabox sbom`.
+
+use crabox_test::output_text;
+
+use crate::repo;
+
+const CARGO_LOCK: &str = r#"version = 3
+
+[[package]]
+name = "app"
+version = "0.1.0"
+dependencies = ["itoa", "insta"]
+
+[[package]]
+name = "itoa"
+version = "1.0.11"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "49f1f14873335454500d59611f1cf4a4b0f786f9ac11f4312a78e4cf2566695b"
+
+[[package]]
+name = "insta"
+version = "1.39.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+"#;
+
+fn project() -> crabox_test::TestContext {
+    let context = repo();
+    context.write(
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\n[dependencies]\nitoa = \"1\"\n[dev-dependencies]\ninsta = \"1\"\n",
+    );
+    context.write("Cargo.lock", CARGO_LOCK);
+    context.write("web/package-lock.json", r#"{"lockfileVersion": 3, "packages": {"": {"dependencies": {"@acme/ui": "1"}}, "node_modules/@acme/ui": {"version": "1.2.3", "integrity": "sha512-D0WfRmU9TQ8I9PFx9Yc+EBHw+vSpIub4IDvQivcp26PtPrdMGAq5SDcpXEo/epqa/DXotVpekHiLNTg3iaKXBQ=="}}}"#);
+    context.write("py/requirements.txt", "requests==2.31.0\nflask>=2\n");
+    context.git(&["add", "-A"]);
+    context.git(&["commit", "-q", "-m", "init"]);
+    context
+}
+
+#[test]
+fn cyclonedx_to_stdout_with_every_ecosystem() {
+    let context = project();
+    let output = context.crabox().arg("sbom").output().unwrap();
+    let (stdout, stderr) = output_text(&output);
+    assert!(output.status.success(), "{stderr}");
+    let bom: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(bom["specVersion"], "1.6");
+    assert_eq!(
+        bom["metadata"]["timestamp"], "2023-11-14T22:13:20Z",
+        "the commit's time"
+    );
+    let purls: Vec<&str> = bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["purl"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        purls,
+        [
+            "pkg:cargo/app@0.1.0",
+            "pkg:cargo/insta@1.39.0",
+            "pkg:cargo/itoa@1.0.11",
+            "pkg:npm/%40acme/ui@1.2.3",
+            "pkg:pypi/requests@2.31.0",
+        ]
+    );
+    let insta = &bom["components"][1];
+    assert_eq!(insta["scope"], "excluded", "a dev-dependency");
+    // The unpinned requirement is a warning naming its line, and the SBOM says it is incomplete.
+    assert!(
+        stderr.contains("warning[sbom-unpinned-requirement]"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("py/requirements.txt:2"), "{stderr}");
+    assert_eq!(bom["compositions"][0]["aggregate"], "incomplete");
+}
+
+#[test]
+fn byte_identical_across_runs_and_source_date_epoch_wins() {
+    let context = project();
+    let run = |extra: &[(&str, &str)]| {
+        let output = context
+            .crabox()
+            .envs(extra.iter().copied())
+            .args(["sbom", "--sbom-format", "spdx-json"])
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        output.stdout
+    };
+    assert_eq!(run(&[]), run(&[]));
+    let pinned = run(&[("SOURCE_DATE_EPOCH", "0")]);
+    let doc: serde_json::Value = serde_json::from_slice(&pinned).unwrap();
+    assert_eq!(doc["creationInfo"]["created"], "1970-01-01T00:00:00Z");
+    assert_eq!(doc["spdxVersion"], "SPDX-2.3");
+}
+
+#[test]
+fn artifacts_are_hashed_into_the_product_and_output_is_atomic() {
+    let context = project();
+    context.write("dist/app", "\u{7f}ELF binary");
+    context.write("out/sbom.json", "previous");
+    let output = context
+        .crabox()
+        .args([
+            "sbom",
+            "--artifact",
+            "dist/app",
+            "--output",
+            "out/sbom.json",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", output_text(&output).1);
+    assert!(output.stdout.is_empty(), "the SBOM went to the file");
+    let bom: serde_json::Value = serde_json::from_str(&context.read("out/sbom.json")).unwrap();
+    let product = &bom["metadata"]["component"];
+    let algs: Vec<&str> = product["hashes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["alg"].as_str().unwrap())
+        .collect();
+    assert_eq!(algs, ["SHA-256", "SHA-512"]);
+    let properties: Vec<String> = product["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{}={}",
+                p["name"].as_str().unwrap(),
+                p["value"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        properties.contains(&"bsi:component:filename=app".to_owned()),
+        "{properties:?}"
+    );
+    assert!(
+        properties.contains(&"bsi:component:executable=executable".to_owned()),
+        "{properties:?}"
+    );
+
+    // A missing artifact fails and leaves the previous SBOM alone.
+    let output = context
+        .crabox()
+        .args([
+            "sbom",
+            "--artifact",
+            "dist/missing",
+            "--output",
+            "out/sbom.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    assert!(output_text(&output).1.contains("dist/missing"));
+    assert!(context.read("out/sbom.json").contains("SHA-512"));
+}
+
+#[test]
+fn include_dev_false_leaves_development_packages_out() {
+    let context = project();
+    context.write("crabox.toml", "[sbom]\ninclude-dev = false\n");
+    let output = context.crabox().arg("sbom").output().unwrap();
+    let bom: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let names: Vec<&str> = bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(!names.contains(&"insta"), "{names:?}");
+    assert!(names.contains(&"itoa"));
+}
+
+#[test]
+fn a_malformed_lockfile_names_file_and_line() {
+    let context = project();
+    context.write(
+        "Cargo.lock",
+        "version = 3\n[[package]]\nname = \"app\nversion = \"1\"\n",
+    );
+    let output = context.crabox().arg("sbom").output().unwrap();
+    let (_, stderr) = output_text(&output);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("Cargo.lock:3"), "{stderr}");
+}

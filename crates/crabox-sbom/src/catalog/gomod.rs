@@ -177,11 +177,7 @@ mod tests {
             cargo_home: None,
         };
         let parsed = parse(text, &context).unwrap();
-        let names: Vec<String> = parsed
-            .packages
-            .iter()
-            .map(|p| format!("{}@{}", p.name, p.version))
-            .collect();
+        let names = parsed.names();
         assert_eq!(
             names,
             [

@@ -75,6 +75,14 @@ impl Parsed {
         }
     }
 
+    /// `name@version` of every package, in order (for tests and messages).
+    pub fn names(&self) -> Vec<String> {
+        self.packages
+            .iter()
+            .map(|p| format!("{}@{}", p.name, p.version))
+            .collect()
+    }
+
     pub fn skip(&mut self, diagnostic: Diagnostic) {
         self.complete = false;
         self.diagnostics.push(diagnostic);
@@ -132,4 +140,61 @@ pub fn toml_doc(
         )
     })?;
     Ok((table, lines))
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const FORMATS: [Format; 9] = [
+        Format::CargoLock,
+        Format::PackageLock,
+        Format::YarnLock,
+        Format::PnpmLock,
+        Format::PoetryLock,
+        Format::UvLock,
+        Format::PipfileLock,
+        Format::Requirements,
+        Format::GoMod,
+    ];
+
+    /// Text made of the pieces lockfiles are made of, in any order.
+    fn lockfile_like() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("[[package]]\n".to_owned()),
+            Just("name = \"a\"\n".to_owned()),
+            Just("version = \"1.0.0\"\n".to_owned()),
+            Just("dependencies = [\"a\", \"b 1.0.0 (x)\"]\n".to_owned()),
+            Just("source = \"git+https://x/y?rev=1#abc\"\n".to_owned()),
+            Just("{\"packages\": {\"\": {}, \"node_modules/a\": {\"version\": \"1\"}}}".to_owned()),
+            Just("{\"dependencies\": {\"a\": {\"version\": \"npm:@s/b@1\", \"requires\": {\"a\": \"1\"}}}}".to_owned()),
+            Just("# yarn lockfile v1\n".to_owned()),
+            Just("__metadata:\n  version: 8\n".to_owned()),
+            Just("\"a@^1\", a@npm:b@1:\n  version \"1\"\n  dependencies:\n    a \"^1\"\n".to_owned()),
+            Just("module x\nrequire (\n a v1 // indirect\n)\nreplace a => b\n".to_owned()),
+            Just("a==1 --hash=sha256:zz \\\n".to_owned()),
+            Just("x @ git+https://h/r@\n".to_owned()),
+            Just("{\"default\": {\"a\": {\"version\": \"==1\", \"hashes\": [\"sha256:\"]}}}".to_owned()),
+            "[ -~é€\n\t]{0,16}",
+        ];
+        proptest::collection::vec(piece, 0..10).prop_map(|p| p.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn every_parser_returns_ok_or_err_on_lockfile_like_text(text in lockfile_like()) {
+            for format in FORMATS {
+                let _ = parse(format, &text, &Context::default());
+            }
+        }
+
+        #[test]
+        fn every_parser_returns_ok_or_err_on_arbitrary_text(text in "\\PC{0,80}") {
+            for format in FORMATS {
+                let _ = parse(format, &text, &Context::default());
+            }
+        }
+    }
 }

@@ -385,11 +385,7 @@ mod tests {
     #[test]
     fn reads_v3() {
         let parsed = parse(V3, &context()).unwrap();
-        let names: Vec<String> = parsed
-            .packages
-            .iter()
-            .map(|p| format!("{}@{}", p.name, p.version))
-            .collect();
+        let names = parsed.names();
         assert_eq!(
             names,
             [
@@ -432,11 +428,7 @@ mod tests {
   }
 }"#;
         let parsed = parse(text, &context()).unwrap();
-        let names: Vec<String> = parsed
-            .packages
-            .iter()
-            .map(|p| format!("{}@{}", p.name, p.version))
-            .collect();
+        let names = parsed.names();
         assert!(names.contains(&"real-c@3.0.0".to_owned()), "{names:?}");
         let a = parsed.packages.iter().position(|p| p.name == "a").unwrap();
         let target = parsed.packages[a].dependencies[0];

@@ -109,11 +109,7 @@ mod tests {
     }
 }"#;
         let parsed = parse(text, &Context::default()).unwrap();
-        let names: Vec<String> = parsed
-            .packages
-            .iter()
-            .map(|p| format!("{}@{}", p.name, p.version))
-            .collect();
+        let names = parsed.names();
         assert_eq!(names, ["requests@2.31.0", "pytest@8.0.0", "tool@abc123"]);
         assert_eq!(parsed.packages[0].scope, Scope::Required);
         assert_eq!(parsed.packages[1].scope, Scope::Dev);

@@ -211,11 +211,7 @@ name = "broken"
 content-hash = "x"
 "#;
         let parsed = parse(text, &Context::default()).unwrap();
-        let names: Vec<String> = parsed
-            .packages
-            .iter()
-            .map(|p| format!("{}@{}", p.name, p.version))
-            .collect();
+        let names = parsed.names();
         assert_eq!(names, ["Requests@2.31.0", "urllib3@2.0.0", "pytest@8.0.0"]);
         assert_eq!(parsed.packages[0].dependencies, [1]);
         assert_eq!(parsed.packages[2].scope, Scope::Dev);

@@ -157,11 +157,7 @@ mod tests {
     fn pinned_lines_become_packages() {
         let text = "# comment\nrequests[socks]==2.31.0 ; python_version >= \"3.8\" \\\n    --hash=sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\nflask>=2\n-r other.txt\nDjango===4.2  # pinned\ntool @ git+https://github.com/x/tool@v1.0\nnumpy==1.*\n";
         let parsed = parse(text, &Context::default()).unwrap();
-        let names: Vec<String> = parsed
-            .packages
-            .iter()
-            .map(|p| format!("{}@{}", p.name, p.version))
-            .collect();
+        let names = parsed.names();
         assert_eq!(names, ["requests@2.31.0", "Django@4.2", "tool@v1.0"]);
         assert_eq!(parsed.packages[0].hashes.len(), 1);
         assert_eq!(parsed.packages[0].line, 2);

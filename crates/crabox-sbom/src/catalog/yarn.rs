@@ -46,10 +46,15 @@ fn field(text: &str, berry: bool) -> Option<(String, String)> {
 
 /// The package name of a specifier `name@range` (names may start with `@`).
 fn spec_name(spec: &str) -> &str {
-    match spec[1.min(spec.len())..].find('@') {
-        Some(at) => &spec[..=at],
+    match spec.char_indices().skip(1).find(|&(_, c)| c == '@') {
+        Some((at, _)) => &spec[..at],
         None => spec,
     }
+}
+
+/// The range of a specifier: what follows the name and its `@`.
+fn spec_range(spec: &str) -> &str {
+    spec.get(spec_name(spec).len() + 1..).unwrap_or("")
 }
 
 fn blocks(text: &str) -> (Vec<Entry>, bool) {
@@ -134,10 +139,10 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
             None => {
                 let name = spec_name(first);
                 // An alias `alias@npm:real@^1` is listed under the real package.
-                let range = first.get(name.len() + 1..).unwrap_or("");
+                let range = spec_range(first);
                 match range
                     .strip_prefix("npm:")
-                    .filter(|r| r[1.min(r.len())..].contains('@'))
+                    .filter(|r| spec_name(r).len() < r.len())
                 {
                     Some(real) => spec_name(real).to_owned(),
                     None => name.to_owned(),
@@ -159,7 +164,7 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
                     package.source = match resolution.map(String::as_str) {
                         Some(r) if r.contains("@npm:") => Source::Registry,
                         Some(r) if r.contains("@git") || r.contains("@https://github.com") => {
-                            let spec = &r[spec_name(r).len() + 1..];
+                            let spec = spec_range(r);
                             let (url, rev) = spec
                                 .split_once("#commit=")
                                 .or_else(|| spec.split_once('#'))
@@ -174,7 +179,7 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
                                 || r.contains("@link:")
                                 || r.contains("@portal:") =>
                         {
-                            Source::Path(r[spec_name(r).len() + 1..].to_owned())
+                            Source::Path(spec_range(r).to_owned())
                         }
                         _ => Source::Registry,
                     };
@@ -331,11 +336,7 @@ alias@npm:real-pkg@^1.0.0:
             cargo_home: None,
         };
         let parsed = parse(CLASSIC, &context).unwrap();
-        let names: Vec<String> = parsed
-            .packages
-            .iter()
-            .map(|p| format!("{}@{}", p.name, p.version))
-            .collect();
+        let names = parsed.names();
         assert_eq!(
             names,
             [
@@ -377,11 +378,7 @@ __metadata:
   linkType: hard
 "#;
         let parsed = parse(text, &Context::default()).unwrap();
-        let names: Vec<String> = parsed
-            .packages
-            .iter()
-            .map(|p| format!("{}@{}", p.name, p.version))
-            .collect();
+        let names = parsed.names();
         assert_eq!(names, ["app@0.0.0-use.local", "lodash@4.17.21"]);
         assert!(parsed.packages[0].is_root);
         assert_eq!(parsed.packages[0].dependencies, [1]);

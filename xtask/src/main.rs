@@ -5,6 +5,7 @@
 // crabox's crates.
 #![allow(clippy::disallowed_macros)]
 
+mod bench;
 mod check_deps;
 mod codegen;
 
@@ -37,6 +38,11 @@ enum Task {
     },
     /// Fail when a crate depends sideways or upward in the layering
     CheckDeps,
+    /// Benchmarks against the peers, as whole-process ratios (`sbom`)
+    Bench {
+        /// What to benchmark
+        target: String,
+    },
 }
 
 /// The workspace root (the parent of `xtask/`).
@@ -114,6 +120,7 @@ fn main() -> ExitCode {
         Task::Ci => ci(),
         Task::Codegen { check, write: _ } => codegen::run(check),
         Task::CheckDeps => check_deps::run(),
+        Task::Bench { target } => bench::run(&target),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::graph::{Component, Graph, content_uuid};
+use crate::graph::{Component, Graph};
 use crate::model::Scope;
 use crate::{Document, Product};
 
@@ -231,20 +231,16 @@ pub fn render(product: &Product, graph: &Graph, document: &Document) -> String {
     if !graph.edges_unknown.is_empty() {
         compositions.push(json!({ "aggregate": "unknown", "dependencies": graph.edges_unknown }));
     }
-    let mut bom = json!({
+    let bom = json!({
         "$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json",
         "bomFormat": "CycloneDX",
         "specVersion": "1.6",
-        "serialNumber": "",
+        "serialNumber": crate::graph::PLACEHOLDER_URN,
         "version": 1,
         "metadata": metadata,
         "components": components,
         "dependencies": dependencies,
         "compositions": compositions,
     });
-    let unsigned = serde_json::to_vec(&bom).expect("JSON serializes");
-    bom["serialNumber"] = json!(format!("urn:uuid:{}", content_uuid(&unsigned)));
-    let mut text = serde_json::to_string_pretty(&bom).expect("JSON serializes");
-    text.push('\n');
-    text
+    crate::graph::seal(&bom, "serialNumber", "urn:uuid:")
 }

@@ -1,12 +1,22 @@
-//! Finding lockfiles in a monorepo: `.gitignore` honoured, `target/`, `node_modules/`,
-//! `vendor/` and `.git/` skipped, results sorted.
+//! Finding lockfiles in a monorepo: `.gitignore` honoured; `target/`, `node_modules/`,
+//! `vendor/`, `.git/` and test-data directories (`testdata/`, `fixtures/`) skipped; sorted.
 
 use std::path::{Path, PathBuf};
 
 use crate::error::SbomError;
 use crate::model::Format;
 
-const SKIPPED: &[&str] = &["target", "node_modules", "vendor", ".git"];
+/// Build outputs, installed dependencies, vendored copies, and test data (Go's `testdata`
+/// convention and `fixtures`): their lockfiles are not the product's.
+const SKIPPED: &[&str] = &[
+    "target",
+    "node_modules",
+    "vendor",
+    ".git",
+    "testdata",
+    "fixtures",
+    "__fixtures__",
+];
 
 /// Every lockfile under `dir` with its format, sorted by path. When `npm-shrinkwrap.json` and
 /// `package-lock.json` sit together, npm uses the shrinkwrap; so does crabox.
@@ -20,6 +30,10 @@ pub fn discover(dir: &Path) -> Result<Vec<(PathBuf, Format)>, SbomError> {
     let walker = ignore::WalkBuilder::new(dir)
         .hidden(false)
         .require_git(false)
+        // `.gitignore` and `.git/info/exclude` decide; no `.ignore` files, no global excludes
+        // (the same SBOM on every machine).
+        .ignore(false)
+        .git_global(false)
         .filter_entry(|entry| {
             !(entry.file_type().is_some_and(|t| t.is_dir())
                 && entry
@@ -76,6 +90,8 @@ mod tests {
             "ignored/uv.lock",
             "go/go.mod",
             "go/go.sum",
+            "tests/fixtures/npm/package-lock.json",
+            "pkg/testdata/go.mod",
         ] {
             let path = root.join(file);
             fs_err::create_dir_all(path.parent().unwrap()).unwrap();

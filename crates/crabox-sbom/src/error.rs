@@ -15,8 +15,6 @@ pub enum SbomError {
         line: u32,
         message: String,
     },
-    #[error("`{file}`: {format} files are not supported yet")]
-    Unsupported { file: String, format: &'static str },
     #[error("could not list the files under `{}`", path.display())]
     Walk {
         path: std::path::PathBuf,

@@ -92,6 +92,29 @@ pub fn is_spdx_expression(text: &str) -> bool {
     spdx::Expression::parse(text).is_ok()
 }
 
+/// The UUID that stands in for the content-derived one while the content is hashed.
+pub const PLACEHOLDER_UUID: &str = "00000000-0000-5000-8000-000000000000";
+/// [`PLACEHOLDER_UUID`] as a URN.
+pub const PLACEHOLDER_URN: &str = "urn:uuid:00000000-0000-5000-8000-000000000000";
+
+/// Pretty JSON of a document whose `key` holds `prefix` + [`PLACEHOLDER_UUID`], with the
+/// placeholder replaced by a UUID derived from the rest of the text: the same content always
+/// gets the same identifier, in one serialization.
+pub fn seal(document: &serde_json::Value, key: &str, prefix: &str) -> String {
+    let mut text = serde_json::to_string_pretty(document).expect("JSON serializes");
+    text.push('\n');
+    let needle = format!("\"{key}\": \"{prefix}{PLACEHOLDER_UUID}\"");
+    let at = text
+        .find(&needle)
+        .expect("the placeholder is in the document")
+        + needle.len()
+        - PLACEHOLDER_UUID.len()
+        - 1;
+    let uuid = content_uuid(text.as_bytes());
+    text.replace_range(at..at + PLACEHOLDER_UUID.len(), &uuid);
+    text
+}
+
 /// A UUID (version 5 layout) from a SHA-256 of content: stable for the same content.
 pub fn content_uuid(content: &[u8]) -> String {
     let digest = crate::artifact::sha256_hex(content);

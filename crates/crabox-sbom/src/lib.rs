@@ -42,18 +42,14 @@ pub struct Options {
 #[derive(Debug, Clone, Default)]
 pub struct Inventory {
     pub lockfiles: Vec<Lockfile>,
-    /// Problems outside any one lockfile's entries (an unsupported format, no lockfile at all).
+    /// Problems outside any one lockfile's entries (no lockfile at all).
     pub diagnostics: Vec<Diagnostic>,
 }
 
 impl Inventory {
-    /// False when a lockfile left something out or could not be read.
+    /// False when a lockfile left something out.
     pub fn complete(&self) -> bool {
         self.lockfiles.iter().all(|l| l.complete)
-            && !self
-                .diagnostics
-                .iter()
-                .any(|d| d.code == codes::SBOM_UNSUPPORTED)
     }
 
     /// Every diagnostic, lockfile by lockfile.
@@ -107,32 +103,19 @@ pub fn read_lockfile(
 }
 
 /// Finds and reads every lockfile under `options.path`, in parallel. An unreadable or malformed
-/// lockfile is an error; a format crabox cannot read yet is a diagnostic.
+/// lockfile is an error naming file and line; a bad entry inside one is a diagnostic.
 pub fn scan(options: &Options) -> Result<Inventory, SbomError> {
     let found = discover(&options.path)?;
-    let results: Vec<Result<Lockfile, SbomError>> = found
+    let lockfiles: Result<Vec<Lockfile>, SbomError> = found
         .par_iter()
         .map(|(path, format)| {
             read_lockfile(&options.root, path, *format, options.cargo_home.as_deref())
         })
         .collect();
-    let mut inventory = Inventory::default();
-    for result in results {
-        match result {
-            Ok(lockfile) => inventory.lockfiles.push(lockfile),
-            Err(SbomError::Unsupported { file, format }) => {
-                inventory.diagnostics.push(Diagnostic {
-                    code: codes::SBOM_UNSUPPORTED,
-                    file: PathBuf::from(&file),
-                    line: 1,
-                    message: format!(
-                        "{format} files are not read yet; its packages are missing from the SBOM"
-                    ),
-                });
-            }
-            Err(err) => return Err(err),
-        }
-    }
+    let mut inventory = Inventory {
+        lockfiles: lockfiles?,
+        diagnostics: Vec::new(),
+    };
     if found.is_empty() {
         inventory.diagnostics.push(Diagnostic {
             code: codes::SBOM_NO_LOCKFILE,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::graph::{Component, Graph, content_uuid};
+use crate::graph::{Component, Graph};
 use crate::model::Scope;
 use crate::{Document, Product};
 
@@ -206,9 +206,8 @@ pub fn render(product: &Product, graph: &Graph, document: &Document) -> String {
             "Incomplete: some lockfile entries could not be read or are not pinned; see crabox sbom's diagnostics."
         );
     }
-    let unsigned = serde_json::to_vec(&doc).expect("JSON serializes");
-    doc["documentNamespace"] = json!(format!(
-        "https://spdx.org/spdxdocs/{}-{}",
+    let prefix = format!(
+        "https://spdx.org/spdxdocs/{}-",
         product
             .name
             .chars()
@@ -217,10 +216,8 @@ pub fn render(product: &Product, graph: &Graph, document: &Document) -> String {
             } else {
                 '-'
             })
-            .collect::<String>(),
-        content_uuid(&unsigned)
-    ));
-    let mut text = serde_json::to_string_pretty(&doc).expect("JSON serializes");
-    text.push('\n');
-    text
+            .collect::<String>()
+    );
+    doc["documentNamespace"] = json!(format!("{prefix}{}", crate::graph::PLACEHOLDER_UUID));
+    crate::graph::seal(&doc, "documentNamespace", &prefix)
 }

@@ -67,7 +67,6 @@ codes! {
     // crabox sbom
     SBOM_ENTRY_SKIPPED = "sbom-entry-skipped": "a lockfile entry could not be read and is missing from the SBOM";
     SBOM_UNPINNED = "sbom-unpinned-requirement": "a requirement is not pinned to one version, so the SBOM cannot list it";
-    SBOM_UNSUPPORTED = "sbom-lockfile-unsupported": "a lockfile of a format crabox cannot read yet is missing from the SBOM";
     SBOM_NO_LOCKFILE = "sbom-no-lockfile": "no lockfile was found, so the SBOM lists no dependencies";
 }
 

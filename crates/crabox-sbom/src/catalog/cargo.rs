@@ -207,10 +207,12 @@ fn workspace_manifests(dir: &Path) -> BTreeMap<String, Declared> {
     let mut out = BTreeMap::new();
     let walker = ignore::WalkBuilder::new(dir)
         .max_depth(Some(6))
+        .ignore(false)
+        .git_global(false)
         .filter_entry(|e| {
             !matches!(
                 e.file_name().to_str(),
-                Some("target" | "node_modules" | ".git")
+                Some("target" | "node_modules" | ".git" | "vendor" | "testdata" | "fixtures")
             )
         })
         .build();
@@ -316,30 +318,50 @@ fn apply_scopes(
 }
 
 /// Licences from `$CARGO_HOME/registry/src/*/NAME-VERSION/Cargo.toml`, where the crate is cached.
+/// Read in parallel, and only the `[package] license` line of each manifest is parsed.
 fn add_cached_licenses(packages: &mut [Package], cargo_home: &Path) {
+    use rayon::prelude::*;
     let Ok(registries) = fs_err::read_dir(cargo_home.join("registry/src")) else {
         return;
     };
     let roots: Vec<_> = registries.flatten().map(|e| e.path()).collect();
-    for package in packages.iter_mut().filter(|p| p.source == Source::Registry) {
-        let dir_name = format!("{}-{}", package.name, package.version);
-        for root in &roots {
-            let manifest = root.join(&dir_name).join("Cargo.toml");
-            let Ok(text) = fs_err::read_to_string(&manifest) else {
-                continue;
-            };
-            let license = toml::from_str::<toml::Table>(&text).ok().and_then(|m| {
-                m.get("package")?
-                    .get("license")?
-                    .as_str()
-                    .map(str::to_owned)
-            });
-            if let Some(license) = license {
-                package.licenses.push(license.replace('/', " OR "));
+    packages
+        .par_iter_mut()
+        .filter(|p| p.source == Source::Registry)
+        .for_each(|package| {
+            let dir_name = format!("{}-{}", package.name, package.version);
+            for root in &roots {
+                let Ok(text) = fs_err::read_to_string(root.join(&dir_name).join("Cargo.toml"))
+                else {
+                    continue;
+                };
+                package
+                    .licenses
+                    .extend(manifest_license(&text).map(|l| l.replace('/', " OR ")));
+                break;
             }
-            break;
+        });
+}
+
+/// The `license` of a manifest's `[package]` table.
+fn manifest_license(text: &str) -> Option<String> {
+    let mut in_package = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_package = line == "[package]";
+            continue;
+        }
+        let Some(rest) = line.strip_prefix("license").filter(|_| in_package) else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        if rest.starts_with('=') {
+            let value: toml::Table = toml::from_str(&format!("license {rest}")).ok()?;
+            return value.get("license")?.as_str().map(str::to_owned);
         }
     }
+    None
 }
 
 #[cfg(test)]
@@ -472,6 +494,16 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
         assert_eq!(parsed.packages.len(), 2);
         assert!(!parsed.complete);
         assert_eq!(parsed.diagnostics[0].line, 6);
+    }
+
+    #[test]
+    fn licence_line_of_a_registry_manifest() {
+        let text = "[package]\nname = \"x\"\nlicense-file = \"L\"\nlicense = \"MIT OR Apache-2.0\"\n[dependencies]\nlicense = \"no\"\n";
+        assert_eq!(manifest_license(text).as_deref(), Some("MIT OR Apache-2.0"));
+        assert_eq!(
+            manifest_license("[dependencies]\nlicense = \"MIT\"\n"),
+            None
+        );
     }
 
     #[test]

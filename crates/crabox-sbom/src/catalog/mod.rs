@@ -10,6 +10,7 @@ pub mod cargo;
 pub mod gomod;
 pub mod npm;
 pub mod pipfile;
+pub mod pnpm;
 pub mod poetry;
 pub mod requirements;
 pub mod uv;
@@ -100,10 +101,7 @@ pub fn parse(format: Format, text: &str, context: &Context) -> Result<Parsed, Sb
         Format::PipfileLock => pipfile::parse(text, context),
         Format::Requirements => requirements::parse(text, context),
         Format::GoMod => gomod::parse(text, context),
-        Format::PnpmLock => Err(SbomError::Unsupported {
-            file: context.display.clone(),
-            format: format.as_str(),
-        }),
+        Format::PnpmLock => pnpm::parse(text, context),
     }
 }
 

@@ -1,0 +1,218 @@
+//! `cargo xtask bench sbom`: whole-process timings of `crabox sbom` against its peers on the same
+//! inputs, in one run, as ratios. `cargo cyclonedx` on a Cargo workspace; `cdxgen` (npm
+//! `@cyclonedx/cdxgen`, `FETCH_LICENSE=false`, no installs) on the same lockfiles. A peer that is
+//! not installed is reported as skipped, never as a win.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+
+const RUNS: usize = 7;
+
+/// Median wall time of `RUNS` runs (after one warm-up) of a command; fails if it fails.
+fn time(name: &str, mut make: impl FnMut() -> Command) -> anyhow::Result<Duration> {
+    let mut times = Vec::with_capacity(RUNS);
+    for run in 0..=RUNS {
+        let mut command = make();
+        command.stdout(Stdio::null()).stderr(Stdio::piped());
+        let start = Instant::now();
+        let output = command
+            .output()
+            .with_context(|| format!("could not start {name}"))?;
+        let elapsed = start.elapsed();
+        if !output.status.success() {
+            bail!("{name} failed: {}", String::from_utf8_lossy(&output.stderr));
+        }
+        if run > 0 {
+            times.push(elapsed);
+        }
+    }
+    times.sort();
+    Ok(times[RUNS / 2])
+}
+
+fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
+    fs_err::create_dir_all(to)?;
+    for entry in fs_err::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if matches!(name.to_str(), Some("target" | ".git" | "node_modules")) {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            fs_err::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|dir| Path::new(dir).join(program))
+        .find(|p| p.is_file())
+}
+
+struct Row {
+    input: String,
+    crabox: Duration,
+    peer: &'static str,
+    peer_time: Option<Duration>,
+}
+
+pub fn run(target: &str) -> anyhow::Result<()> {
+    if target != "sbom" {
+        bail!("unknown benchmark `{target}`; available: sbom");
+    }
+    let root = super::root();
+    super::cargo(&["build", "--release", "--locked", "-p", "crabox"], &[])?;
+    let crabox = root.join("target/release/crabox");
+    let work = std::env::temp_dir().join(format!("crabox-bench-{}", std::process::id()));
+    let _ = fs_err::remove_dir_all(&work);
+    fs_err::create_dir_all(&work)?;
+    let mut rows = vec![bench_workspace(&root, &crabox, &work)?];
+    rows.extend(bench_lockfiles(&root, &crabox, &work)?);
+    let _ = fs_err::remove_dir_all(&work);
+    print_table(&rows);
+    Ok(())
+}
+
+/// A Cargo workspace (crabox's own, copied so that cargo-cyclonedx's outputs stay out of it)
+/// against `cargo cyclonedx`.
+fn bench_workspace(root: &Path, crabox: &Path, work: &Path) -> anyhow::Result<Row> {
+    let workspace = work.join("workspace");
+    copy_tree(root, &workspace)?;
+    let crabox_time = time("crabox sbom", || {
+        let mut c = Command::new(crabox);
+        c.args(["-q", "-C"])
+            .arg(&workspace)
+            .args(["sbom", "--path", "."]);
+        c
+    })?;
+    let cargo_cyclonedx = if Command::new("cargo")
+        .args(["cyclonedx", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        Some(time("cargo cyclonedx", || {
+            let mut c = Command::new("cargo");
+            c.args(["cyclonedx", "--format", "json", "--manifest-path"])
+                .arg(workspace.join("Cargo.toml"));
+            c.env("CARGO_NET_OFFLINE", "true");
+            c
+        })?)
+    } else {
+        eprintln!(
+            "xtask: SKIP cargo-cyclonedx: not installed (cargo install cargo-cyclonedx --locked)"
+        );
+        None
+    };
+    Ok(Row {
+        input: "crabox workspace (Cargo)".into(),
+        crabox: crabox_time,
+        peer: "cargo cyclonedx",
+        peer_time: cargo_cyclonedx,
+    })
+}
+
+/// The shared real lockfiles, one directory each, against cdxgen.
+fn bench_lockfiles(root: &Path, crabox: &Path, work: &Path) -> anyhow::Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    let cdxgen = std::env::var_os("CDXGEN")
+        .map(PathBuf::from)
+        .or_else(|| which("cdxgen"));
+    let shared = root.join("../shared/fixtures/lockfiles");
+    let inputs: &[(&str, &str, &str, &str)] = &[
+        (
+            "cargo/ripgrep.Cargo.lock",
+            "Cargo.lock",
+            "rust",
+            "ripgrep Cargo.lock",
+        ),
+        ("cargo/uv.Cargo.lock", "Cargo.lock", "rust", "uv Cargo.lock"),
+        (
+            "npm/rust-analyzer-vscode.package-lock.json",
+            "package-lock.json",
+            "npm",
+            "rust-analyzer package-lock.json",
+        ),
+        ("python/uv.uv.lock", "uv.lock", "python", "uv uv.lock"),
+        ("go/grype.go.mod", "go.mod", "go", "grype go.mod + go.sum"),
+    ];
+    for (source, name, kind, label) in inputs {
+        let file = shared.join(source);
+        if !file.exists() {
+            eprintln!("xtask: SKIP {label}: {} is absent", file.display());
+            continue;
+        }
+        let dir = work.join(label.replace([' ', '+'], "-"));
+        fs_err::create_dir_all(&dir)?;
+        fs_err::copy(&file, dir.join(name))?;
+        if *name == "go.mod" {
+            fs_err::copy(shared.join("go/grype.go.sum"), dir.join("go.sum"))?;
+        }
+        let crabox_time = time("crabox sbom", || {
+            let mut c = Command::new(crabox);
+            c.args(["-q", "-C"]).arg(&dir).args(["sbom", "--path", "."]);
+            c
+        })?;
+        let peer_time = match &cdxgen {
+            Some(cdxgen) => Some(time("cdxgen", || {
+                let mut c = Command::new(cdxgen);
+                c.args([
+                    "-t",
+                    kind,
+                    "--no-install-deps",
+                    "--spec-version",
+                    "1.6",
+                    "-o",
+                ])
+                .arg(dir.join("cdxgen.json"))
+                .arg(&dir)
+                .env("FETCH_LICENSE", "false")
+                .env("CDXGEN_NO_BANNER", "true");
+                c
+            })?),
+            None => {
+                eprintln!(
+                    "xtask: SKIP cdxgen: set CDXGEN or put cdxgen on PATH (npm install @cyclonedx/cdxgen)"
+                );
+                None
+            }
+        };
+        rows.push(Row {
+            input: (*label).to_owned(),
+            crabox: crabox_time,
+            peer: "cdxgen",
+            peer_time,
+        });
+    }
+    Ok(rows)
+}
+
+fn print_table(rows: &[Row]) {
+    println!("| input | crabox sbom | peer | peer time | peer / crabox |");
+    println!("|---|---:|---|---:|---:|");
+    for row in rows {
+        let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
+        let (peer_time, ratio) = match row.peer_time {
+            Some(t) => (
+                ms(t),
+                format!("{:.0}x", t.as_secs_f64() / row.crabox.as_secs_f64()),
+            ),
+            None => ("not installed".to_owned(), "n/a".to_owned()),
+        };
+        println!(
+            "| {} | {} | {} | {peer_time} | {ratio} |",
+            row.input,
+            ms(row.crabox),
+            row.peer
+        );
+    }
+}

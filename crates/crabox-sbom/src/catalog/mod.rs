@@ -105,6 +105,35 @@ pub fn parse(format: Format, text: &str, context: &Context) -> Result<Parsed, Sb
     }
 }
 
+/// Which packages are reachable from `roots` following `edges` (breadth first).
+pub fn reachable(roots: &[usize], edges: &[Vec<usize>]) -> Vec<bool> {
+    let mut reached = vec![false; edges.len()];
+    let mut queue: std::collections::VecDeque<usize> = roots.iter().copied().collect();
+    for &root in roots {
+        reached[root] = true;
+    }
+    while let Some(current) = queue.pop_front() {
+        for &next in &edges[current] {
+            if !reached[next] {
+                reached[next] = true;
+                queue.push_back(next);
+            }
+        }
+    }
+    reached
+}
+
+/// Marks every package that the shipped roots do not reach as development-only.
+pub fn mark_unreached_dev(packages: &mut [Package], roots: &[usize]) {
+    let edges: Vec<Vec<usize>> = packages.iter().map(|p| p.dependencies.clone()).collect();
+    let reached = reachable(roots, &edges);
+    for (package, reached) in packages.iter_mut().zip(reached) {
+        if !reached {
+            package.scope = crate::model::Scope::Dev;
+        }
+    }
+}
+
 /// Reads a file beside the lockfile, if it is there.
 pub fn sibling(dir: &Path, name: &str) -> Option<String> {
     fs_err::read_to_string(dir.join(name)).ok()

@@ -2,7 +2,7 @@
 //! (`/name/1.0.0_peer`, `/name@1.0.0(peer)`, `name@1.0.0`), importers for workspaces, and
 //! development scope from the `dev` flags (5, 6) or the importers' `devDependencies` (9).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 
 use serde_yaml_ng::{Mapping, Value};
 
@@ -247,25 +247,8 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
     }
     if dev_flags.is_empty() {
         // 9.0 has no flags: what the production roots reach ships.
-        let mut reached = vec![false; parsed.packages.len()];
-        let mut queue: VecDeque<usize> = prod.iter().copied().collect();
-        for &p in &prod {
-            reached[p] = true;
-        }
-        while let Some(current) = queue.pop_front() {
-            for &next in &parsed.packages[current].dependencies {
-                if !reached[next] {
-                    reached[next] = true;
-                    queue.push_back(next);
-                }
-            }
-        }
         if !prod.is_empty() || !dev.is_empty() {
-            for (package, reached) in parsed.packages.iter_mut().zip(reached) {
-                if !reached {
-                    package.scope = Scope::Dev;
-                }
-            }
+            super::mark_unreached_dev(&mut parsed.packages, &prod);
         }
     } else {
         for (i, is_dev) in dev_flags {

@@ -1,7 +1,7 @@
 //! `uv.lock`: packages with `source`, `dependencies`, optional and development dependencies, and
 //! `sdist`/`wheels` hashes. The project itself (`editable` or `virtual` source) is the root.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use super::{Context, Parsed, toml_doc};
 use crate::error::SbomError;
@@ -166,19 +166,7 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
         .filter(|&i| parsed.packages[i].is_root)
         .collect();
     if !roots.is_empty() {
-        let mut reached = vec![false; parsed.packages.len()];
-        let mut queue: VecDeque<usize> = roots.iter().copied().collect();
-        for &r in &roots {
-            reached[r] = true;
-        }
-        while let Some(current) = queue.pop_front() {
-            for &next in &normal_edges[current] {
-                if !reached[next] {
-                    reached[next] = true;
-                    queue.push_back(next);
-                }
-            }
-        }
+        let reached = super::reachable(&roots, &normal_edges);
         for (package, reached) in parsed.packages.iter_mut().zip(reached) {
             if !reached {
                 package.scope = Scope::Dev;

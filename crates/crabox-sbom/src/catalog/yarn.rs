@@ -2,12 +2,12 @@
 //! comma-separated specifiers, fields, and dependency sub-blocks. Development scope comes from
 //! `package.json` beside the lockfile.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use super::{Context, Parsed};
 use crate::catalog::npm::{integrity_hashes, source_of};
 use crate::error::SbomError;
-use crate::model::{Ecosystem, Package, Scope, Source};
+use crate::model::{Ecosystem, Package, Source};
 
 #[derive(Default)]
 struct Entry {
@@ -271,24 +271,8 @@ fn apply_manifest(
         .flat_map(|k| declared(k))
         .collect();
     let dev = declared("devDependencies");
-    let mut reached = vec![false; parsed.packages.len()];
-    let mut queue: VecDeque<usize> = prod.iter().chain(&roots).copied().collect();
-    for &s in &queue {
-        reached[s] = true;
-    }
-    while let Some(current) = queue.pop_front() {
-        for &next in &parsed.packages[current].dependencies {
-            if !reached[next] {
-                reached[next] = true;
-                queue.push_back(next);
-            }
-        }
-    }
-    for (package, reached) in parsed.packages.iter_mut().zip(reached) {
-        if !reached {
-            package.scope = Scope::Dev;
-        }
-    }
+    let shipped: Vec<usize> = prod.iter().chain(&roots).copied().collect();
+    super::mark_unreached_dev(&mut parsed.packages, &shipped);
     let mut direct: Vec<usize> = prod.into_iter().chain(dev).chain(roots).collect();
     direct.sort_unstable();
     direct.dedup();

@@ -201,31 +201,35 @@ struct Declared {
     dev: BTreeSet<String>,
 }
 
-/// Reads the `Cargo.toml` files of the workspace (beside the lockfile and below it, skipping
-/// `target/`), keyed by package name.
+/// Reads the `Cargo.toml` files of the workspace beside the lockfile, keyed by package name: the
+/// root manifest and its `[workspace] members` (plain paths and `dir/*` globs, as Cargo expands
+/// them), without walking the tree.
 fn workspace_manifests(dir: &Path) -> BTreeMap<String, Declared> {
     let mut out = BTreeMap::new();
-    let walker = ignore::WalkBuilder::new(dir)
-        .max_depth(Some(6))
-        .ignore(false)
-        .git_global(false)
-        .filter_entry(|e| {
-            !matches!(
-                e.file_name().to_str(),
-                Some("target" | "node_modules" | ".git" | "vendor" | "testdata" | "fixtures")
-            )
-        })
-        .build();
-    for entry in walker.flatten() {
-        if entry.file_name() != "Cargo.toml" {
-            continue;
-        }
-        let Ok(text) = fs_err::read_to_string(entry.path()) else {
-            continue;
+    let Some(root) = read_manifest(&dir.join("Cargo.toml")) else {
+        return out;
+    };
+    let mut manifests = vec![root.clone()];
+    let members = root
+        .get("workspace")
+        .and_then(|w| w.get("members"))
+        .and_then(toml::Value::as_array)
+        .map(|m| m.iter().filter_map(toml::Value::as_str).collect::<Vec<_>>())
+        .unwrap_or_default();
+    for member in members {
+        let paths: Vec<std::path::PathBuf> = match member.strip_suffix("/*") {
+            Some(parent) => fs_err::read_dir(dir.join(parent))
+                .map(|entries| entries.flatten().map(|e| e.path()).collect())
+                .unwrap_or_default(),
+            None => vec![dir.join(member)],
         };
-        let Ok(manifest) = toml::from_str::<toml::Table>(&text) else {
-            continue;
-        };
+        manifests.extend(
+            paths
+                .iter()
+                .filter_map(|p| read_manifest(&p.join("Cargo.toml"))),
+        );
+    }
+    for manifest in manifests {
         let Some(name) = manifest
             .get("package")
             .and_then(|p| p.get("name"))
@@ -245,6 +249,10 @@ fn workspace_manifests(dir: &Path) -> BTreeMap<String, Declared> {
         out.insert(name.to_owned(), declared);
     }
     out
+}
+
+fn read_manifest(path: &Path) -> Option<toml::Table> {
+    toml::from_str(&fs_err::read_to_string(path).ok()?).ok()
 }
 
 fn collect(table: &toml::Table, declared: &mut Declared) {

@@ -98,8 +98,13 @@ fn line_of(text: &str, index: &LineIndex, key: &str, from: usize) -> (u32, usize
         "{}:",
         serde_json::to_string(key).expect("a string serializes")
     );
-    match text.get(from..).and_then(|rest| rest.find(&needle)) {
-        Some(offset) => (index.line(from + offset), from + offset),
+    // Keys come in file order, so the search usually starts just before the match; a miss (an
+    // escaped key) falls back to the whole text.
+    if let Some(offset) = text.get(from..).and_then(|rest| rest.find(&needle)) {
+        return (index.line(from + offset), from + offset);
+    }
+    match text.find(&needle) {
+        Some(offset) => (index.line(offset), offset),
         None => (0, from),
     }
 }
@@ -146,9 +151,11 @@ fn parse_v2(
         .filter(|(_, e)| e.get("link").and_then(Value::as_bool) == Some(true))
         .filter_map(|(key, e)| Some((e.get("resolved")?.as_str()?, name_from_key(key))))
         .collect();
+    let mut cursor = 0;
     for (key, entry) in packages {
+        let (line, offset) = line_of(text, index, key, cursor);
+        cursor = offset;
         let Value::Object(entry) = entry else {
-            let (line, _) = line_of(text, index, key, 0);
             parsed.skip(context.diagnostic(line, format!("`{key}` is not an object")));
             continue;
         };
@@ -159,7 +166,6 @@ fn parse_v2(
         if flag(entry, "link") {
             continue; // A symlink to a workspace package, which has its own entry.
         }
-        let (line, _) = line_of(text, index, key, 0);
         let is_workspace = !key.contains("node_modules/");
         let name = entry
             .get("name")

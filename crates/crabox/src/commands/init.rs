@@ -30,10 +30,16 @@ struct WorkflowStep {
     run: &'static str,
 }
 
-const WORKFLOW_STEPS: &[WorkflowStep] = &[WorkflowStep {
-    name: "Check crabox.toml",
-    run: "crabox config",
-}];
+const WORKFLOW_STEPS: &[WorkflowStep] = &[
+    WorkflowStep {
+        name: "Check crabox.toml",
+        run: "crabox config",
+    },
+    WorkflowStep {
+        name: "SBOM",
+        run: "crabox sbom --output sbom.cdx.json",
+    },
+];
 
 /// What `crabox init` found out about the repository.
 #[derive(Debug, Serialize)]

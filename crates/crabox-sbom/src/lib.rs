@@ -6,6 +6,7 @@
 //! it needs ([`Options`], [`Product`]).
 
 pub mod artifact;
+mod cache;
 pub mod catalog;
 pub mod cyclonedx;
 mod discover;
@@ -89,7 +90,8 @@ pub fn read_lockfile(
         display: shown.clone(),
         cargo_home: cargo_home.map(Path::to_path_buf),
     };
-    let parsed = catalog::parse(format, &text, &context)?;
+    let mut parsed = catalog::parse(format, &text, &context)?;
+    cache::add_licenses(&mut parsed.packages, &context.dir);
     Ok(Lockfile {
         path: shown,
         format,

@@ -189,3 +189,41 @@ fn a_malformed_lockfile_names_file_and_line() {
     assert_eq!(output.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("Cargo.lock:3"), "{stderr}");
 }
+
+#[test]
+fn github_actions_get_outputs_and_a_summary() {
+    let context = project();
+    let output_file = context.path().join("gh-output");
+    let summary_file = context.path().join("gh-summary");
+    let output = context
+        .crabox()
+        .args(["sbom", "--output", "sbom.json"])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", &output_file)
+        .env("GITHUB_STEP_SUMMARY", &summary_file)
+        .output()
+        .unwrap();
+    let (_, stderr) = output_text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "::warning file=py/requirements.txt,line=2,title=sbom-unpinned-requirement::"
+        ),
+        "{stderr}"
+    );
+    let outputs = context.read("gh-output");
+    assert!(
+        outputs.contains("sbom<<") && outputs.contains("\nsbom.json\n"),
+        "{outputs}"
+    );
+    assert!(
+        outputs.contains("components<<") && outputs.contains("complete<<"),
+        "{outputs}"
+    );
+    let summary = context.read("gh-summary");
+    assert!(
+        summary.contains("| `py/requirements.txt` | 1 | no |"),
+        "{summary}"
+    );
+    assert!(summary.contains("sbom-unpinned-requirement"), "{summary}");
+}

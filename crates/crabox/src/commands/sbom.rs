@@ -61,6 +61,35 @@ pub fn diagnostics_findings(inventory: &Inventory) -> Vec<Finding> {
         .collect()
 }
 
+/// The job summary: one row per lockfile, then the warnings.
+fn summary_markdown(inventory: &Inventory, findings: Vec<Finding>) -> String {
+    use std::fmt::Write as _;
+    let mut out =
+        String::from("### crabox sbom\n\n| lockfile | packages | complete |\n|---|---:|---|\n");
+    for lockfile in &inventory.lockfiles {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} |",
+            crabox_report::render::markdown_escape(&lockfile.path),
+            lockfile.packages.len(),
+            if lockfile.complete { "yes" } else { "no" }
+        );
+    }
+    out.push('\n');
+    if !findings.is_empty() {
+        let report = crabox_report::Report::new(
+            crabox_report::Tool {
+                name: "crabox".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
+            "sbom warnings",
+            findings,
+        );
+        out.push_str(&crabox_report::render::markdown(&report));
+    }
+    out
+}
+
 /// The product as the SBOM's top component.
 pub fn product(
     settings: &crabox_config::Settings,
@@ -154,7 +183,8 @@ pub fn run(context: &Context, args: &SbomArgs) -> anyhow::Result<ExitStatus> {
     };
     let text = crabox_sbom::render(format, &product, &inventory, &document);
 
-    context.emit(&diagnostics_findings(&inventory));
+    let findings = diagnostics_findings(&inventory);
+    context.emit(&findings);
     let packages: usize = inventory.lockfiles.iter().map(|l| l.packages.len()).sum();
     tracing::info!(
         "{} packages from {} lockfile(s){}",
@@ -179,6 +209,7 @@ pub fn run(context: &Context, args: &SbomArgs) -> anyhow::Result<ExitStatus> {
         None => context.print(&text)?,
     }
     if let Some(actions) = &context.actions {
+        actions.append_summary(&summary_markdown(&inventory, findings))?;
         actions.set_output("components", &packages.to_string())?;
         actions.set_output(
             "complete",

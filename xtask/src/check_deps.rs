@@ -11,6 +11,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("crabox-report", 1),
     ("crabox-git", 1),
     ("crabox-sbom", 2),
+    ("crabox-audit", 2),
     ("crabox-cli", 3),
     ("crabox", 4),
 ];

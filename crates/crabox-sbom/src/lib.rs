@@ -10,12 +10,12 @@ mod cache;
 pub mod catalog;
 pub mod cyclonedx;
 mod discover;
-pub mod encoding;
 mod error;
 pub mod graph;
-pub mod model;
-pub mod purl;
 pub mod spdx;
+
+/// The component vocabulary lives in `crabox-types`, so that other steps share it.
+pub use crabox_types::{component as model, encoding, purl};
 
 use std::path::{Path, PathBuf};
 

@@ -1,9 +1,12 @@
 //! Vocabulary shared by every crabox step: severities, finding levels and codes, secrets.
 //!
-//! This crate is pure data: no I/O, no printing, no configuration.
+//! This crate is pure data and pure functions over it: no I/O, no printing, no configuration.
 
 pub mod codes;
+pub mod component;
 mod date;
+pub mod encoding;
+pub mod purl;
 mod secret;
 mod severity;
 

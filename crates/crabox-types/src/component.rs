@@ -1,9 +1,10 @@
-//! What the catalogers find: packages with their identity, source, scope, hashes, licences and
+//! Components as every step sees them (the catalogers of `crabox-sbom` produce them, the audit
+//! matches advisories against them): packages with their identity, source, scope, hashes, licences and
 //! dependency edges, per lockfile.
 
 use std::path::{Path, PathBuf};
 
-use crabox_types::Code;
+use crate::Code;
 
 /// A package ecosystem, named as the purl type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::model::{Ecosystem, Package, Source};
+use crate::component::{Ecosystem, Package, Source};
 
 fn is_unreserved(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '~')

@@ -1,0 +1,334 @@
+//! Advisories from every source in one shape, and whether a version is affected.
+
+use std::cmp::Ordering;
+
+use crabox_types::Severity;
+use crabox_types::component::Ecosystem;
+
+use crate::version::Version;
+
+/// What kind of finding an advisory gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Vulnerability,
+    Unmaintained,
+    Unsound,
+    Notice,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Vulnerability => "vulnerability",
+            Kind::Unmaintained => "unmaintained",
+            Kind::Unsound => "unsound",
+            Kind::Notice => "notice",
+        }
+    }
+}
+
+/// One OSV range event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Introduced(String),
+    Fixed(String),
+    LastAffected(String),
+    Limit(String),
+}
+
+impl Event {
+    fn version(&self) -> &str {
+        match self {
+            Event::Introduced(v) | Event::Fixed(v) | Event::LastAffected(v) | Event::Limit(v) => v,
+        }
+    }
+}
+
+/// How an advisory decides that a version is affected.
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    /// RustSec: affected unless a `patched` or `unaffected` requirement matches.
+    RustSec(rustsec::advisory::Versions),
+    /// OSV: `ECOSYSTEM`/`SEMVER` ranges of events, and an explicit `versions` list.
+    Osv {
+        ranges: Vec<Vec<Event>>,
+        versions: Vec<String>,
+    },
+}
+
+/// An advisory about one package.
+#[derive(Debug, Clone)]
+pub struct Advisory {
+    pub id: String,
+    pub aliases: Vec<String>,
+    pub title: String,
+    pub ecosystem: Ecosystem,
+    /// The package name as the ecosystem compares it (PyPI names normalised).
+    pub package: String,
+    pub kind: Kind,
+    pub severity: Option<Severity>,
+    /// The CVSS vector the severity was computed from.
+    pub cvss: Option<String>,
+    pub matcher: Matcher,
+    pub url: Option<String>,
+    /// The database it came from.
+    pub source: String,
+}
+
+fn at_least(version: &Version, bound: &str, ecosystem: Ecosystem) -> Option<bool> {
+    if bound == "0" {
+        return Some(true);
+    }
+    let bound = Version::parse(ecosystem, bound)?;
+    Some(version.compare(&bound)? != Ordering::Less)
+}
+
+impl Advisory {
+    /// Whether `version` (text, in this advisory's ecosystem) is affected.
+    pub fn affects(&self, version: &str) -> bool {
+        match &self.matcher {
+            Matcher::RustSec(versions) => {
+                rustsec::semver::Version::parse(version).is_ok_and(|v| versions.is_vulnerable(&v))
+            }
+            Matcher::Osv { ranges, versions } => {
+                let Some(parsed) = Version::parse(self.ecosystem, version) else {
+                    return versions.iter().any(|v| v == version);
+                };
+                let listed = versions.iter().any(|v| {
+                    Version::parse(self.ecosystem, v)
+                        .and_then(|v| v.compare(&parsed))
+                        .is_some_and(Ordering::is_eq)
+                });
+                listed || ranges.iter().any(|events| self.in_range(&parsed, events))
+            }
+        }
+    }
+
+    /// The OSV evaluation: events in version order; `introduced` opens, `fixed` and `last_affected`
+    /// close.
+    fn in_range(&self, version: &Version, events: &[Event]) -> bool {
+        let mut sorted: Vec<(Option<Version>, &Event)> = events
+            .iter()
+            .map(|e| (Version::parse(self.ecosystem, e.version()), e))
+            .filter(|(v, e)| v.is_some() || e.version() == "0")
+            .collect();
+        sorted.sort_by(|(a, _), (b, _)| match (a, b) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Less,
+            (Some(_), None) => Ordering::Greater,
+            (Some(a), Some(b)) => a.compare(b).unwrap_or(Ordering::Equal),
+        });
+        let mut affected = false;
+        for (_, event) in sorted {
+            match event {
+                Event::Introduced(bound) => {
+                    if at_least(version, bound, self.ecosystem) == Some(true) {
+                        affected = true;
+                    }
+                }
+                Event::Fixed(bound) | Event::Limit(bound) => {
+                    if at_least(version, bound, self.ecosystem) == Some(true) {
+                        affected = false;
+                    }
+                }
+                Event::LastAffected(bound) => {
+                    let above = Version::parse(self.ecosystem, bound)
+                        .and_then(|b| version.compare(&b))
+                        .is_some_and(Ordering::is_gt);
+                    if above {
+                        affected = false;
+                    }
+                }
+            }
+        }
+        affected
+    }
+
+    /// Versions that fix it, as the advisory states them.
+    pub fn patched(&self) -> Vec<String> {
+        match &self.matcher {
+            Matcher::RustSec(versions) => {
+                versions.patched().iter().map(ToString::to_string).collect()
+            }
+            Matcher::Osv { ranges, .. } => ranges
+                .iter()
+                .flatten()
+                .filter_map(|e| match e {
+                    Event::Fixed(v) => Some(v.clone()),
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
+
+    /// The smallest fixed version above `installed`, if the advisory names one.
+    pub fn smallest_fix(&self, installed: &str) -> Option<String> {
+        let current = Version::parse(self.ecosystem, installed)?;
+        let candidates: Vec<String> = match &self.matcher {
+            Matcher::RustSec(versions) => versions
+                .patched()
+                .iter()
+                .flat_map(|req| req.comparators.iter())
+                .filter(|c| {
+                    !matches!(
+                        c.op,
+                        rustsec::semver::Op::Less | rustsec::semver::Op::LessEq
+                    )
+                })
+                .map(|c| {
+                    let mut text = format!(
+                        "{}.{}.{}",
+                        c.major,
+                        c.minor.unwrap_or(0),
+                        c.patch.unwrap_or(0)
+                    );
+                    if !c.pre.is_empty() {
+                        text.push('-');
+                        text.push_str(c.pre.as_str());
+                    }
+                    text
+                })
+                .collect(),
+            Matcher::Osv { .. } => self.patched(),
+        };
+        candidates
+            .into_iter()
+            .filter_map(|c| Version::parse(self.ecosystem, &c).map(|v| (v, c)))
+            .filter(|(v, _)| v.compare(&current).is_some_and(Ordering::is_gt))
+            .min_by(|(a, _), (b, _)| a.compare(b).unwrap_or(Ordering::Equal))
+            .map(|(_, text)| text)
+    }
+
+    /// The id and every alias.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.id.as_str()).chain(self.aliases.iter().map(String::as_str))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn osv(ecosystem: Ecosystem, events: Vec<Event>, versions: &[&str]) -> Advisory {
+        Advisory {
+            id: "TEST-1".into(),
+            aliases: vec![],
+            title: String::new(),
+            ecosystem,
+            package: "p".into(),
+            kind: Kind::Vulnerability,
+            severity: None,
+            cvss: None,
+            matcher: Matcher::Osv {
+                ranges: vec![events],
+                versions: versions.iter().map(|v| (*v).to_owned()).collect(),
+            },
+            url: None,
+            source: "test".into(),
+        }
+    }
+
+    use Event::{Fixed, Introduced, LastAffected};
+
+    #[test]
+    fn ranges_with_several_introduced_and_fixed() {
+        let a = osv(
+            Ecosystem::Pypi,
+            vec![
+                Introduced("4.0".into()),
+                Fixed("4.3".into()),
+                Introduced("5.0".into()),
+                Fixed("5.2".into()),
+            ],
+            &[],
+        );
+        for (v, want) in [
+            ("3.9", false),
+            ("4.0", true),
+            ("4.2.post1", true),
+            ("4.3", false),
+            ("4.9", false),
+            ("5.1rc1", true),
+            ("5.2", false),
+            ("1!0.1", false),
+        ] {
+            assert_eq!(a.affects(v), want, "{v}");
+        }
+        assert_eq!(a.smallest_fix("4.1").as_deref(), Some("4.3"));
+        assert_eq!(a.smallest_fix("5.0").as_deref(), Some("5.2"));
+    }
+
+    #[test]
+    fn introduced_zero_last_affected_and_versions_list() {
+        let a = osv(
+            Ecosystem::Npm,
+            vec![Introduced("0".into()), LastAffected("1.2.3".into())],
+            &["2.0.0"],
+        );
+        assert!(a.affects("0.0.1"));
+        assert!(a.affects("1.2.3"));
+        assert!(!a.affects("1.2.4"));
+        assert!(a.affects("2.0.0"), "listed explicitly");
+        assert!(a.affects("1.0.0-beta.1"), "pre-releases are in range");
+    }
+
+    #[test]
+    fn go_pseudo_versions_in_ranges() {
+        let a = osv(
+            Ecosystem::Golang,
+            vec![Introduced("0".into()), Fixed("0.17.0".into())],
+            &[],
+        );
+        assert!(a.affects("v0.0.0-20220101000000-abcdefabcdef"));
+        assert!(a.affects("v0.16.0"));
+        assert!(!a.affects("v0.17.0"));
+        assert!(!a.affects("v0.17.1-0.20230101000000-abcdefabcdef"));
+        let b = osv(
+            Ecosystem::Golang,
+            vec![Introduced("2.0.0".into()), Fixed("2.1.0".into())],
+            &[],
+        );
+        assert!(b.affects("v2.0.5+incompatible"));
+    }
+
+    #[test]
+    fn pep440_epoch_and_dev_releases() {
+        let a = osv(
+            Ecosystem::Pypi,
+            vec![Introduced("1!1.0".into()), Fixed("1!1.5".into())],
+            &[],
+        );
+        assert!(!a.affects("2.0"), "no epoch sorts below epoch 1");
+        assert!(a.affects("1!1.2"));
+        let b = osv(
+            Ecosystem::Pypi,
+            vec![Introduced("0".into()), Fixed("2.0".into())],
+            &[],
+        );
+        assert!(
+            b.affects("2.0.dev3"),
+            "a dev release of the fix is still affected"
+        );
+        assert!(b.affects("2.0rc1"));
+        assert!(!b.affects("2.0"));
+        assert!(!b.affects("2.0+local"));
+    }
+
+    #[test]
+    fn rustsec_patched_and_unaffected() {
+        let versions = rustsec::advisory::Versions::new(
+            vec![">= 0.9.11".parse().unwrap(), "^0.8.6".parse().unwrap()],
+            vec!["< 0.5.0".parse().unwrap()],
+        )
+        .unwrap();
+        let mut a = osv(Ecosystem::Cargo, vec![], &[]);
+        a.matcher = Matcher::RustSec(versions);
+        assert!(!a.affects("0.4.0"));
+        assert!(a.affects("0.8.5"));
+        assert!(!a.affects("0.8.6"));
+        assert!(a.affects("0.9.10"));
+        assert!(!a.affects("0.9.11"));
+        assert_eq!(a.smallest_fix("0.8.5").as_deref(), Some("0.8.6"));
+        assert_eq!(a.smallest_fix("0.9.0").as_deref(), Some("0.9.11"));
+    }
+}

@@ -1,0 +1,149 @@
+//! Vulnerability audit: matches the packages the SBOM catalogers found against RustSec and OSV
+//! advisories with each ecosystem's version rules, and reports each affected package once per
+//! vulnerability (the same CVE/GHSA from two databases is one finding), with severity, fix
+//! advice, dependency path and lockfile line.
+//!
+//! Library only: no printing, no process exit, no network. (The `crabox audit` command and
+//! `crabox db` arrive with the rest of issue 4.)
+
+pub mod advisory;
+pub mod db;
+mod error;
+pub mod version;
+
+use std::collections::{HashMap, VecDeque};
+
+use crabox_types::Severity;
+use crabox_types::component::{Ecosystem, Lockfile, Source};
+
+pub use advisory::{Advisory, Kind};
+pub use db::Database;
+pub use error::AuditError;
+
+/// One affected package and what affects it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub id: String,
+    pub aliases: Vec<String>,
+    pub kind: Kind,
+    pub title: String,
+    pub ecosystem: Ecosystem,
+    pub package: String,
+    pub version: String,
+    pub purl: String,
+    /// `None`: the advisory gives no severity (policy counts it as high).
+    pub severity: Option<Severity>,
+    pub cvss: Option<String>,
+    pub patched: Vec<String>,
+    /// The smallest fixed version above the installed one.
+    pub fix: Option<String>,
+    /// Package names from a top-level dependency down to this package.
+    pub path: Vec<String>,
+    pub file: String,
+    pub line: u32,
+    pub url: Option<String>,
+    pub source: String,
+}
+
+/// The shortest dependency path from a direct dependency to `target`, by package names.
+fn path_to(lockfile: &Lockfile, target: usize) -> Vec<String> {
+    let mut previous: Vec<Option<usize>> = vec![None; lockfile.packages.len()];
+    let mut seen = vec![false; lockfile.packages.len()];
+    let mut queue: VecDeque<usize> = VecDeque::new();
+    for &root in &lockfile.direct {
+        seen[root] = true;
+        queue.push_back(root);
+    }
+    while let Some(current) = queue.pop_front() {
+        if current == target {
+            let mut path = vec![current];
+            while let Some(p) = previous[*path.last().expect("non-empty")] {
+                path.push(p);
+            }
+            return path
+                .iter()
+                .rev()
+                .map(|&i| lockfile.packages[i].name.clone())
+                .collect();
+        }
+        for &next in &lockfile.packages[current].dependencies {
+            if !seen[next] {
+                seen[next] = true;
+                previous[next] = Some(current);
+                queue.push_back(next);
+            }
+        }
+    }
+    vec![lockfile.packages[target].name.clone()]
+}
+
+/// Audits the lockfiles against the databases. Findings are sorted (file, line, id).
+pub fn audit(lockfiles: &[Lockfile], databases: &[Database]) -> Vec<Finding> {
+    let mut index: HashMap<(Ecosystem, &str), Vec<&Advisory>> = HashMap::new();
+    for advisory in databases.iter().flat_map(|d| &d.advisories) {
+        index
+            .entry((advisory.ecosystem, advisory.package.as_str()))
+            .or_default()
+            .push(advisory);
+    }
+    let mut findings: Vec<Finding> = Vec::new();
+    for lockfile in lockfiles {
+        for (i, package) in lockfile.packages.iter().enumerate() {
+            // Advisories describe registry releases; git and path sources are other code.
+            if !matches!(package.source, Source::Registry) {
+                continue;
+            }
+            let name = db::normalize(package.ecosystem, &package.name);
+            let Some(candidates) = index.get(&(package.ecosystem, name.as_str())) else {
+                continue;
+            };
+            let mut here: Vec<Finding> = Vec::new();
+            for advisory in candidates {
+                if !advisory.affects(&package.version) {
+                    continue;
+                }
+                // The same vulnerability from another database (shared id or alias) is one finding.
+                if let Some(existing) = here.iter_mut().find(|f| {
+                    advisory
+                        .names()
+                        .any(|n| n == f.id || f.aliases.iter().any(|a| a == n))
+                }) {
+                    for name in advisory.names() {
+                        if name != existing.id && !existing.aliases.iter().any(|a| a == name) {
+                            existing.aliases.push(name.to_owned());
+                        }
+                    }
+                    existing.severity = existing.severity.or(advisory.severity);
+                    existing.cvss = existing.cvss.clone().or_else(|| advisory.cvss.clone());
+                    continue;
+                }
+                here.push(Finding {
+                    id: advisory.id.clone(),
+                    aliases: advisory.aliases.clone(),
+                    kind: advisory.kind,
+                    title: advisory.title.clone(),
+                    ecosystem: package.ecosystem,
+                    package: package.name.clone(),
+                    version: package.version.clone(),
+                    purl: package.purl(),
+                    severity: advisory.severity,
+                    cvss: advisory.cvss.clone(),
+                    patched: advisory.patched(),
+                    fix: advisory.smallest_fix(&package.version),
+                    path: path_to(lockfile, i),
+                    file: lockfile.path.clone(),
+                    line: package.line,
+                    url: advisory.url.clone(),
+                    source: advisory.source.clone(),
+                });
+            }
+            findings.extend(here);
+        }
+    }
+    for finding in &mut findings {
+        finding.aliases.sort();
+        finding.aliases.dedup();
+    }
+    findings.sort_by(|a, b| (&a.file, a.line, &a.id).cmp(&(&b.file, b.line, &b.id)));
+    findings
+}

@@ -9,6 +9,8 @@
 pub mod advisory;
 pub mod db;
 mod error;
+pub mod policy;
+pub mod render;
 pub mod version;
 
 use std::collections::{HashMap, VecDeque};

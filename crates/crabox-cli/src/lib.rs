@@ -119,6 +119,39 @@ pub enum Command {
     Config(ConfigArgs),
     /// SBOM of the repository and of given artifacts (CycloneDX 1.6 or SPDX 2.3 JSON)
     Sbom(SbomArgs),
+    /// Vulnerabilities in the dependencies (RustSec, OSV), VEX-aware
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// Directory (or lockfile) to audit [default: the repository root]
+    #[arg(long, value_name = "DIR")]
+    pub path: Option<PathBuf>,
+
+    /// Advisory database: a RustSec directory or a tree of OSV JSON/YAML records; repeatable
+    #[arg(long, value_name = "PATH")]
+    pub db: Vec<PathBuf>,
+
+    /// Lowest severity that fails the audit (exit 1); unknown severity counts as high
+    /// [default: `[audit] fail-on`, else low]
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+
+    /// Also write an OpenVEX document with the status of every vulnerability
+    #[arg(long, value_name = "FILE")]
+    pub openvex: Option<PathBuf>,
+}
+
+/// `--fail-on` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Low,
+    Medium,
+    High,
+    Critical,
+    /// Never fail
+    None,
 }
 
 #[derive(Debug, Clone, Args)]

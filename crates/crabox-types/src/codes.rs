@@ -68,6 +68,11 @@ codes! {
     SBOM_ENTRY_SKIPPED = "sbom-entry-skipped": "a lockfile entry could not be read and is missing from the SBOM";
     SBOM_UNPINNED = "sbom-unpinned-requirement": "a requirement is not pinned to one version, so the SBOM cannot list it";
     SBOM_NO_LOCKFILE = "sbom-no-lockfile": "no lockfile was found, so the SBOM lists no dependencies";
+    // crabox audit
+    AUDIT_VULNERABILITY = "audit-vulnerability": "a dependency has a known vulnerability";
+    AUDIT_INFORMATIONAL = "audit-informational": "a dependency is unmaintained, unsound or the subject of a notice";
+    AUDIT_IGNORE_EXPIRED = "audit-ignore-expired": "an `[audit] ignore` entry is past its `until` date";
+    AUDIT_ADVISORY_SKIPPED = "audit-advisory-skipped": "an advisory file could not be read and was skipped";
 }
 
 #[cfg(test)]

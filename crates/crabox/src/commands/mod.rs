@@ -1,6 +1,7 @@
 //! One module per subcommand; each takes the [`Context`] and its arguments and returns the exit
 //! status.
 
+mod audit;
 mod config;
 mod init;
 mod sbom;
@@ -14,5 +15,6 @@ pub fn run(context: &Context, command: Command) -> anyhow::Result<ExitStatus> {
         Command::Init(args) => init::run(context, &args),
         Command::Config(args) => config::run(context, &args),
         Command::Sbom(args) => sbom::run(context, &args),
+        Command::Audit(args) => audit::run(context, &args),
     }
 }

@@ -1,0 +1,377 @@
+//! The audit as documents: JSON (`schema_version` 1), SARIF 2.1.0, Markdown and a human table.
+//! Pure functions of their input: the same audit gives the same bytes.
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use crate::Finding;
+use crate::advisory::Kind;
+use crate::policy::{Outcome, Status, effective};
+
+/// Version of the JSON shape.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A database as reports name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseInfo {
+    pub source: String,
+    pub path: String,
+    /// A fingerprint of the advisory set (`sha256:…` of the sorted ids).
+    pub id: String,
+    pub records: usize,
+}
+
+fn status_json(status: &Status) -> Value {
+    match status {
+        Status::Open => json!({ "state": "open" }),
+        Status::Ignored { reason } => json!({ "state": "ignored", "reason": reason }),
+        Status::NotAffected {
+            justification,
+            file,
+        } => json!({
+            "state": "not_affected",
+            "justification": justification,
+            "vex": file.to_string_lossy().replace('\\', "/"),
+        }),
+    }
+}
+
+fn severity_text(finding: &Finding) -> &'static str {
+    finding
+        .severity
+        .map_or("unknown", crabox_types::Severity::as_str)
+}
+
+/// `crabox audit --format json`.
+pub fn json(outcome: &Outcome, databases: &[DatabaseInfo]) -> String {
+    let findings: Vec<Value> = outcome
+        .findings
+        .iter()
+        .map(|(f, status)| {
+            json!({
+                "id": f.id,
+                "aliases": f.aliases,
+                "kind": f.kind.as_str(),
+                "title": f.title,
+                "package": {
+                    "name": f.package,
+                    "version": f.version,
+                    "ecosystem": f.ecosystem.osv_name(),
+                    "purl": f.purl,
+                },
+                "severity": severity_text(f),
+                "cvss": f.cvss,
+                "patched": f.patched,
+                "fix": f.fix,
+                "path": f.path,
+                "location": { "file": f.file, "line": f.line },
+                "url": f.url,
+                "source": f.source,
+                "status": status_json(status),
+            })
+        })
+        .collect();
+    let document = json!({
+        "schema_version": SCHEMA_VERSION,
+        "databases": databases.iter().map(|d| json!({
+            "source": d.source, "path": d.path, "id": d.id, "records": d.records,
+        })).collect::<Vec<_>>(),
+        "expired_ignores": outcome.expired.iter().map(|i| json!({
+            "id": i.id, "reason": i.reason, "until": i.until.map(|u| u.to_string()),
+        })).collect::<Vec<_>>(),
+        "failed": outcome.failed,
+        "findings": findings,
+    });
+    let mut text = serde_json::to_string_pretty(&document).expect("JSON serializes");
+    text.push('\n');
+    text
+}
+
+/// The numeric `security-severity` GitHub code scanning sorts by.
+fn security_severity(finding: &Finding) -> String {
+    let score = finding
+        .cvss
+        .as_deref()
+        .and_then(|v| {
+            if v.starts_with("CVSS:4") {
+                v.parse::<cvss::v4::Vector>()
+                    .ok()
+                    .map(|v| v.score().value())
+            } else {
+                v.parse::<cvss::v3::Vector>()
+                    .ok()
+                    .map(|v| v.score().value())
+            }
+        })
+        .unwrap_or(match effective(finding.severity) {
+            crabox_types::Severity::Critical => 9.5,
+            crabox_types::Severity::High => 8.0,
+            crabox_types::Severity::Medium => 5.5,
+            crabox_types::Severity::Low => 2.0,
+            crabox_types::Severity::None => 0.0,
+        });
+    format!("{score:.1}")
+}
+
+/// `crabox audit --format sarif`: one rule per advisory, results at the package's lockfile line,
+/// stable fingerprints.
+pub fn sarif(outcome: &Outcome, tool_version: &str) -> String {
+    let mut rules: std::collections::BTreeMap<&str, Value> = std::collections::BTreeMap::new();
+    let mut results = Vec::new();
+    for (f, status) in &outcome.findings {
+        rules.entry(f.id.as_str()).or_insert_with(|| {
+            json!({
+                "id": f.id,
+                "shortDescription": { "text": if f.title.is_empty() { f.id.clone() } else { f.title.clone() } },
+                "helpUri": f.url.clone().unwrap_or_else(|| format!("https://osv.dev/vulnerability/{}", f.id)),
+                "properties": {
+                    "security-severity": security_severity(f),
+                    "tags": ["security", f.kind.as_str()],
+                },
+            })
+        });
+        let level = match (status, f.kind) {
+            (Status::Open, Kind::Vulnerability) => "error",
+            (Status::Open, _) => "warning",
+            _ => "note",
+        };
+        let mut message = format!("{} {} is affected by {}", f.package, f.version, f.id);
+        if !f.title.is_empty() {
+            let _ = write!(message, ": {}", f.title);
+        }
+        match &f.fix {
+            Some(fix) => {
+                let _ = write!(message, ". Upgrade to {fix} or later.");
+            }
+            None => message.push_str(". No fixed version is known."),
+        }
+        let mut result = json!({
+            "ruleId": f.id,
+            "level": level,
+            "message": { "text": message },
+            "locations": [{ "physicalLocation": {
+                "artifactLocation": { "uri": f.file },
+                "region": { "startLine": f.line.max(1) },
+            } }],
+            "partialFingerprints": {
+                "crabox/advisory-package/v1": format!("{}/{}", f.id, f.purl),
+            },
+        });
+        if *status != Status::Open {
+            result["suppressions"] = json!([{ "kind": "external", "justification": match status {
+                Status::Ignored { reason } => reason.clone(),
+                Status::NotAffected { justification, .. } => justification.clone(),
+                Status::Open => String::new(),
+            } }]);
+        }
+        results.push(result);
+    }
+    let document = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "crabox",
+                "version": tool_version,
+                "informationUri": env!("CARGO_PKG_REPOSITORY"),
+                "rules": rules.into_values().collect::<Vec<_>>(),
+            } },
+            "results": results,
+        }],
+    });
+    let mut text = serde_json::to_string_pretty(&document).expect("JSON serializes");
+    text.push('\n');
+    text
+}
+
+fn state(status: &Status) -> &'static str {
+    match status {
+        Status::Open => "open",
+        Status::Ignored { .. } => "ignored",
+        Status::NotAffected { .. } => "not affected (VEX)",
+    }
+}
+
+/// `crabox audit --format markdown` (job summaries).
+pub fn markdown(outcome: &Outcome) -> String {
+    let open = outcome
+        .findings
+        .iter()
+        .filter(|(f, s)| *s == Status::Open && f.kind == Kind::Vulnerability)
+        .count();
+    let mut out = format!(
+        "### crabox audit\n\n{} {}, {open} open vulnerabilities\n\n",
+        if outcome.failed { "❌" } else { "✅" },
+        if outcome.failed { "failed" } else { "passed" }
+    );
+    for ignore in &outcome.expired {
+        let _ = writeln!(
+            out,
+            "- ❌ ignore of `{}` expired ({})",
+            ignore.id,
+            ignore.until.map(|u| u.to_string()).unwrap_or_default()
+        );
+    }
+    if outcome.findings.is_empty() {
+        out.push_str("No findings.\n");
+        return out;
+    }
+    out.push_str("| advisory | package | severity | kind | status | fix | location |\n|---|---|---|---|---|---|---|\n");
+    for (f, status) in &outcome.findings {
+        let _ = writeln!(
+            out,
+            "| {} | `{}` {} | {} | {} | {} | {} | `{}:{}` |",
+            f.url
+                .as_ref()
+                .map_or_else(|| f.id.clone(), |u| format!("[{}]({u})", f.id)),
+            f.package,
+            f.version,
+            severity_text(f),
+            f.kind.as_str(),
+            state(status),
+            f.fix.as_deref().unwrap_or("none known"),
+            f.file,
+            f.line
+        );
+    }
+    out
+}
+
+/// The human table.
+pub fn human(outcome: &Outcome) -> String {
+    let mut out = String::new();
+    for (f, status) in &outcome.findings {
+        let _ = writeln!(
+            out,
+            "{:<20} {:<10} {:<13} {} {}",
+            f.id,
+            severity_text(f),
+            f.kind.as_str(),
+            f.package,
+            f.version
+        );
+        let _ = writeln!(
+            out,
+            "    {}",
+            if f.title.is_empty() {
+                "(no title)"
+            } else {
+                &f.title
+            }
+        );
+        let _ = writeln!(
+            out,
+            "    path: {}   at {}:{}",
+            f.path.join(" > "),
+            f.file,
+            f.line
+        );
+        let _ = writeln!(
+            out,
+            "    fix: {}   status: {}",
+            f.fix.as_deref().map_or_else(
+                || "no fixed version known".to_owned(),
+                |v| format!("upgrade to {v}")
+            ),
+            state(status)
+        );
+    }
+    for ignore in &outcome.expired {
+        let _ = writeln!(
+            out,
+            "expired ignore: {} (until {}): {}",
+            ignore.id,
+            ignore.until.map(|u| u.to_string()).unwrap_or_default(),
+            ignore.reason
+        );
+    }
+    let open = outcome
+        .findings
+        .iter()
+        .filter(|(f, s)| *s == Status::Open && f.kind == Kind::Vulnerability)
+        .count();
+    let warnings = outcome
+        .findings
+        .iter()
+        .filter(|(f, _)| f.kind != Kind::Vulnerability)
+        .count();
+    let _ = writeln!(
+        out,
+        "audit {}: {open} open vulnerabilities, {warnings} warnings, {} suppressed",
+        if outcome.failed { "failed" } else { "passed" },
+        outcome
+            .findings
+            .iter()
+            .filter(|(_, s)| *s != Status::Open)
+            .count()
+    );
+    out
+}
+
+/// An OpenVEX 0.2.0 document stating the status of every vulnerability finding.
+pub fn openvex(
+    outcome: &Outcome,
+    id: &str,
+    author: &str,
+    timestamp: &str,
+    tool_version: &str,
+) -> String {
+    let statements: Vec<Value> = outcome
+        .findings
+        .iter()
+        .filter(|(f, _)| f.kind == Kind::Vulnerability)
+        .map(|(f, status)| {
+            let mut statement = json!({
+                "vulnerability": { "name": f.id, "aliases": f.aliases },
+                "products": [{ "@id": f.purl }],
+            });
+            match status {
+                Status::NotAffected { justification, .. } => {
+                    statement["status"] = json!("not_affected");
+                    if is_vex_justification(justification) {
+                        statement["justification"] = json!(justification);
+                    } else {
+                        statement["impact_statement"] = json!(justification);
+                    }
+                }
+                Status::Ignored { reason } => {
+                    statement["status"] = json!("affected");
+                    statement["action_statement"] =
+                        json!(format!("accepted in crabox.toml: {reason}"));
+                }
+                Status::Open => {
+                    statement["status"] = json!("affected");
+                    statement["action_statement"] = json!(match &f.fix {
+                        Some(fix) => format!("upgrade {} to {fix} or later", f.package),
+                        None => "no fixed version is known".to_owned(),
+                    });
+                }
+            }
+            statement
+        })
+        .collect();
+    let document = json!({
+        "@context": "https://openvex.dev/ns/v0.2.0",
+        "@id": id,
+        "author": author,
+        "timestamp": timestamp,
+        "version": 1,
+        "tooling": format!("crabox {tool_version}"),
+        "statements": statements,
+    });
+    let mut text = serde_json::to_string_pretty(&document).expect("JSON serializes");
+    text.push('\n');
+    text
+}
+
+fn is_vex_justification(text: &str) -> bool {
+    matches!(
+        text,
+        "component_not_present"
+            | "vulnerable_code_not_present"
+            | "vulnerable_code_not_in_execute_path"
+            | "vulnerable_code_cannot_be_controlled_by_adversary"
+            | "inline_mitigations_already_exist"
+    )
+}

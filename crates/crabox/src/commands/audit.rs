@@ -1,0 +1,284 @@
+//! `crabox audit`: the packages the SBOM catalogers find, matched against RustSec and OSV
+//! databases (`--db`), judged by `[audit] ignore`, OpenVEX statements and `--fail-on`; exit 1
+//! when an open vulnerability is at or above the threshold or an ignore has expired.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use crabox_audit::Kind;
+use crabox_audit::policy::{self, Ignore, Policy, Status};
+use crabox_audit::render::{self, DatabaseInfo};
+use crabox_cli::{AuditArgs, FailOn, Format};
+use crabox_report::{Finding, Location, atomic};
+use crabox_types::{Severity, codes};
+use rayon::prelude::*;
+
+use crate::{Context, ExitStatus, UsageError};
+
+/// Paths named by `[audit] vex` entries: plain paths, or a `*` in the file name.
+fn vex_files(root: &Path, patterns: &[String]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for pattern in patterns {
+        let path = root.join(pattern);
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Some((prefix, suffix)) = name.split_once('*') {
+            let dir = path.parent().unwrap_or(root);
+            let Ok(entries) = fs_err::read_dir(dir) else {
+                continue;
+            };
+            let mut matched: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                        n.len() >= prefix.len() + suffix.len()
+                            && n.starts_with(prefix)
+                            && n.ends_with(suffix)
+                    })
+                })
+                .collect();
+            matched.sort();
+            out.extend(matched);
+        } else if path.exists() {
+            out.push(path);
+        } else {
+            return Err(UsageError::new(format!(
+                "`[audit] vex` names `{pattern}`, which does not exist"
+            ))
+            .into());
+        }
+    }
+    Ok(out)
+}
+
+fn fingerprint(advisories: &[crabox_audit::Advisory]) -> String {
+    let mut ids: Vec<&str> = advisories.iter().map(|a| a.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    format!(
+        "sha256:{}",
+        crabox_sbom::artifact::sha256_hex(ids.join("\n").as_bytes())
+    )
+}
+
+fn today() -> crabox_types::Date {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    crabox_types::Date::from_unix_seconds(i64::try_from(now).unwrap_or(0))
+        .expect("the current date is in range")
+}
+
+/// Reads the lockfiles and the databases, side by side.
+fn load(
+    context: &Context,
+    args: &AuditArgs,
+    root: &Path,
+) -> anyhow::Result<(crabox_sbom::Inventory, Vec<crabox_audit::Database>)> {
+    if args.db.is_empty() {
+        return Err(UsageError::new("no advisory database given")
+            .with_hint("pass --db PATH (a RustSec advisory-db directory or a tree of OSV records); `crabox db update` is not built yet")
+            .into());
+    }
+    let scan_path = args
+        .path
+        .as_ref()
+        .map_or_else(|| root.to_owned(), |p| context.dir.join(p));
+    let paths: Vec<PathBuf> = args.db.iter().map(|p| context.dir.join(p)).collect();
+    let spinner = crate::progress::spinner(context, "loading advisory databases");
+    let (inventory, databases) = rayon::join(
+        || {
+            crabox_sbom::scan(&crabox_sbom::Options {
+                root: root.to_owned(),
+                path: scan_path.clone(),
+                cargo_home: None,
+            })
+        },
+        || {
+            paths
+                .par_iter()
+                .map(|p| crabox_audit::Database::open(p))
+                .collect::<Vec<_>>()
+        },
+    );
+    spinner.finish_and_clear();
+    let databases = databases.into_iter().collect::<Result<Vec<_>, _>>()?;
+    Ok((inventory?, databases))
+}
+
+/// `--fail-on`, `[audit] ignore` and the `[audit] vex` documents.
+fn policy_of(
+    context: &Context,
+    settings: &crabox_config::Settings,
+    args: &AuditArgs,
+    root: &Path,
+) -> anyhow::Result<Policy> {
+    let mut vex = Vec::new();
+    for file in vex_files(root, &settings.audit.vex)? {
+        let text = fs_err::read_to_string(&file)?;
+        vex.extend(policy::read_vex(&file, &text).map_err(|e| {
+            UsageError::new(format!("{}: {}", context.display_path(&e.file), e.message))
+        })?);
+    }
+    let fail_on = match args.fail_on {
+        Some(FailOn::None) => None,
+        Some(FailOn::Low) => Some(Severity::Low),
+        Some(FailOn::Medium) => Some(Severity::Medium),
+        Some(FailOn::High) => Some(Severity::High),
+        Some(FailOn::Critical) => Some(Severity::Critical),
+        None => Some(settings.audit.fail_on).filter(|s| *s != Severity::None),
+    };
+    Ok(Policy {
+        fail_on,
+        ignores: settings
+            .audit
+            .ignore
+            .iter()
+            .map(|i| Ignore {
+                id: i.id.clone(),
+                reason: i.reason.clone(),
+                until: i.until,
+            })
+            .collect(),
+        vex,
+        today: today(),
+    })
+}
+
+/// Warnings and errors for stderr (and annotations in GitHub Actions).
+fn notices(
+    context: &Context,
+    inventory: &crabox_sbom::Inventory,
+    databases: &[crabox_audit::Database],
+    outcome: &policy::Outcome,
+    config_file: Option<&Path>,
+) -> Vec<Finding> {
+    let mut notices: Vec<Finding> = crate::commands::sbom::diagnostics_findings(inventory);
+    for database in databases {
+        for (file, why) in &database.skipped {
+            notices.push(
+                Finding::warning(
+                    codes::AUDIT_ADVISORY_SKIPPED,
+                    format!("skipped a malformed advisory: {why}"),
+                )
+                .with_location(Location::file(context.display_path(file))),
+            );
+        }
+    }
+    let config = config_file.map_or_else(|| "crabox.toml".to_owned(), |f| context.display_path(f));
+    for ignore in &outcome.expired {
+        notices.push(
+            Finding::error(
+                codes::AUDIT_IGNORE_EXPIRED,
+                format!(
+                    "the ignore of `{}` expired on {} (reason given: {})",
+                    ignore.id,
+                    ignore.until.map(|u| u.to_string()).unwrap_or_default(),
+                    ignore.reason
+                ),
+            )
+            .with_location(Location::file(config.clone()))
+            .with_help(
+                "fix or upgrade the dependency, or renew the entry with a new reason and date",
+            ),
+        );
+    }
+    if context.actions.is_some() {
+        for (f, status) in &outcome.findings {
+            if *status != Status::Open {
+                continue;
+            }
+            let message = format!(
+                "{} {} {}: {} ({})",
+                f.id,
+                f.package,
+                f.version,
+                f.title,
+                f.severity.map_or("unknown severity", Severity::as_str)
+            );
+            let finding = if f.kind == Kind::Vulnerability {
+                Finding::error(codes::AUDIT_VULNERABILITY, message)
+            } else {
+                Finding::warning(codes::AUDIT_INFORMATIONAL, message)
+            };
+            notices.push(finding.with_location(Location::line(f.file.clone(), f.line, None)));
+        }
+    }
+    notices
+}
+
+pub fn run(context: &Context, args: &AuditArgs) -> anyhow::Result<ExitStatus> {
+    let loaded = context.load_config()?;
+    let settings = &loaded.settings;
+    let repo = crabox_git::Repo::discover(&context.dir)?;
+    let root = repo
+        .as_ref()
+        .map_or_else(|| context.dir.clone(), crabox_git::Repo::root);
+    let (inventory, databases) = load(context, args, &root)?;
+    tracing::info!("yanked releases: not checked (the crates.io index check is not built yet)");
+    let findings = crabox_audit::audit(&inventory.lockfiles, &databases);
+    let outcome = policy::apply(findings, &policy_of(context, settings, args, &root)?);
+    context.emit(&notices(
+        context,
+        &inventory,
+        &databases,
+        &outcome,
+        loaded.file.as_deref(),
+    ));
+
+    let tool_version = env!("CARGO_PKG_VERSION");
+    let infos: Vec<DatabaseInfo> = databases
+        .iter()
+        .map(|d| DatabaseInfo {
+            source: d.kind.to_owned(),
+            path: context.display_path(&d.path),
+            id: fingerprint(&d.advisories),
+            records: d.advisories.len(),
+        })
+        .collect();
+    let text = match context.global.format {
+        Format::Human => render::human(&outcome),
+        Format::Json => render::json(&outcome, &infos),
+        Format::Markdown => render::markdown(&outcome),
+        Format::Sarif => render::sarif(&outcome, tool_version),
+    };
+    context.print(&text)?;
+    if let Some(file) = &args.openvex {
+        let commit = repo.as_ref().and_then(|r| r.head_commit().ok().flatten());
+        let timestamp =
+            crabox_types::rfc3339(crate::commands::sbom::build_time(context, commit.as_ref())?)
+                .context("timestamp out of range")?;
+        let author = settings
+            .product
+            .manufacturer
+            .clone()
+            .unwrap_or_else(|| "crabox".to_owned());
+        let ids: Vec<&str> = infos.iter().map(|d| d.id.as_str()).collect();
+        let id = format!(
+            "urn:crabox:vex:{}",
+            crabox_sbom::artifact::sha256_hex(ids.join(",").as_bytes())
+        );
+        let document = render::openvex(&outcome, &id, &author, &timestamp, tool_version);
+        let path = context.dir.join(file);
+        atomic::write(&path, document.as_bytes())?;
+        tracing::info!("wrote {}", context.display_path(&path));
+    }
+    if let Some(actions) = &context.actions {
+        actions.append_summary(&render::markdown(&outcome))?;
+        let open = outcome
+            .findings
+            .iter()
+            .filter(|(f, s)| *s == Status::Open && f.kind == Kind::Vulnerability)
+            .count();
+        actions.set_output("vulnerabilities", &open.to_string())?;
+        actions.set_output("failed", if outcome.failed { "true" } else { "false" })?;
+    }
+    Ok(if outcome.failed {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}

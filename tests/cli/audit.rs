@@ -1,0 +1,253 @@
+//! `crabox audit` with small hand-written databases (RustSec Markdown and OSV JSON).
+
+// The helper below panics on a broken fixture, like the tests that call it.
+#![allow(clippy::unwrap_used)]
+
+use crabox_test::{TestContext, output_text};
+
+use crate::repo;
+
+const ADVISORY: &str = r#"```toml
+[advisory]
+id = "RUSTSEC-2099-0001"
+package = "foo"
+date = "2099-01-01"
+url = "https://rustsec.example/RUSTSEC-2099-0001"
+cvss = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+aliases = ["CVE-2099-0001"]
+
+[versions]
+patched = [">= 1.2.0"]
+```
+
+# Remote code execution in foo
+
+Details.
+"#;
+
+const UNMAINTAINED: &str = r#"```toml
+[advisory]
+id = "RUSTSEC-2099-0002"
+package = "bar"
+date = "2099-01-02"
+informational = "unmaintained"
+
+[versions]
+patched = []
+```
+
+# bar is unmaintained
+"#;
+
+/// The same CVE through OSV (deduplicated with the RustSec one), and a PyPI advisory without
+/// severity (counts as high).
+const OSV_FOO: &str = r#"{"id": "GHSA-xxxx-0001", "aliases": ["CVE-2099-0001"], "summary": "foo RCE",
+  "affected": [{"package": {"ecosystem": "crates.io", "name": "foo"},
+    "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.2.0"}]}]}]}"#;
+const OSV_PY: &str = r#"{"id": "PYSEC-2099-1", "summary": "requests leaks", "affected": [{"package": {"ecosystem": "PyPI", "name": "Requests"},
+  "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "2.0"}, {"fixed": "2.32.0"}]}]}]}"#;
+
+fn project() -> TestContext {
+    let context = repo();
+    context.write("db/rustsec/crates/foo/RUSTSEC-2099-0001.md", ADVISORY);
+    context.write("db/rustsec/crates/bar/RUSTSEC-2099-0002.md", UNMAINTAINED);
+    context.write("db/osv/crates/GHSA-xxxx-0001.json", OSV_FOO);
+    context.write("db/osv/pypi/PYSEC-2099-1.json", OSV_PY);
+    context.write("db/osv/broken.json", "{ not json");
+    context.write(
+        "Cargo.lock",
+        "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"foo\", \"bar\"]\n\n[[package]]\nname = \"foo\"\nversion = \"1.1.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n[[package]]\nname = \"bar\"\nversion = \"0.3.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
+    );
+    context.write("py/requirements.txt", "requests==2.31.0\n");
+    context
+}
+
+fn audit(context: &TestContext, extra: &[&str]) -> (Option<i32>, String, String) {
+    let output = context
+        .crabox()
+        .args(["audit", "--db", "db/rustsec", "--db", "db/osv"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = output_text(&output);
+    (output.status.code(), stdout, stderr)
+}
+
+#[test]
+fn json_findings_deduplicated_with_paths_and_lines() {
+    let context = project();
+    let (code, stdout, stderr) = audit(&context, &["--format", "json"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("skipped a malformed advisory") && stderr.contains("db/osv/broken.json"),
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["databases"][0]["source"], "rustsec");
+    assert_eq!(report["databases"][0]["records"], 2);
+    let findings = report["findings"].as_array().unwrap();
+    let summary: Vec<String> = findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {} {}",
+                f["id"].as_str().unwrap(),
+                f["kind"].as_str().unwrap(),
+                f["package"]["name"].as_str().unwrap(),
+                f["severity"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "RUSTSEC-2099-0001 vulnerability foo critical",
+            "RUSTSEC-2099-0002 unmaintained bar unknown",
+            "PYSEC-2099-1 vulnerability requests unknown",
+        ]
+    );
+    let foo = &findings[0];
+    assert_eq!(
+        foo["aliases"],
+        serde_json::json!(["CVE-2099-0001", "GHSA-xxxx-0001"]),
+        "one finding for both databases"
+    );
+    assert_eq!(foo["fix"], "1.2.0");
+    assert_eq!(foo["path"], serde_json::json!(["app", "foo"]));
+    assert_eq!(
+        foo["location"],
+        serde_json::json!({ "file": "Cargo.lock", "line": 8 })
+    );
+    assert_eq!(foo["package"]["purl"], "pkg:cargo/foo@1.1.0");
+}
+
+#[test]
+fn fail_on_threshold_and_unknown_as_high() {
+    let context = project();
+    assert_eq!(
+        audit(&context, &["--fail-on", "critical"]).0,
+        Some(1),
+        "foo is critical"
+    );
+    assert_eq!(audit(&context, &["--fail-on", "none"]).0, Some(0));
+    context.write("crabox.toml", "[audit]\nfail-on = \"high\"\nignore = [{ id = \"CVE-2099-0001\", reason = \"foo's RCE needs a feature we disable\" }]\n");
+    let (code, stdout, _) = audit(&context, &[]);
+    assert_eq!(
+        code,
+        Some(1),
+        "the PyPI advisory has no severity, which counts as high: {stdout}"
+    );
+    assert!(stdout.contains("status: ignored"), "{stdout}");
+}
+
+#[test]
+fn an_expired_ignore_fails_and_is_named() {
+    let context = project();
+    context.write(
+        "crabox.toml",
+        "[audit]\nfail-on = \"none\"\nignore = [{ id = \"RUSTSEC-2099-0001\", reason = \"accepted\", until = \"2020-01-01\" }]\n",
+    );
+    let (code, _, stderr) = audit(&context, &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "error[audit-ignore-expired]: the ignore of `RUSTSEC-2099-0001` expired on 2020-01-01"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn vex_not_affected_suppresses_and_openvex_records_every_status() {
+    let context = project();
+    context.write(
+        "security/vex/foo.openvex.json",
+        r#"{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [{"vulnerability": {"name": "CVE-2099-0001"}, "products": [{"@id": "pkg:cargo/foo"}], "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path"}]}"#,
+    );
+    context.write(
+        "crabox.toml",
+        "[audit]\nvex = [\"security/vex/*.openvex.json\"]\n",
+    );
+    let (code, stdout, _) = audit(
+        &context,
+        &[
+            "--fail-on",
+            "critical",
+            "--openvex",
+            "out/audit.openvex.json",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stdout}");
+    let vex: serde_json::Value =
+        serde_json::from_str(&context.read("out/audit.openvex.json")).unwrap();
+    let statuses: Vec<String> = vex["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {}",
+                s["vulnerability"]["name"].as_str().unwrap(),
+                s["status"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        ["RUSTSEC-2099-0001 not_affected", "PYSEC-2099-1 affected"]
+    );
+}
+
+#[test]
+fn sarif_has_rules_locations_and_fingerprints() {
+    let context = project();
+    let (_, stdout, _) = audit(&context, &["--format", "sarif"]);
+    let sarif: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    let rules: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        ["PYSEC-2099-1", "RUSTSEC-2099-0001", "RUSTSEC-2099-0002"]
+    );
+    let foo = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "RUSTSEC-2099-0001")
+        .unwrap();
+    assert_eq!(foo["level"], "error");
+    assert_eq!(
+        foo["locations"][0]["physicalLocation"]["region"]["startLine"],
+        8
+    );
+    assert_eq!(
+        foo["partialFingerprints"]["crabox/advisory-package/v1"],
+        "RUSTSEC-2099-0001/pkg:cargo/foo@1.1.0"
+    );
+    let rule = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "RUSTSEC-2099-0001")
+        .unwrap();
+    assert_eq!(rule["properties"]["security-severity"], "9.8");
+}
+
+#[test]
+fn without_a_database_it_says_how_to_get_one() {
+    let context = project();
+    let output = context.crabox().arg("audit").output().unwrap();
+    let (_, stderr) = output_text(&output);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr.contains("no advisory database given") && stderr.contains("--db"),
+        "{stderr}"
+    );
+}

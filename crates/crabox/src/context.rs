@@ -114,6 +114,16 @@ impl Context {
         Ok(())
     }
 
+    /// The git repository around the working directory, and the root steps work from: the
+    /// repository's work tree, or the working directory outside git.
+    pub fn repository(&self) -> anyhow::Result<(Option<crabox_git::Repo>, PathBuf)> {
+        let repo = crabox_git::Repo::discover(&self.dir)?;
+        let root = repo
+            .as_ref()
+            .map_or_else(|| self.dir.clone(), crabox_git::Repo::root);
+        Ok((repo, root))
+    }
+
     /// Shows findings on stderr (and as annotations in GitHub Actions).
     pub fn emit(&self, findings: &[crabox_report::Finding]) {
         crate::errors::emit(findings, Some(self));

@@ -213,10 +213,7 @@ fn notices(
 pub fn run(context: &Context, args: &AuditArgs) -> anyhow::Result<ExitStatus> {
     let loaded = context.load_config()?;
     let settings = &loaded.settings;
-    let repo = crabox_git::Repo::discover(&context.dir)?;
-    let root = repo
-        .as_ref()
-        .map_or_else(|| context.dir.clone(), crabox_git::Repo::root);
+    let (repo, root) = context.repository()?;
     let (inventory, databases) = load(context, args, &root)?;
     tracing::info!("yanked releases: not checked (the crates.io index check is not built yet)");
     let findings = crabox_audit::audit(&inventory.lockfiles, &databases);

@@ -134,10 +134,7 @@ struct InitOutput<'a> {
 }
 
 pub fn run(context: &Context, args: &InitArgs) -> anyhow::Result<ExitStatus> {
-    let repo = crabox_git::Repo::discover(&context.dir)?;
-    let root = repo
-        .as_ref()
-        .map_or_else(|| context.dir.clone(), crabox_git::Repo::root);
+    let (repo, root) = context.repository()?;
     let detected = detect(context, &root, repo.as_ref());
     let files = render(&detected)?;
     let targets: Vec<(PathBuf, String)> = files

@@ -122,10 +122,7 @@ pub fn product(
 pub fn run(context: &Context, args: &SbomArgs) -> anyhow::Result<ExitStatus> {
     let loaded = context.load_config()?;
     let settings = &loaded.settings;
-    let repo = crabox_git::Repo::discover(&context.dir)?;
-    let root = repo
-        .as_ref()
-        .map_or_else(|| context.dir.clone(), crabox_git::Repo::root);
+    let (repo, root) = context.repository()?;
     let scan_path = args
         .path
         .as_ref()

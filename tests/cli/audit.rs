@@ -55,6 +55,10 @@ fn project() -> TestContext {
     context.write("db/osv/pypi/PYSEC-2099-1.json", OSV_PY);
     context.write("db/osv/broken.json", "{ not json");
     context.write(
+        "db/rustsec/crates/foo/RUSTSEC-2099-0003.md",
+        "```toml\n[advisory]\nid = \n```\n",
+    );
+    context.write(
         "Cargo.lock",
         "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"foo\", \"bar\"]\n\n[[package]]\nname = \"foo\"\nversion = \"1.1.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n[[package]]\nname = \"bar\"\nversion = \"0.3.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
     );

@@ -22,34 +22,47 @@ pub struct Database {
     pub skipped: Vec<(PathBuf, String)>,
 }
 
+/// Packages an audit needs advisories for: `(ecosystem, normalised name)`.
+pub type Wanted = std::collections::HashSet<(Ecosystem, String)>;
+
 impl Database {
-    /// Loads the database at `path`, deciding its kind by its layout: a `crates/` tree of
-    /// Markdown advisories is RustSec, anything else is searched for OSV JSON/YAML records.
+    /// Loads every advisory of the database at `path`, deciding its kind by its layout: a
+    /// `crates/` tree of Markdown advisories is RustSec, anything else is searched for OSV
+    /// JSON/YAML records.
     pub fn open(path: &Path) -> Result<Database, AuditError> {
+        Database::open_filtered(path, None)
+    }
+
+    /// Like [`Database::open`], but a RustSec database reads only the directories of the
+    /// packages in `wanted` (the database is laid out by crate name), which is what makes an
+    /// audit fast.
+    pub fn open_for(path: &Path, wanted: &Wanted) -> Result<Database, AuditError> {
+        Database::open_filtered(path, Some(wanted))
+    }
+
+    fn open_filtered(path: &Path, wanted: Option<&Wanted>) -> Result<Database, AuditError> {
         if !path.is_dir() {
             return Err(AuditError::NoDatabase {
                 path: path.to_owned(),
             });
         }
-        let is_rustsec = path.join("crates").is_dir()
-            && fs_err::read_dir(path.join("crates"))
-                .map_err(|source| AuditError::Read {
-                    path: path.join("crates"),
-                    source,
-                })?
+        // RustSec keeps one directory per crate under `crates/`; its OSV export keeps files there.
+        let crates = path.join("crates");
+        let listing: Option<Vec<(String, bool)>> = fs_err::read_dir(&crates).ok().map(|entries| {
+            entries
                 .flatten()
-                .take(16)
-                .any(|crate_dir| {
-                    fs_err::read_dir(crate_dir.path()).is_ok_and(|mut files| {
-                        files.any(|f| {
-                            f.is_ok_and(|f| f.path().extension().is_some_and(|e| e == "md"))
-                        })
-                    })
-                });
-        if is_rustsec {
-            open_rustsec(path)
-        } else {
-            open_osv(path)
+                .map(|e| {
+                    let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+                    (e.file_name().to_string_lossy().into_owned(), is_dir)
+                })
+                .collect()
+        });
+        match listing {
+            Some(listing) if !listing.is_empty() && listing.iter().all(|(_, dir)| *dir) => {
+                let names = listing.into_iter().map(|(name, _)| name).collect();
+                open_rustsec(path, names, wanted)
+            }
+            _ => open_osv(path),
         }
     }
 }
@@ -64,39 +77,71 @@ fn rustsec_kind(advisory: &rustsec::Advisory) -> Kind {
     }
 }
 
-fn open_rustsec(path: &Path) -> Result<Database, AuditError> {
-    let db = rustsec::Database::open(path).map_err(|err| AuditError::Database {
-        path: path.to_owned(),
-        message: err.to_string(),
-    })?;
-    let advisories = db
-        .iter()
-        .filter(|a| !a.withdrawn())
-        // `rust/` advisories concern the toolchain (rustc, cargo), not crates a lockfile pins.
-        .filter(|a| a.metadata.collection != Some(rustsec::Collection::Rust))
-        .map(|a| {
-            let cvss = a.metadata.cvss.as_ref().map(ToString::to_string);
-            Advisory {
-                id: a.id().to_string(),
-                aliases: a.metadata.aliases.iter().map(ToString::to_string).collect(),
-                title: a.title().to_owned(),
-                ecosystem: Ecosystem::Cargo,
-                package: a.metadata.package.to_string(),
-                kind: rustsec_kind(a),
-                severity: cvss.as_deref().and_then(severity_of_vector),
-                cvss,
-                matcher: Matcher::RustSec(a.versions.clone()),
-                url: Some(format!("https://rustsec.org/advisories/{}", a.id())),
-                source: "rustsec".to_owned(),
-            }
-        })
+/// RustSec advisories, one file at a time (a malformed file is skipped and named, where
+/// `rustsec::Database::open` would reject the whole database). Toolchain advisories under `rust/`
+/// concern rustc and cargo, not crates a lockfile pins, so only `crates/` is read, as cargo-audit
+/// does; withdrawn advisories are left out.
+fn open_rustsec(
+    path: &Path,
+    crate_names: Vec<String>,
+    wanted: Option<&Wanted>,
+) -> Result<Database, AuditError> {
+    use rayon::prelude::*;
+    let crates = path.join("crates");
+    let dirs: Vec<PathBuf> = crate_names
+        .into_iter()
+        .filter(|name| wanted.is_none_or(|w| w.contains(&(Ecosystem::Cargo, name.clone()))))
+        .map(|name| crates.join(name))
         .collect();
-    Ok(Database {
+    let mut files: Vec<PathBuf> = dirs
+        .iter()
+        .filter_map(|d| fs_err::read_dir(d).ok())
+        .flat_map(|entries| entries.flatten().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    files.sort();
+    let loaded: Vec<Result<rustsec::Advisory, (PathBuf, String)>> = files
+        .par_iter()
+        .map(|file| rustsec::Advisory::load_file(file).map_err(|e| (file.clone(), e.to_string())))
+        .collect();
+    let mut database = Database {
         kind: "rustsec",
         path: path.to_owned(),
-        advisories,
+        advisories: Vec::new(),
         skipped: Vec::new(),
-    })
+    };
+    for result in loaded {
+        let advisory = match result {
+            Ok(advisory) => advisory,
+            Err(skipped) => {
+                database.skipped.push(skipped);
+                continue;
+            }
+        };
+        if advisory.withdrawn() {
+            continue;
+        }
+        let cvss = advisory.metadata.cvss.as_ref().map(ToString::to_string);
+        database.advisories.push(Advisory {
+            id: advisory.id().to_string(),
+            aliases: advisory
+                .metadata
+                .aliases
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            title: advisory.title().to_owned(),
+            ecosystem: Ecosystem::Cargo,
+            package: advisory.metadata.package.to_string(),
+            kind: rustsec_kind(&advisory),
+            severity: cvss.as_deref().and_then(severity_of_vector),
+            cvss,
+            matcher: Matcher::RustSec(advisory.versions.clone()),
+            url: Some(format!("https://rustsec.org/advisories/{}", advisory.id())),
+            source: "rustsec".to_owned(),
+        });
+    }
+    Ok(database)
 }
 
 /// The qualitative severity of a CVSS v3 or v4 vector.

@@ -17,8 +17,9 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub struct DatabaseInfo {
     pub source: String,
     pub path: String,
-    /// A fingerprint of the advisory set (`sha256:…` of the sorted ids).
+    /// A fingerprint of the advisories read (`sha256:…` of the sorted ids).
     pub id: String,
+    /// Advisories read: for a RustSec database, those of the crates the lockfiles pin.
     pub records: usize,
 }
 

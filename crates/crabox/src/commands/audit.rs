@@ -89,24 +89,29 @@ fn load(
         .map_or_else(|| root.to_owned(), |p| context.dir.join(p));
     let paths: Vec<PathBuf> = args.db.iter().map(|p| context.dir.join(p)).collect();
     let spinner = crate::progress::spinner(context, "loading advisory databases");
-    let (inventory, databases) = rayon::join(
-        || {
-            crabox_sbom::scan(&crabox_sbom::Options {
-                root: root.to_owned(),
-                path: scan_path.clone(),
-                cargo_home: None,
-            })
-        },
-        || {
-            paths
-                .par_iter()
-                .map(|p| crabox_audit::Database::open(p))
-                .collect::<Vec<_>>()
-        },
-    );
+    // The lockfiles first: a RustSec database then reads only the crates they pin.
+    let inventory = crabox_sbom::scan(&crabox_sbom::Options {
+        root: root.to_owned(),
+        path: scan_path,
+        cargo_home: None,
+    })?;
+    let wanted: crabox_audit::db::Wanted = inventory
+        .lockfiles
+        .iter()
+        .flat_map(|l| &l.packages)
+        .map(|p| {
+            (
+                p.ecosystem,
+                crabox_audit::db::normalize(p.ecosystem, &p.name),
+            )
+        })
+        .collect();
+    let databases = paths
+        .par_iter()
+        .map(|p| crabox_audit::Database::open_for(p, &wanted))
+        .collect::<Result<Vec<_>, _>>()?;
     spinner.finish_and_clear();
-    let databases = databases.into_iter().collect::<Result<Vec<_>, _>>()?;
-    Ok((inventory?, databases))
+    Ok((inventory, databases))
 }
 
 /// `--fail-on`, `[audit] ignore` and the `[audit] vex` documents.

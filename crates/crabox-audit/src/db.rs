@@ -60,7 +60,7 @@ impl Database {
         match listing {
             Some(listing) if !listing.is_empty() && listing.iter().all(|(_, dir)| *dir) => {
                 let names = listing.into_iter().map(|(name, _)| name).collect();
-                open_rustsec(path, names, wanted)
+                Ok(open_rustsec(path, names, wanted))
             }
             _ => open_osv(path),
         }
@@ -81,11 +81,7 @@ fn rustsec_kind(advisory: &rustsec::Advisory) -> Kind {
 /// `rustsec::Database::open` would reject the whole database). Toolchain advisories under `rust/`
 /// concern rustc and cargo, not crates a lockfile pins, so only `crates/` is read, as cargo-audit
 /// does; withdrawn advisories are left out.
-fn open_rustsec(
-    path: &Path,
-    crate_names: Vec<String>,
-    wanted: Option<&Wanted>,
-) -> Result<Database, AuditError> {
+fn open_rustsec(path: &Path, crate_names: Vec<String>, wanted: Option<&Wanted>) -> Database {
     use rayon::prelude::*;
     let crates = path.join("crates");
     let dirs: Vec<PathBuf> = crate_names
@@ -141,7 +137,7 @@ fn open_rustsec(
             source: "rustsec".to_owned(),
         });
     }
-    Ok(database)
+    database
 }
 
 /// The qualitative severity of a CVSS v3 or v4 vector.

@@ -67,9 +67,187 @@ struct Row {
 }
 
 pub fn run(target: &str) -> anyhow::Result<()> {
-    if target != "sbom" {
-        bail!("unknown benchmark `{target}`; available: sbom");
+    match target {
+        "sbom" => run_sbom(),
+        "audit" => run_audit(),
+        _ => bail!("unknown benchmark `{target}`; available: sbom, audit"),
     }
+}
+
+/// Peak resident memory of one run, in KiB, through `/usr/bin/time` when it is there.
+fn peak_kib(program: &Path, args: &[&str], dir: &Path) -> Option<u64> {
+    let output = Command::new("/usr/bin/time")
+        .args(["-f", "%M"])
+        .arg(program)
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .last()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// A Cargo.lock with `count` packages, a few hundred of them named like crates the database
+/// has advisories for, with edges.
+fn synthetic_lockfile(db: &Path, count: usize) -> anyhow::Result<String> {
+    use std::fmt::Write as _;
+    let mut names: Vec<String> = fs_err::read_dir(db.join("crates"))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names.truncate(300);
+    let packages: Vec<(String, String)> = (0..count)
+        .map(|i| match names.get(i) {
+            Some(name) => (name.clone(), "0.1.0".to_owned()),
+            None => (
+                format!("synthetic-crate-{i}"),
+                format!("1.{}.{}", i % 50, i % 7),
+            ),
+        })
+        .collect();
+    let mut out = String::from(
+        "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\n",
+    );
+    for (name, version) in packages.iter().take(2000) {
+        let _ = writeln!(out, " \"{name} {version}\",");
+    }
+    out.push_str("]\n");
+    for (i, (name, version)) in packages.iter().enumerate() {
+        let _ = write!(
+            out,
+            "\n[[package]]\nname = \"{name}\"\nversion = \"{version}\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{i:064x}\"\n"
+        );
+        if i % 3 == 0
+            && let Some((next, next_version)) = packages.get(i + 1)
+        {
+            let _ = writeln!(out, "dependencies = [\"{next} {next_version}\"]");
+        }
+    }
+    Ok(out)
+}
+
+/// Median wall time of a command that may exit non-zero (cargo audit exits 1 on findings).
+fn time_any_status(program: &Path, args: &[&str], dir: &Path) -> anyhow::Result<Duration> {
+    let mut times = Vec::new();
+    for run in 0..=RUNS {
+        let start = Instant::now();
+        Command::new(program)
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()?;
+        if run > 0 {
+            times.push(start.elapsed());
+        }
+    }
+    times.sort();
+    Ok(times[RUNS / 2])
+}
+
+/// `crabox audit` against `cargo audit --no-fetch --no-yanked` (like for like: offline) on the
+/// same lockfile and RustSec database, and a 20,000-package synthetic lockfile.
+fn run_audit() -> anyhow::Result<()> {
+    let root = super::root();
+    let db = root.join("../shared/data/rustsec-advisory-db");
+    let lockfile = root.join("../shared/fixtures/lockfiles/cargo/uv.Cargo.lock");
+    if !db.is_dir() || !lockfile.is_file() {
+        eprintln!("xtask: SKIP bench audit: ../shared (RustSec database, uv.Cargo.lock) is absent");
+        return Ok(());
+    }
+    super::cargo(&["build", "--release", "--locked", "-p", "crabox"], &[])?;
+    let crabox = root.join("target/release/crabox");
+    let work = std::env::temp_dir().join(format!("crabox-bench-audit-{}", std::process::id()));
+    let _ = fs_err::remove_dir_all(&work);
+    let uv = work.join("uv");
+    let synthetic = work.join("synthetic");
+    fs_err::create_dir_all(&uv)?;
+    fs_err::create_dir_all(&synthetic)?;
+    fs_err::copy(&lockfile, uv.join("Cargo.lock"))?;
+    fs_err::write(
+        synthetic.join("Cargo.lock"),
+        synthetic_lockfile(&db, 20_000)?,
+    )?;
+    let db_text = db.to_string_lossy().into_owned();
+    let crabox_args = [
+        "-q",
+        "audit",
+        "--db",
+        db_text.as_str(),
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+    ];
+    let audit_args = [
+        "audit",
+        "--no-fetch",
+        "--no-yanked",
+        "--stale",
+        "--db",
+        db_text.as_str(),
+        "-f",
+        "Cargo.lock",
+        "--json",
+    ];
+    // The cargo-audit binary itself (not through `cargo`, whose wrapper would add its own start-up
+    // and hide the child's memory from the measurement).
+    let cargo_audit = which("cargo-audit");
+    let has_cargo_audit = cargo_audit.is_some();
+    if !has_cargo_audit {
+        eprintln!("xtask: SKIP cargo-audit: not installed (cargo install cargo-audit --locked)");
+    }
+    println!("| input | crabox audit | peak | cargo audit | peak | cargo audit / crabox |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (label, dir) in [
+        ("uv.Cargo.lock (753 packages)", &uv),
+        ("synthetic Cargo.lock (20,000 packages)", &synthetic),
+    ] {
+        let ours = time("crabox audit", || {
+            let mut c = Command::new(&crabox);
+            c.args(crabox_args).current_dir(dir);
+            c
+        })?;
+        let our_peak = peak_kib(&crabox, &crabox_args, dir);
+        let (theirs, their_peak) = if has_cargo_audit {
+            let program = cargo_audit.as_deref().expect("checked above");
+            (
+                Some(time_any_status(program, &audit_args, dir)?),
+                peak_kib(program, &audit_args, dir),
+            )
+        } else {
+            (None, None)
+        };
+        let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
+        let mib = |k: Option<u64>| {
+            k.map_or_else(
+                || "n/a".to_owned(),
+                |k| format!("{}.{} MiB", k / 1024, k % 1024 * 10 / 1024),
+            )
+        };
+        println!(
+            "| {label} | {} | {} | {} | {} | {} |",
+            ms(ours),
+            mib(our_peak),
+            theirs.map_or_else(|| "not installed".to_owned(), ms),
+            mib(their_peak),
+            theirs.map_or_else(
+                || "n/a".to_owned(),
+                |t| format!("{:.1}x", t.as_secs_f64() / ours.as_secs_f64())
+            )
+        );
+    }
+    let _ = fs_err::remove_dir_all(&work);
+    Ok(())
+}
+
+fn run_sbom() -> anyhow::Result<()> {
     let root = super::root();
     super::cargo(&["build", "--release", "--locked", "-p", "crabox"], &[])?;
     let crabox = root.join("target/release/crabox");

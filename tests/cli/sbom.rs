@@ -178,16 +178,32 @@ fn include_dev_false_leaves_development_packages_out() {
 }
 
 #[test]
-fn a_malformed_lockfile_names_file_and_line() {
+fn a_malformed_entry_is_a_warning_with_its_line_and_the_rest_is_listed() {
     let context = project();
     context.write(
         "Cargo.lock",
-        "version = 3\n[[package]]\nname = \"app\nversion = \"1\"\n",
+        "version = 3\n[[package]]\nname = \"app\nversion = \"1\"\n\n[[package]]\nname = \"itoa\"\nversion = \"1.0.11\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
     );
+    let output = context.crabox().arg("sbom").output().unwrap();
+    let (stdout, stderr) = output_text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("warning[sbom-entry-skipped]") && stderr.contains("Cargo.lock:3"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("pkg:cargo/itoa@1.0.11"),
+        "the rest of the file is read"
+    );
+
+    context.write("Cargo.lock", "this is not a lockfile\n");
     let output = context.crabox().arg("sbom").output().unwrap();
     let (_, stderr) = output_text(&output);
     assert_eq!(output.status.code(), Some(3), "{stderr}");
-    assert!(stderr.contains("Cargo.lock:3"), "{stderr}");
+    assert!(
+        stderr.contains("Cargo.lock:1") && stderr.contains("expected `[[package]]`"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -4,10 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::Path;
 
-use toml::de::{DeTable, DeValue};
-
 use super::{Context, Parsed};
-use crate::encoding::LineIndex;
 use crate::error::SbomError;
 use crate::model::{Ecosystem, Hash, HashAlg, Package, Scope, Source};
 
@@ -47,13 +44,6 @@ fn source(text: Option<&str>) -> Source {
     Source::OtherRegistry(text.to_owned())
 }
 
-fn string<'a>(table: &'a DeTable<'_>, key: &str) -> Option<&'a str> {
-    match table.get(key).map(toml::Spanned::get_ref) {
-        Some(DeValue::String(s)) => Some(s.as_ref()),
-        _ => None,
-    }
-}
-
 /// One `[[package]]` entry before edges are resolved.
 struct Entry {
     name: String,
@@ -62,54 +52,159 @@ struct Entry {
     dependencies: Vec<String>,
 }
 
-pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
-    let index = LineIndex::new(text);
-    let document = DeTable::parse(text).map_err(|err| {
-        let line = err.span().map_or(1, |s| index.line(s.start));
-        context.parse_error(
-            line,
-            format!("not a valid Cargo.lock (TOML): {}", err.message()),
-        )
+/// The sections of a Cargo.lock: each `[[package]]` (or the old `[root]`) body with the line of
+/// its header, and the v1 `[metadata]` body.
+struct Sections<'a> {
+    packages: Vec<(u32, &'a str)>,
+    metadata: Option<&'a str>,
+    /// Lines outside any section that are neither blank, comments nor `version = N`.
+    stray: Option<u32>,
+}
+
+fn sections<'a>(text: &'a str) -> Sections<'a> {
+    enum Kind {
+        Preamble,
+        Package(u32),
+        Metadata,
+        Other,
+    }
+    let mut out = Sections {
+        packages: Vec::new(),
+        metadata: None,
+        stray: None,
+    };
+    let mut kind = Kind::Preamble;
+    let mut body_start = 0;
+    let mut offset = 0;
+    let close = |kind: &Kind, body: &'a str, out: &mut Sections<'a>| match kind {
+        Kind::Package(line) => out.packages.push((*line, body)),
+        Kind::Metadata => out.metadata = Some(body),
+        Kind::Preamble | Kind::Other => {}
+    };
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            close(&kind, &text[body_start..offset], &mut out);
+            kind = match trimmed {
+                "[[package]]" | "[root]" => Kind::Package(number),
+                "[metadata]" => Kind::Metadata,
+                _ => Kind::Other,
+            };
+            body_start = offset + line.len();
+        } else if matches!(kind, Kind::Preamble)
+            && !trimmed.is_empty()
+            && !trimmed.starts_with('#')
+            && !trimmed.starts_with("version")
+            && out.stray.is_none()
+        {
+            out.stray = Some(number);
+        }
+        offset += line.len();
+    }
+    close(&kind, &text[body_start..], &mut out);
+    out
+}
+
+/// The fields of one `[[package]]` body.
+struct Fields {
+    name: String,
+    version: String,
+    source: Option<String>,
+    checksum: Option<String>,
+    dependencies: Vec<String>,
+}
+
+/// The fields, or where in the body (lines below the header) and what is wrong.
+type FieldsResult = Result<Fields, (u32, String)>;
+
+fn fields(body: &str) -> FieldsResult {
+    let table: toml::Table = toml::from_str(body).map_err(|e| {
+        let at = e.span().map_or(0, |s| s.start.min(body.len()));
+        let below = u32::try_from(body[..at].matches('\n').count() + 1).unwrap_or(0);
+        (below, format!("not valid TOML: {}", e.message()))
     })?;
-    let document = document.get_ref();
+    let text = |key: &str| {
+        table
+            .get(key)
+            .and_then(toml::Value::as_str)
+            .map(str::to_owned)
+    };
+    let (Some(name), Some(version)) = (text("name"), text("version")) else {
+        return Err((
+            0,
+            "a `[[package]]` entry without `name` or `version`".to_owned(),
+        ));
+    };
+    Ok(Fields {
+        name,
+        version,
+        source: text("source"),
+        checksum: text("checksum"),
+        dependencies: table
+            .get("dependencies")
+            .and_then(toml::Value::as_array)
+            .map(|d| {
+                d.iter()
+                    .filter_map(toml::Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
+    })
+}
+
+/// Reads a Cargo.lock one `[[package]]` section at a time (in parallel), so that a malformed
+/// entry is reported with its line and skipped while the rest is still read.
+pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
+    use rayon::prelude::*;
+    let sections = sections(text);
+    if sections.packages.is_empty()
+        && let Some(line) = sections.stray
+    {
+        return Err(context.parse_error(line, "not a Cargo.lock: expected `[[package]]` entries"));
+    }
     let mut parsed = Parsed::new();
     let mut entries = Vec::new();
 
     // v1 keeps checksums in [metadata]: "checksum NAME VERSION (SOURCE)" = "HEX".
     let mut v1_checksums = HashMap::new();
-    if let Some(DeValue::Table(metadata)) = document.get("metadata").map(toml::Spanned::get_ref) {
+    if let Some(metadata) = sections
+        .metadata
+        .and_then(|m| toml::from_str::<toml::Table>(m).ok())
+    {
         for (key, value) in metadata {
-            if let (Some(rest), DeValue::String(hex)) =
-                (key.get_ref().strip_prefix("checksum "), value.get_ref())
-            {
-                v1_checksums.insert(rest.to_owned(), hex.to_string());
+            if let (Some(rest), Some(hex)) = (key.strip_prefix("checksum "), value.as_str()) {
+                v1_checksums.insert(rest.to_owned(), hex.to_owned());
             }
         }
     }
 
-    let packages = match document.get("package").map(toml::Spanned::get_ref) {
-        Some(DeValue::Array(items)) => items.iter().collect::<Vec<_>>(),
-        Some(_) => return Err(context.parse_error(1, "`package` must be an array of tables")),
-        None => Vec::new(),
-    };
-    for item in packages {
-        let line = index.line(item.span().start);
-        let DeValue::Table(table) = item.get_ref() else {
-            parsed.skip(context.diagnostic(line, "a `[[package]]` entry that is not a table"));
-            continue;
+    let read: Vec<(u32, FieldsResult)> = sections
+        .packages
+        .par_iter()
+        .map(|(line, body)| (*line, fields(body)))
+        .collect();
+    for (line, result) in read {
+        let fields = match result {
+            Ok(fields) => fields,
+            Err((below, message)) => {
+                parsed.skip(context.diagnostic(line + below, message));
+                continue;
+            }
         };
-        let (Some(name), Some(version)) = (string(table, "name"), string(table, "version")) else {
-            parsed.skip(
-                context.diagnostic(line, "a `[[package]]` entry without `name` or `version`"),
-            );
-            continue;
-        };
-        let source_text = string(table, "source").map(str::to_owned);
-        let mut package = Package::new(Ecosystem::Cargo, name, version);
+        let Fields {
+            name,
+            version,
+            source: source_text,
+            checksum,
+            dependencies,
+        } = fields;
+        let mut package = Package::new(Ecosystem::Cargo, name.clone(), version.clone());
         package.line = line;
         package.source = source(source_text.as_deref());
         package.is_root = source_text.is_none();
-        let checksum = string(table, "checksum").map(str::to_owned).or_else(|| {
+        let checksum = checksum.or_else(|| {
             let key = format!(
                 "{name} {version} ({})",
                 source_text.as_deref().unwrap_or_default()
@@ -125,19 +220,9 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
                 )),
             }
         }
-        let dependencies = match table.get("dependencies").map(toml::Spanned::get_ref) {
-            Some(DeValue::Array(items)) => items
-                .iter()
-                .filter_map(|d| match d.get_ref() {
-                    DeValue::String(s) => Some(s.to_string()),
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
         entries.push(Entry {
-            name: name.to_owned(),
-            version: version.to_owned(),
+            name,
+            version,
             source_text,
             dependencies,
         });
@@ -515,9 +600,30 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
     }
 
     #[test]
-    fn broken_toml_is_an_error_with_a_line() {
+    fn a_broken_entry_is_skipped_with_its_line_and_the_rest_is_read() {
         let dir = tempfile::tempdir().unwrap();
-        let err = parse("[[package]]\nname = \"a\n", &context(dir.path())).unwrap_err();
+        let text = "version = 3\n\n[[package]]\nname = \"a\n\n[[package]]\nname = \"b\"\nversion = \"1.0.0\"\n";
+        let parsed = parse(text, &context(dir.path())).unwrap();
+        assert_eq!(parsed.names(), ["b@1.0.0"]);
+        assert!(!parsed.complete);
+        assert_eq!(parsed.diagnostics[0].line, 4);
+        assert!(
+            parsed.diagnostics[0].message.contains("not valid TOML"),
+            "{:?}",
+            parsed.diagnostics
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_cargo_lock_is_an_error_with_a_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = parse("# header\nhello world\n", &context(dir.path())).unwrap_err();
         assert!(matches!(err, SbomError::Parse { line: 2, .. }), "{err}");
+        assert!(
+            parse("version = 4\n", &context(dir.path()))
+                .unwrap()
+                .packages
+                .is_empty()
+        );
     }
 }

@@ -215,31 +215,6 @@ impl Format {
             _ => return None,
         })
     }
-
-    pub fn ecosystem(self) -> Ecosystem {
-        match self {
-            Format::CargoLock => Ecosystem::Cargo,
-            Format::PackageLock | Format::YarnLock | Format::PnpmLock => Ecosystem::Npm,
-            Format::PoetryLock | Format::UvLock | Format::PipfileLock | Format::Requirements => {
-                Ecosystem::Pypi
-            }
-            Format::GoMod => Ecosystem::Golang,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::CargoLock => "Cargo.lock",
-            Format::PackageLock => "package-lock.json",
-            Format::YarnLock => "yarn.lock",
-            Format::PnpmLock => "pnpm-lock.yaml",
-            Format::PoetryLock => "poetry.lock",
-            Format::UvLock => "uv.lock",
-            Format::PipfileLock => "Pipfile.lock",
-            Format::Requirements => "requirements.txt",
-            Format::GoMod => "go.mod",
-        }
-    }
 }
 
 /// Something a cataloger could not read, with where it is.

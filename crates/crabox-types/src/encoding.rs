@@ -57,11 +57,6 @@ impl LineIndex {
     }
 }
 
-/// The 1-based line where `needle` first occurs in `text` at or after `from`, if it does.
-pub fn find_line(text: &str, index: &LineIndex, needle: &str) -> Option<u32> {
-    text.find(needle).map(|offset| index.line(offset))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,6 +77,5 @@ mod tests {
             [0, 1, 2, 3, 4, 5, 6].map(|o| index.line(o)),
             [1, 1, 2, 2, 2, 3, 4]
         );
-        assert_eq!(find_line(text, &index, "d"), Some(4));
     }
 }

@@ -142,14 +142,18 @@ fn open_rustsec(path: &Path, crate_names: Vec<String>, wanted: Option<&Wanted>) 
 
 /// The qualitative severity of a CVSS v3 or v4 vector.
 pub fn severity_of_vector(vector: &str) -> Option<Severity> {
-    let score = if vector.starts_with("CVSS:4") {
-        vector.parse::<cvss::v4::Vector>().ok()?.score().value()
+    cvss_score(vector).map(Severity::from_cvss_score)
+}
+
+/// The base score of a CVSS v3 or v4 vector.
+pub fn cvss_score(vector: &str) -> Option<f64> {
+    if vector.starts_with("CVSS:4") {
+        Some(vector.parse::<cvss::v4::Vector>().ok()?.score().value())
     } else if vector.starts_with("CVSS:3") {
-        vector.parse::<cvss::v3::Vector>().ok()?.score().value()
+        Some(vector.parse::<cvss::v3::Vector>().ok()?.score().value())
     } else {
-        return None;
-    };
-    Some(Severity::from_cvss_score(score))
+        None
+    }
 }
 
 #[derive(Deserialize)]

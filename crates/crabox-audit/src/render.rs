@@ -94,17 +94,7 @@ fn security_severity(finding: &Finding) -> String {
     let score = finding
         .cvss
         .as_deref()
-        .and_then(|v| {
-            if v.starts_with("CVSS:4") {
-                v.parse::<cvss::v4::Vector>()
-                    .ok()
-                    .map(|v| v.score().value())
-            } else {
-                v.parse::<cvss::v3::Vector>()
-                    .ok()
-                    .map(|v| v.score().value())
-            }
-        })
+        .and_then(crate::db::cvss_score)
         .unwrap_or(match effective(finding.severity) {
             crabox_types::Severity::Critical => 9.5,
             crabox_types::Severity::High => 8.0,

@@ -11,10 +11,20 @@ use crate::purl::normalize_pypi;
 
 /// Adds licences to packages that have none, from the caches beside the lockfile in `dir`.
 pub fn add_licenses(packages: &mut [Package], dir: &Path) {
-    if packages.iter().all(|p| !p.licenses.is_empty()) {
-        return;
+    let missing = |e: Ecosystem| {
+        packages
+            .iter()
+            .any(|p| p.ecosystem == e && p.licenses.is_empty())
+    };
+    if !missing(Ecosystem::Npm) && !missing(Ecosystem::Pypi) {
+        return; // Cargo's cache is read by its cataloger; Go's has no licence statements.
     }
-    let python = python_licenses(dir);
+    // The virtualenv is listed once, and only when a Python package needs it.
+    let python = if missing(Ecosystem::Pypi) {
+        python_licenses(dir)
+    } else {
+        HashMap::new()
+    };
     for package in packages.iter_mut().filter(|p| p.licenses.is_empty()) {
         let license = match package.ecosystem {
             Ecosystem::Npm => npm_license(dir, &package.name, &package.version),
@@ -42,11 +52,7 @@ fn npm_license(dir: &Path, name: &str, version: &str) -> Option<String> {
         if manifest.get("version")?.as_str()? != version {
             return None;
         }
-        match manifest.get("license")? {
-            serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
-            serde_json::Value::Object(o) => o.get("type")?.as_str().map(str::to_owned),
-            _ => None,
-        }
+        crate::catalog::npm::license_of(manifest.get("license"))
     })
 }
 

@@ -60,7 +60,8 @@ pub fn integrity_hashes(integrity: Option<&str>) -> Vec<Hash> {
     })
 }
 
-fn license_of(value: Option<&Value>) -> Option<String> {
+/// The `license` of a package.json or lockfile entry: a string, or the old `{ "type": … }` form.
+pub(crate) fn license_of(value: Option<&Value>) -> Option<String> {
     match value? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Object(o) => o.get("type").and_then(Value::as_str).map(str::to_owned),

@@ -73,15 +73,17 @@ pub fn load(options: &LoadOptions<'_>) -> Result<Loaded, ConfigError> {
         }),
         None => discover(&options.dir),
     };
-    let mut table = toml::Table::new();
     let mut file_layer = ConfigFile::default();
     if let Some(path) = &file {
         let text = fs_err::read_to_string(path).map_err(|err| ConfigError::Read {
             path: path.clone(),
             source: err,
         })?;
-        (file_layer, table) = parse(path, &text)?;
+        file_layer = parse(path, &text)?;
     }
+    // Environment overrides are merged as TOML values into the file layer, which is
+    // re-serialized only when there is something to merge.
+    let mut table: Option<toml::Table> = None;
     let mut env_overrides = Vec::new();
     for env_key in env::config_keys() {
         let Some(raw) = (options.env)(&env_key.var) else {
@@ -93,10 +95,13 @@ pub fn load(options: &LoadOptions<'_>) -> Result<Loaded, ConfigError> {
             message: err.message,
             help: err.suggestion.map(|s| format!("did you mean `{s}`?")),
         })?;
-        insert(&mut table, &env_key.path, value);
+        let table = table.get_or_insert_with(|| {
+            toml::Table::try_from(&file_layer).expect("the file layer serializes as TOML")
+        });
+        insert(table, &env_key.path, value);
         env_overrides.push(env_key.var);
     }
-    if !env_overrides.is_empty() {
+    if let Some(table) = table {
         file_layer =
             ConfigFile::deserialize(toml::Value::Table(table)).map_err(|err| ConfigError::Env {
                 var: env_overrides.join(", "),
@@ -147,12 +152,9 @@ fn insert(table: &mut toml::Table, path: &[String], value: toml::Value) {
     current.insert(last.clone(), value);
 }
 
-/// Parses the text of a configuration file into its typed layer and its raw table.
-pub fn parse(path: &Path, text: &str) -> Result<(ConfigFile, toml::Table), ConfigError> {
-    let invalid = |err: toml::de::Error| ConfigError::Invalid(Box::new(locate(path, text, &err)));
-    let typed: ConfigFile = toml::from_str(text).map_err(invalid)?;
-    let table: toml::Table = toml::from_str(text).map_err(invalid)?;
-    Ok((typed, table))
+/// Parses the text of a configuration file into its typed layer.
+pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> {
+    toml::from_str(text).map_err(|err| ConfigError::Invalid(Box::new(locate(path, text, &err))))
 }
 
 /// A path segment inside the document.
@@ -664,7 +666,7 @@ template = "templates/release-notes.md.j2"
 risk-assessment = "docs/security/risk-assessment.md"
 secure-defaults = "docs/security/secure-defaults.md"
 "#;
-        let (file, _) = parse(Path::new("crabox.toml"), text).unwrap();
+        let file = parse(Path::new("crabox.toml"), text).unwrap();
         let settings = Settings::resolve(file, &|_| None);
         assert_eq!(
             settings.audit.ignore[0].until.unwrap().to_string(),

@@ -216,7 +216,7 @@ mod tests {
         for github in [true, false] {
             let files = render(&detected(github)).unwrap();
             let (_, config) = &files[0];
-            let (file, _) = crabox_config::parse(Path::new("crabox.toml"), config)
+            let file = crabox_config::parse(Path::new("crabox.toml"), config)
                 .unwrap_or_else(|e| panic!("{e}\n{config}"));
             let product = file.product.unwrap();
             assert_eq!(product.name.as_deref(), Some("acme-gateway"));

@@ -99,7 +99,6 @@ pub fn read_lockfile(
         direct: parsed.direct,
         complete: parsed.complete,
         graph_complete: parsed.graph_complete,
-        sha256: artifact::sha256_hex(text.as_bytes()),
         diagnostics: parsed.diagnostics,
     })
 }

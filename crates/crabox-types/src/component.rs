@@ -239,7 +239,5 @@ pub struct Lockfile {
     pub complete: bool,
     /// False when the lockfile does not record the dependency graph.
     pub graph_complete: bool,
-    /// SHA-256 of the file, hex.
-    pub sha256: String,
     pub diagnostics: Vec<Diagnostic>,
 }

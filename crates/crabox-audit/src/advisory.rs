@@ -4,11 +4,12 @@ use std::cmp::Ordering;
 
 use crabox_types::Severity;
 use crabox_types::component::Ecosystem;
+use serde::{Deserialize, Serialize};
 
 use crate::version::Version;
 
 /// What kind of finding an advisory gives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Kind {
     Vulnerability,
     Unmaintained,
@@ -28,7 +29,7 @@ impl Kind {
 }
 
 /// One OSV range event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {
     Introduced(String),
     Fixed(String),
@@ -45,7 +46,7 @@ impl Event {
 }
 
 /// How an advisory decides that a version is affected.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Matcher {
     /// RustSec: affected unless a `patched` or `unaffected` requirement matches.
     RustSec(rustsec::advisory::Versions),
@@ -57,7 +58,7 @@ pub enum Matcher {
 }
 
 /// An advisory about one package.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Advisory {
     pub id: String,
     pub aliases: Vec<String>,

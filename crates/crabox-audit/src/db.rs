@@ -1,6 +1,6 @@
 //! Advisory databases: the RustSec advisory database as a plain directory (through the `rustsec`
-//! crate), and OSV records as JSON or YAML files in a directory tree. A malformed advisory file is
-//! skipped with a warning that names it.
+//! crate), and OSV records as JSON or YAML files in a directory tree or a `.zip` export. A
+//! malformed advisory file is skipped with a warning that names it.
 
 use std::path::{Path, PathBuf};
 
@@ -18,51 +18,297 @@ pub struct Database {
     pub kind: &'static str,
     pub path: PathBuf,
     pub advisories: Vec<Advisory>,
-    /// Advisory files that could not be read, with why.
+    /// Advisory files that could not be read, with why (paths inside the database).
     pub skipped: Vec<(PathBuf, String)>,
+    /// The database version: `sha256:` of every advisory file's path and content, in path
+    /// order. The same snapshot gives the same id on any machine.
+    pub id: String,
+    /// Advisories in the whole database (not only those loaded for this audit).
+    pub records: usize,
+    /// Loaded from the on-disk index rather than parsed from the advisory files.
+    pub indexed: bool,
 }
 
 /// Packages an audit needs advisories for: `(ecosystem, normalised name)`.
 pub type Wanted = std::collections::HashSet<(Ecosystem, String)>;
 
-impl Database {
-    /// Loads every advisory of the database at `path`, deciding its kind by its layout: a
-    /// `crates/` tree of Markdown advisories is RustSec, anything else is searched for OSV
-    /// JSON/YAML records.
-    pub fn open(path: &Path) -> Result<Database, AuditError> {
-        Database::open_filtered(path, None)
-    }
+/// How a database is laid out on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// `crates/<name>/<id>.md`.
+    RustSec,
+    /// OSV JSON/YAML records anywhere in a directory tree.
+    OsvTree,
+    /// An OSV export as osv.dev publishes it: a `.zip` of JSON records.
+    OsvZip,
+}
 
-    /// Like [`Database::open`], but a RustSec database reads only the directories of the
-    /// packages in `wanted` (the database is laid out by crate name), which is what makes an
-    /// audit fast.
-    pub fn open_for(path: &Path, wanted: &Wanted) -> Result<Database, AuditError> {
-        Database::open_filtered(path, Some(wanted))
-    }
-
-    fn open_filtered(path: &Path, wanted: Option<&Wanted>) -> Result<Database, AuditError> {
+impl Layout {
+    /// The layout at `path`: a `.zip` file is an OSV export; a directory whose `crates/` holds
+    /// only directories is RustSec; any other directory is searched for OSV records.
+    pub(crate) fn of(path: &Path) -> Result<Layout, AuditError> {
+        if path.is_file()
+            && path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+        {
+            return Ok(Layout::OsvZip);
+        }
         if !path.is_dir() {
             return Err(AuditError::NoDatabase {
                 path: path.to_owned(),
             });
         }
-        // RustSec keeps one directory per crate under `crates/`; its OSV export keeps files there.
         let crates = path.join("crates");
-        let listing: Option<Vec<(String, bool)>> = fs_err::read_dir(&crates).ok().map(|entries| {
-            entries
-                .flatten()
-                .map(|e| {
-                    let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
-                    (e.file_name().to_string_lossy().into_owned(), is_dir)
-                })
-                .collect()
-        });
-        match listing {
-            Some(listing) if !listing.is_empty() && listing.iter().all(|(_, dir)| *dir) => {
-                let names = listing.into_iter().map(|(name, _)| name).collect();
-                Ok(open_rustsec(path, names, wanted))
+        let rustsec = fs_err::read_dir(&crates).is_ok_and(|entries| {
+            let mut any = false;
+            for entry in entries.flatten() {
+                any = true;
+                if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    return false;
+                }
             }
-            _ => open_osv(path),
+            any
+        });
+        Ok(if rustsec {
+            Layout::RustSec
+        } else {
+            Layout::OsvTree
+        })
+    }
+
+    pub(crate) fn kind(self) -> &'static str {
+        match self {
+            Layout::RustSec => "rustsec",
+            Layout::OsvTree | Layout::OsvZip => "osv",
+        }
+    }
+}
+
+/// One advisory file as read: its path inside the database and what it gave.
+pub(crate) struct Parsed {
+    pub(crate) file: String,
+    pub(crate) digest: [u8; 32],
+    pub(crate) result: Result<Vec<Advisory>, String>,
+}
+
+/// Parses one advisory file of a database with this layout.
+fn parse_file(layout: Layout, file: &str, bytes: &[u8]) -> Result<Vec<Advisory>, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
+    if layout == Layout::RustSec {
+        let advisory: rustsec::Advisory =
+            text.parse().map_err(|e: rustsec::Error| e.to_string())?;
+        return Ok(rustsec_advisory(&advisory).into_iter().collect());
+    }
+    let record: OsvRecord = if extension(file) == "json" {
+        serde_json::from_str(text).map_err(|e| e.to_string())?
+    } else {
+        serde_yaml_ng::from_str(text).map_err(|e| e.to_string())?
+    };
+    Ok(osv_advisories(record, "osv"))
+}
+
+fn parse_bytes(layout: Layout, file: String, bytes: &[u8]) -> Parsed {
+    use sha2::Digest as _;
+    Parsed {
+        digest: sha2::Sha256::digest(bytes).into(),
+        result: parse_file(layout, &file, bytes),
+        file,
+    }
+}
+
+/// The files of a directory database, as `/`-separated paths below `root`, sorted.
+pub(crate) fn list_files(layout: Layout, root: &Path) -> Result<Vec<String>, AuditError> {
+    let read = |dir: &Path| {
+        fs_err::read_dir(dir).map_err(|source| AuditError::Read {
+            path: dir.to_owned(),
+            source,
+        })
+    };
+    let mut files = Vec::new();
+    let mut stack = vec![String::new()];
+    while let Some(rel) = stack.pop() {
+        let dir = if rel.is_empty() {
+            root.to_owned()
+        } else {
+            root.join(&rel)
+        };
+        for entry in read(&dir)?.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let child = if rel.is_empty() {
+                name.clone()
+            } else {
+                format!("{rel}/{name}")
+            };
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                // RustSec: toolchain advisories under `rust/` concern rustc and cargo, not crates
+                // a lockfile pins; cargo-audit leaves them out too.
+                let wanted = match layout {
+                    Layout::RustSec => child == "crates" || child.starts_with("crates/"),
+                    _ => !name.starts_with('.'),
+                };
+                if wanted {
+                    stack.push(child);
+                }
+            } else if is_record(layout, &name) && (layout != Layout::RustSec || rel.contains('/')) {
+                files.push(child);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The extension of a file name, lower-cased.
+fn extension(name: &str) -> String {
+    Path::new(name)
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+fn is_record(layout: Layout, name: &str) -> bool {
+    let extension = extension(name);
+    match layout {
+        Layout::RustSec => extension == "md",
+        Layout::OsvTree => matches!(extension.as_str(), "json" | "yaml" | "yml"),
+        Layout::OsvZip => extension == "json",
+    }
+}
+
+/// Reads and parses every advisory file of the database at `path` (in parallel).
+pub(crate) fn read_all(layout: Layout, path: &Path) -> Result<Vec<Parsed>, AuditError> {
+    use rayon::prelude::*;
+    if layout == Layout::OsvZip {
+        return read_zip(path);
+    }
+    let files = list_files(layout, path)?;
+    Ok(files
+        .into_par_iter()
+        .map(|file| match fs_err::read(path.join(&file)) {
+            Ok(bytes) => parse_bytes(layout, file, &bytes),
+            Err(e) => Parsed {
+                file,
+                digest: [0; 32],
+                result: Err(e.to_string()),
+            },
+        })
+        .collect())
+}
+
+/// The largest advisory record read from a `.zip` export (16 MiB).
+const MAX_RECORD: u64 = 16 << 20;
+
+fn read_zip(path: &Path) -> Result<Vec<Parsed>, AuditError> {
+    use rayon::prelude::*;
+    use std::io::Read as _;
+    let bad = |message: String| AuditError::Database {
+        path: path.to_owned(),
+        message,
+    };
+    let file = fs_err::File::open(path).map_err(|source| AuditError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut archive =
+        zip::ZipArchive::new(file).map_err(|e| bad(format!("not a zip archive: {e}")))?;
+    let mut entries = Vec::new();
+    for i in 0..archive.len() {
+        let mut entry = archive
+            .by_index(i)
+            .map_err(|e| bad(format!("entry {i}: {e}")))?;
+        let name = entry
+            .name()
+            .map_err(|e| bad(format!("entry {i}: {e}")))?
+            .into_owned();
+        if entry.is_dir() || !is_record(Layout::OsvZip, &name) {
+            continue;
+        }
+        // An OSV record is kilobytes; a larger entry is not one (and is not inflated whole).
+        if entry.size() > MAX_RECORD {
+            return Err(bad(format!(
+                "`{name}` inflates to {} bytes, more than an advisory record can be",
+                entry.size()
+            )));
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
+        (&mut entry)
+            .take(MAX_RECORD)
+            .read_to_end(&mut bytes)
+            .map_err(|e| bad(format!("`{name}`: {e}")))?;
+        entries.push((name, bytes));
+    }
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(entries
+        .into_par_iter()
+        .map(|(name, bytes)| parse_bytes(Layout::OsvZip, name, &bytes))
+        .collect())
+}
+
+/// The database id of a set of parsed files.
+pub(crate) fn id_of(parsed: &[Parsed]) -> String {
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    for file in parsed {
+        hasher.update(file.file.as_bytes());
+        hasher.update([0]);
+        hasher.update(file.digest);
+    }
+    format!("sha256:{}", crabox_types::encoding::hex(&hasher.finalize()))
+}
+
+/// Assembles a database from parsed files.
+pub(crate) fn assemble(layout: Layout, path: &Path, parsed: &[Parsed]) -> Database {
+    let mut database = Database {
+        kind: layout.kind(),
+        path: path.to_owned(),
+        advisories: Vec::new(),
+        skipped: Vec::new(),
+        id: id_of(parsed),
+        records: 0,
+        indexed: false,
+    };
+    let mut ids = std::collections::HashSet::new();
+    for file in parsed {
+        match &file.result {
+            Ok(advisories) => {
+                for advisory in advisories {
+                    ids.insert(advisory.id.clone());
+                }
+                database.advisories.extend(advisories.iter().cloned());
+            }
+            Err(why) => database.skipped.push((path.join(&file.file), why.clone())),
+        }
+    }
+    database.records = ids.len();
+    // One order whatever the file layout, so that a loaded index gives the same result.
+    database
+        .advisories
+        .sort_by(|a, b| (a.ecosystem, &a.package, &a.id).cmp(&(b.ecosystem, &b.package, &b.id)));
+    database
+}
+
+impl Database {
+    /// Loads every advisory of the database at `path` (see [`Layout::of`] for how its kind is
+    /// decided), without the on-disk index.
+    pub fn open(path: &Path) -> Result<Database, AuditError> {
+        let layout = Layout::of(path)?;
+        let parsed = read_all(layout, path)?;
+        Ok(assemble(layout, path, &parsed))
+    }
+
+    /// Loads the advisories for the packages in `wanted`. With a cache directory, through the
+    /// on-disk index kept there: built on the first use of each database version (and rebuilt
+    /// when an advisory file it covers changed), after which only the wanted packages' records
+    /// are read. Without one, or when the index cannot be written, every file is parsed.
+    pub fn open_for(
+        path: &Path,
+        wanted: &Wanted,
+        cache: Option<&Path>,
+    ) -> Result<Database, AuditError> {
+        match cache {
+            Some(cache) => crate::index::open(path, wanted, cache),
+            None => Database::open(path),
         }
     }
 }
@@ -77,67 +323,30 @@ fn rustsec_kind(advisory: &rustsec::Advisory) -> Kind {
     }
 }
 
-/// RustSec advisories, one file at a time (a malformed file is skipped and named, where
-/// `rustsec::Database::open` would reject the whole database). Toolchain advisories under `rust/`
-/// concern rustc and cargo, not crates a lockfile pins, so only `crates/` is read, as cargo-audit
-/// does; withdrawn advisories are left out.
-fn open_rustsec(path: &Path, crate_names: Vec<String>, wanted: Option<&Wanted>) -> Database {
-    use rayon::prelude::*;
-    let crates = path.join("crates");
-    let dirs: Vec<PathBuf> = crate_names
-        .into_iter()
-        .filter(|name| wanted.is_none_or(|w| w.contains(&(Ecosystem::Cargo, name.clone()))))
-        .map(|name| crates.join(name))
-        .collect();
-    let mut files: Vec<PathBuf> = dirs
-        .iter()
-        .filter_map(|d| fs_err::read_dir(d).ok())
-        .flat_map(|entries| entries.flatten().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "md"))
-        .collect();
-    files.sort();
-    let loaded: Vec<Result<rustsec::Advisory, (PathBuf, String)>> = files
-        .par_iter()
-        .map(|file| rustsec::Advisory::load_file(file).map_err(|e| (file.clone(), e.to_string())))
-        .collect();
-    let mut database = Database {
-        kind: "rustsec",
-        path: path.to_owned(),
-        advisories: Vec::new(),
-        skipped: Vec::new(),
-    };
-    for result in loaded {
-        let advisory = match result {
-            Ok(advisory) => advisory,
-            Err(skipped) => {
-                database.skipped.push(skipped);
-                continue;
-            }
-        };
-        if advisory.withdrawn() {
-            continue;
-        }
-        let cvss = advisory.metadata.cvss.as_ref().map(ToString::to_string);
-        database.advisories.push(Advisory {
-            id: advisory.id().to_string(),
-            aliases: advisory
-                .metadata
-                .aliases
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-            title: advisory.title().to_owned(),
-            ecosystem: Ecosystem::Cargo,
-            package: advisory.metadata.package.to_string(),
-            kind: rustsec_kind(&advisory),
-            severity: cvss.as_deref().and_then(severity_of_vector),
-            cvss,
-            matcher: Matcher::RustSec(advisory.versions.clone()),
-            url: Some(format!("https://rustsec.org/advisories/{}", advisory.id())),
-            source: "rustsec".to_owned(),
-        });
+/// One RustSec advisory in the common shape; `None` when withdrawn.
+fn rustsec_advisory(advisory: &rustsec::Advisory) -> Option<Advisory> {
+    if advisory.withdrawn() {
+        return None;
     }
-    database
+    let cvss = advisory.metadata.cvss.as_ref().map(ToString::to_string);
+    Some(Advisory {
+        id: advisory.id().to_string(),
+        aliases: advisory
+            .metadata
+            .aliases
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        title: advisory.title().to_owned(),
+        ecosystem: Ecosystem::Cargo,
+        package: advisory.metadata.package.to_string(),
+        kind: rustsec_kind(advisory),
+        severity: cvss.as_deref().and_then(severity_of_vector),
+        cvss,
+        matcher: Matcher::RustSec(advisory.versions.clone()),
+        url: Some(format!("https://rustsec.org/advisories/{}", advisory.id())),
+        source: "rustsec".to_owned(),
+    })
 }
 
 /// The qualitative severity of a CVSS v3 or v4 vector.
@@ -348,53 +557,4 @@ fn osv_advisories(record: OsvRecord, source: &str) -> Vec<Advisory> {
         });
     }
     out
-}
-
-fn open_osv(path: &Path) -> Result<Database, AuditError> {
-    use rayon::prelude::*;
-    let mut files = Vec::new();
-    let mut stack = vec![path.to_owned()];
-    while let Some(dir) = stack.pop() {
-        let entries = fs_err::read_dir(&dir).map_err(|source| AuditError::Read {
-            path: dir.clone(),
-            source,
-        })?;
-        for entry in entries.flatten() {
-            let file = entry.path();
-            if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                stack.push(file);
-            } else if file
-                .extension()
-                .is_some_and(|e| e == "json" || e == "yaml" || e == "yml")
-            {
-                files.push(file);
-            }
-        }
-    }
-    files.sort();
-    let results: Vec<Result<Vec<Advisory>, (PathBuf, String)>> = files
-        .par_iter()
-        .map(|file| {
-            let text = fs_err::read_to_string(file).map_err(|e| (file.clone(), e.to_string()))?;
-            let record: OsvRecord = if file.extension().is_some_and(|e| e == "json") {
-                serde_json::from_str(&text).map_err(|e| (file.clone(), e.to_string()))?
-            } else {
-                serde_yaml_ng::from_str(&text).map_err(|e| (file.clone(), e.to_string()))?
-            };
-            Ok(osv_advisories(record, "osv"))
-        })
-        .collect();
-    let mut database = Database {
-        kind: "osv",
-        path: path.to_owned(),
-        advisories: Vec::new(),
-        skipped: Vec::new(),
-    };
-    for result in results {
-        match result {
-            Ok(advisories) => database.advisories.extend(advisories),
-            Err(skipped) => database.skipped.push(skipped),
-        }
-    }
-    Ok(database)
 }

@@ -9,6 +9,7 @@
 pub mod advisory;
 pub mod db;
 mod error;
+mod index;
 pub mod policy;
 pub mod render;
 pub mod version;

@@ -40,7 +40,9 @@ env_vars! {
     GITHUB_API_URL: "Base URL of the GitHub API (`crabox publish`). Default: `https://api.github.com`.";
     SOURCE_DATE_EPOCH: "Unix time used for every timestamp crabox writes (reproducible builds).";
     CARGO_HOME: "Cargo's home, whose registry cache gives crate licences offline. Default: `~/.cargo`.";
-    HOME: "The user's home directory (for the default `CARGO_HOME`).";
+    HOME: "The user's home directory (for the default `CARGO_HOME` and cache directory).";
+    XDG_CACHE_HOME: "Base of the cache directory: advisory databases and their indexes go to `$XDG_CACHE_HOME/crabox`. Default: `~/.cache`.";
+    CRABOX_CACHE_DIR: "The cache directory itself, instead of `$XDG_CACHE_HOME/crabox`.";
 }
 
 /// A configuration key that an environment variable can set.

@@ -107,12 +107,15 @@ pub fn read_lockfile(
 /// lockfile is an error naming file and line; a bad entry inside one is a diagnostic.
 pub fn scan(options: &Options) -> Result<Inventory, SbomError> {
     let found = discover(&options.path)?;
-    let lockfiles: Result<Vec<Lockfile>, SbomError> = found
-        .par_iter()
-        .map(|(path, format)| {
-            read_lockfile(&options.root, path, *format, options.cargo_home.as_deref())
-        })
-        .collect();
+    let read = |(path, format): &(PathBuf, Format)| {
+        read_lockfile(&options.root, path, *format, options.cargo_home.as_deref())
+    };
+    // One lockfile is read on this thread: starting the thread pool costs more than it saves.
+    let lockfiles: Result<Vec<Lockfile>, SbomError> = if found.len() > 1 {
+        found.par_iter().map(read).collect()
+    } else {
+        found.iter().map(read).collect()
+    };
     let mut inventory = Inventory {
         lockfiles: lockfiles?,
         diagnostics: Vec::new(),

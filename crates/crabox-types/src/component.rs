@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use crate::Code;
 
 /// A package ecosystem, named as the purl type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Ecosystem {
     Cargo,
     Npm,

@@ -124,6 +124,21 @@ impl Context {
         Ok((repo, root))
     }
 
+    /// The cache directory (advisory databases and indexes): `CRABOX_CACHE_DIR`, else
+    /// `$XDG_CACHE_HOME/crabox`, else `~/.cache/crabox`; `None` without a home directory.
+    pub fn cache_dir(&self) -> Option<PathBuf> {
+        let set = |name: &str| {
+            self.env
+                .var(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        set(EnvVars::CRABOX_CACHE_DIR)
+            .or_else(|| set(EnvVars::XDG_CACHE_HOME).map(|base| base.join("crabox")))
+            .or_else(|| set(EnvVars::HOME).map(|home| home.join(".cache/crabox")))
+            .map(|dir| self.dir.join(dir))
+    }
+
     /// Shows findings on stderr (and as annotations in GitHub Actions).
     pub fn emit(&self, findings: &[crabox_report::Finding]) {
         crate::errors::emit(findings, Some(self));

@@ -54,16 +54,6 @@ fn vex_files(root: &Path, patterns: &[String]) -> anyhow::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn fingerprint(advisories: &[crabox_audit::Advisory]) -> String {
-    let mut ids: Vec<&str> = advisories.iter().map(|a| a.id.as_str()).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    format!(
-        "sha256:{}",
-        crabox_sbom::artifact::sha256_hex(ids.join("\n").as_bytes())
-    )
-}
-
 fn today() -> crabox_types::Date {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -88,6 +78,7 @@ fn load(
         .as_ref()
         .map_or_else(|| root.to_owned(), |p| context.dir.join(p));
     let paths: Vec<PathBuf> = args.db.iter().map(|p| context.dir.join(p)).collect();
+    let cache = context.cache_dir();
     let spinner = crate::progress::spinner(context, "loading advisory databases");
     // The lockfiles first: a RustSec database then reads only the crates they pin.
     let inventory = crabox_sbom::scan(&crabox_sbom::Options {
@@ -106,10 +97,13 @@ fn load(
             )
         })
         .collect();
-    let databases = paths
-        .par_iter()
-        .map(|p| crabox_audit::Database::open_for(p, &wanted))
-        .collect::<Result<Vec<_>, _>>()?;
+    let open = |p: &PathBuf| crabox_audit::Database::open_for(p, &wanted, cache.as_deref());
+    // One indexed database loads in a millisecond: no thread pool for it.
+    let databases = if paths.len() > 1 {
+        paths.par_iter().map(open).collect::<Result<Vec<_>, _>>()?
+    } else {
+        paths.iter().map(open).collect::<Result<Vec<_>, _>>()?
+    };
     spinner.finish_and_clear();
     Ok((inventory, databases))
 }
@@ -237,8 +231,8 @@ pub fn run(context: &Context, args: &AuditArgs) -> anyhow::Result<ExitStatus> {
         .map(|d| DatabaseInfo {
             source: d.kind.to_owned(),
             path: context.display_path(&d.path),
-            id: fingerprint(&d.advisories),
-            records: d.advisories.len(),
+            id: d.id.clone(),
+            records: d.records,
         })
         .collect();
     let text = match context.global.format {

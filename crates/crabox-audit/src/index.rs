@@ -1,0 +1,500 @@
+//! The on-disk index of an advisory database: every advisory already parsed into the common
+//! shape and grouped by package, so that an audit reads one file and deserialises only the
+//! records of the packages its lockfiles pin.
+//!
+//! One index file per database path, under `<cache>/index/`, rebuilt when the database changed.
+//! Change is detected without reading the advisories: the index keeps the size and modification
+//! time of what it was built from, and each load re-checks
+//! - the `.zip` export itself, or for a directory tree: every directory that holds
+//!   subdirectories or the records of more than one package (a new advisory file changes its
+//!   directory's modification time), and every file that could not be parsed;
+//! - for each package being audited: its advisory files and the directories that hold only its
+//!   records (RustSec's `crates/<name>/`).
+//!
+//! So the check costs a few dozen `stat` calls instead of hundreds, and trusts the layout in one
+//! respect: an advisory about package B written into a directory that otherwise holds only
+//! package A's records is noticed when A is audited (or the index is rebuilt for another
+//! reason), not when only B is. Both RustSec and osv.dev place records by package.
+//!
+//! File format (version 1): the line `crabox-index 1`, the header length in bytes on the next
+//! line, the JSON header, then the JSON arrays of advisories the header points into.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use crabox_types::component::Ecosystem;
+use serde::{Deserialize, Serialize};
+
+use crate::advisory::Advisory;
+use crate::db::{self, Database, Layout, Parsed, Wanted};
+use crate::error::AuditError;
+
+const MAGIC: &str = "crabox-index 1\n";
+
+/// Size and modification time (nanoseconds since the epoch) of a file or directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Stamp {
+    path: String,
+    size: u64,
+    mtime: u64,
+}
+
+impl Stamp {
+    fn of(root: &Path, rel: &str) -> Option<Stamp> {
+        let path = if rel.is_empty() {
+            root.to_owned()
+        } else {
+            root.join(rel)
+        };
+        let metadata = fs_err::metadata(path).ok()?;
+        let mtime = metadata
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
+        Some(Stamp {
+            path: rel.to_owned(),
+            // A directory's size says nothing stable on every file system; its mtime does.
+            size: if metadata.is_dir() { 0 } else { metadata.len() },
+            mtime: u64::try_from(mtime.as_nanos()).unwrap_or(u64::MAX),
+        })
+    }
+
+    fn current(&self, root: &Path) -> bool {
+        Stamp::of(root, &self.path).as_ref() == Some(self)
+    }
+}
+
+/// What the body holds for one package: its advisories, and what to re-check before trusting
+/// them.
+#[derive(Debug, Serialize, Deserialize)]
+struct Entry<A> {
+    stamps: Vec<Stamp>,
+    advisories: Vec<A>,
+}
+
+/// Where one package's [`Entry`] is in the body: offset and length.
+type Slot = (u64, u32);
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Header {
+    kind: String,
+    /// The database path the index was built from.
+    path: PathBuf,
+    id: String,
+    records: usize,
+    skipped: Vec<(String, String)>,
+    /// Checked on every load.
+    always: Vec<Stamp>,
+    packages: BTreeMap<Ecosystem, HashMap<String, Slot>>,
+}
+
+/// The index file for the database at `path`.
+fn index_path(cache: &Path, path: &Path) -> PathBuf {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(path.as_os_str().as_encoded_bytes());
+    let name = crabox_types::encoding::hex(&digest[..12]);
+    cache.join("index").join(format!("{name}.idx"))
+}
+
+/// Opens the database at `path` through its index under `cache`, building the index first when
+/// there is none or it is out of date.
+pub fn open(path: &Path, wanted: &Wanted, cache: &Path) -> Result<Database, AuditError> {
+    let path = fs_err::canonicalize(path).map_err(|_| AuditError::NoDatabase {
+        path: path.to_owned(),
+    })?;
+    let file = index_path(cache, &path);
+    if file.is_file() {
+        match load(&file, &path, wanted) {
+            Some(database) => return Ok(database),
+            None => tracing::debug!("the index {} is out of date", file.display()),
+        }
+    }
+    let layout = Layout::of(&path)?;
+    let parsed = db::read_all(layout, &path)?;
+    let database = db::assemble(layout, &path, &parsed);
+    match build(layout, &path, &parsed, &database) {
+        Some(bytes) => {
+            if let Err(err) = crabox_report::atomic::write(&file, &bytes) {
+                tracing::warn!(
+                    "could not write the advisory index {}: {err}; the next run parses the database again",
+                    file.display()
+                );
+            }
+        }
+        None => tracing::debug!("the database changed while it was read; not indexed"),
+    }
+    Ok(database)
+}
+
+/// The index of a database just read, or `None` when a file changed during the reading.
+fn build(layout: Layout, root: &Path, parsed: &[Parsed], database: &Database) -> Option<Vec<u8>> {
+    // Which packages each file and each directory holds records for.
+    let mut by_package: BTreeMap<(Ecosystem, String), Vec<&Advisory>> = BTreeMap::new();
+    let mut dir_packages: BTreeMap<String, BTreeSet<Option<(Ecosystem, &str)>>> = BTreeMap::new();
+    let mut file_packages: Vec<(&str, BTreeSet<(Ecosystem, &str)>)> = Vec::new();
+    let mut always: Vec<Stamp> = Vec::new();
+    for file in parsed {
+        let dir = file.file.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
+        let mut packages = BTreeSet::new();
+        match &file.result {
+            Ok(advisories) => {
+                for advisory in advisories {
+                    by_package
+                        .entry((advisory.ecosystem, advisory.package.clone()))
+                        .or_default()
+                        .push(advisory);
+                    packages.insert((advisory.ecosystem, advisory.package.as_str()));
+                }
+            }
+            Err(_) if layout != Layout::OsvZip => always.push(Stamp::of(root, &file.file)?),
+            Err(_) => {}
+        }
+        let in_dir = dir_packages.entry(dir).or_default();
+        if packages.is_empty() {
+            in_dir.insert(None); // a withdrawn or unreadable file makes the directory shared
+        }
+        in_dir.extend(packages.iter().map(|&p| Some(p)));
+        file_packages.push((&file.file, packages));
+    }
+    let mut package_stamps: BTreeMap<(Ecosystem, &str), Vec<Stamp>> = BTreeMap::new();
+    if layout == Layout::OsvZip {
+        always.push(Stamp::of(root, "")?);
+    } else {
+        always.extend(directory_stamps(root, &dir_packages, &mut package_stamps)?);
+        for (file, packages) in &file_packages {
+            if packages.is_empty() {
+                continue;
+            }
+            let stamp = Stamp::of(root, file)?;
+            for package in packages {
+                package_stamps
+                    .entry(*package)
+                    .or_default()
+                    .push(stamp.clone());
+            }
+        }
+    }
+    let mut body: Vec<u8> = Vec::new();
+    let mut packages: BTreeMap<Ecosystem, HashMap<String, Slot>> = BTreeMap::new();
+    for ((ecosystem, name), advisories) in &by_package {
+        let at = body.len();
+        let entry = Entry {
+            stamps: package_stamps
+                .remove(&(*ecosystem, name.as_str()))
+                .unwrap_or_default(),
+            advisories: advisories.clone(),
+        };
+        serde_json::to_writer(&mut body, &entry).ok()?;
+        let len = u32::try_from(body.len() - at).ok()?;
+        packages
+            .entry(*ecosystem)
+            .or_default()
+            .insert(name.clone(), (u64::try_from(at).ok()?, len));
+    }
+    let header = Header {
+        kind: database.kind.to_owned(),
+        path: root.to_owned(),
+        id: database.id.clone(),
+        records: database.records,
+        skipped: parsed
+            .iter()
+            .filter_map(|f| f.result.as_ref().err().map(|e| (f.file.clone(), e.clone())))
+            .collect(),
+        always,
+        packages,
+    };
+    let header = serde_json::to_vec(&header).ok()?;
+    let mut out = Vec::with_capacity(MAGIC.len() + 24 + header.len() + body.len());
+    out.extend_from_slice(MAGIC.as_bytes());
+    out.extend_from_slice(format!("{}\n", header.len()).as_bytes());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&body);
+    Some(out)
+}
+
+/// The stamps of the directories of a tree database: those that hold the records of exactly one
+/// package go to that package, all others are returned (checked on every load).
+fn directory_stamps<'a>(
+    root: &Path,
+    dir_packages: &BTreeMap<String, BTreeSet<Option<(Ecosystem, &'a str)>>>,
+    package_stamps: &mut BTreeMap<(Ecosystem, &'a str), Vec<Stamp>>,
+) -> Option<Vec<Stamp>> {
+    let mut always = Vec::new();
+    // Every directory on the way to a record file, and those that hold none directly.
+    let mut dirs: BTreeSet<String> = BTreeSet::from([String::new()]);
+    for dir in dir_packages.keys() {
+        let mut at = dir.as_str();
+        loop {
+            dirs.insert(at.to_owned());
+            match at.rsplit_once('/') {
+                Some((parent, _)) => at = parent,
+                None if at.is_empty() => break,
+                None => at = "",
+            }
+        }
+    }
+    let parents: BTreeSet<&str> = dirs
+        .iter()
+        .filter(|d| !d.is_empty())
+        .map(|d| d.rsplit_once('/').map_or("", |(parent, _)| parent))
+        .collect();
+    for dir in &dirs {
+        let has_subdirs = parents.contains(dir.as_str());
+        let owners: Vec<_> = dir_packages.get(dir).into_iter().flatten().collect();
+        let stamp = Stamp::of(root, dir)?;
+        match owners.as_slice() {
+            [Some(owner)] if !has_subdirs => {
+                package_stamps.entry(*owner).or_default().push(stamp);
+            }
+            _ => always.push(stamp),
+        }
+    }
+    Some(always)
+}
+
+/// The wanted packages' advisories from the index file, or `None` when it is not a current
+/// index of the database at `root`. Reads the header, then only the wanted packages' entries.
+fn load(file: &Path, root: &Path, wanted: &Wanted) -> Option<Database> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    let mut index = std::io::BufReader::new(fs_err::File::open(file).ok()?);
+    let mut magic = [0; MAGIC.len()];
+    index.read_exact(&mut magic).ok()?;
+    if magic != MAGIC.as_bytes() {
+        return None;
+    }
+    let mut length = String::new();
+    std::io::BufRead::read_line(&mut index, &mut length).ok()?;
+    let length: usize = length.trim_end().parse().ok()?;
+    let mut header = vec![0; length];
+    index.read_exact(&mut header).ok()?;
+    let header: Header = serde_json::from_slice(&header).ok()?;
+    let body_at = u64::try_from(MAGIC.len() + length.to_string().len() + 1 + length).ok()?;
+    if header.path != root || !header.always.iter().all(|s| s.current(root)) {
+        return None;
+    }
+    let kind = match header.kind.as_str() {
+        "rustsec" => "rustsec",
+        "osv" => "osv",
+        _ => return None,
+    };
+    let mut slots: Vec<Slot> = wanted
+        .iter()
+        .filter_map(|(ecosystem, name)| header.packages.get(ecosystem)?.get(name).copied())
+        .collect();
+    slots.sort_unstable();
+    let mut index = index.into_inner();
+    let mut advisories = Vec::new();
+    let mut buffer = Vec::new();
+    for (at, len) in slots {
+        index.seek(SeekFrom::Start(body_at + at)).ok()?;
+        buffer.resize(len as usize, 0);
+        index.read_exact(&mut buffer).ok()?;
+        let entry: Entry<Advisory> = serde_json::from_slice(&buffer).ok()?;
+        if !entry.stamps.iter().all(|s| s.current(root)) {
+            return None;
+        }
+        advisories.extend(entry.advisories);
+    }
+    Some(Database {
+        kind,
+        path: root.to_owned(),
+        advisories,
+        skipped: header
+            .skipped
+            .into_iter()
+            .map(|(file, why)| (root.join(file), why))
+            .collect(),
+        id: header.id,
+        records: header.records,
+        indexed: true,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::path::Path;
+
+    use crabox_types::component::Ecosystem;
+
+    use crate::db::{Database, Wanted};
+
+    fn advisory(id: &str, package: &str, patched: &str) -> String {
+        format!(
+            "```toml\n[advisory]\nid = \"{id}\"\npackage = \"{package}\"\ndate = \"2099-01-01\"\n\n[versions]\npatched = [\"{patched}\"]\n```\n\n# {id} in {package}\n"
+        )
+    }
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let path = root.join(rel);
+        fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+        fs_err::write(path, text).unwrap();
+    }
+
+    fn wanted(names: &[&str]) -> Wanted {
+        names
+            .iter()
+            .map(|n| (Ecosystem::Cargo, (*n).to_owned()))
+            .collect()
+    }
+
+    fn summary(database: &Database) -> Vec<String> {
+        database
+            .advisories
+            .iter()
+            .map(|a| format!("{} {} {:?}", a.id, a.package, a.patched()))
+            .collect()
+    }
+
+    #[test]
+    fn built_once_then_read_and_rebuilt_when_the_database_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, cache) = (dir.path().join("db"), dir.path().join("cache"));
+        write(
+            &db,
+            "crates/foo/RUSTSEC-2099-0001.md",
+            &advisory("RUSTSEC-2099-0001", "foo", ">= 1.2.0"),
+        );
+        write(
+            &db,
+            "crates/bar/RUSTSEC-2099-0002.md",
+            &advisory("RUSTSEC-2099-0002", "bar", ">= 2.0.0"),
+        );
+        write(
+            &db,
+            "crates/bar/RUSTSEC-2099-0003.md",
+            "```toml\n[advisory]\nid = \n```\n",
+        );
+        let want = wanted(&["foo", "bar", "baz"]);
+
+        let first = Database::open_for(&db, &want, Some(&cache)).unwrap();
+        assert!(!first.indexed);
+        assert_eq!(first.records, 2);
+        assert_eq!(first.skipped.len(), 1, "{:?}", first.skipped);
+        let second = Database::open_for(&db, &want, Some(&cache)).unwrap();
+        assert!(second.indexed, "the second run reads the index");
+        assert_eq!(summary(&first), summary(&second));
+        assert_eq!((&first.id, first.records), (&second.id, second.records));
+        assert_eq!(second.skipped.len(), 1);
+
+        // Only the wanted packages are read from the index.
+        let only_foo = Database::open_for(&db, &wanted(&["foo"]), Some(&cache)).unwrap();
+        assert!(only_foo.indexed);
+        assert_eq!(summary(&only_foo), ["RUSTSEC-2099-0001 foo [\">=1.2.0\"]"]);
+        assert_eq!(only_foo.id, first.id, "the id names the whole database");
+
+        // An advisory edited in place.
+        write(
+            &db,
+            "crates/foo/RUSTSEC-2099-0001.md",
+            &advisory("RUSTSEC-2099-0001", "foo", ">= 1.2.10"),
+        );
+        let edited = Database::open_for(&db, &want, Some(&cache)).unwrap();
+        assert!(!edited.indexed, "a changed file rebuilds the index");
+        assert_ne!(edited.id, first.id);
+        assert!(summary(&edited).contains(&"RUSTSEC-2099-0001 foo [\">=1.2.10\"]".to_owned()));
+        assert!(
+            Database::open_for(&db, &want, Some(&cache))
+                .unwrap()
+                .indexed
+        );
+
+        // A new advisory for a package already in the database, and one for a new package.
+        write(
+            &db,
+            "crates/foo/RUSTSEC-2099-0004.md",
+            &advisory("RUSTSEC-2099-0004", "foo", ">= 3.0.0"),
+        );
+        let added = Database::open_for(&db, &want, Some(&cache)).unwrap();
+        assert!(!added.indexed);
+        assert_eq!(added.records, 3);
+        assert!(
+            Database::open_for(&db, &want, Some(&cache))
+                .unwrap()
+                .indexed
+        );
+        write(
+            &db,
+            "crates/baz/RUSTSEC-2099-0005.md",
+            &advisory("RUSTSEC-2099-0005", "baz", ">= 1.0.0"),
+        );
+        let new_package = Database::open_for(&db, &want, Some(&cache)).unwrap();
+        assert!(!new_package.indexed);
+        assert!(new_package.advisories.iter().any(|a| a.package == "baz"));
+
+        // Without a cache directory every file is parsed, with the same result.
+        let direct = Database::open_for(&db, &want, None).unwrap();
+        assert_eq!(summary(&direct), summary(&new_package));
+        assert_eq!(direct.id, new_package.id);
+    }
+
+    #[test]
+    fn an_index_that_is_not_one_is_rebuilt() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, cache) = (dir.path().join("db"), dir.path().join("cache"));
+        write(
+            &db,
+            "crates/foo/RUSTSEC-2099-0001.md",
+            &advisory("RUSTSEC-2099-0001", "foo", ">= 1.2.0"),
+        );
+        let want = wanted(&["foo"]);
+        Database::open_for(&db, &want, Some(&cache)).unwrap();
+        let index = fs_err::read_dir(cache.join("index"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        for garbage in [
+            "",
+            "crabox-index 1\n",
+            "crabox-index 1\n999\n{}",
+            "crabox-index 1\n2\n{}",
+        ] {
+            fs_err::write(&index, garbage).unwrap();
+            let database = Database::open_for(&db, &want, Some(&cache)).unwrap();
+            assert!(!database.indexed, "{garbage:?}");
+            assert_eq!(database.advisories.len(), 1);
+        }
+    }
+
+    #[test]
+    fn osv_zip_exports_are_read_and_indexed() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let (zip_path, cache) = (dir.path().join("all.zip"), dir.path().join("cache"));
+        let make = |fixed: &str| {
+            let mut zip = zip::ZipWriter::new(fs_err::File::create(&zip_path).unwrap());
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            zip.start_file("GHSA-0001.json", options).unwrap();
+            write!(
+                zip,
+                r#"{{"id": "GHSA-0001", "affected": [{{"package": {{"ecosystem": "PyPI", "name": "Requests"}},
+                "ranges": [{{"type": "ECOSYSTEM", "events": [{{"introduced": "0"}}, {{"fixed": "{fixed}"}}]}}]}}]}}"#
+            )
+            .unwrap();
+            zip.start_file("README.txt", options).unwrap();
+            zip.start_file("broken.json", options).unwrap();
+            zip.write_all(b"{").unwrap();
+            zip.finish().unwrap();
+        };
+        make("2.32.0");
+        let want: Wanted = [(Ecosystem::Pypi, "requests".to_owned())].into();
+        let first = Database::open_for(&zip_path, &want, Some(&cache)).unwrap();
+        assert_eq!(first.kind, "osv");
+        assert_eq!(first.skipped.len(), 1);
+        assert_eq!(first.advisories[0].patched(), ["2.32.0"]);
+        assert!(
+            Database::open_for(&zip_path, &want, Some(&cache))
+                .unwrap()
+                .indexed
+        );
+        make("2.32.10");
+        let updated = Database::open_for(&zip_path, &want, Some(&cache)).unwrap();
+        assert!(!updated.indexed);
+        assert_eq!(updated.advisories[0].patched(), ["2.32.10"]);
+    }
+}

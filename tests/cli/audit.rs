@@ -251,7 +251,10 @@ fn without_a_database_it_says_how_to_get_one() {
     let (_, stderr) = output_text(&output);
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        stderr.contains("no advisory database given") && stderr.contains("--db"),
+        stderr.contains("no advisory database: none given, none in the cache")
+            && stderr.contains("crabox db update")
+            && stderr.contains("--db")
+            && stderr.contains("`rustsec` (from `[audit] sources`) is not in the cache"),
         "{stderr}"
     );
 }

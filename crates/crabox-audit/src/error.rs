@@ -16,4 +16,9 @@ pub enum AuditError {
         path: std::path::PathBuf,
         message: String,
     },
+    #[error("could not update `{source_name}`: {message}")]
+    Update {
+        source_name: String,
+        message: String,
+    },
 }

@@ -90,7 +90,7 @@ struct Header {
 }
 
 /// The index file for the database at `path`.
-fn index_path(cache: &Path, path: &Path) -> PathBuf {
+pub(crate) fn index_path(cache: &Path, path: &Path) -> PathBuf {
     use sha2::Digest as _;
     let digest = sha2::Sha256::digest(path.as_os_str().as_encoded_bytes());
     let name = crabox_types::encoding::hex(&digest[..12]);

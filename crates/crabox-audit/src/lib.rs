@@ -3,8 +3,8 @@
 //! vulnerability (the same CVE/GHSA from two databases is one finding), with severity, fix
 //! advice, dependency path and lockfile line.
 //!
-//! Library only: no printing, no process exit, no network. (The `crabox audit` command and
-//! `crabox db` arrive with the rest of issue 4.)
+//! Library only: no printing, no process exit. The network is touched only by [`store`], when
+//! `crabox db update` asks for it.
 
 pub mod advisory;
 pub mod db;
@@ -12,6 +12,7 @@ mod error;
 mod index;
 pub mod policy;
 pub mod render;
+pub mod store;
 pub mod version;
 
 use std::collections::{HashMap, VecDeque};

@@ -121,6 +121,25 @@ pub enum Command {
     Sbom(SbomArgs),
     /// Vulnerabilities in the dependencies (RustSec, OSV), VEX-aware
     Audit(AuditArgs),
+    /// Advisory databases in the cache: update (RustSec git, OSV exports), status (age, counts)
+    Db(DbArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    #[command(subcommand)]
+    pub command: DbCommand,
+}
+
+/// `crabox db` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum DbCommand {
+    /// Fetch the databases of `[audit] sources` into the cache (RustSec: shallow git clone, then
+    /// fetch; OSV: the osv.dev exports), swapping each in atomically
+    Update,
+    /// Show each cached database: origin, commit or export date, records and age (older than 7
+    /// days: a warning)
+    Status,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -129,7 +148,9 @@ pub struct AuditArgs {
     #[arg(long, value_name = "DIR")]
     pub path: Option<PathBuf>,
 
-    /// Advisory database: a RustSec directory or a tree of OSV JSON/YAML records; repeatable
+    /// Advisory database: a RustSec directory, a tree of OSV JSON/YAML records or an OSV `.zip`
+    /// export; repeatable [default: the databases of `[audit] sources` that `crabox db update`
+    /// fetched]
     #[arg(long, value_name = "PATH")]
     pub db: Vec<PathBuf>,
 

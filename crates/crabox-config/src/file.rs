@@ -106,6 +106,15 @@ pub struct AuditConfig {
     pub ignore: Option<Vec<IgnoreEntry>>,
     /// OpenVEX documents (paths or globs) whose `not_affected` statements suppress findings.
     pub vex: Option<Vec<String>>,
+    /// Git URL `crabox db update` fetches the RustSec database from. Default:
+    /// `https://github.com/rustsec/advisory-db.git`.
+    pub rustsec_url: Option<String>,
+    /// Base URL of the OSV exports (`<osv-url>/<ecosystem>/all.zip`). Default:
+    /// `https://osv-vulnerabilities.storage.googleapis.com`.
+    pub osv_url: Option<String>,
+    /// OSV ecosystems `crabox db update` fetches, as osv.dev names them. Default:
+    /// `["crates.io", "npm", "PyPI", "Go"]`.
+    pub osv_ecosystems: Option<Vec<String>>,
 }
 
 /// One ignored advisory.

@@ -246,7 +246,18 @@ mod tests {
             .iter()
             .map(|k| k.name.as_str())
             .collect();
-        assert_eq!(audit, ["sources", "fail-on", "ignore", "vex"]);
+        assert_eq!(
+            audit,
+            [
+                "sources",
+                "fail-on",
+                "ignore",
+                "vex",
+                "rustsec-url",
+                "osv-url",
+                "osv-ecosystems"
+            ]
+        );
         let ignore: Vec<&str> = table_keys(["audit", "ignore"])
             .unwrap()
             .iter()

@@ -40,6 +40,13 @@ pub struct SbomSettings {
     pub artifacts: Vec<String>,
 }
 
+/// Where the RustSec database is fetched from.
+pub const DEFAULT_RUSTSEC_URL: &str = "https://github.com/rustsec/advisory-db.git";
+/// Where osv.dev publishes its exports.
+pub const DEFAULT_OSV_URL: &str = "https://osv-vulnerabilities.storage.googleapis.com";
+/// The OSV ecosystems of the lockfiles crabox reads.
+pub const DEFAULT_OSV_ECOSYSTEMS: [&str; 4] = ["crates.io", "npm", "PyPI", "Go"];
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct AuditSettings {
@@ -47,6 +54,9 @@ pub struct AuditSettings {
     pub fail_on: Severity,
     pub ignore: Vec<IgnoreEntry>,
     pub vex: Vec<String>,
+    pub rustsec_url: String,
+    pub osv_url: String,
+    pub osv_ecosystems: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -132,6 +142,16 @@ impl Settings {
                 fail_on: audit.fail_on.unwrap_or(DEFAULT_FAIL_ON),
                 ignore: audit.ignore.unwrap_or_default(),
                 vex: audit.vex.unwrap_or_default(),
+                rustsec_url: audit
+                    .rustsec_url
+                    .unwrap_or_else(|| DEFAULT_RUSTSEC_URL.to_owned()),
+                osv_url: audit.osv_url.unwrap_or_else(|| DEFAULT_OSV_URL.to_owned()),
+                osv_ecosystems: audit.osv_ecosystems.unwrap_or_else(|| {
+                    DEFAULT_OSV_ECOSYSTEMS
+                        .iter()
+                        .map(|e| (*e).to_owned())
+                        .collect()
+                }),
             },
             sign: SignSettings {
                 mode: sign.mode.unwrap_or(SignMode::Auto),

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod mirror;
+
 /// Why the repository could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
@@ -19,6 +21,9 @@ pub enum GitError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// Cloning, fetching or exporting a mirror failed.
+    #[error("{0}")]
+    Mirror(String),
 }
 
 /// A commit: its full hex id and committer time (Unix seconds).

@@ -73,6 +73,12 @@ codes! {
     AUDIT_INFORMATIONAL = "audit-informational": "a dependency is unmaintained, unsound or the subject of a notice";
     AUDIT_IGNORE_EXPIRED = "audit-ignore-expired": "an `[audit] ignore` entry is past its `until` date";
     AUDIT_ADVISORY_SKIPPED = "audit-advisory-skipped": "an advisory file could not be read and was skipped";
+    AUDIT_SOURCE_MISSING = "audit-source-missing": "a database of `[audit] sources` is not in the cache, so it was not checked";
+    AUDIT_YANKED = "audit-yanked": "a dependency's version was yanked from its registry";
+    AUDIT_YANKED_UNCHECKED = "audit-yanked-unchecked": "yanked releases could not be checked (offline, or the index did not answer)";
+    // crabox db
+    DB_STALE = "db-stale": "an advisory database is older than 7 days";
+    DB_UPDATE_FAILED = "db-update-failed": "an advisory database could not be fetched; the previous copy stays current";
 }
 
 #[cfg(test)]

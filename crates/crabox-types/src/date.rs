@@ -98,6 +98,37 @@ impl Date {
     }
 }
 
+/// The Unix time of an HTTP date in its preferred form (RFC 9110 IMF-fixdate,
+/// `Sun, 06 Nov 1994 08:49:37 GMT`); `None` for anything else.
+pub fn parse_http_date(text: &str) -> Option<i64> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let (_, rest) = text.split_once(", ")?;
+    let parts: Vec<&str> = rest.split(' ').collect();
+    let [day, month, year, time, "GMT"] = parts.as_slice() else {
+        return None;
+    };
+    let month = MONTHS.iter().position(|m| m == month)? + 1;
+    let date = Date::new(
+        year.parse().ok()?,
+        u8::try_from(month).ok()?,
+        day.parse().ok()?,
+    )?;
+    let clock: Vec<i64> = time
+        .split(':')
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let [h, m, s] = clock.as_slice() else {
+        return None;
+    };
+    if !(0..24).contains(h) || !(0..60).contains(m) || !(0..61).contains(s) {
+        return None;
+    }
+    Some(date.days_since_epoch() * 86_400 + h * 3600 + m * 60 + s)
+}
+
 /// A Unix timestamp as RFC 3339 UTC with seconds (`2023-11-14T22:13:20Z`); `None` when out of
 /// range.
 pub fn rfc3339(seconds: i64) -> Option<String> {
@@ -264,5 +295,26 @@ mod tests {
         let a: Date = "2026-11-28".parse().unwrap();
         let b: Date = "2027-01-01".parse().unwrap();
         assert!(a < b);
+    }
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
+        assert_eq!(
+            rfc3339(parse_http_date("Sat, 28 Nov 2026 09:00:00 GMT").unwrap()).unwrap(),
+            "2026-11-28T09:00:00Z"
+        );
+        for bad in [
+            "",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 31 Feb 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+        ] {
+            assert_eq!(parse_http_date(bad), None, "{bad}");
+        }
     }
 }

@@ -65,19 +65,26 @@ fn today() -> crabox_types::Date {
 /// Reads the lockfiles and the databases, side by side.
 fn load(
     context: &Context,
+    settings: &crabox_config::Settings,
     args: &AuditArgs,
     root: &Path,
 ) -> anyhow::Result<(crabox_sbom::Inventory, Vec<crabox_audit::Database>)> {
-    if args.db.is_empty() {
-        return Err(UsageError::new("no advisory database given")
-            .with_hint("pass --db PATH (a RustSec advisory-db directory or a tree of OSV records); `crabox db update` is not built yet")
-            .into());
-    }
+    let paths: Vec<PathBuf> = if args.db.is_empty() {
+        let (paths, notices) = crate::commands::db::cached(context, settings)?;
+        context.emit(&notices);
+        if paths.is_empty() {
+            return Err(UsageError::new("no advisory database: none given, none in the cache")
+                .with_hint("run `crabox db update`, or pass --db PATH (a RustSec advisory-db directory, a tree of OSV records or an OSV .zip export)")
+                .into());
+        }
+        paths
+    } else {
+        args.db.iter().map(|p| context.dir.join(p)).collect()
+    };
     let scan_path = args
         .path
         .as_ref()
         .map_or_else(|| root.to_owned(), |p| context.dir.join(p));
-    let paths: Vec<PathBuf> = args.db.iter().map(|p| context.dir.join(p)).collect();
     let cache = context.cache_dir();
     let spinner = crate::progress::spinner(context, "loading advisory databases");
     // The lockfiles first: a RustSec database then reads only the crates they pin.
@@ -213,7 +220,7 @@ pub fn run(context: &Context, args: &AuditArgs) -> anyhow::Result<ExitStatus> {
     let loaded = context.load_config()?;
     let settings = &loaded.settings;
     let (repo, root) = context.repository()?;
-    let (inventory, databases) = load(context, args, &root)?;
+    let (inventory, databases) = load(context, settings, args, &root)?;
     tracing::info!("yanked releases: not checked (the crates.io index check is not built yet)");
     let findings = crabox_audit::audit(&inventory.lockfiles, &databases);
     let outcome = policy::apply(findings, &policy_of(context, settings, args, &root)?);

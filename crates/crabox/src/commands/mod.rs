@@ -3,6 +3,7 @@
 
 mod audit;
 mod config;
+mod db;
 mod init;
 mod sbom;
 
@@ -16,5 +17,6 @@ pub fn run(context: &Context, command: Command) -> anyhow::Result<ExitStatus> {
         Command::Config(args) => config::run(context, &args),
         Command::Sbom(args) => sbom::run(context, &args),
         Command::Audit(args) => audit::run(context, &args),
+        Command::Db(args) => db::run(context, &args),
     }
 }

@@ -1,0 +1,290 @@
+//! `crabox db update` and `crabox db status`: the advisory databases of `[audit] sources` in the
+//! cache directory.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use crabox_audit::store::{Origins, State, Store};
+use crabox_cli::{DbArgs, DbCommand, Format};
+use crabox_config::file::AdvisorySource;
+use crabox_report::Finding;
+use crabox_report::render::markdown_escape as escape_cell;
+use crabox_types::codes;
+
+use crate::{Context, ExitStatus, UsageError};
+
+/// Age in days above which a database is stale.
+pub const STALE_DAYS: i64 = 7;
+
+pub fn run(context: &Context, args: &DbArgs) -> anyhow::Result<ExitStatus> {
+    match args.command {
+        DbCommand::Update => update(context),
+        DbCommand::Status => status(context),
+    }
+}
+
+/// The store of the cache directory, or a usage error saying how to name one.
+pub fn store(context: &Context) -> anyhow::Result<Store> {
+    let cache = context.cache_dir().ok_or_else(|| {
+        UsageError::new("no cache directory for advisory databases")
+            .with_hint("set CRABOX_CACHE_DIR (or XDG_CACHE_HOME or HOME)")
+    })?;
+    Ok(Store::new(&cache))
+}
+
+/// The names of the databases `[audit] sources` stands for (`rustsec`, `osv/<ecosystem>`).
+pub fn source_names(settings: &crabox_config::Settings) -> Vec<String> {
+    let mut names = Vec::new();
+    for source in &settings.audit.sources {
+        match source {
+            AdvisorySource::Rustsec => names.push("rustsec".to_owned()),
+            AdvisorySource::Osv => names.extend(
+                settings
+                    .audit
+                    .osv_ecosystems
+                    .iter()
+                    .map(|e| format!("osv/{e}")),
+            ),
+        }
+    }
+    names
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Whole days since the database's own date.
+pub fn age_days(state: &State) -> i64 {
+    (now() - state.date).max(0) / 86_400
+}
+
+/// A warning for a database older than [`STALE_DAYS`].
+pub fn stale_warning(state: &State) -> Option<Finding> {
+    let age = age_days(state);
+    (age > STALE_DAYS).then(|| {
+        Finding::warning(
+            codes::DB_STALE,
+            format!(
+                "the `{}` database is {age} days old (newer advisories are not in it)",
+                state.name
+            ),
+        )
+        .with_help("run `crabox db update`")
+    })
+}
+
+fn update(context: &Context) -> anyhow::Result<ExitStatus> {
+    let loaded = context.load_config()?;
+    let settings = &loaded.settings;
+    if settings.offline {
+        return Err(UsageError::new(
+            "`crabox db update` fetches databases, and --offline forbids the network",
+        )
+        .with_hint(
+            "drop --offline (or CRABOX_OFFLINE), or audit with the cached copies or --db PATH",
+        )
+        .into());
+    }
+    let store = store(context)?;
+    let origins = Origins {
+        rustsec: settings.audit.rustsec_url.clone(),
+        osv: settings.audit.osv_url.clone(),
+        osv_ecosystems: settings.audit.osv_ecosystems.clone(),
+    };
+    let mut failures = Vec::new();
+    let mut updated = Vec::new();
+    for name in source_names(settings) {
+        let spinner = crate::progress::spinner(context, format!("updating {name}"));
+        let started = std::time::Instant::now();
+        let result = match name.strip_prefix("osv/") {
+            Some(ecosystem) => store.update_osv(&origins.osv, ecosystem),
+            None => store.update_rustsec(&origins.rustsec),
+        };
+        spinner.finish_and_clear();
+        match result {
+            Ok(state) => {
+                tracing::info!(
+                    "{name}: {} advisories ({:.1} s)",
+                    state.records,
+                    started.elapsed().as_secs_f64()
+                );
+                updated.push(state);
+            }
+            Err(err) => failures.push(
+                Finding::error(codes::DB_UPDATE_FAILED, err.to_string())
+                    .with_help("the previous copy, if any, stays current"),
+            ),
+        }
+    }
+    context.emit(&failures);
+    context.print(&render(context, &store.states(), context.global.format)?)?;
+    Ok(if failures.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Error
+    })
+}
+
+fn status(context: &Context) -> anyhow::Result<ExitStatus> {
+    let loaded = context.load_config()?;
+    let store = store(context)?;
+    let states = store.states();
+    let mut notices: Vec<Finding> = states.iter().filter_map(stale_warning).collect();
+    for name in source_names(&loaded.settings) {
+        if !states.iter().any(|s| s.name == name) {
+            notices.push(
+                Finding::warning(
+                    codes::AUDIT_SOURCE_MISSING,
+                    format!("`{name}` (from `[audit] sources`) is not in the cache"),
+                )
+                .with_help("run `crabox db update`"),
+            );
+        }
+    }
+    context.emit(&notices);
+    context.print(&render(context, &states, context.global.format)?)?;
+    Ok(ExitStatus::Success)
+}
+
+/// The commit, or the content id, abbreviated to 12 hex digits.
+fn version(state: &State) -> String {
+    match &state.commit {
+        Some(commit) => commit.chars().take(12).collect(),
+        None => state.id.chars().take("sha256:".len() + 12).collect(),
+    }
+}
+
+fn date(seconds: i64) -> String {
+    crabox_types::rfc3339(seconds).unwrap_or_else(|| seconds.to_string())
+}
+
+fn render(context: &Context, states: &[State], format: Format) -> anyhow::Result<String> {
+    let store = store(context)?;
+    Ok(match format {
+        Format::Json => {
+            let sources: Vec<serde_json::Value> = states
+                .iter()
+                .map(|s| {
+                    serde_json::json!({
+                        "name": s.name,
+                        "origin": s.origin,
+                        "path": store.path(s),
+                        "commit": s.commit,
+                        "id": s.id,
+                        "date": date(s.date),
+                        "fetched": date(s.fetched),
+                        "records": s.records,
+                        "age_days": age_days(s),
+                        "stale": age_days(s) > STALE_DAYS,
+                    })
+                })
+                .collect();
+            let mut text = serde_json::to_string_pretty(
+                &serde_json::json!({ "schema_version": 1, "sources": sources }),
+            )?;
+            text.push('\n');
+            text
+        }
+        Format::Markdown => {
+            let mut text = String::from(
+                "| source | origin | version | date | records | age |\n|---|---|---|---|---:|---:|\n",
+            );
+            for s in states {
+                let _ = writeln!(
+                    text,
+                    "| {} | {} | `{}` | {} | {} | {} days |",
+                    escape_cell(&s.name),
+                    escape_cell(&s.origin),
+                    version(s),
+                    date(s.date),
+                    s.records,
+                    age_days(s)
+                );
+            }
+            text
+        }
+        Format::Human => {
+            if states.is_empty() {
+                return Ok(
+                    "no advisory database in the cache: run `crabox db update`\n".to_owned(),
+                );
+            }
+            let rows: Vec<[String; 6]> = states
+                .iter()
+                .map(|s| {
+                    [
+                        s.name.clone(),
+                        version(s),
+                        date(s.date),
+                        s.records.to_string(),
+                        format!("{} days", age_days(s)),
+                        s.origin.clone(),
+                    ]
+                })
+                .collect();
+            table(
+                &["SOURCE", "VERSION", "DATE", "RECORDS", "AGE", "ORIGIN"],
+                &rows,
+            )
+        }
+        Format::Sarif => {
+            return Err(UsageError::new("`crabox db` has no SARIF output")
+                .with_hint("use --format human, json or markdown")
+                .into());
+        }
+    })
+}
+
+/// A plain text table with columns padded to their widest cell.
+fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    let mut line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        text.push_str(padded.join("  ").trim_end());
+        text.push('\n');
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+    text
+}
+
+/// The cached databases for `[audit] sources`, with warnings for missing and stale ones.
+pub fn cached(
+    context: &Context,
+    settings: &crabox_config::Settings,
+) -> anyhow::Result<(Vec<PathBuf>, Vec<Finding>)> {
+    let store = store(context)?;
+    let mut paths = Vec::new();
+    let mut notices = Vec::new();
+    for name in source_names(settings) {
+        match store.state(&name) {
+            Some(state) => {
+                notices.extend(stale_warning(&state));
+                paths.push(store.path(&state));
+            }
+            None => notices.push(
+                Finding::warning(
+                    codes::AUDIT_SOURCE_MISSING,
+                    format!("`{name}` (from `[audit] sources`) is not in the cache: not checked"),
+                )
+                .with_help("run `crabox db update`, or pass --db PATH"),
+            ),
+        }
+    }
+    Ok((paths, notices))
+}

@@ -11,7 +11,7 @@ fn misspelt_key_exits_2_naming_line_and_key() {
         "crabox.toml",
         "[product]\nname = \"acme\"\nsecurity-contatc = \"mailto:psirt@acme.example\"\n",
     );
-    let output = context.crabox().arg("config").output().unwrap();
+    let output = context.crabox_own_env().arg("config").output().unwrap();
     let (stdout, stderr) = output_text(&output);
     assert_eq!(output.status.code(), Some(2));
     assert!(stdout.is_empty());
@@ -31,7 +31,7 @@ fn errors_are_annotated_in_github_actions() {
     let context = repo();
     context.write("crabox.toml", "[audit]\nfail-on = \"hihg\"\n");
     let output = context
-        .crabox()
+        .crabox_own_env()
         .arg("config")
         .env("GITHUB_ACTIONS", "true")
         .output()
@@ -57,7 +57,7 @@ fn precedence_defaults_file_env_flags() {
     );
     let json = |envs: &[(&str, &str)], args: &[&str]| {
         let output = context
-            .crabox()
+            .crabox_own_env()
             .envs(envs.iter().copied())
             .args(["config", "--format", "json"])
             .args(args)
@@ -88,7 +88,7 @@ fn precedence_defaults_file_env_flags() {
     let flag = json(&[("CRABOX_OFFLINE", "false")], &["--offline"]);
     assert_eq!(flag["settings"]["offline"], true);
     let format_env = context
-        .crabox()
+        .crabox_own_env()
         .env("CRABOX_FORMAT", "json")
         .args(["config", "--format", "human"])
         .output()
@@ -104,7 +104,7 @@ fn precedence_defaults_file_env_flags() {
 fn a_bad_environment_value_names_the_variable() {
     let context = repo();
     let output = context
-        .crabox()
+        .crabox_own_env()
         .arg("config")
         .env("CRABOX_SBOM_INCLUDE_DEV", "perhaps")
         .output()
@@ -123,7 +123,7 @@ fn secrets_are_redacted() {
     let context = repo();
     for format in ["human", "json", "markdown"] {
         let output = context
-            .crabox()
+            .crabox_own_env()
             .env("CRABOX_KEY_PASSWORD", "hunter2-secret")
             .env("GITHUB_TOKEN", "ghp_0123456789abcdef")
             .args(["config", "--format", format, "-vv"])
@@ -148,7 +148,7 @@ fn resolved_toml_for_people() {
         "crabox.toml",
         "[product]\nname = \"acme\"\nsupport-end = \"2031-12-31\"\n",
     );
-    let output = context.crabox().arg("config").output().unwrap();
+    let output = context.crabox_own_env().arg("config").output().unwrap();
     let (stdout, _) = output_text(&output);
     insta::assert_snapshot!(stdout);
     // What we print is itself TOML.
@@ -161,7 +161,7 @@ fn outputs_in_github_actions() {
     context.write("crabox.toml", "");
     let out = context.path().join("gh-output");
     let output = context
-        .crabox()
+        .crabox_own_env()
         .arg("config")
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_OUTPUT", &out)
@@ -181,7 +181,7 @@ fn outputs_in_github_actions() {
 fn schema_is_json_schema() {
     let context = repo();
     let output = context
-        .crabox()
+        .crabox_own_env()
         .args(["config", "--schema"])
         .output()
         .unwrap();

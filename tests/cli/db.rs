@@ -237,3 +237,76 @@ fn a_source_missing_from_the_cache_is_named_as_not_checked() {
         "{stderr}"
     );
 }
+
+#[test]
+fn yanked_crates_are_looked_up_online_and_said_unchecked_offline() {
+    let index = "{\"name\":\"x\",\"vers\":\"1.1.0\",\"yanked\":true}\n{\"name\":\"x\",\"vers\":\"0.3.0\",\"yanked\":false}\n";
+    let (url, seen) = serve(Arc::new(Mutex::new(vec![(200, index.as_bytes().to_vec())])));
+    let context = repo();
+    context.write(
+        "db/crates/baz/RUSTSEC-2099-0009.md",
+        &RUSTSEC.replace("package = \"foo\"", "package = \"baz\""),
+    );
+    context.write(
+        "Cargo.lock",
+        "version = 3\n\n[[package]]\nname = \"foo\"\nversion = \"1.1.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n[[package]]\nname = \"bar\"\nversion = \"0.3.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
+    );
+    let output = context
+        .crabox()
+        .args([
+            "audit",
+            "--db",
+            "db",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+        ])
+        .env("CRABOX_AUDIT_INDEX_URL", &url)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = output_text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let mut paths = seen.lock().unwrap().clone();
+    paths.sort();
+    assert_eq!(paths, ["/3/b/bar", "/3/f/foo"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["yanked"]["checked"], true);
+    assert_eq!(report["yanked"]["crates_checked"], 2);
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["kind"], "yanked");
+    assert_eq!(findings[0]["package"]["name"], "foo");
+    assert_eq!(findings[0]["location"]["line"], 3);
+
+    // Offline: nothing is looked up, and the report says so.
+    let output = context
+        .crabox()
+        .args(["--offline", "audit", "--db", "db", "--format", "json"])
+        .env("CRABOX_AUDIT_INDEX_URL", &url)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = output_text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(seen.lock().unwrap().len(), 2, "no request when offline");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["yanked"]["checked"], false);
+    assert_eq!(report["yanked"]["reason"], "offline");
+    assert!(
+        stderr.contains("warning[audit-yanked-unchecked]: yanked releases: not checked (offline)"),
+        "{stderr}"
+    );
+
+    // An index that cannot be reached is said, not passed over.
+    let output = context
+        .crabox()
+        .args(["audit", "--db", "db", "--format", "json"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = output_text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["yanked"]["checked"], false);
+    assert_eq!(report["yanked"]["crates_not_checked"], 2);
+    assert!(stderr.contains("did not answer"), "{stderr}");
+}

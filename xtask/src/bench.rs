@@ -175,9 +175,49 @@ fn run_audit() -> anyhow::Result<()> {
         synthetic.join("Cargo.lock"),
         synthetic_lockfile(&db, 20_000)?,
     )?;
+    // The cargo-audit binary itself (not through `cargo`, whose wrapper would add its own start-up
+    // and hide the child's memory from the measurement).
+    let cargo_audit = which("cargo-audit");
+    if cargo_audit.is_none() {
+        eprintln!("xtask: SKIP cargo-audit: not installed (cargo install cargo-audit --locked)");
+    }
+    println!("| input | crabox audit | peak | cargo audit | peak | cargo audit / crabox |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let mut first_runs = Vec::new();
+    for (label, dir) in [
+        ("uv.Cargo.lock (753 packages)", &uv),
+        ("synthetic Cargo.lock (20,000 packages)", &synthetic),
+    ] {
+        first_runs.push((
+            label,
+            audit_row(label, dir, &crabox, cargo_audit.as_deref(), &db)?,
+        ));
+    }
+    println!();
+    for (label, elapsed) in first_runs {
+        println!(
+            "First crabox run on {label}, building the database index: {:.1} ms",
+            elapsed.as_secs_f64() * 1000.0
+        );
+    }
+    let _ = fs_err::remove_dir_all(&work);
+    Ok(())
+}
+
+/// One table row: crabox (offline, index already built) against cargo-audit (no fetch, no
+/// yanked check) on the lockfile in `dir`. Returns the time of crabox's first run, which builds
+/// the index.
+fn audit_row(
+    label: &str,
+    dir: &Path,
+    crabox: &Path,
+    cargo_audit: Option<&Path>,
+    db: &Path,
+) -> anyhow::Result<Duration> {
     let db_text = db.to_string_lossy().into_owned();
     let crabox_args = [
         "-q",
+        "--offline",
         "audit",
         "--db",
         db_text.as_str(),
@@ -197,75 +237,49 @@ fn run_audit() -> anyhow::Result<()> {
         "Cargo.lock",
         "--json",
     ];
-    // The cargo-audit binary itself (not through `cargo`, whose wrapper would add its own start-up
-    // and hide the child's memory from the measurement).
-    let cargo_audit = which("cargo-audit");
-    let has_cargo_audit = cargo_audit.is_some();
-    if !has_cargo_audit {
-        eprintln!("xtask: SKIP cargo-audit: not installed (cargo install cargo-audit --locked)");
-    }
-    let mut first_runs = Vec::new();
-    println!("| input | crabox audit | peak | cargo audit | peak | cargo audit / crabox |");
-    println!("|---|---:|---:|---:|---:|---:|");
-    for (label, dir) in [
-        ("uv.Cargo.lock (753 packages)", &uv),
-        ("synthetic Cargo.lock (20,000 packages)", &synthetic),
-    ] {
-        // The first run on a database version builds the on-disk index; later runs read it.
-        let cache = dir.join("cache");
-        let env = [("CRABOX_CACHE_DIR", cache.as_path())];
-        let start = Instant::now();
-        let first = Command::new(&crabox)
-            .args(crabox_args)
-            .envs(env)
-            .current_dir(dir)
-            .stdout(Stdio::null())
-            .status()?;
-        anyhow::ensure!(first.success(), "crabox audit failed");
-        first_runs.push((label, start.elapsed()));
-        let ours = time("crabox audit", || {
-            let mut c = Command::new(&crabox);
-            c.args(crabox_args).envs(env).current_dir(dir);
-            c
-        })?;
-        let our_peak = peak_kib(&crabox, &crabox_args, dir, &env);
-        let (theirs, their_peak) = if has_cargo_audit {
-            let program = cargo_audit.as_deref().expect("checked above");
-            (
-                Some(time_any_status(program, &audit_args, dir)?),
-                peak_kib(program, &audit_args, dir, &[]),
-            )
-        } else {
-            (None, None)
-        };
-        let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
-        let mib = |k: Option<u64>| {
-            k.map_or_else(
-                || "n/a".to_owned(),
-                |k| format!("{}.{} MiB", k / 1024, k % 1024 * 10 / 1024),
-            )
-        };
-        println!(
-            "| {label} | {} | {} | {} | {} | {} |",
-            ms(ours),
-            mib(our_peak),
-            theirs.map_or_else(|| "not installed".to_owned(), ms),
-            mib(their_peak),
-            theirs.map_or_else(
-                || "n/a".to_owned(),
-                |t| format!("{:.1}x", t.as_secs_f64() / ours.as_secs_f64())
-            )
-        );
-    }
-    println!();
-    for (label, elapsed) in first_runs {
-        println!(
-            "First crabox run on {label}, building the database index: {:.1} ms",
-            elapsed.as_secs_f64() * 1000.0
-        );
-    }
-    let _ = fs_err::remove_dir_all(&work);
-    Ok(())
+    let cache = dir.join("cache");
+    let env = [("CRABOX_CACHE_DIR", cache.as_path())];
+    let start = Instant::now();
+    let first = Command::new(crabox)
+        .args(crabox_args)
+        .envs(env)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .status()?;
+    anyhow::ensure!(first.success(), "crabox audit failed");
+    let first = start.elapsed();
+    let ours = time("crabox audit", || {
+        let mut c = Command::new(crabox);
+        c.args(crabox_args).envs(env).current_dir(dir);
+        c
+    })?;
+    let our_peak = peak_kib(crabox, &crabox_args, dir, &env);
+    let (theirs, their_peak) = match cargo_audit {
+        Some(program) => (
+            Some(time_any_status(program, &audit_args, dir)?),
+            peak_kib(program, &audit_args, dir, &[]),
+        ),
+        None => (None, None),
+    };
+    let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
+    let mib = |k: Option<u64>| {
+        k.map_or_else(
+            || "n/a".to_owned(),
+            |k| format!("{}.{} MiB", k / 1024, k % 1024 * 10 / 1024),
+        )
+    };
+    println!(
+        "| {label} | {} | {} | {} | {} | {} |",
+        ms(ours),
+        mib(our_peak),
+        theirs.map_or_else(|| "not installed".to_owned(), ms),
+        mib(their_peak),
+        theirs.map_or_else(
+            || "n/a".to_owned(),
+            |t| format!("{:.1}x", t.as_secs_f64() / ours.as_secs_f64())
+        )
+    );
+    Ok(first)
 }
 
 fn run_sbom() -> anyhow::Result<()> {

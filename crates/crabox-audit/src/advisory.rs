@@ -15,6 +15,8 @@ pub enum Kind {
     Unmaintained,
     Unsound,
     Notice,
+    /// The installed release was withdrawn from its registry (not an advisory).
+    Yanked,
 }
 
 impl Kind {
@@ -24,6 +26,7 @@ impl Kind {
             Kind::Unmaintained => "unmaintained",
             Kind::Unsound => "unsound",
             Kind::Notice => "notice",
+            Kind::Yanked => "yanked",
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod policy;
 pub mod render;
 pub mod store;
 pub mod version;
+pub mod yanked;
 
 use std::collections::{HashMap, VecDeque};
 
@@ -150,4 +151,41 @@ pub fn audit(lockfiles: &[Lockfile], databases: &[Database]) -> Vec<Finding> {
     }
     findings.sort_by(|a, b| (&a.file, a.line, &a.id).cmp(&(&b.file, b.line, &b.id)));
     findings
+}
+
+/// Findings for the yanked packages a [`yanked::check`] found, sorted like [`audit`]'s.
+pub fn yanked_findings(lockfiles: &[Lockfile], yanked: &yanked::Yanked) -> Vec<Finding> {
+    yanked
+        .yanked
+        .iter()
+        .map(|&(l, p)| {
+            let lockfile = &lockfiles[l];
+            let package = &lockfile.packages[p];
+            Finding {
+                id: "yanked".to_owned(),
+                aliases: Vec::new(),
+                kind: Kind::Yanked,
+                title: format!(
+                    "{} {} was yanked from crates.io",
+                    package.name, package.version
+                ),
+                ecosystem: package.ecosystem,
+                package: package.name.clone(),
+                version: package.version.clone(),
+                purl: package.purl(),
+                severity: None,
+                cvss: None,
+                patched: Vec::new(),
+                fix: None,
+                path: path_to(lockfile, p),
+                file: lockfile.path.clone(),
+                line: package.line,
+                url: Some(format!(
+                    "https://crates.io/crates/{}/versions",
+                    package.name
+                )),
+                source: "crates.io index".to_owned(),
+            }
+        })
+        .collect()
 }

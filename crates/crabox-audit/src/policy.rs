@@ -61,6 +61,35 @@ pub struct Outcome {
     pub expired: Vec<Ignore>,
     /// A vulnerability at or above the threshold is open, or an ignore expired.
     pub failed: bool,
+    /// Whether yanked releases were looked up.
+    pub yanked: YankedCheck,
+}
+
+/// How far the yanked-release lookup got.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct YankedCheck {
+    /// Packages looked up in the registry index.
+    pub checked: usize,
+    /// Packages that were not, and why (`offline`, an unreachable index).
+    pub unchecked: usize,
+    pub reason: Option<String>,
+}
+
+impl YankedCheck {
+    /// One line for people: what was and was not checked.
+    pub fn describe(&self) -> String {
+        match (self.checked, self.unchecked, &self.reason) {
+            (_, 0, _) => format!("yanked releases: checked ({} crates)", self.checked),
+            (0, _, reason) => format!(
+                "yanked releases: not checked ({})",
+                reason.as_deref().unwrap_or("no reason given")
+            ),
+            (checked, unchecked, reason) => format!(
+                "yanked releases: {checked} crates checked, {unchecked} not ({})",
+                reason.as_deref().unwrap_or("no reason given")
+            ),
+        }
+    }
 }
 
 /// The severity the threshold compares: unknown counts as high.
@@ -128,6 +157,7 @@ pub fn apply(findings: Vec<Finding>, policy: &Policy) -> Outcome {
         failed: over || !expired.is_empty(),
         findings: judged,
         expired,
+        yanked: YankedCheck::default(),
     }
 }
 

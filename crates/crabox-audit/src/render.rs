@@ -82,6 +82,12 @@ pub fn json(outcome: &Outcome, databases: &[DatabaseInfo]) -> String {
             "id": i.id, "reason": i.reason, "until": i.until.map(|u| u.to_string()),
         })).collect::<Vec<_>>(),
         "failed": outcome.failed,
+        "yanked": {
+            "checked": outcome.yanked.unchecked == 0,
+            "crates_checked": outcome.yanked.checked,
+            "crates_not_checked": outcome.yanked.unchecked,
+            "reason": outcome.yanked.reason,
+        },
         "findings": findings,
     });
     let mut text = serde_json::to_string_pretty(&document).expect("JSON serializes");
@@ -196,6 +202,7 @@ pub fn markdown(outcome: &Outcome) -> String {
         if outcome.failed { "❌" } else { "✅" },
         if outcome.failed { "failed" } else { "passed" }
     );
+    let _ = writeln!(out, "- {}", outcome.yanked.describe());
     for ignore in &outcome.expired {
         let _ = writeln!(
             out,
@@ -287,6 +294,7 @@ pub fn human(outcome: &Outcome) -> String {
         .iter()
         .filter(|(f, _)| f.kind != Kind::Vulnerability)
         .count();
+    let _ = writeln!(out, "{}", outcome.yanked.describe());
     let _ = writeln!(
         out,
         "audit {}: {open} open vulnerabilities, {warnings} warnings, {} suppressed",

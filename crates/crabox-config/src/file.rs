@@ -115,6 +115,9 @@ pub struct AuditConfig {
     /// OSV ecosystems `crabox db update` fetches, as osv.dev names them. Default:
     /// `["crates.io", "npm", "PyPI", "Go"]`.
     pub osv_ecosystems: Option<Vec<String>>,
+    /// Sparse index that says which crates.io releases were yanked (looked up unless
+    /// `--offline`). Default: `https://index.crates.io`.
+    pub index_url: Option<String>,
 }
 
 /// One ignored advisory.

@@ -255,7 +255,8 @@ mod tests {
                 "vex",
                 "rustsec-url",
                 "osv-url",
-                "osv-ecosystems"
+                "osv-ecosystems",
+                "index-url"
             ]
         );
         let ignore: Vec<&str> = table_keys(["audit", "ignore"])

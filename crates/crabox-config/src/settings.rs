@@ -42,6 +42,8 @@ pub struct SbomSettings {
 
 /// Where the RustSec database is fetched from.
 pub const DEFAULT_RUSTSEC_URL: &str = "https://github.com/rustsec/advisory-db.git";
+/// The crates.io sparse index.
+pub const DEFAULT_INDEX_URL: &str = "https://index.crates.io";
 /// Where osv.dev publishes its exports.
 pub const DEFAULT_OSV_URL: &str = "https://osv-vulnerabilities.storage.googleapis.com";
 /// The OSV ecosystems of the lockfiles crabox reads.
@@ -57,6 +59,7 @@ pub struct AuditSettings {
     pub rustsec_url: String,
     pub osv_url: String,
     pub osv_ecosystems: Vec<String>,
+    pub index_url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -152,6 +155,9 @@ impl Settings {
                         .map(|e| (*e).to_owned())
                         .collect()
                 }),
+                index_url: audit
+                    .index_url
+                    .unwrap_or_else(|| DEFAULT_INDEX_URL.to_owned()),
             },
             sign: SignSettings {
                 mode: sign.mode.unwrap_or(SignMode::Auto),

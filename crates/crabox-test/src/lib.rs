@@ -15,6 +15,9 @@ const BASE_ENV: &[(&str, &str)] = &[
     ("GIT_COMMITTER_EMAIL", "test@crabox.invalid"),
     ("GIT_AUTHOR_DATE", "1700000000 +0000"),
     ("GIT_COMMITTER_DATE", "1700000000 +0000"),
+    // Tests never reach the internet: the yanked-crate lookup goes to a closed local port unless
+    // a test starts its own index.
+    ("CRABOX_AUDIT_INDEX_URL", "http://127.0.0.1:9"),
 ];
 
 /// A temporary directory to run crabox in.
@@ -81,6 +84,16 @@ impl TestContext {
     /// the fixed git identity.
     pub fn crabox(&self) -> Command {
         Command::from_std(self.crabox_std())
+    }
+
+    /// [`TestContext::crabox`] without the harness's own `CRABOX_*` settings (the closed local
+    /// index URL), for tests that list the overrides in effect.
+    pub fn crabox_own_env(&self) -> Command {
+        let mut command = self.crabox();
+        for (name, _) in BASE_ENV.iter().filter(|(n, _)| n.starts_with("CRABOX_")) {
+            command.env_remove(name);
+        }
+        command
     }
 
     /// [`TestContext::crabox`] as a plain `std::process::Command`, for tests that spawn.

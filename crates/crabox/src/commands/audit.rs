@@ -10,6 +10,7 @@ use crabox_audit::policy::{self, Ignore, Policy, Status};
 use crabox_audit::render::{self, DatabaseInfo};
 use crabox_cli::{AuditArgs, FailOn, Format};
 use crabox_report::{Finding, Location, atomic};
+use crabox_types::component::{Ecosystem, Source};
 use crabox_types::{Severity, codes};
 use rayon::prelude::*;
 
@@ -216,14 +217,62 @@ fn notices(
     notices
 }
 
+/// Looks up yanked crates unless offline; says on stderr what was not checked.
+fn yanked(
+    context: &Context,
+    settings: &crabox_config::Settings,
+    inventory: &crabox_sbom::Inventory,
+    findings: &mut Vec<crabox_audit::Finding>,
+) -> policy::YankedCheck {
+    let crates = inventory
+        .lockfiles
+        .iter()
+        .flat_map(|l| &l.packages)
+        .filter(|p| p.ecosystem == Ecosystem::Cargo && p.source == Source::Registry)
+        .count();
+    let check = if crates == 0 {
+        policy::YankedCheck::default()
+    } else if settings.offline {
+        policy::YankedCheck {
+            checked: 0,
+            unchecked: crates,
+            reason: Some("offline".to_owned()),
+        }
+    } else {
+        let spinner = crate::progress::spinner(context, "looking up yanked crates");
+        let found = crabox_audit::yanked::check(&inventory.lockfiles, &settings.audit.index_url);
+        spinner.finish_and_clear();
+        findings.extend(crabox_audit::yanked_findings(&inventory.lockfiles, &found));
+        findings.sort_by(|a, b| (&a.file, a.line, &a.id).cmp(&(&b.file, b.line, &b.id)));
+        policy::YankedCheck {
+            checked: found.checked,
+            unchecked: found.unchecked,
+            reason: found.reason,
+        }
+    };
+    if check.unchecked > 0 {
+        let finding = Finding::warning(codes::AUDIT_YANKED_UNCHECKED, check.describe());
+        context.emit(&[if settings.offline {
+            finding
+        } else {
+            finding.with_help(format!(
+                "the index at {} did not answer; `[audit] index-url` names another",
+                settings.audit.index_url
+            ))
+        }]);
+    }
+    check
+}
+
 pub fn run(context: &Context, args: &AuditArgs) -> anyhow::Result<ExitStatus> {
     let loaded = context.load_config()?;
     let settings = &loaded.settings;
     let (repo, root) = context.repository()?;
     let (inventory, databases) = load(context, settings, args, &root)?;
-    tracing::info!("yanked releases: not checked (the crates.io index check is not built yet)");
-    let findings = crabox_audit::audit(&inventory.lockfiles, &databases);
-    let outcome = policy::apply(findings, &policy_of(context, settings, args, &root)?);
+    let mut findings = crabox_audit::audit(&inventory.lockfiles, &databases);
+    let yanked = yanked(context, settings, &inventory, &mut findings);
+    let mut outcome = policy::apply(findings, &policy_of(context, settings, args, &root)?);
+    outcome.yanked = yanked;
     context.emit(&notices(
         context,
         &inventory,

@@ -439,10 +439,10 @@ fn ecosystem_of(name: &str) -> Option<Ecosystem> {
 }
 
 /// A package name as the ecosystem compares it.
-pub fn normalize(ecosystem: Ecosystem, name: &str) -> String {
+pub fn normalize(ecosystem: Ecosystem, name: &str) -> std::borrow::Cow<'_, str> {
     match ecosystem {
-        Ecosystem::Pypi => crabox_types::purl::normalize_pypi(name),
-        _ => name.to_owned(),
+        Ecosystem::Pypi => crabox_types::purl::normalize_pypi(name).into(),
+        _ => name.into(),
     }
 }
 
@@ -544,7 +544,7 @@ fn osv_advisories(record: OsvRecord, source: &str) -> Vec<Advisory> {
             aliases: record.aliases.clone(),
             title: title.clone(),
             ecosystem,
-            package: normalize(ecosystem, &package.name),
+            package: normalize(ecosystem, &package.name).into_owned(),
             kind,
             severity,
             cvss: vector,

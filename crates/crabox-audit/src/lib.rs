@@ -50,36 +50,45 @@ pub struct Finding {
     pub source: String,
 }
 
-/// The shortest dependency path from a direct dependency to `target`, by package names.
-fn path_to(lockfile: &Lockfile, target: usize) -> Vec<String> {
-    let mut previous: Vec<Option<usize>> = vec![None; lockfile.packages.len()];
-    let mut seen = vec![false; lockfile.packages.len()];
-    let mut queue: VecDeque<usize> = VecDeque::new();
-    for &root in &lockfile.direct {
-        seen[root] = true;
-        queue.push_back(root);
-    }
-    while let Some(current) = queue.pop_front() {
-        if current == target {
-            let mut path = vec![current];
-            while let Some(p) = previous[*path.last().expect("non-empty")] {
-                path.push(p);
-            }
-            return path
-                .iter()
-                .rev()
-                .map(|&i| lockfile.packages[i].name.clone())
-                .collect();
+/// Shortest dependency paths from the direct dependencies of one lockfile: one breadth-first
+/// search, then each path is read back from the tree it leaves.
+struct Paths {
+    previous: Vec<Option<usize>>,
+}
+
+impl Paths {
+    fn new(lockfile: &Lockfile) -> Paths {
+        let mut previous: Vec<Option<usize>> = vec![None; lockfile.packages.len()];
+        let mut seen = vec![false; lockfile.packages.len()];
+        let mut queue: VecDeque<usize> = VecDeque::new();
+        for &root in &lockfile.direct {
+            seen[root] = true;
+            queue.push_back(root);
         }
-        for &next in &lockfile.packages[current].dependencies {
-            if !seen[next] {
-                seen[next] = true;
-                previous[next] = Some(current);
-                queue.push_back(next);
+        while let Some(current) = queue.pop_front() {
+            for &next in &lockfile.packages[current].dependencies {
+                if !seen[next] {
+                    seen[next] = true;
+                    previous[next] = Some(current);
+                    queue.push_back(next);
+                }
             }
         }
+        Paths { previous }
     }
-    vec![lockfile.packages[target].name.clone()]
+
+    /// Package names from a direct dependency down to `target` (`target` alone when no direct
+    /// dependency reaches it).
+    fn to(&self, lockfile: &Lockfile, target: usize) -> Vec<String> {
+        let mut path = vec![target];
+        while let Some(p) = self.previous[*path.last().expect("non-empty")] {
+            path.push(p);
+        }
+        path.iter()
+            .rev()
+            .map(|&i| lockfile.packages[i].name.clone())
+            .collect()
+    }
 }
 
 /// Audits the lockfiles against the databases. Findings are sorted (file, line, id).
@@ -93,13 +102,14 @@ pub fn audit(lockfiles: &[Lockfile], databases: &[Database]) -> Vec<Finding> {
     }
     let mut findings: Vec<Finding> = Vec::new();
     for lockfile in lockfiles {
+        let mut paths: Option<Paths> = None;
         for (i, package) in lockfile.packages.iter().enumerate() {
             // Advisories describe registry releases; git and path sources are other code.
             if !matches!(package.source, Source::Registry) {
                 continue;
             }
             let name = db::normalize(package.ecosystem, &package.name);
-            let Some(candidates) = index.get(&(package.ecosystem, name.as_str())) else {
+            let Some(candidates) = index.get(&(package.ecosystem, name.as_ref())) else {
                 continue;
             };
             let mut here: Vec<Finding> = Vec::new();
@@ -135,7 +145,9 @@ pub fn audit(lockfiles: &[Lockfile], databases: &[Database]) -> Vec<Finding> {
                     cvss: advisory.cvss.clone(),
                     patched: advisory.patched(),
                     fix: advisory.smallest_fix(&package.version),
-                    path: path_to(lockfile, i),
+                    path: paths
+                        .get_or_insert_with(|| Paths::new(lockfile))
+                        .to(lockfile, i),
                     file: lockfile.path.clone(),
                     line: package.line,
                     url: advisory.url.clone(),
@@ -177,7 +189,7 @@ pub fn yanked_findings(lockfiles: &[Lockfile], yanked: &yanked::Yanked) -> Vec<F
                 cvss: None,
                 patched: Vec::new(),
                 fix: None,
-                path: path_to(lockfile, p),
+                path: Paths::new(lockfile).to(lockfile, p),
                 file: lockfile.path.clone(),
                 line: package.line,
                 url: Some(format!(

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use toml::de::{DeTable, DeValue};
 
+use crate::env::EnvVars;
 use crate::error::{ConfigError, InvalidConfig, InvalidKind};
 use crate::schema::{self, Shape};
 use crate::settings::Settings;
@@ -25,6 +26,9 @@ pub struct LoadOptions<'a> {
     pub config: Option<PathBuf>,
     /// Reads an environment variable; tests pass a map, the binary `std::env::var`.
     pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// Names of the variables set, when known: without a `CRABOX_<SECTION>_<KEY>` among them the
+    /// overrides are not looked for. `None` looks for every one.
+    pub env_names: Option<Vec<String>>,
 }
 
 /// The resolved configuration and where it came from.
@@ -85,7 +89,18 @@ pub fn load(options: &LoadOptions<'_>) -> Result<Loaded, ConfigError> {
     // re-serialized only when there is something to merge.
     let mut table: Option<toml::Table> = None;
     let mut env_overrides = Vec::new();
-    for env_key in env::config_keys() {
+    // Building the key list walks the whole schema: skipped when no variable can be one.
+    let may_override = options.env_names.as_ref().is_none_or(|names| {
+        names.iter().any(|name| {
+            name.starts_with("CRABOX_") && !EnvVars::ALL.iter().any(|(known, _)| known == name)
+        })
+    });
+    let keys = if may_override {
+        env::config_keys()
+    } else {
+        Vec::new()
+    };
+    for env_key in keys {
         let Some(raw) = (options.env)(&env_key.var) else {
             continue;
         };
@@ -543,6 +558,7 @@ mod tests {
             dir: sub.clone(),
             config: None,
             env: &env,
+            env_names: None,
         })
         .unwrap();
         assert_eq!(
@@ -564,6 +580,7 @@ mod tests {
             dir: sub.clone(),
             config: None,
             env: &env,
+            env_names: None,
         })
         .unwrap();
         assert_eq!(loaded.settings.audit.fail_on, Severity::Critical);
@@ -587,6 +604,7 @@ mod tests {
             dir: sub,
             config: None,
             env: &env,
+            env_names: None,
         })
         .unwrap_err();
         assert!(
@@ -612,6 +630,7 @@ mod tests {
             dir: repo.clone(),
             config: None,
             env: &env,
+            env_names: None,
         })
         .unwrap();
         assert_eq!(loaded.file, None);
@@ -621,6 +640,7 @@ mod tests {
             dir: repo,
             config: Some("missing.toml".into()),
             env: &env,
+            env_names: None,
         })
         .unwrap_err();
         assert!(err.to_string().contains("missing.toml"), "{err}");

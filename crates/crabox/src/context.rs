@@ -36,6 +36,11 @@ impl Env {
         }
     }
 
+    /// The names of the variables set.
+    pub fn names(&self) -> Vec<String> {
+        self.vars.keys().cloned().collect()
+    }
+
     pub fn var(&self, name: &str) -> Option<String> {
         self.vars.get(name).cloned()
     }
@@ -100,6 +105,7 @@ impl Context {
             dir: self.dir.clone(),
             config: self.global.config.clone(),
             env: &env,
+            env_names: Some(self.env.names()),
         })?;
         loaded.settings.offline = self.global.offline;
         Ok(loaded)

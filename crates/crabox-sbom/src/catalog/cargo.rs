@@ -1,6 +1,7 @@
 //! `Cargo.lock` v1–v4, with the workspace's `Cargo.toml` files to tell members, build and
 //! development dependencies apart.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::Path;
 
@@ -44,12 +45,13 @@ fn source(text: Option<&str>) -> Source {
     Source::OtherRegistry(text.to_owned())
 }
 
-/// One `[[package]]` entry before edges are resolved.
-struct Entry {
-    name: String,
-    version: String,
-    source_text: Option<String>,
-    dependencies: Vec<String>,
+/// One `[[package]]` entry before edges are resolved (borrowed from the text when Cargo wrote
+/// it: a large lockfile is mostly these strings).
+struct Entry<'a> {
+    name: Cow<'a, str>,
+    version: Cow<'a, str>,
+    source_text: Option<Cow<'a, str>>,
+    dependencies: Vec<Cow<'a, str>>,
 }
 
 /// The sections of a Cargo.lock: each `[[package]]` (or the old `[root]`) body with the line of
@@ -107,28 +109,28 @@ fn sections<'a>(text: &'a str) -> Sections<'a> {
 }
 
 /// The fields of one `[[package]]` body.
-struct Fields {
-    name: String,
-    version: String,
-    source: Option<String>,
-    checksum: Option<String>,
-    dependencies: Vec<String>,
+struct Fields<'a> {
+    name: Cow<'a, str>,
+    version: Cow<'a, str>,
+    source: Option<Cow<'a, str>>,
+    checksum: Option<Cow<'a, str>>,
+    dependencies: Vec<Cow<'a, str>>,
 }
 
 /// The fields, or where in the body (lines below the header) and what is wrong.
-type FieldsResult = Result<Fields, (u32, String)>;
+type FieldsResult<'a> = Result<Fields<'a>, (u32, String)>;
 
 /// The value of a `key = "text"` line as Cargo writes it: a basic string without escapes.
-fn plain_string(value: &str) -> Option<String> {
+fn plain_string(value: &str) -> Option<Cow<'_, str>> {
     let inner = value.strip_prefix('"')?.strip_suffix('"')?;
-    (!inner.contains(['"', '\\'])).then(|| inner.to_owned())
+    (!inner.contains(['"', '\\'])).then_some(Cow::Borrowed(inner))
 }
 
 /// The fields of a body in the exact layout Cargo writes (one `key = "value"` per line,
 /// `dependencies = [` with one quoted entry per line): read without a TOML parser, which is most
 /// of the cost of a large lockfile. `None` for anything else (comments, escapes, inline arrays,
 /// other keys), which the TOML parser then reads and judges.
-fn canonical_fields(body: &str) -> Option<Fields> {
+fn canonical_fields(body: &str) -> Option<Fields<'_>> {
     let (mut name, mut version, mut source, mut checksum) = (None, None, None, None);
     let mut dependencies = Vec::new();
     let (mut in_dependencies, mut seen_dependencies) = (false, false);
@@ -174,14 +176,14 @@ fn canonical_fields(body: &str) -> Option<Fields> {
     })
 }
 
-fn fields(body: &str) -> FieldsResult {
+fn fields(body: &str) -> FieldsResult<'_> {
     if let Some(fields) = canonical_fields(body) {
         return Ok(fields);
     }
     toml_fields(body)
 }
 
-fn toml_fields(body: &str) -> FieldsResult {
+fn toml_fields(body: &str) -> FieldsResult<'static> {
     let table: toml::Table = toml::from_str(body).map_err(|e| {
         let at = e.span().map_or(0, |s| s.start.min(body.len()));
         let below = u32::try_from(body[..at].matches('\n').count() + 1).unwrap_or(0);
@@ -191,7 +193,7 @@ fn toml_fields(body: &str) -> FieldsResult {
         table
             .get(key)
             .and_then(toml::Value::as_str)
-            .map(str::to_owned)
+            .map(|s| Cow::Owned(s.to_owned()))
     };
     let (Some(name), Some(version)) = (text("name"), text("version")) else {
         return Err((
@@ -210,7 +212,7 @@ fn toml_fields(body: &str) -> FieldsResult {
             .map(|d| {
                 d.iter()
                     .filter_map(toml::Value::as_str)
-                    .map(str::to_owned)
+                    .map(|s| Cow::Owned(s.to_owned()))
                     .collect()
             })
             .unwrap_or_default(),
@@ -227,7 +229,8 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
         return Err(context.parse_error(line, "not a Cargo.lock: expected `[[package]]` entries"));
     }
     let mut parsed = Parsed::new();
-    let mut entries = Vec::new();
+    parsed.packages.reserve_exact(sections.packages.len());
+    let mut entries = Vec::with_capacity(sections.packages.len());
 
     // v1 keeps checksums in [metadata]: "checksum NAME VERSION (SOURCE)" = "HEX".
     let mut v1_checksums = HashMap::new();
@@ -271,7 +274,7 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
                 "{name} {version} ({})",
                 source_text.as_deref().unwrap_or_default()
             );
-            v1_checksums.get(&key).cloned()
+            v1_checksums.get(&key).cloned().map(Cow::Owned)
         });
         if let Some(checksum) = checksum {
             match Hash::from_hex(HashAlg::Sha256, &checksum) {
@@ -308,7 +311,7 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
 fn resolve_edges(entries: &[Entry], parsed: &mut Parsed, context: &Context) {
     let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, entry) in entries.iter().enumerate() {
-        by_name.entry(entry.name.as_str()).or_default().push(i);
+        by_name.entry(entry.name.as_ref()).or_default().push(i);
     }
     for (i, entry) in entries.iter().enumerate() {
         let mut edges = Vec::new();
@@ -437,7 +440,7 @@ fn apply_scopes(
 ) {
     let known: Vec<&usize> = members
         .iter()
-        .filter(|&&m| manifests.contains_key(&entries[m].name))
+        .filter(|&&m| manifests.contains_key(entries[m].name.as_ref()))
         .collect();
     if known.is_empty() {
         return; // Without manifests every package counts as required.
@@ -450,10 +453,10 @@ fn apply_scopes(
     while let Some(current) = queue.pop_front() {
         let declared = parsed.packages[current]
             .is_root
-            .then(|| manifests.get(&entries[current].name))
+            .then(|| manifests.get(entries[current].name.as_ref()))
             .flatten();
         for &next in &parsed.packages[current].dependencies {
-            let name = &entries[next].name;
+            let name: &str = &entries[next].name;
             let follows = match declared {
                 // A member's edge counts when the member declares it outside dev-dependencies.
                 Some(declared) => declared.normal.contains(name) || !declared.dev.contains(name),

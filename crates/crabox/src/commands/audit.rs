@@ -101,7 +101,7 @@ fn load(
         .map(|p| {
             (
                 p.ecosystem,
-                crabox_audit::db::normalize(p.ecosystem, &p.name),
+                crabox_audit::db::normalize(p.ecosystem, &p.name).into_owned(),
             )
         })
         .collect();

@@ -19,6 +19,7 @@
 //! File format (version 1): the line `crabox-index 1`, the header length in bytes on the next
 //! line, the JSON header, then the JSON arrays of advisories the header points into.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -77,7 +78,7 @@ struct Entry<A> {
 type Slot = (u64, u32);
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Header {
+struct Header<'a> {
     kind: String,
     /// The database path the index was built from.
     path: PathBuf,
@@ -86,7 +87,9 @@ struct Header {
     skipped: Vec<(String, String)>,
     /// Checked on every load.
     always: Vec<Stamp>,
-    packages: BTreeMap<Ecosystem, HashMap<String, Slot>>,
+    /// Package names are read in place from the file (they have no escapes to decode).
+    #[serde(borrow)]
+    packages: BTreeMap<Ecosystem, HashMap<Cow<'a, str>, Slot>>,
 }
 
 /// The index file for the database at `path`.
@@ -176,7 +179,7 @@ fn build(layout: Layout, root: &Path, parsed: &[Parsed], database: &Database) ->
         }
     }
     let mut body: Vec<u8> = Vec::new();
-    let mut packages: BTreeMap<Ecosystem, HashMap<String, Slot>> = BTreeMap::new();
+    let mut packages: BTreeMap<Ecosystem, HashMap<Cow<'_, str>, Slot>> = BTreeMap::new();
     for ((ecosystem, name), advisories) in &by_package {
         let at = body.len();
         let entry = Entry {
@@ -190,7 +193,7 @@ fn build(layout: Layout, root: &Path, parsed: &[Parsed], database: &Database) ->
         packages
             .entry(*ecosystem)
             .or_default()
-            .insert(name.clone(), (u64::try_from(at).ok()?, len));
+            .insert(Cow::Borrowed(name.as_str()), (u64::try_from(at).ok()?, len));
     }
     let header = Header {
         kind: database.kind.to_owned(),
@@ -253,10 +256,25 @@ fn directory_stamps<'a>(
     Some(always)
 }
 
+/// Fills `buffer` from `offset` of the file, in one system call where the platform has one.
+fn read_at(file: &fs_err::File, buffer: &mut [u8], offset: u64) -> Option<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file.file(), buffer, offset).ok()
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::{Read as _, Seek as _, SeekFrom};
+        let mut file = file.file();
+        file.seek(SeekFrom::Start(offset)).ok()?;
+        file.read_exact(buffer).ok()
+    }
+}
+
 /// The wanted packages' advisories from the index file, or `None` when it is not a current
 /// index of the database at `root`. Reads the header, then only the wanted packages' entries.
 fn load(file: &Path, root: &Path, wanted: &Wanted) -> Option<Database> {
-    use std::io::{Read as _, Seek as _, SeekFrom};
+    use std::io::Read as _;
     let mut index = std::io::BufReader::new(fs_err::File::open(file).ok()?);
     let mut magic = [0; MAGIC.len()];
     index.read_exact(&mut magic).ok()?;
@@ -280,16 +298,15 @@ fn load(file: &Path, root: &Path, wanted: &Wanted) -> Option<Database> {
     };
     let mut slots: Vec<Slot> = wanted
         .iter()
-        .filter_map(|(ecosystem, name)| header.packages.get(ecosystem)?.get(name).copied())
+        .filter_map(|(ecosystem, name)| header.packages.get(ecosystem)?.get(name.as_str()).copied())
         .collect();
     slots.sort_unstable();
-    let mut index = index.into_inner();
+    let index = index.into_inner();
     let mut advisories = Vec::new();
     let mut buffer = Vec::new();
     for (at, len) in slots {
-        index.seek(SeekFrom::Start(body_at + at)).ok()?;
         buffer.resize(len as usize, 0);
-        index.read_exact(&mut buffer).ok()?;
+        read_at(&index, &mut buffer, body_at + at)?;
         let entry: Entry<Advisory> = serde_json::from_slice(&buffer).ok()?;
         if !entry.stamps.iter().all(|s| s.current(root)) {
             return None;

@@ -245,6 +245,7 @@ fn audit_row(
         .envs(env)
         .current_dir(dir)
         .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .status()?;
     anyhow::ensure!(first.success(), "crabox audit failed");
     let first = start.elapsed();

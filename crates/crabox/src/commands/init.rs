@@ -39,6 +39,14 @@ const WORKFLOW_STEPS: &[WorkflowStep] = &[
         name: "SBOM",
         run: "crabox sbom --output sbom.cdx.json",
     },
+    WorkflowStep {
+        name: "Advisory databases",
+        run: "crabox db update",
+    },
+    WorkflowStep {
+        name: "Vulnerability audit",
+        run: "crabox audit --openvex audit.openvex.json",
+    },
 ];
 
 /// What `crabox init` found out about the repository.

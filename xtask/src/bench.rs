@@ -133,23 +133,53 @@ fn synthetic_lockfile(db: &Path, count: usize) -> anyhow::Result<String> {
     Ok(out)
 }
 
-/// Median wall time of a command that may exit non-zero (cargo audit exits 1 on findings).
-fn time_any_status(program: &Path, args: &[&str], dir: &Path) -> anyhow::Result<Duration> {
-    let mut times = Vec::new();
-    for run in 0..=RUNS {
-        let start = Instant::now();
-        Command::new(program)
-            .args(args)
-            .current_dir(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()?;
+/// Runs of each command in the audit benchmark (after one warm-up each).
+const AUDIT_RUNS: usize = 15;
+
+/// One timed run of a command that may exit non-zero (cargo audit exits 1 on findings).
+fn run_once(
+    program: &Path,
+    args: &[&str],
+    dir: &Path,
+    env: &[(&str, &Path)],
+) -> anyhow::Result<Duration> {
+    let start = Instant::now();
+    Command::new(program)
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .with_context(|| format!("could not start {}", program.display()))?;
+    Ok(start.elapsed())
+}
+
+/// Median wall times of two commands run alternately (ours, then theirs, `AUDIT_RUNS` times after
+/// a warm-up), so that a machine that speeds up or slows down meanwhile weighs on both alike.
+fn time_alternately(
+    ours: (&Path, &[&str], &[(&str, &Path)]),
+    theirs: Option<(&Path, &[&str])>,
+    dir: &Path,
+) -> anyhow::Result<(Duration, Option<Duration>)> {
+    let (mut our_times, mut their_times) = (Vec::new(), Vec::new());
+    for run in 0..=AUDIT_RUNS {
+        let a = run_once(ours.0, ours.1, dir, ours.2)?;
+        let b = match theirs {
+            Some((program, args)) => Some(run_once(program, args, dir, &[])?),
+            None => None,
+        };
         if run > 0 {
-            times.push(start.elapsed());
+            our_times.push(a);
+            their_times.extend(b);
         }
     }
-    times.sort();
-    Ok(times[RUNS / 2])
+    our_times.sort();
+    their_times.sort();
+    Ok((
+        our_times[AUDIT_RUNS / 2],
+        their_times.get(AUDIT_RUNS / 2).copied(),
+    ))
 }
 
 /// `crabox audit` against `cargo audit --no-fetch --no-yanked` (like for like: offline) on the
@@ -249,19 +279,13 @@ fn audit_row(
         .status()?;
     anyhow::ensure!(first.success(), "crabox audit failed");
     let first = start.elapsed();
-    let ours = time("crabox audit", || {
-        let mut c = Command::new(crabox);
-        c.args(crabox_args).envs(env).current_dir(dir);
-        c
-    })?;
+    let (ours, theirs) = time_alternately(
+        (crabox, &crabox_args, &env),
+        cargo_audit.map(|program| (program, &audit_args[..])),
+        dir,
+    )?;
     let our_peak = peak_kib(crabox, &crabox_args, dir, &env);
-    let (theirs, their_peak) = match cargo_audit {
-        Some(program) => (
-            Some(time_any_status(program, &audit_args, dir)?),
-            peak_kib(program, &audit_args, dir, &[]),
-        ),
-        None => (None, None),
-    };
+    let their_peak = cargo_audit.and_then(|program| peak_kib(program, &audit_args, dir, &[]));
     let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
     let mib = |k: Option<u64>| {
         k.map_or_else(

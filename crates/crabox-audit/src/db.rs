@@ -289,8 +289,9 @@ pub(crate) fn assemble(layout: Layout, path: &Path, parsed: &[Parsed]) -> Databa
 }
 
 impl Database {
-    /// Loads every advisory of the database at `path` (see [`Layout::of`] for how its kind is
-    /// decided), without the on-disk index.
+    /// Loads every advisory of the database at `path`, without the on-disk index. Its kind comes
+    /// from its layout: a `.zip` file is an OSV export, a directory whose `crates/` holds only
+    /// directories is RustSec, any other directory is searched for OSV records.
     pub fn open(path: &Path) -> Result<Database, AuditError> {
         let layout = Layout::of(path)?;
         let parsed = read_all(layout, path)?;

@@ -57,7 +57,8 @@ struct Entry<'a> {
 /// The sections of a Cargo.lock: each `[[package]]` (or the old `[root]`) body with the line of
 /// its header, and the v1 `[metadata]` body.
 struct Sections<'a> {
-    packages: Vec<(u32, &'a str)>,
+    /// Header line, body, and the fields when Cargo's own layout gave them in passing.
+    packages: Vec<(u32, &'a str, Option<Fields<'a>>)>,
     metadata: Option<&'a str>,
     /// Lines outside any section that are neither blank, comments nor `version = N`.
     stray: Option<u32>,
@@ -78,22 +79,28 @@ fn sections<'a>(text: &'a str) -> Sections<'a> {
     let mut kind = Kind::Preamble;
     let mut body_start = 0;
     let mut offset = 0;
-    let close = |kind: &Kind, body: &'a str, out: &mut Sections<'a>| match kind {
-        Kind::Package(line) => out.packages.push((*line, body)),
-        Kind::Metadata => out.metadata = Some(body),
-        Kind::Preamble | Kind::Other => {}
+    let mut canonical = Canonical::default();
+    let close = |kind: &Kind, body: &'a str, canonical: Canonical<'a>, out: &mut Sections<'a>| {
+        match kind {
+            Kind::Package(line) => out.packages.push((*line, body, canonical.finish())),
+            Kind::Metadata => out.metadata = Some(body),
+            Kind::Preamble | Kind::Other => {}
+        }
     };
     for (i, line) in text.split_inclusive('\n').enumerate() {
         let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let trimmed = line.trim();
         if trimmed.starts_with('[') {
-            close(&kind, &text[body_start..offset], &mut out);
+            let done = std::mem::take(&mut canonical);
+            close(&kind, &text[body_start..offset], done, &mut out);
             kind = match trimmed {
                 "[[package]]" | "[root]" => Kind::Package(number),
                 "[metadata]" => Kind::Metadata,
                 _ => Kind::Other,
             };
             body_start = offset + line.len();
+        } else if matches!(kind, Kind::Package(_)) {
+            canonical.line(trimmed);
         } else if matches!(kind, Kind::Preamble)
             && !trimmed.is_empty()
             && !trimmed.starts_with('#')
@@ -104,7 +111,7 @@ fn sections<'a>(text: &'a str) -> Sections<'a> {
         }
         offset += line.len();
     }
-    close(&kind, &text[body_start..], &mut out);
+    close(&kind, &text[body_start..], canonical, &mut out);
     out
 }
 
@@ -126,36 +133,52 @@ fn plain_string(value: &str) -> Option<Cow<'_, str>> {
     (!inner.contains(['"', '\\'])).then_some(Cow::Borrowed(inner))
 }
 
-/// The fields of a body in the exact layout Cargo writes (one `key = "value"` per line,
-/// `dependencies = [` with one quoted entry per line): read without a TOML parser, which is most
-/// of the cost of a large lockfile. `None` for anything else (comments, escapes, inline arrays,
-/// other keys), which the TOML parser then reads and judges.
-fn canonical_fields(body: &str) -> Option<Fields<'_>> {
-    let (mut name, mut version, mut source, mut checksum) = (None, None, None, None);
-    let mut dependencies = Vec::new();
-    let (mut in_dependencies, mut seen_dependencies) = (false, false);
-    for line in body.lines() {
-        let line = line.trim();
-        if in_dependencies {
+/// Reads the fields of a body in the exact layout Cargo writes (one `key = "value"` per line,
+/// `dependencies = [` with one quoted entry per line), one trimmed line at a time, without a TOML
+/// parser, which is most of the cost of a large lockfile. Anything else (comments, escapes,
+/// inline arrays, other keys) makes it give up, and the TOML parser then reads and judges the
+/// body.
+#[derive(Default)]
+struct Canonical<'a> {
+    name: Option<Cow<'a, str>>,
+    version: Option<Cow<'a, str>>,
+    source: Option<Cow<'a, str>>,
+    checksum: Option<Cow<'a, str>>,
+    dependencies: Vec<Cow<'a, str>>,
+    in_dependencies: bool,
+    seen_dependencies: bool,
+    given_up: bool,
+}
+
+impl<'a> Canonical<'a> {
+    fn line(&mut self, line: &'a str) {
+        if !self.given_up && self.take(line).is_none() {
+            self.given_up = true;
+        }
+    }
+
+    fn take(&mut self, line: &'a str) -> Option<()> {
+        if self.in_dependencies {
             if line == "]" {
-                in_dependencies = false;
+                self.in_dependencies = false;
             } else {
-                dependencies.push(plain_string(line.strip_suffix(',')?)?);
+                self.dependencies
+                    .push(plain_string(line.strip_suffix(',')?)?);
             }
-            continue;
+            return Some(());
         }
         if line.is_empty() {
-            continue;
+            return Some(());
         }
         let (key, value) = line.split_once(" = ")?;
         let slot = match key {
-            "name" => &mut name,
-            "version" => &mut version,
-            "source" => &mut source,
-            "checksum" => &mut checksum,
-            "dependencies" if value == "[" && !seen_dependencies => {
-                (in_dependencies, seen_dependencies) = (true, true);
-                continue;
+            "name" => &mut self.name,
+            "version" => &mut self.version,
+            "source" => &mut self.source,
+            "checksum" => &mut self.checksum,
+            "dependencies" if value == "[" && !self.seen_dependencies => {
+                (self.in_dependencies, self.seen_dependencies) = (true, true);
+                return Some(());
             }
             _ => return None,
         };
@@ -163,24 +186,30 @@ fn canonical_fields(body: &str) -> Option<Fields<'_>> {
             return None;
         }
         *slot = Some(plain_string(value)?);
+        Some(())
     }
-    if in_dependencies {
-        return None;
+
+    fn finish(self) -> Option<Fields<'a>> {
+        if self.given_up || self.in_dependencies {
+            return None;
+        }
+        Some(Fields {
+            name: self.name?,
+            version: self.version?,
+            source: self.source,
+            checksum: self.checksum,
+            dependencies: self.dependencies,
+        })
     }
-    Some(Fields {
-        name: name?,
-        version: version?,
-        source,
-        checksum,
-        dependencies,
-    })
 }
 
-fn fields(body: &str) -> FieldsResult<'_> {
-    if let Some(fields) = canonical_fields(body) {
-        return Ok(fields);
+#[cfg(test)]
+fn canonical_fields(body: &str) -> Option<Fields<'_>> {
+    let mut canonical = Canonical::default();
+    for line in body.lines() {
+        canonical.line(line.trim());
     }
-    toml_fields(body)
+    canonical.finish()
 }
 
 fn toml_fields(body: &str) -> FieldsResult<'static> {
@@ -245,12 +274,11 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
         }
     }
 
-    let read: Vec<(u32, FieldsResult)> = sections
-        .packages
-        .iter()
-        .map(|(line, body)| (*line, fields(body)))
-        .collect();
-    for (line, result) in read {
+    for (line, body, canonical) in sections.packages {
+        let result = match canonical {
+            Some(fields) => Ok(fields),
+            None => toml_fields(body),
+        };
         let fields = match result {
             Ok(fields) => fields,
             Err((below, message)) => {

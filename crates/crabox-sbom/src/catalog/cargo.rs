@@ -80,13 +80,12 @@ fn sections<'a>(text: &'a str) -> Sections<'a> {
     let mut body_start = 0;
     let mut offset = 0;
     let mut canonical = Canonical::default();
-    let close = |kind: &Kind, body: &'a str, canonical: Canonical<'a>, out: &mut Sections<'a>| {
-        match kind {
+    let close =
+        |kind: &Kind, body: &'a str, canonical: Canonical<'a>, out: &mut Sections<'a>| match kind {
             Kind::Package(line) => out.packages.push((*line, body, canonical.finish())),
             Kind::Metadata => out.metadata = Some(body),
             Kind::Preamble | Kind::Other => {}
-        }
-    };
+        };
     for (i, line) in text.split_inclusive('\n').enumerate() {
         let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let trimmed = line.trim();

@@ -119,12 +119,7 @@ fn parse_bytes(layout: Layout, file: String, bytes: &[u8]) -> Parsed {
 
 /// The files of a directory database, as `/`-separated paths below `root`, sorted.
 pub(crate) fn list_files(layout: Layout, root: &Path) -> Result<Vec<String>, AuditError> {
-    let read = |dir: &Path| {
-        fs_err::read_dir(dir).map_err(|source| AuditError::Read {
-            path: dir.to_owned(),
-            source,
-        })
-    };
+    let read = |dir: &Path| fs_err::read_dir(dir).map_err(AuditError::read(dir));
     let mut files = Vec::new();
     let mut stack = vec![String::new()];
     while let Some(rel) = stack.pop() {
@@ -206,10 +201,7 @@ fn read_zip(path: &Path) -> Result<Vec<Parsed>, AuditError> {
         path: path.to_owned(),
         message,
     };
-    let file = fs_err::File::open(path).map_err(|source| AuditError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
+    let file = fs_err::File::open(path).map_err(AuditError::read(path))?;
     let mut archive =
         zip::ZipArchive::new(file).map_err(|e| bad(format!("not a zip archive: {e}")))?;
     let mut entries = Vec::new();

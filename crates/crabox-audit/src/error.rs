@@ -1,5 +1,15 @@
 //! Errors of the audit step.
 
+impl AuditError {
+    /// The `map_err` for an I/O error on `path`.
+    pub(crate) fn read(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> AuditError + '_ {
+        move |source| AuditError::Read {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
 /// Why an audit could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {

@@ -132,8 +132,15 @@ pub fn open(path: &Path, wanted: &Wanted, cache: &Path) -> Result<Database, Audi
 
 /// The index of a database just read, or `None` when a file changed during the reading.
 fn build(layout: Layout, root: &Path, parsed: &[Parsed], database: &Database) -> Option<Vec<u8>> {
-    // Which packages each file and each directory holds records for.
-    let mut by_package: BTreeMap<(Ecosystem, String), Vec<&Advisory>> = BTreeMap::new();
+    // The database's advisories (in its order, so that an index load and a direct load agree)
+    // by package, and which packages each file and each directory holds records for.
+    let mut by_package: BTreeMap<(Ecosystem, &str), Vec<&Advisory>> = BTreeMap::new();
+    for advisory in &database.advisories {
+        by_package
+            .entry((advisory.ecosystem, advisory.package.as_str()))
+            .or_default()
+            .push(advisory);
+    }
     let mut dir_packages: BTreeMap<String, BTreeSet<Option<(Ecosystem, &str)>>> = BTreeMap::new();
     let mut file_packages: Vec<(&str, BTreeSet<(Ecosystem, &str)>)> = Vec::new();
     let mut always: Vec<Stamp> = Vec::new();
@@ -143,10 +150,6 @@ fn build(layout: Layout, root: &Path, parsed: &[Parsed], database: &Database) ->
         match &file.result {
             Ok(advisories) => {
                 for advisory in advisories {
-                    by_package
-                        .entry((advisory.ecosystem, advisory.package.clone()))
-                        .or_default()
-                        .push(advisory);
                     packages.insert((advisory.ecosystem, advisory.package.as_str()));
                 }
             }
@@ -184,7 +187,7 @@ fn build(layout: Layout, root: &Path, parsed: &[Parsed], database: &Database) ->
         let at = body.len();
         let entry = Entry {
             stamps: package_stamps
-                .remove(&(*ecosystem, name.as_str()))
+                .remove(&(*ecosystem, *name))
                 .unwrap_or_default(),
             advisories: advisories.clone(),
         };
@@ -193,7 +196,7 @@ fn build(layout: Layout, root: &Path, parsed: &[Parsed], database: &Database) ->
         packages
             .entry(*ecosystem)
             .or_default()
-            .insert(Cow::Borrowed(name.as_str()), (u64::try_from(at).ok()?, len));
+            .insert(Cow::Borrowed(*name), (u64::try_from(at).ok()?, len));
     }
     let header = Header {
         kind: database.kind.to_owned(),

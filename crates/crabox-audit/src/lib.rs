@@ -25,6 +25,19 @@ pub use advisory::{Advisory, Kind};
 pub use db::Database;
 pub use error::AuditError;
 
+/// The HTTP client of every request crabox-audit makes: crabox's user agent, and the given
+/// connect and whole-request timeouts.
+fn http_client(
+    connect: std::time::Duration,
+    total: std::time::Duration,
+) -> reqwest::Result<reqwest::blocking::Client> {
+    reqwest::blocking::Client::builder()
+        .connect_timeout(connect)
+        .timeout(total)
+        .user_agent(concat!("crabox/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
 /// One affected package and what affects it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
@@ -161,13 +174,19 @@ pub fn audit(lockfiles: &[Lockfile], databases: &[Database]) -> Vec<Finding> {
         finding.aliases.sort();
         finding.aliases.dedup();
     }
-    findings.sort_by(|a, b| (&a.file, a.line, &a.id).cmp(&(&b.file, b.line, &b.id)));
+    sort(&mut findings);
     findings
 }
 
-/// Findings for the yanked packages a [`yanked::check`] found, sorted like [`audit`]'s.
-pub fn yanked_findings(lockfiles: &[Lockfile], yanked: &yanked::Yanked) -> Vec<Finding> {
-    yanked
+/// The order of findings: by file, line, then id.
+fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| (&a.file, a.line, &a.id).cmp(&(&b.file, b.line, &b.id)));
+}
+
+/// Adds findings for the yanked packages a [`yanked::check`] found to those of [`audit`], in
+/// the same order.
+pub fn add_yanked(findings: &mut Vec<Finding>, lockfiles: &[Lockfile], yanked: &yanked::Yanked) {
+    let found = yanked
         .yanked
         .iter()
         .map(|&(l, p)| {
@@ -199,5 +218,7 @@ pub fn yanked_findings(lockfiles: &[Lockfile], yanked: &yanked::Yanked) -> Vec<F
                 source: "crates.io index".to_owned(),
             }
         })
-        .collect()
+        .collect::<Vec<_>>();
+    findings.extend(found);
+    sort(findings);
 }

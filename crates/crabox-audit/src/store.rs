@@ -19,6 +19,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::db::{Database, Wanted};
+use crabox_types::unix_now;
+
 use crate::error::AuditError;
 
 /// Where `crabox db update` fetches from.
@@ -58,19 +60,6 @@ pub struct State {
 pub struct Store {
     root: PathBuf,
     cache: PathBuf,
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> AuditError + '_ {
-    move |source| AuditError::Read {
-        path: path.to_owned(),
-        source,
-    }
 }
 
 /// A directory name for an OSV ecosystem (`crates.io` stays, `PyPI` stays; anything else that is
@@ -142,7 +131,10 @@ impl Store {
             message: format!("could not write {}: {e}", file.display()),
         })?;
         let dir = self.root.join(&state.name);
-        for entry in fs_err::read_dir(&dir).map_err(io(&dir))?.flatten() {
+        for entry in fs_err::read_dir(&dir)
+            .map_err(AuditError::read(&dir))?
+            .flatten()
+        {
             let name = entry.file_name().to_string_lossy().into_owned();
             let stale = (name.starts_with("tree-") || name.starts_with("export-"))
                 && !keep.contains(&name.as_str())
@@ -184,7 +176,7 @@ impl Store {
     pub fn update_rustsec(&self, url: &str) -> Result<State, AuditError> {
         let name = "rustsec";
         let dir = self.root.join(name);
-        fs_err::create_dir_all(&dir).map_err(io(&dir))?;
+        fs_err::create_dir_all(&dir).map_err(AuditError::read(&dir))?;
         let failed = |e: crabox_git::GitError| AuditError::Update {
             source_name: name.to_owned(),
             message: e.to_string(),
@@ -203,7 +195,7 @@ impl Store {
             })
             .map_err(failed)?;
             let _ = fs_err::remove_dir_all(&tree);
-            fs_err::rename(&scratch, &tree).map_err(io(&tree))?;
+            fs_err::rename(&scratch, &tree).map_err(AuditError::read(&tree))?;
         }
         let database = self.check(name, &tree).inspect_err(|_| {
             if self.state(name).is_none_or(|s| s.copy != copy) {
@@ -216,7 +208,7 @@ impl Store {
             copy,
             commit: Some(fetched.commit),
             date: fetched.time,
-            fetched: now(),
+            fetched: unix_now(),
             records: database.records,
             id: database.id,
         };
@@ -230,7 +222,7 @@ impl Store {
         let name = format!("osv/{}", ecosystem_dir(ecosystem)?);
         let url = format!("{}/{ecosystem}/all.zip", base.trim_end_matches('/'));
         let dir = self.root.join(&name);
-        fs_err::create_dir_all(&dir).map_err(io(&dir))?;
+        fs_err::create_dir_all(&dir).map_err(AuditError::read(&dir))?;
         let failed = |message: String| AuditError::Update {
             source_name: name.clone(),
             message,
@@ -242,7 +234,7 @@ impl Store {
         })?;
         let file_name = format!("export-{}.zip", &digest[..16]);
         let export = dir.join(&file_name);
-        fs_err::rename(&scratch, &export).map_err(io(&export))?;
+        fs_err::rename(&scratch, &export).map_err(AuditError::read(&export))?;
         let database = self.check(&name, &export).inspect_err(|_| {
             if self
                 .state(&name)
@@ -256,8 +248,8 @@ impl Store {
             origin: url,
             copy: format!("{name}/{file_name}"),
             commit: None,
-            date: last_modified.unwrap_or_else(now),
-            fetched: now(),
+            date: last_modified.unwrap_or_else(unix_now),
+            fetched: unix_now(),
             records: database.records,
             id: database.id,
         };
@@ -270,11 +262,7 @@ impl Store {
 /// time. Timeouts, 5xx and 429 are retried twice with a growing pause.
 fn download(url: &str, dest: &Path) -> Result<(String, Option<i64>), String> {
     use sha2::Digest as _;
-    let client = reqwest::blocking::Client::builder()
-        .connect_timeout(Duration::from_secs(20))
-        .timeout(Duration::from_secs(600))
-        .user_agent(concat!("crabox/", env!("CARGO_PKG_VERSION")))
-        .build()
+    let client = crate::http_client(Duration::from_secs(20), Duration::from_secs(600))
         .map_err(|e| e.to_string())?;
     let mut attempt = 0;
     let mut response = loop {

@@ -52,8 +52,10 @@ pub fn is_yanked(index_file: &str, version: &str) -> Option<bool> {
 
 /// Looks up every crates.io package of the lockfiles under `index_url` (8 requests at a time).
 /// When the first lookup cannot reach the index, nothing more is tried.
-pub fn check(lockfiles: &[Lockfile], index_url: &str) -> Yanked {
-    let mut wanted: Vec<(usize, usize)> = Vec::new();
+/// The crates.io packages of the lockfiles, as `(lockfile index, package index)`: what
+/// [`check`] looks up.
+pub fn candidates(lockfiles: &[Lockfile]) -> Vec<(usize, usize)> {
+    let mut wanted = Vec::new();
     for (l, lockfile) in lockfiles.iter().enumerate() {
         for (p, package) in lockfile.packages.iter().enumerate() {
             if package.ecosystem == Ecosystem::Cargo && package.source == Source::Registry {
@@ -61,16 +63,16 @@ pub fn check(lockfiles: &[Lockfile], index_url: &str) -> Yanked {
             }
         }
     }
+    wanted
+}
+
+pub fn check(lockfiles: &[Lockfile], index_url: &str) -> Yanked {
+    let wanted = candidates(lockfiles);
     let mut out = Yanked::default();
     if wanted.is_empty() {
         return out;
     }
-    let client = match reqwest::blocking::Client::builder()
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(20))
-        .user_agent(concat!("crabox/", env!("CARGO_PKG_VERSION")))
-        .build()
-    {
+    let client = match crate::http_client(Duration::from_secs(5), Duration::from_secs(20)) {
         Ok(client) => client,
         Err(e) => {
             out.unchecked = wanted.len();

@@ -98,6 +98,13 @@ impl Date {
     }
 }
 
+/// The current Unix time in seconds (0 before the epoch).
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 /// The Unix time of an HTTP date in its preferred form (RFC 9110 IMF-fixdate,
 /// `Sun, 06 Nov 1994 08:49:37 GMT`); `None` for anything else.
 pub fn parse_http_date(text: &str) -> Option<i64> {

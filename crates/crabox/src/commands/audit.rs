@@ -10,7 +10,6 @@ use crabox_audit::policy::{self, Ignore, Policy, Status};
 use crabox_audit::render::{self, DatabaseInfo};
 use crabox_cli::{AuditArgs, FailOn, Format};
 use crabox_report::{Finding, Location, atomic};
-use crabox_types::component::{Ecosystem, Source};
 use crabox_types::{Severity, codes};
 use rayon::prelude::*;
 
@@ -56,10 +55,7 @@ fn vex_files(root: &Path, patterns: &[String]) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 fn today() -> crabox_types::Date {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    crabox_types::Date::from_unix_seconds(i64::try_from(now).unwrap_or(0))
+    crabox_types::Date::from_unix_seconds(crabox_types::unix_now())
         .expect("the current date is in range")
 }
 
@@ -224,12 +220,7 @@ fn yanked(
     inventory: &crabox_sbom::Inventory,
     findings: &mut Vec<crabox_audit::Finding>,
 ) -> policy::YankedCheck {
-    let crates = inventory
-        .lockfiles
-        .iter()
-        .flat_map(|l| &l.packages)
-        .filter(|p| p.ecosystem == Ecosystem::Cargo && p.source == Source::Registry)
-        .count();
+    let crates = crabox_audit::yanked::candidates(&inventory.lockfiles).len();
     let check = if crates == 0 {
         policy::YankedCheck::default()
     } else if settings.offline {
@@ -242,8 +233,7 @@ fn yanked(
         let spinner = crate::progress::spinner(context, "looking up yanked crates");
         let found = crabox_audit::yanked::check(&inventory.lockfiles, &settings.audit.index_url);
         spinner.finish_and_clear();
-        findings.extend(crabox_audit::yanked_findings(&inventory.lockfiles, &found));
-        findings.sort_by(|a, b| (&a.file, a.line, &a.id).cmp(&(&b.file, b.line, &b.id)));
+        crabox_audit::add_yanked(findings, &inventory.lockfiles, &found);
         policy::YankedCheck {
             checked: found.checked,
             unchecked: found.unchecked,

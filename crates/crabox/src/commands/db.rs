@@ -50,15 +50,24 @@ pub fn source_names(settings: &crabox_config::Settings) -> Vec<String> {
     names
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
 /// Whole days since the database's own date.
 pub fn age_days(state: &State) -> i64 {
-    (now() - state.date).max(0) / 86_400
+    (crabox_types::unix_now() - state.date).max(0) / 86_400
+}
+
+/// A warning for a source of `[audit] sources` that is not in the cache; during an audit it
+/// also says that the source was not checked.
+fn missing_source(name: &str, auditing: bool) -> Finding {
+    let (consequence, help) = if auditing {
+        (": not checked", "run `crabox db update`, or pass --db PATH")
+    } else {
+        ("", "run `crabox db update`")
+    };
+    Finding::warning(
+        codes::AUDIT_SOURCE_MISSING,
+        format!("`{name}` (from `[audit] sources`) is not in the cache{consequence}"),
+    )
+    .with_help(help)
 }
 
 /// A warning for a database older than [`STALE_DAYS`].
@@ -120,7 +129,7 @@ fn update(context: &Context) -> anyhow::Result<ExitStatus> {
         }
     }
     context.emit(&failures);
-    context.print(&render(context, &store.states(), context.global.format)?)?;
+    context.print(&render(&store, &store.states(), context.global.format)?)?;
     Ok(if failures.is_empty() {
         ExitStatus::Success
     } else {
@@ -135,17 +144,11 @@ fn status(context: &Context) -> anyhow::Result<ExitStatus> {
     let mut notices: Vec<Finding> = states.iter().filter_map(stale_warning).collect();
     for name in source_names(&loaded.settings) {
         if !states.iter().any(|s| s.name == name) {
-            notices.push(
-                Finding::warning(
-                    codes::AUDIT_SOURCE_MISSING,
-                    format!("`{name}` (from `[audit] sources`) is not in the cache"),
-                )
-                .with_help("run `crabox db update`"),
-            );
+            notices.push(missing_source(&name, false));
         }
     }
     context.emit(&notices);
-    context.print(&render(context, &states, context.global.format)?)?;
+    context.print(&render(&store, &states, context.global.format)?)?;
     Ok(ExitStatus::Success)
 }
 
@@ -161,8 +164,7 @@ fn date(seconds: i64) -> String {
     crabox_types::rfc3339(seconds).unwrap_or_else(|| seconds.to_string())
 }
 
-fn render(context: &Context, states: &[State], format: Format) -> anyhow::Result<String> {
-    let store = store(context)?;
+fn render(store: &Store, states: &[State], format: Format) -> anyhow::Result<String> {
     Ok(match format {
         Format::Json => {
             let sources: Vec<serde_json::Value> = states
@@ -277,13 +279,7 @@ pub fn cached(
                 notices.extend(stale_warning(&state));
                 paths.push(store.path(&state));
             }
-            None => notices.push(
-                Finding::warning(
-                    codes::AUDIT_SOURCE_MISSING,
-                    format!("`{name}` (from `[audit] sources`) is not in the cache: not checked"),
-                )
-                .with_help("run `crabox db update`, or pass --db PATH"),
-            ),
+            None => notices.push(missing_source(&name, true)),
         }
     }
     Ok((paths, notices))

@@ -16,11 +16,10 @@
 //! package A's records is noticed when A is audited (or the index is rebuilt for another
 //! reason), not when only B is. Both RustSec and osv.dev place records by package.
 //!
-//! File format (version 1): the line `crabox-index 1`, the header length in bytes on the next
+//! File format (version 2): the line `crabox-index 2`, the header length in bytes on the next
 //! line, the JSON header, then the JSON arrays of advisories the header points into.
 
-use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crabox_types::component::Ecosystem;
@@ -30,7 +29,7 @@ use crate::advisory::Advisory;
 use crate::db::{self, Database, Layout, Parsed, Wanted};
 use crate::error::AuditError;
 
-const MAGIC: &str = "crabox-index 1\n";
+const MAGIC: &str = "crabox-index 2\n";
 
 /// Size and modification time (nanoseconds since the epoch) of a file or directory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,9 +86,10 @@ struct Header<'a> {
     skipped: Vec<(String, String)>,
     /// Checked on every load.
     always: Vec<Stamp>,
-    /// Package names are read in place from the file (they have no escapes to decode).
+    /// Per ecosystem, `(name, offset, length)` sorted by name, for a binary search: names are
+    /// read in place from the file (they have no escapes to decode) and nothing is hashed.
     #[serde(borrow)]
-    packages: BTreeMap<Ecosystem, HashMap<Cow<'a, str>, Slot>>,
+    packages: BTreeMap<Ecosystem, Vec<(&'a str, u64, u32)>>,
 }
 
 /// The index file for the database at `path`.
@@ -182,7 +182,8 @@ fn build(layout: Layout, root: &Path, parsed: &[Parsed], database: &Database) ->
         }
     }
     let mut body: Vec<u8> = Vec::new();
-    let mut packages: BTreeMap<Ecosystem, HashMap<Cow<'_, str>, Slot>> = BTreeMap::new();
+    // In (ecosystem, name) order, so each ecosystem's list is sorted by name.
+    let mut packages: BTreeMap<Ecosystem, Vec<(&str, u64, u32)>> = BTreeMap::new();
     for ((ecosystem, name), advisories) in &by_package {
         let at = body.len();
         let entry = Entry {
@@ -196,7 +197,7 @@ fn build(layout: Layout, root: &Path, parsed: &[Parsed], database: &Database) ->
         packages
             .entry(*ecosystem)
             .or_default()
-            .insert(Cow::Borrowed(*name), (u64::try_from(at).ok()?, len));
+            .push((name, u64::try_from(at).ok()?, len));
     }
     let header = Header {
         kind: database.kind.to_owned(),
@@ -301,7 +302,13 @@ fn load(file: &Path, root: &Path, wanted: &Wanted) -> Option<Database> {
     };
     let mut slots: Vec<Slot> = wanted
         .iter()
-        .filter_map(|(ecosystem, name)| header.packages.get(ecosystem)?.get(name.as_str()).copied())
+        .filter_map(|(ecosystem, name)| {
+            let list = header.packages.get(ecosystem)?;
+            let at = list
+                .binary_search_by(|(n, _, _)| (*n).cmp(name.as_str()))
+                .ok()?;
+            Some((list[at].1, list[at].2))
+        })
         .collect();
     slots.sort_unstable();
     let index = index.into_inner();
@@ -469,9 +476,9 @@ mod tests {
             .path();
         for garbage in [
             "",
-            "crabox-index 1\n",
-            "crabox-index 1\n999\n{}",
-            "crabox-index 1\n2\n{}",
+            "crabox-index 2\n",
+            "crabox-index 2\n999\n{}",
+            "crabox-index 2\n2\n{}",
         ] {
             fs_err::write(&index, garbage).unwrap();
             let database = Database::open_for(&db, &want, Some(&cache)).unwrap();

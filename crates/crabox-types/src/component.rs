@@ -98,9 +98,11 @@ pub struct Hash {
 impl Hash {
     /// A hash from hex text, if it has the algorithm's length and only hex digits.
     pub fn from_hex(alg: HashAlg, hex: &str) -> Option<Hash> {
-        let hex = hex.trim().to_ascii_lowercase();
-        (hex.len() == alg.hex_len() && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-            .then_some(Hash { alg, hex })
+        let hex = hex.trim_ascii();
+        (hex.len() == alg.hex_len() && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| Hash {
+            alg,
+            hex: hex.to_ascii_lowercase(),
+        })
     }
 
     /// A hash from an algorithm-prefixed text: `sha256:…` (hex) or an SRI `sha512-…` (base64).

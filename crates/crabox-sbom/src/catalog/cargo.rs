@@ -88,7 +88,7 @@ fn sections<'a>(text: &'a str) -> Sections<'a> {
         };
     for (i, line) in text.split_inclusive('\n').enumerate() {
         let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        let trimmed = line.trim();
+        let trimmed = line.trim_ascii();
         if trimmed.starts_with('[') {
             let done = std::mem::take(&mut canonical);
             close(&kind, &text[body_start..offset], done, &mut out);
@@ -129,7 +129,7 @@ type FieldsResult<'a> = Result<Fields<'a>, (u32, String)>;
 /// The value of a `key = "text"` line as Cargo writes it: a basic string without escapes.
 fn plain_string(value: &str) -> Option<Cow<'_, str>> {
     let inner = value.strip_prefix('"')?.strip_suffix('"')?;
-    (!inner.contains(['"', '\\'])).then_some(Cow::Borrowed(inner))
+    (!inner.bytes().any(|b| b == b'"' || b == b'\\')).then_some(Cow::Borrowed(inner))
 }
 
 /// Reads the fields of a body in the exact layout Cargo writes (one `key = "value"` per line,
@@ -169,7 +169,10 @@ impl<'a> Canonical<'a> {
         if line.is_empty() {
             return Some(());
         }
-        let (key, value) = line.split_once(" = ")?;
+        // `key = value`, found with a byte search (a `" = "` pattern builds a searcher per line).
+        let equals = line.find('=')?;
+        let key = line[..equals].strip_suffix(' ')?;
+        let value = line[equals + 1..].strip_prefix(' ')?;
         let slot = match key {
             "name" => &mut self.name,
             "version" => &mut self.version,
@@ -336,7 +339,7 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
 
 /// Turns `"name"`, `"name version"` and `"name version (source)"` into package indices.
 fn resolve_edges(entries: &[Entry], parsed: &mut Parsed, context: &Context) {
-    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::with_capacity(entries.len());
     for (i, entry) in entries.iter().enumerate() {
         by_name.entry(entry.name.as_ref()).or_default().push(i);
     }

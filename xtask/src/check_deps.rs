@@ -12,6 +12,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("crabox-git", 1),
     ("crabox-sbom", 2),
     ("crabox-audit", 2),
+    ("crabox-sign", 2),
     ("crabox-cli", 3),
     ("crabox", 4),
 ];

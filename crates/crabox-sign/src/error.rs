@@ -1,0 +1,24 @@
+//! Errors of signing and verification.
+
+use std::path::PathBuf;
+
+/// What went wrong while signing or verifying; verification failures are [`crate::Failure`]s,
+/// not errors.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    /// A key file that cannot be used (the message names the file, never the password).
+    #[error("{0}")]
+    Key(String),
+    /// The platform's cryptography failed.
+    #[error("cryptography: {0}")]
+    Crypto(String),
+    /// A file could not be read.
+    #[error("could not read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A bundle that is not a Sigstore bundle, or a trusted root that is not one.
+    #[error("{path}: {message}")]
+    Malformed { path: PathBuf, message: String },
+}

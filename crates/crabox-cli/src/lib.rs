@@ -123,6 +123,67 @@ pub enum Command {
     Audit(AuditArgs),
     /// Advisory databases in the cache: update (RustSec git, OSV exports), status (age, counts)
     Db(DbArgs),
+    /// Sign artifacts: writes FILE.sigstore.json (Sigstore bundle v0.3) for each FILE
+    Sign(SignArgs),
+    /// Verify an artifact against its Sigstore bundle (key or certificate identity)
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["files", "generate_key"])))]
+pub struct SignArgs {
+    /// Artifacts to sign; each gets FILE.sigstore.json
+    #[arg(value_name = "FILE", conflicts_with = "generate_key")]
+    pub files: Vec<PathBuf>,
+
+    /// cosign-format encrypted private key (password in `CRABOX_KEY_PASSWORD`) [default: `[sign]
+    /// key`]
+    #[arg(long, value_name = "KEYFILE")]
+    pub key: Option<PathBuf>,
+
+    /// Directory for the bundles [default: beside each FILE]
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+
+    /// Write a new key pair, PREFIX.key (encrypted with `CRABOX_KEY_PASSWORD`, mode 0600) and
+    /// PREFIX.pub, instead of signing
+    #[arg(long, value_name = "PREFIX")]
+    pub generate_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    /// The artifact the bundle signs
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Its Sigstore bundle (FILE.sigstore.json)
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+
+    /// Public key (PEM) for a key-based bundle
+    #[arg(long, value_name = "PUBFILE", conflicts_with_all = ["certificate_identity", "certificate_identity_regexp", "certificate_oidc_issuer"])]
+    pub key: Option<PathBuf>,
+
+    /// Sigstore trusted root (JSON) [default: the public-good root built into crabox]
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+
+    /// Certificate identity (e-mail address or URI, e.g. a workflow ref) the signer must have
+    #[arg(
+        long,
+        value_name = "IDENTITY",
+        conflicts_with = "certificate_identity_regexp"
+    )]
+    pub certificate_identity: Option<String>,
+
+    /// Regular expression the whole certificate identity must match
+    #[arg(long, value_name = "REGEX")]
+    pub certificate_identity_regexp: Option<String>,
+
+    /// OIDC issuer of the certificate, e.g. `https://token.actions.githubusercontent.com`
+    #[arg(long, value_name = "URL")]
+    pub certificate_oidc_issuer: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-/// What went wrong while signing or verifying; verification failures are [`crate::Failure`]s,
-/// not errors.
+/// What went wrong while signing or verifying. A verification that fails is not an error: it is
+/// the `Err(reason)` of [`crate::verify::verify_file`].
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
     /// A key file that cannot be used (the message names the file, never the password).

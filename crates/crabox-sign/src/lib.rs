@@ -10,3 +10,4 @@ pub mod sign;
 pub mod verify;
 
 pub use error::SignError;
+pub use sigstore_crypto::KeyPair;

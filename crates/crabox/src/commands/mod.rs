@@ -6,6 +6,8 @@ mod config;
 mod db;
 mod init;
 mod sbom;
+mod sign;
+mod verify;
 
 use crabox_cli::Command;
 
@@ -18,5 +20,7 @@ pub fn run(context: &Context, command: Command) -> anyhow::Result<ExitStatus> {
         Command::Sbom(args) => sbom::run(context, &args),
         Command::Audit(args) => audit::run(context, &args),
         Command::Db(args) => db::run(context, &args),
+        Command::Sign(args) => sign::run(context, &args),
+        Command::Verify(args) => verify::run(context, &args),
     }
 }

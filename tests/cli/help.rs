@@ -53,7 +53,12 @@ fn only_working_steps_are_listed() {
         .lines()
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    assert_eq!(commands, ["init", "config", "sbom", "audit", "db", "sign", "verify", "help"]);
+    assert_eq!(
+        commands,
+        [
+            "init", "config", "sbom", "audit", "db", "sign", "verify", "help"
+        ]
+    );
 }
 
 #[test]

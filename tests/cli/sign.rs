@@ -172,7 +172,7 @@ fn a_wrong_or_missing_password_and_a_missing_key_are_usage_errors() {
     );
     let (code, _, stderr) = run(&context, Some(PASSWORD), &["sign", "a.bin"]);
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("no signing key"), "{stderr}");
+    assert!(stderr.contains("no signing identity"), "{stderr}");
     assert!(!context.exists("a.bin.sigstore.json"));
     // `[sign] key` from crabox.toml is used when --key is not given.
     context.write("crabox.toml", "[sign]\nkey = \"k.key\"\n");

@@ -155,6 +155,18 @@ pub struct SignConfig {
     pub mode: Option<SignMode>,
     /// cosign-format encrypted private key; its password comes from `CRABOX_KEY_PASSWORD`.
     pub key: Option<String>,
+    /// Fulcio (certificate authority) for keyless signing. Default: `https://fulcio.sigstore.dev`.
+    pub fulcio_url: Option<String>,
+    /// Rekor (transparency log) for keyless signing. Default: `https://rekor.sigstore.dev`.
+    pub rekor_url: Option<String>,
+    /// Rekor API version of `rekor-url`: 1 or 2 (v2 needs a timestamp authority). Default: 1.
+    pub rekor_version: Option<u8>,
+    /// RFC 3161 timestamp authority. Default:
+    /// `https://timestamp.sigstore.dev/api/v1/timestamp`.
+    pub tsa_url: Option<String>,
+    /// Sigstore trusted root (JSON) that keyless bundles are checked against after signing and
+    /// by `crabox verify`. Default: the public-good root built into crabox.
+    pub trusted_root: Option<String>,
 }
 
 /// `[gate]`.

@@ -42,6 +42,10 @@ pub struct SbomSettings {
 
 /// Where the RustSec database is fetched from.
 pub const DEFAULT_RUSTSEC_URL: &str = "https://github.com/rustsec/advisory-db.git";
+/// The public-good Sigstore services (keyless signing).
+pub const DEFAULT_FULCIO_URL: &str = "https://fulcio.sigstore.dev";
+pub const DEFAULT_REKOR_URL: &str = "https://rekor.sigstore.dev";
+pub const DEFAULT_TSA_URL: &str = "https://timestamp.sigstore.dev/api/v1/timestamp";
 /// The crates.io sparse index.
 pub const DEFAULT_INDEX_URL: &str = "https://index.crates.io";
 /// Where osv.dev publishes its exports.
@@ -67,6 +71,11 @@ pub struct AuditSettings {
 pub struct SignSettings {
     pub mode: SignMode,
     pub key: Option<String>,
+    pub fulcio_url: String,
+    pub rekor_url: String,
+    pub rekor_version: u8,
+    pub tsa_url: String,
+    pub trusted_root: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -162,6 +171,15 @@ impl Settings {
             sign: SignSettings {
                 mode: sign.mode.unwrap_or(SignMode::Auto),
                 key: sign.key,
+                fulcio_url: sign
+                    .fulcio_url
+                    .unwrap_or_else(|| DEFAULT_FULCIO_URL.to_owned()),
+                rekor_url: sign
+                    .rekor_url
+                    .unwrap_or_else(|| DEFAULT_REKOR_URL.to_owned()),
+                rekor_version: sign.rekor_version.unwrap_or(1),
+                tsa_url: sign.tsa_url.unwrap_or_else(|| DEFAULT_TSA_URL.to_owned()),
+                trusted_root: sign.trusted_root,
             },
             gate: GateSettings {
                 baseline: gate.baseline.unwrap_or_else(|| DEFAULT_BASELINE.to_owned()),

@@ -18,6 +18,14 @@ pub enum SignError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A Sigstore service (Fulcio, Rekor, TSA) or the OIDC provider failed, after retries when
+    /// the failure was transient.
+    #[error("{service}{}: {message}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
+    Service {
+        service: &'static str,
+        status: Option<u16>,
+        message: String,
+    },
     /// A bundle that is not a Sigstore bundle, or a trusted root that is not one.
     #[error("{path}: {message}")]
     Malformed { path: PathBuf, message: String },

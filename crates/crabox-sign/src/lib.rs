@@ -5,6 +5,7 @@
 //! - [`verify`]: verification of a bundle against an artifact, keyless or with a key.
 
 pub mod error;
+pub mod keyless;
 pub mod keys;
 pub mod sign;
 pub mod verify;

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use sigstore_trust_root::TrustedRoot;
+pub use sigstore_trust_root::TrustedRoot;
 use sigstore_types::bundle::SignatureContent;
 use sigstore_types::{Bundle, DerPublicKey, Sha256Hash};
 use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy, Verifier};

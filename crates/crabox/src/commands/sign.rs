@@ -1,15 +1,17 @@
-//! `crabox sign`: Sigstore bundles for artifacts, and `--generate-key` for a cosign-format key
-//! pair. Key-based signing works offline; keyless signing (Fulcio, Rekor, TSA) is not in this
-//! build yet and says so instead of writing anything.
+//! `crabox sign`: Sigstore bundles for artifacts, keyless (an OIDC token in CI: Fulcio, Rekor,
+//! TSA) or with a cosign-format key, and `--generate-key` for a key pair.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use crabox_cli::{Format, SignArgs};
 use crabox_config::EnvVars;
+use crabox_config::SignSettings;
 use crabox_config::file::SignMode;
 use crabox_report::atomic;
+use crabox_sign::keyless::{KeylessSigner, Retry, Services};
 use crabox_sign::sign::KeySigner;
+use crabox_sign::verify;
 
 use crate::{Context, ExitStatus, UsageError};
 
@@ -19,33 +21,34 @@ pub fn run(context: &Context, args: &SignArgs) -> anyhow::Result<ExitStatus> {
     }
     let loaded = context.load_config()?;
     let settings = &loaded.settings.sign;
-    let key = match (&args.key, &settings.key, settings.mode) {
-        (Some(key), _, _) => context.dir.join(key),
-        (None, _, SignMode::None) => {
-            return Err(
-                UsageError::new("`[sign] mode = \"none\"`: nothing is signed")
-                    .with_hint("pass --key KEYFILE to sign with a key anyway")
-                    .into(),
-            );
-        }
-        (None, Some(key), SignMode::Key | SignMode::Auto) => context.dir.join(key),
-        (None, _, _) => {
-            return Err(UsageError::new(
-                "no signing key: keyless signing (Fulcio, Rekor) is not available in this build yet",
-            )
-            .with_hint(
-                "pass --key KEYFILE or set `[sign] key` (create one with `crabox sign --generate-key PREFIX`)",
-            )
-            .into());
-        }
-    };
-    let signer = KeySigner::new(load_key(context, &key)?)?;
-    let mut written = Vec::new();
+    let signer = identity(context, args, settings)?;
+    // Sign (and for keyless, check against the trusted root) everything before writing
+    // anything: a failed run leaves no bundle behind.
+    let mut signed = Vec::new();
     for file in &args.files {
         let file = context.dir.join(file);
-        let bundle = signer
-            .sign_file(&file)
-            .with_context(|| format!("could not sign {}", context.display_path(&file)))?;
+        let digest = crabox_sign::sign::sha256_file(&file)?;
+        let bundle = match &signer {
+            Identity::Key(signer) => signer.sign_digest(digest)?,
+            Identity::Keyless {
+                signer,
+                root,
+                issuer,
+            } => {
+                let bundle = signer.sign_digest(digest)?;
+                let expected = verify::Signer::Certificate {
+                    identity: Some(verify::Identity::Exact(signer.identity().to_owned())),
+                    issuer: Some(issuer.clone()),
+                };
+                if let Err(reason) = verify::verify_digest(digest, &bundle, &expected, root) {
+                    anyhow::bail!(
+                        "the bundle for {} does not verify against the trusted root: {reason}; nothing written",
+                        context.display_path(&file)
+                    );
+                }
+                bundle
+            }
+        };
         let json = bundle
             .to_json_pretty()
             .context("could not encode the bundle")?;
@@ -53,18 +56,28 @@ pub fn run(context: &Context, args: &SignArgs) -> anyhow::Result<ExitStatus> {
             &file,
             args.output_dir.as_deref().map(|d| context.dir.join(d)),
         )?;
+        signed.push((file, out, json));
+    }
+    let mut written = Vec::new();
+    for (file, out, json) in signed {
         atomic::write(&out, format!("{json}\n").as_bytes())?;
         written.push((context.display_path(&file), context.display_path(&out)));
     }
-    tracing::warn!(
-        "key-based bundles carry no transparency-log entry or timestamp: they prove the key, not the signing time"
-    );
+    let signed_by = match &signer {
+        Identity::Key(signer) => {
+            tracing::warn!(
+                "key-based bundles carry no transparency-log entry or timestamp: they prove the key, not the signing time"
+            );
+            format!("key {}", signer.hint())
+        }
+        Identity::Keyless { signer, .. } => signer.identity().to_owned(),
+    };
     let text = match context.global.format {
         Format::Json => {
             let entries: Vec<_> = written
                 .iter()
                 .map(|(file, bundle)| {
-                    serde_json::json!({ "file": file, "bundle": bundle, "key-hint": signer.hint() })
+                    serde_json::json!({ "file": file, "bundle": bundle, "signer": signed_by })
                 })
                 .collect();
             format!("{}\n", serde_json::to_string_pretty(&entries)?)
@@ -77,6 +90,98 @@ pub fn run(context: &Context, args: &SignArgs) -> anyhow::Result<ExitStatus> {
     };
     context.print(&text)?;
     Ok(ExitStatus::Success)
+}
+
+/// Who signs: a cosign key, or a Fulcio certificate with the trusted root its bundles are
+/// checked against and the token's issuer.
+enum Identity {
+    Key(KeySigner),
+    Keyless {
+        signer: Box<KeylessSigner>,
+        root: verify::TrustedRoot,
+        issuer: String,
+    },
+}
+
+/// The identity `--key`, `[sign] mode` and `[sign] key` select. `auto`: an OIDC token in CI
+/// first, then the configured key.
+fn identity(
+    context: &Context,
+    args: &SignArgs,
+    settings: &SignSettings,
+) -> anyhow::Result<Identity> {
+    if let Some(key) = &args.key {
+        return Ok(Identity::Key(KeySigner::new(load_key(
+            context,
+            &context.dir.join(key),
+        )?)?));
+    }
+    let key = || -> anyhow::Result<Identity> {
+        match &settings.key {
+            Some(key) => Ok(Identity::Key(KeySigner::new(load_key(
+                context,
+                &context.dir.join(key),
+            )?)?)),
+            None => Err(
+                UsageError::new("`[sign] mode = \"key\"` needs `[sign] key`")
+                    .with_hint("create a key with `crabox sign --generate-key PREFIX`")
+                    .into(),
+            ),
+        }
+    };
+    match settings.mode {
+        SignMode::None => Err(UsageError::new("`[sign] mode = \"none\"`: nothing is signed")
+            .with_hint("pass --key KEYFILE to sign with a key anyway")
+            .into()),
+        SignMode::Key => key(),
+        SignMode::Keyless => keyless(context, settings)?.ok_or_else(|| {
+            UsageError::new("keyless signing needs an OIDC token, and none is available")
+                .with_hint("in GitHub Actions, give the job `permissions: id-token: write`")
+                .into()
+        }),
+        SignMode::Auto => match keyless(context, settings)? {
+            Some(identity) => Ok(identity),
+            None if settings.key.is_some() => key(),
+            None => Err(UsageError::new(
+                "no signing identity: no OIDC token (keyless) and no `[sign] key`",
+            )
+            .with_hint(
+                "pass --key KEYFILE or set `[sign] key` (create one with `crabox sign --generate-key PREFIX`); in GitHub Actions, `permissions: id-token: write` enables keyless signing",
+            )
+            .into()),
+        },
+    }
+}
+
+/// A keyless signer when the environment offers an OIDC token, `None` when it does not.
+fn keyless(context: &Context, settings: &SignSettings) -> anyhow::Result<Option<Identity>> {
+    if context.global.offline {
+        return Ok(None);
+    }
+    let Some(token) = crabox_sign::keyless::ambient_token()? else {
+        return Ok(None);
+    };
+    let root = verify::trusted_root(
+        settings
+            .trusted_root
+            .as_ref()
+            .map(|p| context.dir.join(p))
+            .as_deref(),
+    )?;
+    let services = Services {
+        fulcio_url: settings.fulcio_url.clone(),
+        rekor_url: settings.rekor_url.clone(),
+        rekor_version: settings.rekor_version,
+        tsa_url: Some(settings.tsa_url.clone()),
+    };
+    let issuer = token.issuer().to_owned();
+    let signer = KeylessSigner::new(services, &token, Retry::default())?;
+    tracing::info!("signing as {} (issuer {issuer})", signer.identity());
+    Ok(Some(Identity::Keyless {
+        signer: Box::new(signer),
+        root,
+        issuer,
+    }))
 }
 
 /// `FILE.sigstore.json`, beside the file or in `dir`.

@@ -468,7 +468,9 @@ mod tests {
         let err = invalid("[sign]\nzzz = 1\n");
         assert_eq!(
             err.help.as_deref(),
-            Some("the keys of `[sign]` are: `mode`, `key`"),
+            Some(
+                "the keys of `[sign]` are: `mode`, `key`, `fulcio-url`, `rekor-url`, `rekor-version`, `tsa-url`, `trusted-root`"
+            ),
         );
     }
 

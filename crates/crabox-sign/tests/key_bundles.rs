@@ -4,6 +4,7 @@
 use crabox_sign::keys;
 use crabox_sign::sign::{KeySigner, sha256_file};
 use crabox_sign::verify::{self, Signer};
+use crabox_test::each_byte_flipped;
 use sigstore_types::Bundle;
 use sigstore_types::bundle::SignatureContent;
 
@@ -49,9 +50,7 @@ fn a_signed_file_verifies_and_any_flipped_byte_of_it_or_of_the_signature_fails()
     assert!(!verified.tlog);
     assert_eq!(sha256_file(&path).unwrap().to_hex().len(), 64);
 
-    for at in 0..artifact.len() {
-        let mut changed = artifact.clone();
-        changed[at] ^= 0x01;
+    for (at, changed) in each_byte_flipped(&artifact) {
         assert!(
             check(&bundle, &changed, &key).is_err(),
             "artifact byte {at}"
@@ -60,10 +59,7 @@ fn a_signed_file_verifies_and_any_flipped_byte_of_it_or_of_the_signature_fails()
     let SignatureContent::MessageSignature(signature) = &bundle.content else {
         panic!("not a message signature")
     };
-    let bytes = signature.signature.as_bytes().to_vec();
-    for at in 0..bytes.len() {
-        let mut changed = bytes.clone();
-        changed[at] ^= 0x01;
+    for (at, changed) in each_byte_flipped(signature.signature.as_bytes()) {
         let mut tampered = bundle.clone();
         if let SignatureContent::MessageSignature(s) = &mut tampered.content {
             s.signature = sigstore_types::SignatureBytes::new(changed);
@@ -97,10 +93,7 @@ fn an_attestation_verifies_only_for_its_subject_and_any_flipped_payload_byte_fai
     let reason = check(&bundle, b"another artifact", &key).unwrap_err();
     assert!(!reason.is_empty());
 
-    let payload = statement.into_bytes();
-    for at in 0..payload.len() {
-        let mut changed = payload.clone();
-        changed[at] ^= 0x01;
+    for (at, changed) in each_byte_flipped(statement.as_bytes()) {
         let mut tampered = bundle.clone();
         if let SignatureContent::DsseEnvelope(envelope) = &mut tampered.content {
             envelope.payload = sigstore_types::PayloadBytes::new(changed);

@@ -18,6 +18,10 @@ const BASE_ENV: &[(&str, &str)] = &[
     // Tests never reach the internet: the yanked-crate lookup goes to a closed local port unless
     // a test starts its own index.
     ("CRABOX_AUDIT_INDEX_URL", "http://127.0.0.1:9"),
+    // Nor the public Sigstore: keyless tests start a fake one and point these at it.
+    ("CRABOX_SIGN_FULCIO_URL", "http://127.0.0.1:9"),
+    ("CRABOX_SIGN_REKOR_URL", "http://127.0.0.1:9"),
+    ("CRABOX_SIGN_TSA_URL", "http://127.0.0.1:9/api/v1/timestamp"),
 ];
 
 /// A temporary directory to run crabox in.
@@ -150,4 +154,14 @@ pub fn output_text(output: &std::process::Output) -> (String, String) {
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+/// Every copy of `bytes` with exactly one bit of one byte flipped, with the byte's position: for
+/// tests that any single-byte change is detected.
+pub fn each_byte_flipped(bytes: &[u8]) -> impl Iterator<Item = (usize, Vec<u8>)> + '_ {
+    (0..bytes.len()).map(|at| {
+        let mut changed = bytes.to_vec();
+        changed[at] ^= 0x01;
+        (at, changed)
+    })
 }

@@ -230,3 +230,151 @@ fn verify_needs_a_key_or_a_certificate_identity_and_issuer() {
         "{stderr}"
     );
 }
+
+/// A directory with the key pair `k`, `app.tar.gz` and a CycloneDX SBOM `app.cdx.json`.
+fn with_key_and_sbom() -> TestContext {
+    let context = plain_dir();
+    run(&context, Some(PASSWORD), &["sign", "--generate-key", "k"]);
+    context.write("app.tar.gz", "archive");
+    context.write(
+        "app.cdx.json",
+        r#"{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": []}"#,
+    );
+    context
+}
+
+#[test]
+fn attestations_carry_the_file_as_subject_and_check_their_predicate() {
+    let context = with_key_and_sbom();
+    context.write(
+        "audit.json",
+        r#"{"schema_version": 1, "databases": [], "findings": []}"#,
+    );
+    context.write(
+        "tests.json",
+        r#"{"result": "PASSED", "passedTests": ["unit"]}"#,
+    );
+    for (kind, predicate, predicate_type) in [
+        ("cyclonedx", "app.cdx.json", "https://cyclonedx.org/bom"),
+        (
+            "vulns",
+            "audit.json",
+            "https://in-toto.io/attestation/vulns/v0.2",
+        ),
+        (
+            "test-result",
+            "tests.json",
+            "https://in-toto.io/attestation/test-result/v0.1",
+        ),
+    ] {
+        let args = [
+            "sign",
+            "app.tar.gz",
+            "--key",
+            "k.key",
+            "--attest",
+            kind,
+            "--predicate",
+            predicate,
+        ];
+        let (code, stdout, stderr) = run(&context, Some(PASSWORD), &args);
+        assert_eq!(code, Some(0), "{kind}: {stderr}");
+        let bundle = format!("app.tar.gz.{kind}.sigstore.json");
+        assert_eq!(stdout, format!("{bundle}\n"));
+        let verify = [
+            "verify",
+            "app.tar.gz",
+            "--bundle",
+            &bundle,
+            "--key",
+            "k.pub",
+        ];
+        let (code, stdout, stderr) = run(&context, None, &verify);
+        assert_eq!(code, Some(0), "{kind}: {stderr}");
+        assert!(
+            stdout.contains("verified (dsse)") && stdout.contains(predicate_type),
+            "{stdout}"
+        );
+        // The statement names app.tar.gz by digest: another file does not verify with it.
+        context.write("other.tar.gz", "another archive");
+        let other = [
+            "verify",
+            "other.tar.gz",
+            "--bundle",
+            &bundle,
+            "--key",
+            "k.pub",
+        ];
+        let (code, _, stderr) = run(&context, None, &other);
+        assert_eq!(code, Some(1), "{kind}: {stderr}");
+        assert!(stderr.contains("no subject of the attestation"), "{stderr}");
+    }
+}
+
+#[test]
+fn attestation_usage_errors_name_the_predicate_or_the_missing_variables() {
+    let context = with_key_and_sbom();
+    // A predicate of the wrong kind or none, and provenance outside GitHub Actions: usage errors
+    // that name the file or the missing variables.
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--attest", "spdx", "--predicate", "app.cdx.json"],
+            "app.cdx.json: not an SPDX 2.3 JSON document",
+        ),
+        (
+            &["--attest", "cyclonedx"],
+            "--attest cyclonedx needs --predicate FILE",
+        ),
+        (
+            &["--attest", "slsa-provenance"],
+            "GITHUB_REPOSITORY, GITHUB_SHA",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let args = [&["sign", "app.tar.gz", "--key", "k.key"][..], extra].concat();
+        let (code, _, stderr) = run(&context, Some(PASSWORD), &args);
+        assert_eq!(code, Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains(expected), "{extra:?}: {stderr}");
+    }
+}
+
+#[test]
+fn slsa_provenance_describes_the_github_actions_run() {
+    let context = plain_dir();
+    run(&context, Some(PASSWORD), &["sign", "--generate-key", "k"]);
+    context.write("app.tar.gz", "archive");
+    let output = context
+        .crabox()
+        .env("CRABOX_KEY_PASSWORD", PASSWORD)
+        .env("GITHUB_REPOSITORY", "acme/gateway")
+        .env("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
+        .env("GITHUB_REF", "refs/tags/v1.4.0")
+        .env(
+            "GITHUB_WORKFLOW_REF",
+            "acme/gateway/.github/workflows/release.yml@refs/tags/v1.4.0",
+        )
+        .env("GITHUB_RUN_ID", "42")
+        .env("GITHUB_RUN_ATTEMPT", "2")
+        .args([
+            "sign",
+            "app.tar.gz",
+            "--key",
+            "k.key",
+            "--attest",
+            "slsa-provenance",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", output_text(&output).1);
+    let bundle: serde_json::Value =
+        serde_json::from_str(&context.read("app.tar.gz.slsa-provenance.sigstore.json")).unwrap();
+    let payload = bundle["dsseEnvelope"]["payload"].as_str().unwrap();
+    let statement: serde_json::Value =
+        serde_json::from_slice(&crabox_types::encoding::base64_decode(payload).unwrap()).unwrap();
+    assert_eq!(statement["predicateType"], "https://slsa.dev/provenance/v1");
+    assert_eq!(statement["subject"][0]["name"], "app.tar.gz");
+    assert_eq!(
+        statement["predicate"]["runDetails"]["metadata"]["invocationId"],
+        "https://github.com/acme/gateway/actions/runs/42/attempts/2"
+    );
+}

@@ -217,6 +217,58 @@ fn a_keyless_bundle_verifies_and_any_flipped_byte_of_artifact_signature_or_certi
     assert!(parsed > der.len() / 2, "{parsed} of {} parsed", der.len());
 }
 
+#[test]
+fn a_keyless_attestation_verifies_for_its_subject_and_any_flipped_payload_byte_fails() {
+    let context = plain_dir();
+    let Some(fake) = start(context.path(), "") else {
+        return;
+    };
+    let artifact = b"crabox release archive".to_vec();
+    fs_err::write(context.path().join("app.tar.gz"), &artifact).unwrap();
+    context.write(
+        "audit.json",
+        r#"{"schema_version": 1, "databases": [{"source": "rustsec", "id": "x"}], "findings": []}"#,
+    );
+    let output = crabox(&context, &fake)
+        .args([
+            "sign",
+            "app.tar.gz",
+            "--attest",
+            "vulns",
+            "--predicate",
+            "audit.json",
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = output_text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(stdout, "app.tar.gz.vulns.sigstore.json\n");
+
+    let bundle =
+        verify::read_bundle(&context.path().join("app.tar.gz.vulns.sigstore.json")).unwrap();
+    let root = verify::trusted_root(Some(&fake.root)).unwrap();
+    let verified = check(&bundle, &artifact, &root).unwrap();
+    assert_eq!(verified.content, "dsse");
+    assert_eq!(
+        verified.predicate_type.as_deref(),
+        Some("https://in-toto.io/attestation/vulns/v0.2")
+    );
+    assert!(check(&bundle, b"another archive", &root).is_err());
+    let SignatureContent::DsseEnvelope(envelope) = &bundle.content else {
+        panic!("not a DSSE envelope")
+    };
+    for (at, changed) in each_byte_flipped(envelope.payload.as_bytes()) {
+        let mut tampered = bundle.clone();
+        if let SignatureContent::DsseEnvelope(e) = &mut tampered.content {
+            e.payload = sigstore_types::PayloadBytes::new(changed);
+        }
+        assert!(
+            check(&tampered, &artifact, &root).is_err(),
+            "payload byte {at}"
+        );
+    }
+}
+
 fn base64_decode(text: &str) -> Vec<u8> {
     crabox_types::encoding::base64_decode(text).unwrap()
 }

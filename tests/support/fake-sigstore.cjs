@@ -73,8 +73,16 @@ function canonicalEntry(text) {
   if (entry.kind === 'hashedrekord' && entry.spec?.signature?.publicKey?.content) {
     entry.spec.signature.publicKey.content = canonicalPem(entry.spec.signature.publicKey.content);
   }
-  if (entry.kind === 'dsse' && Array.isArray(entry.spec?.proposedContent?.verifiers)) {
-    entry.spec.proposedContent.verifiers = entry.spec.proposedContent.verifiers.map(canonicalPem);
+  if (entry.kind === 'dsse' && entry.spec?.proposedContent) {
+    // Rekor keeps a DSSE entry as hashes and signatures, not as the proposed envelope.
+    const { envelope, verifiers } = entry.spec.proposedContent;
+    const parsed = JSON.parse(envelope);
+    const sha256 = (bytes) => crypto.createHash('sha256').update(bytes).digest('hex');
+    entry.spec = {
+      envelopeHash: { algorithm: 'sha256', value: sha256(envelope) },
+      payloadHash: { algorithm: 'sha256', value: sha256(Buffer.from(parsed.payload, 'base64')) },
+      signatures: parsed.signatures.map((sig, i) => ({ signature: sig.sig, verifier: canonicalPem(verifiers[i]) })),
+    };
   }
   return JSON.stringify(entry);
 }
@@ -85,9 +93,11 @@ async function main() {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${server.address().port}`;
 
-  // One clock for every service, in whole seconds: the TSA writes its GeneralizedTime from it,
-  // and DER readers (Rust's `der`) reject fractional seconds.
+  // One clock for every service, in whole seconds (the TSA writes its GeneralizedTime from it,
+  // and DER readers such as Rust's `der` reject fractional seconds), moved to the current second
+  // on each request: never before the certificates made at start-up.
   const clock = new Date(Math.floor(Date.now() / 1000) * 1000);
+  const tick = () => clock.setTime(Math.floor(Date.now() / 1000) * 1000);
   const ctlog = await mock.initializeCTLog(keyPair(), clock);
   const ca = await mock.initializeCA(keyPair(), ctlog, clock);
   const tlog = await mock.initializeTLog(base, keyPair(), clock);
@@ -151,6 +161,7 @@ async function main() {
     }],
   };
   server.on('request', (req, res) => {
+    tick();
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', async () => {

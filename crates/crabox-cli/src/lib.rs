@@ -145,10 +145,35 @@ pub struct SignArgs {
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
 
+    /// Sign an in-toto attestation about each FILE instead of the file itself, written as
+    /// FILE.<TYPE>.sigstore.json (DSSE, in-toto Statement v1, the file's digest as subject)
+    #[arg(long, value_enum, value_name = "TYPE")]
+    pub attest: Option<AttestType>,
+
+    /// The predicate for `--attest`: the SBOM (cyclonedx, spdx), a `crabox audit --format json`
+    /// report (vulns) or a test-result predicate (test-result); provenance needs none
+    #[arg(long, value_name = "FILE", requires = "attest")]
+    pub predicate: Option<PathBuf>,
+
     /// Write a new key pair, PREFIX.key (encrypted with `CRABOX_KEY_PASSWORD`, mode 0600) and
     /// PREFIX.pub, instead of signing
     #[arg(long, value_name = "PREFIX")]
     pub generate_key: Option<PathBuf>,
+}
+
+/// What `crabox sign --attest` attests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AttestType {
+    /// SLSA provenance v1 of the GitHub Actions run (from its environment)
+    SlsaProvenance,
+    /// A CycloneDX SBOM (`--predicate`)
+    Cyclonedx,
+    /// An SPDX 2.3 SBOM (`--predicate`)
+    Spdx,
+    /// Vulnerabilities, in-toto vulns v0.2, from `crabox audit --format json` (`--predicate`)
+    Vulns,
+    /// Test results, in-toto test-result v0.1 (`--predicate`)
+    TestResult,
 }
 
 #[derive(Debug, Clone, Args)]

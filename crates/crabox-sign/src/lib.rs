@@ -4,6 +4,7 @@
 //! - [`sign`]: key-based bundles (message signatures and DSSE attestations);
 //! - [`verify`]: verification of a bundle against an artifact, keyless or with a key.
 
+pub mod attest;
 pub mod error;
 pub mod keyless;
 pub mod keys;

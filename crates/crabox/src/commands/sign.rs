@@ -4,14 +4,17 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use crabox_cli::{Format, SignArgs};
+use crabox_cli::{AttestType, Format, SignArgs};
 use crabox_config::EnvVars;
 use crabox_config::SignSettings;
 use crabox_config::file::SignMode;
 use crabox_report::atomic;
+use crabox_sign::attest::Kind;
 use crabox_sign::keyless::{KeylessSigner, Retry, Services};
 use crabox_sign::sign::KeySigner;
 use crabox_sign::verify;
+use serde_json::Value;
+use sigstore_types::{Bundle, Sha256Hash};
 
 use crate::{Context, ExitStatus, UsageError};
 
@@ -22,38 +25,33 @@ pub fn run(context: &Context, args: &SignArgs) -> anyhow::Result<ExitStatus> {
     let loaded = context.load_config()?;
     let settings = &loaded.settings.sign;
     let signer = identity(context, args, settings)?;
+    let attestation = match args.attest {
+        Some(kind) => Some(attestation(context, args, kind)?),
+        None => None,
+    };
     // Sign (and for keyless, check against the trusted root) everything before writing
     // anything: a failed run leaves no bundle behind.
     let mut signed = Vec::new();
     for file in &args.files {
         let file = context.dir.join(file);
         let digest = crabox_sign::sign::sha256_file(&file)?;
-        let bundle = match &signer {
-            Identity::Key(signer) => signer.sign_digest(digest)?,
-            Identity::Keyless {
-                signer,
-                root,
-                issuer,
-            } => {
-                let bundle = signer.sign_digest(digest)?;
-                let expected = verify::Signer::Certificate {
-                    identity: Some(verify::Identity::Exact(signer.identity().to_owned())),
-                    issuer: Some(issuer.clone()),
-                };
-                if let Err(reason) = verify::verify_digest(digest, &bundle, &expected, root) {
-                    anyhow::bail!(
-                        "the bundle for {} does not verify against the trusted root: {reason}; nothing written",
-                        context.display_path(&file)
-                    );
-                }
-                bundle
-            }
-        };
+        let statement = attestation.as_ref().map(|(kind, predicate)| {
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            crabox_sign::attest::statement(&[(name, digest)], *kind, predicate)
+        });
+        let bundle = signer
+            .sign(digest, statement.as_deref())
+            .with_context(|| format!("could not sign {}", context.display_path(&file)))?;
         let json = bundle
             .to_json_pretty()
             .context("could not encode the bundle")?;
+        let suffix = attestation.as_ref().map(|(kind, _)| kind.name());
         let out = bundle_path(
             &file,
+            suffix,
             args.output_dir.as_deref().map(|d| context.dir.join(d)),
         )?;
         signed.push((file, out, json));
@@ -90,6 +88,96 @@ pub fn run(context: &Context, args: &SignArgs) -> anyhow::Result<ExitStatus> {
     };
     context.print(&text)?;
     Ok(ExitStatus::Success)
+}
+
+impl Identity {
+    /// A bundle over the artifact with `digest`, or over `statement` (an in-toto statement about
+    /// it); a keyless bundle is verified against the trusted root before it is returned.
+    fn sign(&self, digest: Sha256Hash, statement: Option<&[u8]>) -> anyhow::Result<Bundle> {
+        Ok(match self {
+            Identity::Key(signer) => match statement {
+                Some(statement) => signer.sign_statement(statement)?,
+                None => signer.sign_digest(digest)?,
+            },
+            Identity::Keyless {
+                signer,
+                root,
+                issuer,
+            } => {
+                let bundle = match statement {
+                    Some(statement) => signer.sign_statement(statement)?,
+                    None => signer.sign_digest(digest)?,
+                };
+                let expected = verify::Signer::Certificate {
+                    identity: Some(verify::Identity::Exact(signer.identity().to_owned())),
+                    issuer: Some(issuer.clone()),
+                };
+                if let Err(reason) = verify::verify_digest(digest, &bundle, &expected, root) {
+                    anyhow::bail!(
+                        "the new bundle does not verify against the trusted root: {reason}; nothing written"
+                    );
+                }
+                bundle
+            }
+        })
+    }
+}
+
+/// The attestation kind and its predicate: SLSA provenance from the GitHub Actions environment,
+/// or the `--predicate` document checked (and an audit report converted) for its kind.
+fn attestation(
+    context: &Context,
+    args: &SignArgs,
+    kind: AttestType,
+) -> anyhow::Result<(Kind, Value)> {
+    let kind = match kind {
+        AttestType::SlsaProvenance => Kind::SlsaProvenance,
+        AttestType::Cyclonedx => Kind::Cyclonedx,
+        AttestType::Spdx => Kind::Spdx,
+        AttestType::Vulns => Kind::Vulns,
+        AttestType::TestResult => Kind::TestResult,
+    };
+    if kind == Kind::SlsaProvenance {
+        let predicate =
+            crabox_sign::attest::provenance(|name| context.env.var(name)).map_err(|missing| {
+                UsageError::new(format!(
+                    "SLSA provenance describes a GitHub Actions run, and {} {} not set",
+                    missing.join(", "),
+                    if missing.len() == 1 { "is" } else { "are" }
+                ))
+                .with_hint("run `crabox sign --attest slsa-provenance` in a GitHub Actions job")
+            })?;
+        return Ok((kind, predicate));
+    }
+    let Some(path) = &args.predicate else {
+        return Err(
+            UsageError::new(format!("--attest {} needs --predicate FILE", kind.name())).into(),
+        );
+    };
+    let path = context.dir.join(path);
+    let shown = context.display_path(&path);
+    let text =
+        fs_err::read_to_string(&path).map_err(|e| UsageError::new(format!("--predicate: {e}")))?;
+    let document: Value = serde_json::from_str(&text).map_err(|e| {
+        UsageError::new(format!(
+            "{shown}:{}:{}: not JSON: {e}",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    // The scan time of a converted audit report: the commit's (or SOURCE_DATE_EPOCH), as the
+    // audit's own documents.
+    let now = if kind == Kind::Vulns && document["findings"].is_array() {
+        let (repo, _) = context.repository()?;
+        let commit = repo.as_ref().and_then(|r| r.head_commit().ok().flatten());
+        crabox_types::rfc3339(crate::commands::sbom::build_time(context, commit.as_ref())?)
+            .context("timestamp out of range")?
+    } else {
+        String::new()
+    };
+    let predicate = crabox_sign::attest::predicate(kind, document, env!("CARGO_PKG_VERSION"), &now)
+        .map_err(|why| UsageError::new(format!("{shown}: {why}")))?;
+    Ok((kind, predicate))
 }
 
 /// Who signs: a cosign key, or a Fulcio certificate with the trusted root its bundles are
@@ -184,12 +272,16 @@ fn keyless(context: &Context, settings: &SignSettings) -> anyhow::Result<Option<
     }))
 }
 
-/// `FILE.sigstore.json`, beside the file or in `dir`.
-fn bundle_path(file: &Path, dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+/// `FILE.sigstore.json` (`FILE.<kind>.sigstore.json` for an attestation), beside the file or in
+/// `dir`.
+fn bundle_path(file: &Path, kind: Option<&str>, dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     let name = file
         .file_name()
         .with_context(|| format!("{}: not a file name", file.display()))?;
     let mut name = name.to_owned();
+    if let Some(kind) = kind {
+        name.push(format!(".{kind}"));
+    }
     name.push(".sigstore.json");
     Ok(match dir {
         Some(dir) => dir.join(name),

@@ -269,6 +269,61 @@ fn a_keyless_attestation_verifies_for_its_subject_and_any_flipped_payload_byte_f
     }
 }
 
+#[test]
+fn rekor_v2_bundles_carry_a_v2_entry_and_verify() {
+    let context = plain_dir();
+    let Some(fake) = start(context.path(), "") else {
+        return;
+    };
+    context.write("a.bin", "artifact");
+    context.write(
+        "bom.json",
+        r#"{"bomFormat": "CycloneDX", "specVersion": "1.6"}"#,
+    );
+    for args in [
+        &["sign", "a.bin"][..],
+        &[
+            "sign",
+            "a.bin",
+            "--attest",
+            "cyclonedx",
+            "--predicate",
+            "bom.json",
+        ],
+    ] {
+        let output = crabox(&context, &fake)
+            .env("CRABOX_SIGN_REKOR_VERSION", "2")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", output_text(&output).1);
+    }
+    let root = verify::trusted_root(Some(&fake.root)).unwrap();
+    for name in ["a.bin.sigstore.json", "a.bin.cyclonedx.sigstore.json"] {
+        let bundle = verify::read_bundle(&context.path().join(name)).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&bundle.to_json().unwrap()).unwrap();
+        assert_eq!(
+            json["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["version"], "0.0.2",
+            "{name}"
+        );
+        let verified = check(&bundle, b"artifact", &root).unwrap();
+        assert!(verified.tlog, "{name}");
+        assert!(check(&bundle, b"artifacT", &root).is_err(), "{name}");
+    }
+    // An unknown Rekor API version is a configuration error.
+    let output = crabox(&context, &fake)
+        .env("CRABOX_SIGN_REKOR_VERSION", "3")
+        .args(["sign", "a.bin"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        output_text(&output)
+            .1
+            .contains("`[sign] rekor-version` is 3")
+    );
+}
+
 fn base64_decode(text: &str) -> Vec<u8> {
     crabox_types::encoding::base64_decode(text).unwrap()
 }

@@ -1,6 +1,6 @@
 // A fake Sigstore on 127.0.0.1 for crabox's keyless-signing tests, built on npm @sigstore/mock:
 // Fulcio (POST /api/v2/signingCert), Rekor v1 (POST /api/v1/log/entries), Rekor v2
-// (POST /api/v2/log/entries), an RFC 3161 TSA (POST /api/v1/timestamp, DER in and out) and a
+// (POST /api/v2/log/entries, hashedrekord), an RFC 3161 TSA (POST /api/v1/timestamp, DER in and out) and a
 // GitHub Actions OIDC token endpoint (GET /oidc/token). It writes the matching trusted root to
 // the file named by argv[2] and prints `listening <port>` when ready.
 //
@@ -87,6 +87,52 @@ function canonicalEntry(text) {
   return JSON.stringify(entry);
 }
 
+// JSON with sorted keys and no spaces (RFC 8785 for the strings and objects used here).
+function canonicalJson(value) {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+// Rekor v2 (the mock's v2 log keeps the request, not the entry): a hashedrekord v0.0.2 entry as
+// the only leaf of the log, its inclusion proof and a checkpoint signed with the log's key.
+function rekorV2Entry(tlog, base, text) {
+  const request = JSON.parse(text).hashedRekordRequestV002;
+  if (!request) return { statusCode: 400, response: 'only hashedRekordRequestV002 is served' };
+  const entry = {
+    apiVersion: '0.0.2',
+    kind: 'hashedrekord',
+    spec: {
+      hashedRekordV002: {
+        data: { algorithm: 'SHA2_256', digest: request.digest },
+        signature: { content: request.signature.content, verifier: request.signature.verifier },
+      },
+    },
+  };
+  const body = Buffer.from(canonicalJson(entry));
+  const root = crypto.createHash('sha256').update(Buffer.from([0])).update(body).digest();
+  const logId = crypto.createHash('sha256').update(tlog.publicKey).digest();
+  // Verifiers find the log by the checkpoint's origin within its URL.
+  const origin = new URL(base).host;
+  const note = `${origin}\n1\n${root.toString('base64')}\n`;
+  const signature = crypto.sign('sha256', Buffer.from(note), tlog.privateKey);
+  const envelope = `${note}\n\u2014 ${origin} ${Buffer.concat([logId.subarray(0, 4), signature]).toString('base64')}\n`;
+  const response = {
+    logIndex: '0',
+    logId: { keyId: logId.toString('base64') },
+    kindVersion: { kind: 'hashedrekord', version: '0.0.2' },
+    integratedTime: '0',
+    inclusionProof: {
+      logIndex: '0', rootHash: root.toString('base64'), treeSize: '1', hashes: [],
+      checkpoint: { envelope },
+    },
+    canonicalizedBody: body.toString('base64'),
+  };
+  return { statusCode: 201, response: JSON.stringify(response), contentType: 'application/json' };
+}
+
 async function main() {
   const keyPair = () => crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const server = http.createServer();
@@ -104,7 +150,6 @@ async function main() {
   const tsa = await mock.initializeTSA(keyPair(), clock);
   const fulcio = mock.fulcioHandler(ca);
   const rekor = mock.rekorHandler(tlog);
-  const rekorV2 = mock.rekorV2Handler(tlog);
 
   const start = new Date(Date.now() - 24 * 3600 * 1000).toISOString();
   const spki = (key) => Buffer.from(key).toString('base64');
@@ -140,7 +185,7 @@ async function main() {
   const routes = {
     'POST /api/v2/signingCert': ['fulcio', (body) => fulcio.fn(body.toString())],
     'POST /api/v1/log/entries': ['rekor', (body) => rekor.fn(canonicalEntry(body.toString()))],
-    'POST /api/v2/log/entries': ['rekor', (body) => rekorV2.fn(body.toString())],
+    'POST /api/v2/log/entries': ['rekor', async (body) => rekorV2Entry(tlog, base, body.toString())],
     'POST /api/v1/timestamp': ['tsa', async (body) => ({
       statusCode: 201,
       response: await tsa.timestamp(parseTimestampRequest(body)),

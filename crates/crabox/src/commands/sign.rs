@@ -246,8 +246,24 @@ fn keyless(context: &Context, settings: &SignSettings) -> anyhow::Result<Option<
     if context.global.offline {
         return Ok(None);
     }
-    let Some(token) = crabox_sign::keyless::ambient_token()? else {
-        return Ok(None);
+    if !matches!(settings.rekor_version, 1 | 2) {
+        return Err(UsageError::new(format!(
+            "`[sign] rekor-version` is {}; Rekor speaks API version 1 or 2",
+            settings.rekor_version
+        ))
+        .into());
+    }
+    let token = match crabox_sign::keyless::ambient_token() {
+        Ok(Some(token)) => token,
+        Ok(None) => return Ok(None),
+        // In auto mode a CI job without `id-token: write` falls back to the key, saying why.
+        Err(err) if settings.mode == SignMode::Auto => {
+            tracing::warn!(
+                "no OIDC token for keyless signing ({err}); in GitHub Actions the job needs `permissions: id-token: write`"
+            );
+            return Ok(None);
+        }
+        Err(err) => return Err(err.into()),
     };
     let root = verify::trusted_root(
         settings

@@ -146,7 +146,7 @@ pub struct SignArgs {
     pub output_dir: Option<PathBuf>,
 
     /// Sign an in-toto attestation about each FILE instead of the file itself, written as
-    /// FILE.<TYPE>.sigstore.json (DSSE, in-toto Statement v1, the file's digest as subject)
+    /// `FILE.<TYPE>.sigstore.json` (DSSE, in-toto Statement v1, the file's digest as subject)
     #[arg(long, value_enum, value_name = "TYPE")]
     pub attest: Option<AttestType>,
 

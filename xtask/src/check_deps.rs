@@ -13,6 +13,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("crabox-sbom", 2),
     ("crabox-audit", 2),
     ("crabox-sign", 2),
+    ("crabox-evidence", 2),
     ("crabox-cli", 3),
     ("crabox", 4),
 ];

@@ -2,7 +2,6 @@
 //! for release managers and developers with a cosign-format key. Such a bundle has no
 //! transparency-log entry; the caller says so.
 
-use std::io::Read as _;
 use std::path::Path;
 
 use sigstore_bundle::{BundleV03, VerificationMaterialV03};
@@ -17,24 +16,14 @@ use crate::error::SignError;
 /// The DSSE payload type of in-toto statements.
 pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 
-/// SHA-256 of a file, read as a stream in 256 KiB blocks (memory stays flat for any size).
+/// SHA-256 of a file, read as a stream (memory stays flat for any size).
 pub fn sha256_file(path: &Path) -> Result<Sha256Hash, SignError> {
-    use sha2::Digest as _;
     let read_error = |source| SignError::Read {
         path: path.to_owned(),
         source,
     };
-    let mut file = fs_err::File::open(path).map_err(read_error)?;
-    let mut hasher = sha2::Sha256::new();
-    let mut buffer = vec![0u8; 256 * 1024];
-    loop {
-        let n = file.read(&mut buffer).map_err(read_error)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-    }
-    let digest: [u8; 32] = hasher.finalize().into();
+    let file = fs_err::File::open(path).map_err(read_error)?;
+    let (_, digest) = crabox_types::digest::sha256_reader(file).map_err(read_error)?;
     Ok(Sha256Hash::new(digest))
 }
 

@@ -5,6 +5,7 @@
 pub mod codes;
 pub mod component;
 mod date;
+pub mod digest;
 pub mod encoding;
 pub mod purl;
 mod secret;

@@ -125,7 +125,7 @@ pub enum Command {
     Db(DbArgs),
     /// Sign artifacts: writes FILE.sigstore.json (Sigstore bundle v0.3) for each FILE
     Sign(SignArgs),
-    /// Verify an artifact against its Sigstore bundle (key or certificate identity)
+    /// Verify an artifact against its Sigstore bundle, or an evidence bundle against its manifest
     Verify(VerifyArgs),
 }
 
@@ -178,7 +178,8 @@ pub enum AttestType {
 
 #[derive(Debug, Clone, Args)]
 pub struct VerifyArgs {
-    /// The artifact the bundle signs
+    /// The artifact the bundle signs; without --bundle, an evidence bundle (directory or
+    /// `.tar.gz`) to check against its manifest
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 

@@ -1,5 +1,6 @@
-//! `crabox verify FILE --bundle B`: an artifact against its Sigstore bundle. Exit 1 with the
-//! reason when it does not verify.
+//! `crabox verify FILE --bundle B`: an artifact against its Sigstore bundle; `crabox verify
+//! BUNDLE`: an evidence bundle (directory or `.tar.gz`) against its manifest and the manifest's
+//! signature. Exit 1 with the reasons when it does not verify.
 
 use anyhow::Context as _;
 use crabox_cli::{Format, VerifyArgs};
@@ -9,21 +10,12 @@ use crate::{Context, ExitStatus, UsageError};
 
 pub fn run(context: &Context, args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
     let Some(bundle_path) = &args.bundle else {
-        return Err(UsageError::new(
-            "verifying a whole evidence bundle is not available in this build yet",
-        )
-        .with_hint("to verify a signature: crabox verify FILE --bundle FILE.sigstore.json")
-        .into());
+        return evidence(context, args);
     };
     let signer = signer(context, args)?;
     let bundle_path = context.dir.join(bundle_path);
     let bundle = verify::read_bundle(&bundle_path)?;
-    let root = verify::trusted_root(
-        args.trusted_root
-            .as_ref()
-            .map(|p| context.dir.join(p))
-            .as_deref(),
-    )?;
+    let root = trusted_root(context, args)?;
     let file = context.dir.join(&args.file);
     let shown = context.display_path(&file);
     match verify::verify_file(&file, &bundle, &signer, &root)? {
@@ -78,6 +70,92 @@ pub fn run(context: &Context, args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
             Ok(ExitStatus::Failure)
         }
     }
+}
+
+/// `crabox verify BUNDLE`: every file re-hashed against `manifest.json`, and the manifest's
+/// signature checked when a key or certificate identity is given. An unsigned bundle, or a
+/// signature nobody was named to check, is said so on stderr; only problems fail.
+fn evidence(context: &Context, args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
+    let path = context.dir.join(&args.file);
+    let shown = context.display_path(&path);
+    let checked = if path.is_dir() {
+        crabox_evidence::check::directory(&path)?
+    } else {
+        crabox_evidence::check::archive(&path)?
+    };
+    let mut problems: Vec<String> = checked.problems.iter().map(ToString::to_string).collect();
+    let named = args.key.is_some()
+        || args.certificate_identity.is_some()
+        || args.certificate_identity_regexp.is_some();
+    let signature = match (&checked.signature, named) {
+        (None, _) => {
+            tracing::warn!("{shown}: the manifest is not signed (no manifest.sigstore.json)");
+            "not signed".to_owned()
+        }
+        (Some(_), false) => {
+            tracing::warn!(
+                "{shown}: the manifest signature was not checked: pass --key PUBFILE, or --certificate-identity[-regexp] with --certificate-oidc-issuer"
+            );
+            "present, not checked".to_owned()
+        }
+        (Some(bytes), true) => {
+            let signer = signer(context, args)?;
+            let root = trusted_root(context, args)?;
+            let (_, digest) =
+                crabox_types::digest::sha256_reader(checked.manifest_bytes.as_slice())?;
+            let outcome = sigstore_types::Bundle::from_json(&String::from_utf8_lossy(bytes))
+                .map_err(|e| format!("not a Sigstore bundle: {e}"))
+                .and_then(|bundle| {
+                    verify::verify_digest(
+                        sigstore_types::Sha256Hash::new(digest),
+                        &bundle,
+                        &signer,
+                        &root,
+                    )
+                });
+            match outcome {
+                Ok(verified) => {
+                    format!("verified, signer {}", verified.identity.unwrap_or_default())
+                }
+                Err(reason) => {
+                    problems.push(format!("manifest.sigstore.json: {reason}"));
+                    "failed".to_owned()
+                }
+            }
+        }
+    };
+    let files = checked.manifest.files.len();
+    let text = if context.global.format == Format::Json {
+        format!(
+            "{}\n",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "bundle": shown,
+                "verified": problems.is_empty(),
+                "files": files,
+                "signature": signature,
+                "problems": problems,
+            }))?
+        )
+    } else if problems.is_empty() {
+        format!("{shown}: verified ({files} files, manifest signature {signature})\n")
+    } else {
+        String::new()
+    };
+    for problem in &problems {
+        tracing::error!("{shown}: {problem}");
+    }
+    context.print(&text)?;
+    Ok(if problems.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
+}
+
+/// `--trusted-root`, or the public-good root built into crabox.
+fn trusted_root(context: &Context, args: &VerifyArgs) -> anyhow::Result<verify::TrustedRoot> {
+    let path = args.trusted_root.as_ref().map(|p| context.dir.join(p));
+    Ok(verify::trusted_root(path.as_deref())?)
 }
 
 fn signer(context: &Context, args: &VerifyArgs) -> anyhow::Result<Signer> {

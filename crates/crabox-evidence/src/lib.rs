@@ -8,5 +8,7 @@ pub mod archive;
 pub mod check;
 pub mod error;
 pub mod manifest;
+pub mod report;
+pub mod requirements;
 
 pub use error::EvidenceError;

@@ -1,0 +1,154 @@
+//! `cra/report.json` and `cra/report.md`: the requirement map's rows for one bundle, with a
+//! summary by status.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::requirements::{Row, Status};
+
+/// The version of `cra/report.json`'s layout.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    /// The product and version the bundle is for.
+    pub product: String,
+    pub version: String,
+    pub summary: Summary,
+    pub requirements: Vec<Row>,
+}
+
+/// How many rows have each status.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub pass: usize,
+    pub fail: usize,
+    pub declared: usize,
+    pub missing: usize,
+    pub not_applicable: usize,
+}
+
+impl Report {
+    pub fn new(product: &str, version: &str, requirements: Vec<Row>) -> Report {
+        let mut summary = Summary::default();
+        for row in &requirements {
+            *match row.status {
+                Status::Pass => &mut summary.pass,
+                Status::Fail => &mut summary.fail,
+                Status::Declared => &mut summary.declared,
+                Status::Missing => &mut summary.missing,
+                Status::NotApplicable => &mut summary.not_applicable,
+            } += 1;
+        }
+        Report {
+            schema_version: SCHEMA_VERSION,
+            product: product.to_owned(),
+            version: version.to_owned(),
+            summary,
+            requirements,
+        }
+    }
+
+    /// `cra/report.json`: pretty JSON with a final newline.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    /// `cra/report.md`: the summary, the table (evidence linked relative to `cra/`), and for
+    /// each missing row the `crabox.toml` lines that would declare it.
+    pub fn to_markdown(&self) -> String {
+        let s = &self.summary;
+        let mut out = format!(
+            "# CRA evidence: {} {}\n\n{} pass, {} fail, {} declared, {} missing, {} not applicable \
+             (Regulation (EU) 2024/2847, Annex I).\n\n",
+            self.product, self.version, s.pass, s.fail, s.declared, s.missing, s.not_applicable
+        );
+        out.push_str(
+            "| Requirement | Proposal | IEC 62443 | Status | Why | Evidence |\n|---|---|---|---|---|---|\n",
+        );
+        for row in &self.requirements {
+            let evidence: Vec<String> = row
+                .evidence
+                .iter()
+                .map(|path| format!("[{}](../{path})", cell(path)))
+                .collect();
+            let _ = writeln!(
+                out,
+                "| {} {} | {} | {} | {} | {} | {} |",
+                row.id,
+                cell(row.title),
+                row.proposal,
+                row.iec62443,
+                status_name(row.status),
+                cell(&row.reason),
+                evidence.join("<br>")
+            );
+        }
+        let missing: Vec<&Row> = self
+            .requirements
+            .iter()
+            .filter(|r| r.declare_with.is_some())
+            .collect();
+        if !missing.is_empty() {
+            out.push_str("\n## How to declare what is missing\n\n");
+            for row in missing {
+                let _ = writeln!(
+                    out,
+                    "{} {}:\n\n```toml\n{}\n```\n",
+                    row.id,
+                    row.title,
+                    row.declare_with.as_deref().unwrap_or_default()
+                );
+            }
+        }
+        out
+    }
+}
+
+pub fn status_name(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "pass",
+        Status::Fail => "fail",
+        Status::Declared => "declared",
+        Status::Missing => "missing",
+        Status::NotApplicable => "not-applicable",
+    }
+}
+
+/// Text safe inside a Markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::requirements::{Facts, evaluate_all};
+
+    #[test]
+    fn the_report_counts_rows_and_tells_how_to_declare_the_missing_ones() {
+        let facts = Facts {
+            sboms: vec!["sbom/app.cdx.json".into()],
+            ..Facts::default()
+        };
+        let report = Report::new("acme-gateway", "1.4.0", evaluate_all(&facts));
+        assert_eq!(report.summary.pass, 1);
+        assert_eq!(report.summary.missing, report.requirements.len() - 1);
+        let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+        assert_eq!(json["schema_version"], 1);
+        assert_eq!(json["requirements"][14]["id"], "II.1");
+        assert_eq!(json["requirements"][14]["status"], "pass");
+        let md = report.to_markdown();
+        assert!(md.contains(
+            "| II.1 Identify and document components, including an SBOM | II.1 | GAP | pass |"
+        ));
+        assert!(md.contains("[sbom/app.cdx.json](../sbom/app.cdx.json)"));
+        assert!(md.contains(
+            "```toml\n[evidence]\nrisk-assessment = \"docs/security/risk-assessment.md\"\n```"
+        ));
+    }
+}

@@ -1,0 +1,600 @@
+//! The CRA requirement map (PRODUCT §5): one row per essential requirement of Regulation (EU)
+//! 2024/2847 Annex I, with the 2022 proposal's numbering, the IEC 62443 part the whitepaper maps
+//! it to, and the status the evidence of one run gives it.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// One essential requirement.
+#[derive(Debug, Clone, Copy)]
+pub struct Requirement {
+    /// Numbering of the final Regulation, e.g. `I.2(a)`, `II.1`.
+    pub id: &'static str,
+    /// Numbering of the 2022 proposal.
+    pub proposal: &'static str,
+    /// IEC 62443 part (`GAP` where the standard has none).
+    pub iec62443: &'static str,
+    pub title: &'static str,
+    /// The `[evidence]` key of the manufacturer's declaration for it, if one can declare it.
+    pub declaration: Option<&'static str>,
+    /// What crabox checks for it, beyond a declaration.
+    pub check: Check,
+}
+
+/// What evidence a requirement is checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// Only a manufacturer's declaration.
+    Declared,
+    /// No known exploitable vulnerability left open (the audit after VEX).
+    NoOpenVulnerabilities,
+    /// Signed release artifacts, with the update channel declared.
+    SignedUpdates,
+    /// Signatures and provenance of the artifacts.
+    Integrity,
+    /// Repository checks of `crabox gate` (workflow hygiene, committed binaries), or declared.
+    RepositoryChecks,
+    /// Binary hardening of the artifacts (`crabox gate --artifact`), or declared.
+    Hardening,
+    /// SBOMs in the bundle.
+    Sbom,
+    /// No open vulnerability that a released fix would close.
+    Remediation,
+    /// Security tests and reviews: `crabox gate` results.
+    SecurityTests,
+    /// Fixed vulnerabilities disclosed: release notes' security section and CSAF advisories.
+    Disclosure,
+    /// A coordinated vulnerability disclosure policy.
+    CvdPolicy,
+    /// A security contact.
+    Contact,
+    /// Signatures, checksums and provenance of the distributed updates.
+    UpdateDistribution,
+    /// CSAF advisories published with the release.
+    Advisories,
+}
+
+const fn req(
+    id: &'static str,
+    proposal: &'static str,
+    iec62443: &'static str,
+    title: &'static str,
+    declaration: Option<&'static str>,
+    check: Check,
+) -> Requirement {
+    Requirement {
+        id,
+        proposal,
+        iec62443,
+        title,
+        declaration,
+        check,
+    }
+}
+
+/// The map, in the Regulation's order.
+#[rustfmt::skip]
+pub const REQUIREMENTS: [Requirement; 22] = [
+    req(
+        "I.1",
+        "1",
+        "3-2 & 4-1",
+        "Appropriate level of cybersecurity based on the risks",
+        Some("risk-assessment"),
+        Check::Declared,
+    ),
+    req(
+        "I.2(a)",
+        "2",
+        "4-1",
+        "No known exploitable vulnerabilities",
+        None,
+        Check::NoOpenVulnerabilities,
+    ),
+    req(
+        "I.2(b)",
+        "3(a)",
+        "GAP",
+        "Secure by default configuration, reset to the original state",
+        Some("secure-defaults"),
+        Check::Declared,
+    ),
+    req(
+        "I.2(c)",
+        "3(k)",
+        "2-1 & 4-2",
+        "Vulnerabilities addressed through security updates",
+        Some("security-updates"),
+        Check::SignedUpdates,
+    ),
+    req(
+        "I.2(d)",
+        "3(b)",
+        "4-2",
+        "Protection from unauthorised access",
+        Some("access-control"),
+        Check::Declared,
+    ),
+    req(
+        "I.2(e)",
+        "3(c)",
+        "4-2",
+        "Confidentiality of data",
+        Some("confidentiality"),
+        Check::Declared,
+    ),
+    req(
+        "I.2(f)",
+        "3(d)",
+        "4-2",
+        "Integrity of data, programs and configuration",
+        Some("integrity"),
+        Check::Integrity,
+    ),
+    req(
+        "I.2(g)",
+        "3(e)",
+        "GAP",
+        "Data minimisation",
+        Some("data-minimisation"),
+        Check::Declared,
+    ),
+    req(
+        "I.2(h)",
+        "3(f)",
+        "4-2",
+        "Availability, resilience against denial of service",
+        Some("availability"),
+        Check::Declared,
+    ),
+    req(
+        "I.2(i)",
+        "3(g)",
+        "GAP",
+        "Minimise the impact on other devices and networks",
+        Some("network-impact"),
+        Check::Declared,
+    ),
+    req(
+        "I.2(j)",
+        "3(h)",
+        "4-2",
+        "Limit attack surfaces",
+        Some("attack-surface"),
+        Check::RepositoryChecks,
+    ),
+    req(
+        "I.2(k)",
+        "3(i)",
+        "3-2",
+        "Reduce the impact of incidents by exploitation mitigation",
+        Some("exploit-mitigation"),
+        Check::Hardening,
+    ),
+    req(
+        "I.2(l)",
+        "3(j)",
+        "4-2",
+        "Recording and monitoring of relevant internal activity",
+        Some("monitoring"),
+        Check::Declared,
+    ),
+    req(
+        "I.2(m)",
+        "—",
+        "—",
+        "Secure removal and transfer of data and settings",
+        Some("data-removal"),
+        Check::Declared,
+    ),
+    req(
+        "II.1",
+        "II.1",
+        "GAP",
+        "Identify and document components, including an SBOM",
+        None,
+        Check::Sbom,
+    ),
+    req(
+        "II.2",
+        "II.2",
+        "4-1",
+        "Address and remediate vulnerabilities without delay",
+        None,
+        Check::Remediation,
+    ),
+    req(
+        "II.3",
+        "II.3",
+        "GAP",
+        "Effective and regular security tests and reviews",
+        None,
+        Check::SecurityTests,
+    ),
+    req(
+        "II.4",
+        "II.4",
+        "4-1",
+        "Publicly disclose fixed vulnerabilities",
+        None,
+        Check::Disclosure,
+    ),
+    req(
+        "II.5",
+        "II.5",
+        "GAP",
+        "Coordinated vulnerability disclosure policy",
+        None,
+        Check::CvdPolicy,
+    ),
+    req(
+        "II.6",
+        "II.6",
+        "GAP",
+        "Contact address for reporting, sharing information",
+        None,
+        Check::Contact,
+    ),
+    req(
+        "II.7",
+        "II.7",
+        "4-1",
+        "Secure distribution of updates",
+        None,
+        Check::UpdateDistribution,
+    ),
+    req(
+        "II.8",
+        "II.8",
+        "4-1",
+        "Security updates without delay and free of charge, with advisories",
+        None,
+        Check::Advisories,
+    ),
+];
+
+/// A row's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Pass,
+    Fail,
+    Declared,
+    Missing,
+    NotApplicable,
+}
+
+/// The audit's result, for the rows that depend on it.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFacts {
+    /// Vulnerabilities left open after ignores and VEX.
+    pub open: usize,
+    /// Of those, the ones a released fix would close.
+    pub open_with_fix: usize,
+    /// The audit's files in the bundle.
+    pub files: Vec<String>,
+}
+
+/// What one run produced, as bundle paths; `None`/empty where a step did not run.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// `[evidence]` key → the declaration's path in the bundle.
+    pub declarations: BTreeMap<String, String>,
+    /// Requirement id → why it does not apply (`[evidence] not-applicable`).
+    pub not_applicable: BTreeMap<String, String>,
+    pub sboms: Vec<String>,
+    pub audit: Option<AuditFacts>,
+    /// Signature bundles of the artifacts.
+    pub signatures: Vec<String>,
+    /// Provenance attestations.
+    pub provenance: Vec<String>,
+    /// `artifacts/SHA256SUMS`, when artifacts were given.
+    pub checksums: Option<String>,
+    /// Gate results (repository checks, tests, hardening), when `crabox gate` ran.
+    pub gate: Vec<String>,
+    /// Release notes and CSAF advisories, when `crabox notes` ran.
+    pub notes: Vec<String>,
+    pub csaf: Vec<String>,
+    /// The CVD policy (`[product] cvd-policy`), copied into the bundle.
+    pub cvd_policy: Option<String>,
+    /// `[product] security-contact`.
+    pub security_contact: Option<String>,
+    /// Step → why it could not run.
+    pub skipped: BTreeMap<String, String>,
+}
+
+/// One row of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub id: &'static str,
+    pub proposal: &'static str,
+    pub iec62443: &'static str,
+    pub title: &'static str,
+    pub status: Status,
+    /// Why this status, in a sentence.
+    pub reason: String,
+    /// Bundle files that evidence it.
+    pub evidence: Vec<String>,
+    /// For a missing row: the `crabox.toml` lines that would declare it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declare_with: Option<String>,
+}
+
+fn skipped(facts: &Facts, step: &str, what: &str) -> String {
+    match facts.skipped.get(step) {
+        Some(why) => format!("`crabox {step}` did not run: {why}"),
+        None => format!("no {what} in this bundle (`crabox {step}` not run)"),
+    }
+}
+
+/// The row of `requirement` given `facts`.
+pub fn evaluate(requirement: &Requirement, facts: &Facts) -> Row {
+    let declared = requirement
+        .declaration
+        .and_then(|key| facts.declarations.get(key).map(|path| (key, path)));
+    let declare_with = match (requirement.declaration, requirement.check) {
+        (Some(key), _) => Some(format!("[evidence]\n{key} = \"docs/security/{key}.md\"")),
+        (None, Check::CvdPolicy) => Some("[product]\ncvd-policy = \"SECURITY.md\"".to_owned()),
+        (None, Check::Contact) => {
+            Some("[product]\nsecurity-contact = \"mailto:security@example.com\"".to_owned())
+        }
+        (None, _) => None,
+    };
+    let row = |status, reason: String, evidence: Vec<String>| Row {
+        id: requirement.id,
+        proposal: requirement.proposal,
+        iec62443: requirement.iec62443,
+        title: requirement.title,
+        status,
+        reason,
+        evidence,
+        declare_with: None,
+    };
+    if let Some(why) = facts.not_applicable.get(requirement.id) {
+        return row(Status::NotApplicable, why.clone(), Vec::new());
+    }
+    // The checked evidence first; a declaration stands in where no check is possible.
+    let checked = check(requirement, facts, declared.is_some());
+    match (checked, declared) {
+        (Some((Status::Missing, reason, _)), Some((_, path))) => row(
+            Status::Declared,
+            format!("declared; {reason}"),
+            vec![path.clone()],
+        ),
+        (Some((status, reason, mut evidence)), declared) => {
+            evidence.extend(declared.map(|(_, path)| path.clone()));
+            let mut r = row(status, reason, evidence);
+            if status == Status::Missing {
+                r.declare_with = declare_with;
+            }
+            r
+        }
+        (None, Some((key, path))) => row(
+            Status::Declared,
+            format!("declared in `[evidence] {key}`"),
+            vec![path.clone()],
+        ),
+        (None, None) => {
+            let mut r = row(
+                Status::Missing,
+                "no evidence and no declaration".into(),
+                Vec::new(),
+            );
+            r.declare_with = declare_with;
+            r
+        }
+    }
+}
+
+/// What the checks say about `requirement`: status, reason and evidence, or `None` when only a
+/// declaration can evidence it.
+fn check(requirement: &Requirement, facts: &Facts, declared: bool) -> Option<Checked> {
+    match requirement.check {
+        Check::Declared => None,
+        Check::NoOpenVulnerabilities => Some(audit_check(facts, false)),
+        Check::Remediation => Some(audit_check(facts, true)),
+        Check::Sbom if !facts.sboms.is_empty() => Some((
+            Status::Pass,
+            format!("{} SBOM(s), validated when written", facts.sboms.len()),
+            facts.sboms.clone(),
+        )),
+        Check::Sbom => Some((Status::Missing, skipped(facts, "sbom", "SBOM"), Vec::new())),
+        Check::SignedUpdates | Check::Integrity | Check::UpdateDistribution => {
+            Some(signature_check(requirement.check, facts, declared))
+        }
+        Check::RepositoryChecks | Check::Hardening | Check::SecurityTests
+            if !facts.gate.is_empty() =>
+        {
+            Some((
+                Status::Pass,
+                "gate results in the bundle".into(),
+                facts.gate.clone(),
+            ))
+        }
+        Check::RepositoryChecks | Check::Hardening | Check::SecurityTests => Some((
+            Status::Missing,
+            skipped(facts, "gate", "gate result"),
+            Vec::new(),
+        )),
+        Check::Disclosure | Check::Advisories
+            if !facts.notes.is_empty() || !facts.csaf.is_empty() =>
+        {
+            let mut files = facts.notes.clone();
+            files.extend(facts.csaf.iter().cloned());
+            Some((
+                Status::Pass,
+                "release notes with a security section and CSAF advisories".into(),
+                files,
+            ))
+        }
+        Check::Disclosure | Check::Advisories => Some((
+            Status::Missing,
+            skipped(facts, "notes", "release notes or advisories"),
+            Vec::new(),
+        )),
+        Check::CvdPolicy => Some(match &facts.cvd_policy {
+            Some(path) => (
+                Status::Declared,
+                "CVD policy present".into(),
+                vec![path.clone()],
+            ),
+            None => (
+                Status::Missing,
+                "no CVD policy: set `[product] cvd-policy` (crabox init writes SECURITY.md)".into(),
+                Vec::new(),
+            ),
+        }),
+        Check::Contact => Some(match &facts.security_contact {
+            Some(contact) => (
+                Status::Declared,
+                format!("security contact {contact}"),
+                Vec::new(),
+            ),
+            None => (
+                Status::Missing,
+                "no security contact: set `[product] security-contact`".into(),
+                Vec::new(),
+            ),
+        }),
+    }
+}
+
+type Checked = (Status, String, Vec<String>);
+
+/// The audit rows: open vulnerabilities (`remediation`: only those a released fix would close).
+fn audit_check(facts: &Facts, remediation: bool) -> Checked {
+    let Some(audit) = &facts.audit else {
+        return (
+            Status::Missing,
+            skipped(facts, "audit", "audit"),
+            Vec::new(),
+        );
+    };
+    let (count, pass, what) = if remediation {
+        (
+            audit.open_with_fix,
+            "no open vulnerability has a released fix left unapplied",
+            "with a released fix",
+        )
+    } else {
+        (
+            audit.open,
+            "the audit found no open vulnerability after VEX and ignores",
+            "after VEX and ignores",
+        )
+    };
+    if count == 0 {
+        return (Status::Pass, pass.to_owned(), audit.files.clone());
+    }
+    let plural = if count == 1 { "y" } else { "ies" };
+    (
+        Status::Fail,
+        format!("{count} open vulnerabilit{plural} {what}"),
+        audit.files.clone(),
+    )
+}
+
+/// The signature rows; signed updates also need the update channel declared.
+fn signature_check(check: Check, facts: &Facts, declared: bool) -> Checked {
+    if facts.signatures.is_empty() {
+        return (
+            Status::Missing,
+            skipped(facts, "sign", "signed artifact"),
+            Vec::new(),
+        );
+    }
+    let mut files = facts.signatures.clone();
+    files.extend(facts.provenance.iter().cloned());
+    files.extend(facts.checksums.iter().cloned());
+    if check == Check::SignedUpdates && !declared {
+        return (
+            Status::Missing,
+            "the artifacts are signed; how updates reach users is not declared".into(),
+            files,
+        );
+    }
+    let provenance = if facts.provenance.is_empty() {
+        ""
+    } else {
+        " and provenance"
+    };
+    (
+        Status::Pass,
+        format!("{} signature bundle(s){provenance}", facts.signatures.len()),
+        files,
+    )
+}
+
+/// Every row of the map for `facts`.
+pub fn evaluate_all(facts: &Facts) -> Vec<Row> {
+    REQUIREMENTS.iter().map(|r| evaluate(r, facts)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row<'a>(rows: &'a [Row], id: &str) -> &'a Row {
+        rows.iter().find(|r| r.id == id).unwrap()
+    }
+
+    #[test]
+    fn with_nothing_every_row_is_missing_and_says_how_to_declare_it() {
+        let rows = evaluate_all(&Facts::default());
+        assert_eq!(rows.len(), REQUIREMENTS.len());
+        assert!(
+            rows.iter().all(|r| r.status == Status::Missing),
+            "{rows:#?}"
+        );
+        let secure = row(&rows, "I.2(b)");
+        assert_eq!(
+            secure.declare_with.as_deref(),
+            Some("[evidence]\nsecure-defaults = \"docs/security/secure-defaults.md\"")
+        );
+        assert!(
+            row(&rows, "I.2(a)")
+                .reason
+                .contains("`crabox audit` not run")
+        );
+    }
+
+    #[test]
+    fn checks_declarations_and_exemptions_set_the_status() {
+        let mut facts = Facts {
+            sboms: vec!["sbom/app.cdx.json".into()],
+            audit: Some(AuditFacts {
+                open: 2,
+                open_with_fix: 0,
+                files: vec!["audit/findings.json".into()],
+            }),
+            signatures: vec!["artifacts/app.tar.gz.sigstore.json".into()],
+            ..Facts::default()
+        };
+        facts
+            .declarations
+            .insert("risk-assessment".into(), "declarations/risk.md".into());
+        facts
+            .not_applicable
+            .insert("I.2(g)".into(), "stores no personal data".into());
+        facts.skipped.insert("gate".into(), "not built yet".into());
+        let rows = evaluate_all(&facts);
+        assert_eq!(row(&rows, "II.1").status, Status::Pass);
+        assert_eq!(row(&rows, "I.2(a)").status, Status::Fail);
+        assert_eq!(
+            row(&rows, "I.2(a)").reason,
+            "2 open vulnerabilities after VEX and ignores"
+        );
+        assert_eq!(row(&rows, "II.2").status, Status::Pass);
+        assert_eq!(row(&rows, "I.1").status, Status::Declared);
+        assert_eq!(row(&rows, "I.1").evidence, ["declarations/risk.md"]);
+        assert_eq!(row(&rows, "I.2(g)").status, Status::NotApplicable);
+        assert_eq!(row(&rows, "I.2(f)").status, Status::Pass);
+        // Signed, but the update channel is not declared.
+        assert_eq!(row(&rows, "I.2(c)").status, Status::Missing);
+        assert_eq!(
+            row(&rows, "II.3").reason,
+            "`crabox gate` did not run: not built yet"
+        );
+    }
+}

@@ -7,7 +7,7 @@ use crabox_test::{TestContext, output_text};
 
 use crate::repo;
 
-const ADVISORY: &str = r#"```toml
+pub(crate) const ADVISORY: &str = r#"```toml
 [advisory]
 id = "RUSTSEC-2099-0001"
 package = "foo"

@@ -60,7 +60,7 @@ fn a_signed_bundle_verifies_as_a_directory_and_as_an_archive() {
     let (code, stdout, stderr) = verify(&context, &["b", "--key", "k.pub"]);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(
-        stdout.starts_with("b: verified (3 files, manifest signature verified, signer "),
+        stdout.starts_with("b: verified (3 files; manifest signature: verified, signer "),
         "{stdout}"
     );
     let archive = context.path().join("b.tar.gz");
@@ -68,7 +68,7 @@ fn a_signed_bundle_verifies_as_a_directory_and_as_an_archive() {
     crabox_evidence::archive::write(&context.path().join("b"), "b", 1_700_000_000, file).unwrap();
     let (code, stdout, stderr) = verify(&context, &["b.tar.gz", "--key", "k.pub"]);
     assert_eq!(code, Some(0), "{stderr}");
-    assert!(stdout.contains("manifest signature verified"), "{stdout}");
+    assert!(stdout.contains("manifest signature: verified"), "{stdout}");
     // Without a key the digests are still checked, and the unchecked signature is said so.
     let (code, _, stderr) = verify(&context, &["b"]);
     assert_eq!(code, Some(0));

@@ -127,6 +127,39 @@ pub enum Command {
     Sign(SignArgs),
     /// Verify an artifact against its Sigstore bundle, or an evidence bundle against its manifest
     Verify(VerifyArgs),
+    /// Run the pipeline and write the CRA evidence bundle (directory and .tar.gz)
+    Bundle(BundleArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BundleArgs {
+    /// Directory (or lockfile) whose lockfiles the SBOM and audit read [default: the repository
+    /// root]
+    #[arg(long, value_name = "DIR")]
+    pub path: Option<PathBuf>,
+
+    /// The release the bundle is for: its version names the bundle, and the manifest records it
+    /// [default: `[product] version`]
+    #[arg(long, value_name = "TAG")]
+    pub release: Option<String>,
+
+    /// Where bundles are written: `<out>/<product>-<version>/` and its `.tar.gz`
+    /// [default: crabox-evidence]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Do not sign the manifest or the artifacts (the report says so)
+    #[arg(long)]
+    pub no_sign: bool,
+
+    /// Advisory database for the audit; repeatable [default: the cached `[audit] sources`]
+    #[arg(long, value_name = "PATH")]
+    pub db: Vec<PathBuf>,
+
+    /// A release artifact: hashed into the SBOM and `artifacts/SHA256SUMS`, and signed;
+    /// repeatable
+    #[arg(long, value_name = "FILE")]
+    pub artifact: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -36,8 +36,8 @@ pub struct Inputs {
     pub repository: Option<String>,
     pub commit: Option<String>,
     pub tag: Option<String>,
-    /// Whether the work tree had changes not in `commit`.
-    pub dirty: bool,
+    /// Whether the work tree had changes not in `commit`; `None` when it was not determined.
+    pub dirty: Option<bool>,
     pub lockfiles: Vec<Digested>,
     pub databases: Vec<Database>,
 }

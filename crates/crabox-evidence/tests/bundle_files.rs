@@ -26,7 +26,7 @@ fn bundle(dir: &Path) {
         repository: Some("https://github.com/acme/gateway".into()),
         commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
         tag: Some("v1.4.0".into()),
-        dirty: false,
+        dirty: Some(false),
         lockfiles: vec![Digested {
             path: "Cargo.lock".into(),
             sha256: "00".repeat(32),

@@ -58,6 +58,18 @@ pub fn read_bundle(path: &Path) -> Result<Bundle, SignError> {
     })
 }
 
+/// The JSON of the trusted root at `path`, or of the public-good root embedded in the binary:
+/// what an evidence bundle carries beside keyless signatures.
+pub fn trusted_root_json(path: Option<&Path>) -> Result<String, SignError> {
+    match path {
+        Some(path) => fs_err::read_to_string(path).map_err(|source| SignError::Read {
+            path: path.to_owned(),
+            source,
+        }),
+        None => Ok(sigstore_trust_root::SIGSTORE_PRODUCTION_TRUSTED_ROOT.to_owned()),
+    }
+}
+
 /// Reads a trusted root, or takes the public-good instance's root embedded in the binary.
 pub fn trusted_root(path: Option<&Path>) -> Result<TrustedRoot, SignError> {
     match path {

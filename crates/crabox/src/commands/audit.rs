@@ -254,14 +254,25 @@ fn yanked(
     check
 }
 
-pub fn run(context: &Context, args: &AuditArgs) -> anyhow::Result<ExitStatus> {
-    let loaded = context.load_config()?;
+/// One audit, assessed against the policy: what `crabox audit` prints and `crabox bundle` keeps.
+pub struct Assessment {
+    pub outcome: policy::Outcome,
+    pub databases: Vec<DatabaseInfo>,
+}
+
+/// Reads the lockfiles and databases, matches, checks yanked releases and applies the policy;
+/// warnings go to stderr.
+pub fn assess(
+    context: &Context,
+    loaded: &crabox_config::Loaded,
+    args: &AuditArgs,
+    root: &Path,
+) -> anyhow::Result<Assessment> {
     let settings = &loaded.settings;
-    let (repo, root) = context.repository()?;
-    let (inventory, databases) = load(context, settings, args, &root)?;
+    let (inventory, databases) = load(context, settings, args, root)?;
     let mut findings = crabox_audit::audit(&inventory.lockfiles, &databases);
     let yanked = yanked(context, settings, &inventory, &mut findings);
-    let mut outcome = policy::apply(findings, &policy_of(context, settings, args, &root)?);
+    let mut outcome = policy::apply(findings, &policy_of(context, settings, args, root)?);
     outcome.yanked = yanked;
     context.emit(&notices(
         context,
@@ -270,9 +281,7 @@ pub fn run(context: &Context, args: &AuditArgs) -> anyhow::Result<ExitStatus> {
         &outcome,
         loaded.file.as_deref(),
     ));
-
-    let tool_version = env!("CARGO_PKG_VERSION");
-    let infos: Vec<DatabaseInfo> = databases
+    let databases = databases
         .iter()
         .map(|d| DatabaseInfo {
             source: d.kind.to_owned(),
@@ -281,35 +290,62 @@ pub fn run(context: &Context, args: &AuditArgs) -> anyhow::Result<ExitStatus> {
             records: d.records,
         })
         .collect();
+    Ok(Assessment { outcome, databases })
+}
+
+/// The OpenVEX document stating the status of every finding, dated by the commit (or
+/// `SOURCE_DATE_EPOCH`) and identified by the databases read.
+pub fn openvex(
+    context: &Context,
+    settings: &crabox_config::Settings,
+    repo: Option<&crabox_git::Repo>,
+    assessment: &Assessment,
+) -> anyhow::Result<String> {
+    let commit = repo.and_then(|r| r.head_commit().ok().flatten());
+    let timestamp =
+        crabox_types::rfc3339(crate::commands::sbom::build_time(context, commit.as_ref())?)
+            .context("timestamp out of range")?;
+    let author = settings
+        .product
+        .manufacturer
+        .clone()
+        .unwrap_or_else(|| "crabox".to_owned());
+    let ids: Vec<&str> = assessment.databases.iter().map(|d| d.id.as_str()).collect();
+    let id = format!(
+        "urn:crabox:vex:{}",
+        crabox_sbom::artifact::sha256_hex(ids.join(",").as_bytes())
+    );
+    Ok(render::openvex(
+        &assessment.outcome,
+        &id,
+        &author,
+        &timestamp,
+        env!("CARGO_PKG_VERSION"),
+    ))
+}
+
+pub fn run(context: &Context, args: &AuditArgs) -> anyhow::Result<ExitStatus> {
+    let loaded = context.load_config()?;
+    let settings = &loaded.settings;
+    let (repo, root) = context.repository()?;
+    let assessment = assess(context, &loaded, args, &root)?;
+    let (outcome, infos) = (&assessment.outcome, &assessment.databases);
+    let tool_version = env!("CARGO_PKG_VERSION");
     let text = match context.global.format {
-        Format::Human => render::human(&outcome),
-        Format::Json => render::json(&outcome, &infos),
-        Format::Markdown => render::markdown(&outcome),
-        Format::Sarif => render::sarif(&outcome, tool_version),
+        Format::Human => render::human(outcome),
+        Format::Json => render::json(outcome, infos),
+        Format::Markdown => render::markdown(outcome),
+        Format::Sarif => render::sarif(outcome, tool_version),
     };
     context.print(&text)?;
     if let Some(file) = &args.openvex {
-        let commit = repo.as_ref().and_then(|r| r.head_commit().ok().flatten());
-        let timestamp =
-            crabox_types::rfc3339(crate::commands::sbom::build_time(context, commit.as_ref())?)
-                .context("timestamp out of range")?;
-        let author = settings
-            .product
-            .manufacturer
-            .clone()
-            .unwrap_or_else(|| "crabox".to_owned());
-        let ids: Vec<&str> = infos.iter().map(|d| d.id.as_str()).collect();
-        let id = format!(
-            "urn:crabox:vex:{}",
-            crabox_sbom::artifact::sha256_hex(ids.join(",").as_bytes())
-        );
-        let document = render::openvex(&outcome, &id, &author, &timestamp, tool_version);
+        let document = openvex(context, settings, repo.as_ref(), &assessment)?;
         let path = context.dir.join(file);
         atomic::write(&path, document.as_bytes())?;
         tracing::info!("wrote {}", context.display_path(&path));
     }
     if let Some(actions) = &context.actions {
-        actions.append_summary(&render::markdown(&outcome))?;
+        actions.append_summary(&render::markdown(outcome))?;
         let open = outcome
             .findings
             .iter()

@@ -2,6 +2,7 @@
 //! status.
 
 mod audit;
+mod bundle;
 mod config;
 mod db;
 mod init;
@@ -22,5 +23,6 @@ pub fn run(context: &Context, command: Command) -> anyhow::Result<ExitStatus> {
         Command::Db(args) => db::run(context, &args),
         Command::Sign(args) => sign::run(context, &args),
         Command::Verify(args) => verify::run(context, &args),
+        Command::Bundle(args) => bundle::run(context, &args),
     }
 }

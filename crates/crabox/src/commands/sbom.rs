@@ -100,12 +100,7 @@ pub fn product(
 ) -> Product {
     let remote = repo.and_then(crabox_git::Repo::remote_url);
     Product {
-        name: settings.product.name.clone().unwrap_or_else(|| {
-            root.file_name().map_or_else(
-                || "product".to_owned(),
-                |n| n.to_string_lossy().into_owned(),
-            )
-        }),
+        name: product_name(settings, root),
         version: settings.product.version.clone(),
         manufacturer: settings.product.manufacturer.clone(),
         manufacturer_contact: settings.product.manufacturer_contact.clone(),
@@ -119,14 +114,88 @@ pub fn product(
     }
 }
 
+/// The lockfiles read and the SBOM documents written from them, one per format.
+pub struct Sboms {
+    pub inventory: Inventory,
+    pub documents: Vec<(SbomFormat, String)>,
+}
+
+/// Hashes the artifacts, reads the lockfiles under `scan_path` and renders each format; the
+/// timestamp is the commit's (or `SOURCE_DATE_EPOCH`).
+pub fn generate(
+    context: &Context,
+    settings: &crabox_config::Settings,
+    root: &Path,
+    repo: Option<&crabox_git::Repo>,
+    scan_path: PathBuf,
+    artifact_paths: &[PathBuf],
+    formats: &[SbomFormat],
+) -> anyhow::Result<Sboms> {
+    let commit = match repo {
+        Some(repo) => repo.head_commit()?,
+        None => None,
+    };
+    let timestamp_seconds = build_time(context, commit.as_ref())?;
+    let timestamp = crabox_types::rfc3339(timestamp_seconds)
+        .with_context(|| format!("timestamp {timestamp_seconds} is out of range"))?;
+    let mut artifacts = Vec::new();
+    for path in artifact_paths {
+        let artifact = crabox_sbom::artifact::describe(path).with_context(|| {
+            format!(
+                "could not hash the artifact `{}`",
+                context.display_path(path)
+            )
+        })?;
+        artifacts.push(artifact);
+    }
+    let spinner = crate::progress::spinner(context, "reading lockfiles");
+    let inventory = crabox_sbom::scan(&Options {
+        root: root.to_owned(),
+        path: scan_path,
+        cargo_home: cargo_home(context),
+    })?;
+    spinner.finish_and_clear();
+    let product = product(settings, root, repo, commit, artifacts);
+    let document = Document {
+        timestamp,
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        exclude_dev: !settings.sbom.include_dev,
+    };
+    let documents = formats
+        .iter()
+        .map(|&format| {
+            (
+                format,
+                crabox_sbom::render(format, &product, &inventory, &document),
+            )
+        })
+        .collect();
+    Ok(Sboms {
+        inventory,
+        documents,
+    })
+}
+
+/// `[product] name`, else the repository directory's name.
+pub fn product_name(settings: &crabox_config::Settings, root: &Path) -> String {
+    settings.product.name.clone().unwrap_or_else(|| {
+        root.file_name().map_or_else(
+            || "product".to_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    })
+}
+
+/// `--path` resolved against the working directory, or the repository root.
+pub fn scan_path(context: &Context, path: Option<&Path>, root: &Path) -> PathBuf {
+    path.map_or_else(|| root.to_owned(), |p| context.dir.join(p))
+}
+
 pub fn run(context: &Context, args: &SbomArgs) -> anyhow::Result<ExitStatus> {
     let loaded = context.load_config()?;
     let settings = &loaded.settings;
     let (repo, root) = context.repository()?;
-    let scan_path = args
-        .path
-        .as_ref()
-        .map_or_else(|| root.clone(), |p| context.dir.join(p));
+    let scan_path = scan_path(context, args.path.as_deref(), &root);
     if !scan_path.exists() {
         return Err(
             UsageError::new(format!("--path `{}` does not exist", scan_path.display())).into(),
@@ -142,43 +211,19 @@ pub fn run(context: &Context, args: &SbomArgs) -> anyhow::Result<ExitStatus> {
             .copied()
             .unwrap_or(SbomFormat::CyclonedxJson),
     };
-    let commit = match &repo {
-        Some(repo) => repo.head_commit()?,
-        None => None,
-    };
-    let timestamp_seconds = build_time(context, commit.as_ref())?;
-    let timestamp = crabox_types::rfc3339(timestamp_seconds)
-        .with_context(|| format!("timestamp {timestamp_seconds} is out of range"))?;
-
     let mut artifact_paths: Vec<PathBuf> =
         args.artifact.iter().map(|a| context.dir.join(a)).collect();
     artifact_paths.extend(settings.sbom.artifacts.iter().map(|a| root.join(a)));
-    let mut artifacts = Vec::new();
-    for path in &artifact_paths {
-        let artifact = crabox_sbom::artifact::describe(path).with_context(|| {
-            format!(
-                "could not hash the artifact `{}`",
-                context.display_path(path)
-            )
-        })?;
-        artifacts.push(artifact);
-    }
-
-    let spinner = crate::progress::spinner(context, "reading lockfiles");
-    let inventory = crabox_sbom::scan(&Options {
-        root: root.clone(),
-        path: scan_path,
-        cargo_home: cargo_home(context),
-    })?;
-    spinner.finish_and_clear();
-
-    let product = product(settings, &root, repo.as_ref(), commit, artifacts);
-    let document = Document {
-        timestamp,
-        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-        exclude_dev: !settings.sbom.include_dev,
-    };
-    let text = crabox_sbom::render(format, &product, &inventory, &document);
+    let sboms = generate(
+        context,
+        settings,
+        &root,
+        repo.as_ref(),
+        scan_path,
+        &artifact_paths,
+        &[format],
+    )?;
+    let (inventory, text) = (sboms.inventory, &sboms.documents[0].1);
 
     let findings = diagnostics_findings(&inventory);
     context.emit(&findings);
@@ -203,7 +248,7 @@ pub fn run(context: &Context, args: &SbomArgs) -> anyhow::Result<ExitStatus> {
                 actions.set_output("sbom", &context.display_path(&path))?;
             }
         }
-        None => context.print(&text)?,
+        None => context.print(text)?,
     }
     if let Some(actions) = &context.actions {
         actions.append_summary(&summary_markdown(&inventory, findings))?;

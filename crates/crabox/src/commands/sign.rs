@@ -24,7 +24,7 @@ pub fn run(context: &Context, args: &SignArgs) -> anyhow::Result<ExitStatus> {
     }
     let loaded = context.load_config()?;
     let settings = &loaded.settings.sign;
-    let signer = identity(context, args, settings)?;
+    let signer = identity(context, args.key.as_deref(), settings)?;
     let attestation = match args.attest {
         Some(kind) => Some(attestation(context, args, kind)?),
         None => None,
@@ -93,7 +93,11 @@ pub fn run(context: &Context, args: &SignArgs) -> anyhow::Result<ExitStatus> {
 impl Identity {
     /// A bundle over the artifact with `digest`, or over `statement` (an in-toto statement about
     /// it); a keyless bundle is verified against the trusted root before it is returned.
-    fn sign(&self, digest: Sha256Hash, statement: Option<&[u8]>) -> anyhow::Result<Bundle> {
+    pub(crate) fn sign(
+        &self,
+        digest: Sha256Hash,
+        statement: Option<&[u8]>,
+    ) -> anyhow::Result<Bundle> {
         Ok(match self {
             Identity::Key(signer) => match statement {
                 Some(statement) => signer.sign_statement(statement)?,
@@ -182,7 +186,7 @@ fn attestation(
 
 /// Who signs: a cosign key, or a Fulcio certificate with the trusted root its bundles are
 /// checked against and the token's issuer.
-enum Identity {
+pub(crate) enum Identity {
     Key(KeySigner),
     Keyless {
         signer: Box<KeylessSigner>,
@@ -193,12 +197,12 @@ enum Identity {
 
 /// The identity `--key`, `[sign] mode` and `[sign] key` select. `auto`: an OIDC token in CI
 /// first, then the configured key.
-fn identity(
+pub(crate) fn identity(
     context: &Context,
-    args: &SignArgs,
+    key_arg: Option<&Path>,
     settings: &SignSettings,
 ) -> anyhow::Result<Identity> {
-    if let Some(key) = &args.key {
+    if let Some(key) = key_arg {
         return Ok(Identity::Key(KeySigner::new(load_key(
             context,
             &context.dir.join(key),
@@ -242,7 +246,10 @@ fn identity(
 }
 
 /// A keyless signer when the environment offers an OIDC token, `None` when it does not.
-fn keyless(context: &Context, settings: &SignSettings) -> anyhow::Result<Option<Identity>> {
+pub(crate) fn keyless(
+    context: &Context,
+    settings: &SignSettings,
+) -> anyhow::Result<Option<Identity>> {
     if context.global.offline {
         return Ok(None);
     }

@@ -137,7 +137,7 @@ fn evidence(context: &Context, args: &VerifyArgs) -> anyhow::Result<ExitStatus> 
             }))?
         )
     } else if problems.is_empty() {
-        format!("{shown}: verified ({files} files, manifest signature {signature})\n")
+        format!("{shown}: verified ({files} files; manifest signature: {signature})\n")
     } else {
         String::new()
     };

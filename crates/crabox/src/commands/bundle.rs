@@ -1,0 +1,362 @@
+//! `crabox bundle`: the steps in one process (SBOM and audit side by side), their outputs, the
+//! manufacturer's declarations and the CRA report assembled in a temporary directory beside the
+//! destination, the manifest signed, then the directory renamed into place and archived. A step
+//! that cannot run is recorded in the report with the reason.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context as _;
+use crabox_cli::{AuditArgs, BundleArgs};
+use crabox_config::file::{SbomFormat, SignMode};
+use crabox_evidence::manifest::{
+    self, Digested, Inputs, MANIFEST, MANIFEST_SIGNATURE, Manifest, Tool,
+};
+use crabox_evidence::report::Report;
+use crabox_evidence::requirements::{self, AuditFacts, Facts, Status};
+use crabox_report::atomic;
+
+use crate::commands::sign::{self as signing, Identity};
+use crate::{Context, ExitStatus, UsageError};
+
+/// Runs `step`, logging its duration on stderr.
+fn timed<T>(name: &str, step: impl FnOnce() -> T) -> T {
+    let start = Instant::now();
+    let value = step();
+    tracing::info!("{name}: {} ms", start.elapsed().as_millis());
+    value
+}
+
+/// A file name made of the product and version: letters, digits, `.`, `-`, `_` only.
+fn bundle_name(product: &str, version: &str) -> String {
+    format!("{product}-{version}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+fn write(dir: &Path, relative: &str, bytes: &[u8]) -> anyhow::Result<String> {
+    atomic::write(&dir.join(relative), bytes)?;
+    Ok(relative.to_owned())
+}
+
+#[allow(clippy::too_many_lines)] // the pipeline, step by step
+pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
+    let started = Instant::now();
+    let loaded = context.load_config()?;
+    let settings = &loaded.settings;
+    let (repo, root) = context.repository()?;
+    let scan_path = crate::commands::sbom::scan_path(context, args.path.as_deref(), &root);
+    let product = crate::commands::sbom::product_name(settings, &root);
+    let version = args
+        .release
+        .as_deref()
+        .map(|t| t.trim_start_matches('v').to_owned())
+        .or_else(|| settings.product.version.clone())
+        .unwrap_or_else(|| "unversioned".to_owned());
+    let name = bundle_name(&product, &version);
+    let out = context
+        .dir
+        .join(args.out.as_deref().unwrap_or(Path::new("crabox-evidence")));
+    fs_err::create_dir_all(&out)?;
+
+    // The declarations must exist before anything runs: a named document that is missing is a
+    // configuration error.
+    let mut declarations = Vec::new();
+    for (key, path) in &settings.evidence.documents {
+        let source = root.join(path);
+        if !source.is_file() {
+            return Err(UsageError::new(format!(
+                "`[evidence] {key} = \"{path}\"`: no such file in the repository"
+            ))
+            .into());
+        }
+        declarations.push((key.clone(), source));
+    }
+    let signer: Option<Identity> = if args.no_sign {
+        None
+    } else {
+        match settings.sign.mode {
+            SignMode::None => None,
+            SignMode::Auto if settings.sign.key.is_none() => {
+                signing::keyless(context, &settings.sign)?
+            }
+            _ => Some(signing::identity(context, None, &settings.sign)?),
+        }
+    };
+    let unsigned_reason = if args.no_sign {
+        "--no-sign"
+    } else if settings.sign.mode == SignMode::None {
+        "`[sign] mode = \"none\"`"
+    } else {
+        "no signing identity (no OIDC token and no `[sign] key`)"
+    };
+
+    let temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .tempdir_in(&out)
+        .with_context(|| format!("could not create a directory in {}", out.display()))?;
+    let dir = temp.path();
+    let mut facts = Facts::default();
+
+    // SBOM and audit side by side.
+    let artifact_paths: Vec<PathBuf> = args
+        .artifact
+        .iter()
+        .map(|a| context.dir.join(a))
+        .chain(settings.sbom.artifacts.iter().map(|a| root.join(a)))
+        .collect();
+    let audit_args = AuditArgs {
+        path: args.path.clone(),
+        db: args.db.clone(),
+        fail_on: None,
+        openvex: None,
+    };
+    // (The repository handle is not shared between threads: the SBOM, which reads it, runs
+    // here, the audit beside it.)
+    let (sboms, assessment) = std::thread::scope(|scope| {
+        let audit = scope.spawn(|| {
+            timed("audit", || {
+                crate::commands::audit::assess(context, &loaded, &audit_args, &root)
+            })
+        });
+        let sboms = timed("sbom", || {
+            crate::commands::sbom::generate(
+                context,
+                settings,
+                &root,
+                repo.as_ref(),
+                scan_path.clone(),
+                &artifact_paths,
+                &[SbomFormat::CyclonedxJson, SbomFormat::SpdxJson],
+            )
+        });
+        let assessment = audit
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the audit stopped unexpectedly")));
+        (sboms, assessment)
+    });
+    let sboms = sboms?;
+    for (format, text) in &sboms.documents {
+        let extension = match format {
+            SbomFormat::CyclonedxJson => "cdx.json",
+            SbomFormat::SpdxJson => "spdx.json",
+        };
+        facts.sboms.push(write(
+            dir,
+            &format!("sbom/{product}.{extension}"),
+            text.as_bytes(),
+        )?);
+    }
+    let mut databases = Vec::new();
+    match assessment {
+        Ok(assessment) => {
+            let outcome = &assessment.outcome;
+            let version = env!("CARGO_PKG_VERSION");
+            let open: Vec<_> = outcome
+                .findings
+                .iter()
+                .filter(|(f, s)| {
+                    *s == crabox_audit::policy::Status::Open
+                        && f.kind == crabox_audit::advisory::Kind::Vulnerability
+                })
+                .collect();
+            let mut files = vec![
+                write(
+                    dir,
+                    "audit/findings.json",
+                    crabox_audit::render::json(outcome, &assessment.databases).as_bytes(),
+                )?,
+                write(
+                    dir,
+                    "audit/findings.sarif",
+                    crabox_audit::render::sarif(outcome, version).as_bytes(),
+                )?,
+            ];
+            let vex =
+                crate::commands::audit::openvex(context, settings, repo.as_ref(), &assessment)?;
+            files.push(write(dir, "audit/vex.openvex.json", vex.as_bytes())?);
+            facts.audit = Some(AuditFacts {
+                open: open.len(),
+                open_with_fix: open.iter().filter(|(f, _)| f.fix.is_some()).count(),
+                files,
+            });
+            databases = assessment
+                .databases
+                .iter()
+                .map(|d| manifest::Database {
+                    source: d.source.clone(),
+                    id: d.id.clone(),
+                })
+                .collect();
+        }
+        Err(err) if err.downcast_ref::<UsageError>().is_some() => {
+            tracing::warn!("audit: not run: {err}");
+            facts.skipped.insert("audit".into(), err.to_string());
+        }
+        Err(err) => return Err(err.context("the audit failed")),
+    }
+
+    for (key, source) in &declarations {
+        let file_name = source
+            .file_name()
+            .map_or_else(|| key.clone(), |n| n.to_string_lossy().into_owned());
+        let bytes = fs_err::read(source)?;
+        let path = write(dir, &format!("declarations/{key}/{file_name}"), &bytes)?;
+        facts.declarations.insert(key.clone(), path);
+    }
+    facts.not_applicable = settings.evidence.not_applicable.clone();
+    if let Some(policy) = &settings.product.cvd_policy {
+        let source = root.join(policy);
+        if let Ok(bytes) = fs_err::read(&source) {
+            let file_name = source.file_name().map_or_else(
+                || "cvd-policy".to_owned(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            facts.cvd_policy = Some(write(
+                dir,
+                &format!("declarations/cvd-policy/{file_name}"),
+                &bytes,
+            )?);
+        }
+    }
+    facts
+        .security_contact
+        .clone_from(&settings.product.security_contact);
+
+    // Artifacts: checksums, and signatures when there is a signer.
+    if !artifact_paths.is_empty() {
+        let mut sums = String::new();
+        for path in &artifact_paths {
+            let (_, digest) = manifest::digest_file(path)?;
+            let file_name = path
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let _ = writeln!(sums, "{digest}  {file_name}");
+            if let Some(signer) = &signer {
+                let bundle = signer.sign(crabox_sign::sign::sha256_file(path)?, None)?;
+                let json = bundle
+                    .to_json_pretty()
+                    .context("could not encode the bundle")?;
+                facts.signatures.push(write(
+                    dir,
+                    &format!("artifacts/{file_name}.sigstore.json"),
+                    format!("{json}\n").as_bytes(),
+                )?);
+            }
+        }
+        facts.checksums = Some(write(dir, "artifacts/SHA256SUMS", sums.as_bytes())?);
+    }
+    if signer.is_none() {
+        facts
+            .skipped
+            .insert("sign".into(), unsigned_reason.to_owned());
+    }
+    for step in ["gate", "notes"] {
+        facts
+            .skipped
+            .insert(step.into(), "not part of this crabox build yet".into());
+    }
+
+    let rows = requirements::evaluate_all(&facts);
+    let failed = rows.iter().any(|r| r.status == Status::Fail);
+    let report = Report::new(&product, &version, rows);
+    write(dir, "cra/report.json", report.to_json().as_bytes())?;
+    write(dir, "cra/report.md", report.to_markdown().as_bytes())?;
+    if let Some(Identity::Keyless { .. }) = &signer {
+        let root_path = settings.sign.trusted_root.as_ref().map(|p| root.join(p));
+        let json = crabox_sign::verify::trusted_root_json(root_path.as_deref())?;
+        write(dir, "trust/trusted_root.json", json.as_bytes())?;
+    }
+
+    let commit = repo.as_ref().and_then(|r| r.head_commit().ok().flatten());
+    let mut lockfiles = Vec::new();
+    for lockfile in &sboms.inventory.lockfiles {
+        let (_, sha256) = manifest::digest_file(&root.join(&lockfile.path))?;
+        lockfiles.push(Digested {
+            path: lockfile.path.clone(),
+            sha256,
+        });
+    }
+    let inputs = Inputs {
+        repository: repo.as_ref().and_then(crabox_git::Repo::remote_url),
+        commit: commit.as_ref().map(|c| c.id.clone()),
+        tag: args.release.clone(),
+        dirty: None,
+        lockfiles,
+        databases,
+    };
+    let tool = Tool {
+        name: "crabox".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    };
+    let manifest = Manifest::of_directory(dir, tool, inputs)?;
+    let manifest_bytes = manifest.to_bytes();
+    write(dir, MANIFEST, &manifest_bytes)?;
+    match &signer {
+        Some(signer) => {
+            let (_, digest) = crabox_types::digest::sha256_reader(manifest_bytes.as_slice())?;
+            let bundle = signer.sign(sigstore_types::Sha256Hash::new(digest), None)?;
+            let json = bundle
+                .to_json_pretty()
+                .context("could not encode the bundle")?;
+            write(dir, MANIFEST_SIGNATURE, format!("{json}\n").as_bytes())?;
+        }
+        None => tracing::warn!("the bundle is not signed: {unsigned_reason}"),
+    }
+
+    // Into place: the new directory replaces the previous one only once it is complete.
+    let destination = out.join(&name);
+    let temp_path = temp.keep();
+    let previous = out.join(format!(".{name}.previous-{}", std::process::id()));
+    let had_previous = destination.exists();
+    if had_previous {
+        fs_err::rename(&destination, &previous)?;
+    }
+    if let Err(err) = fs_err::rename(&temp_path, &destination) {
+        if had_previous {
+            let _ = fs_err::rename(&previous, &destination);
+        }
+        let _ = fs_err::remove_dir_all(&temp_path);
+        return Err(err.into());
+    }
+    if had_previous {
+        fs_err::remove_dir_all(&previous)?;
+    }
+    let archive = out.join(format!("{name}.tar.gz"));
+    let mtime = crate::commands::sbom::build_time(context, commit.as_ref())?;
+    atomic::write_with(&archive, atomic::WriteOptions::default(), |file| {
+        crabox_evidence::archive::write(
+            &destination,
+            &name,
+            u64::try_from(mtime).unwrap_or(0),
+            file,
+        )
+        .map_err(std::io::Error::other)
+    })?;
+    tracing::info!(
+        "bundle: {} ms; {} pass, {} fail, {} declared, {} missing",
+        started.elapsed().as_millis(),
+        report.summary.pass,
+        report.summary.fail,
+        report.summary.declared,
+        report.summary.missing
+    );
+    context.print(&format!(
+        "{}\n{}\n",
+        context.display_path(&destination),
+        context.display_path(&archive)
+    ))?;
+    Ok(if failed {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}

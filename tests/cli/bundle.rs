@@ -1,0 +1,219 @@
+//! `crabox bundle` end to end: a git repository with Cargo and npm lockfiles and two tags, an
+//! unsigned bundle that verifies, each tampered file named, byte-identical archives from two
+//! runs, declarations copied, zero configuration, and a missing declaration named by its key.
+
+#![allow(clippy::unwrap_used)]
+
+use crabox_test::{TestContext, output_text};
+
+use crate::audit::ADVISORY;
+use crate::repo;
+
+const CARGO_LOCK: &str = "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"foo\"]\n\n[[package]]\nname = \"foo\"\nversion = \"1.2.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n";
+
+const PACKAGE_LOCK: &str = r#"{"name": "web", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
+  "packages": {"": {"name": "web", "version": "1.0.0", "dependencies": {"left-pad": "^1.3.0"}},
+    "node_modules/left-pad": {"version": "1.3.0", "resolved": "https://registry.npmjs.org/left-pad/-/left-pad-1.3.0.tgz",
+      "integrity": "sha512-XI5MPzVNApjAyhQzphX8BkmKsKUxD4LdyK24iZeQEfDMIGOJjaUuY6dmG9ihnsgoe2OZSIbuYxRVYBmnNsUcWw==", "license": "WTFPL"}}}"#;
+
+/// A repository with a Cargo and an npm lockfile, an advisory database outside the scan, and
+/// the tags v1.0.0 and v1.1.0.
+fn project() -> TestContext {
+    let context = repo();
+    context.write("Cargo.lock", CARGO_LOCK);
+    context.write("web/package-lock.json", PACKAGE_LOCK);
+    context.write(".gitignore", "crabox-evidence/\nadvisories/\n");
+    context.write("advisories/crates/foo/RUSTSEC-2099-0001.md", ADVISORY);
+    context.git(&["add", "Cargo.lock", "web", ".gitignore"]);
+    context.git(&["commit", "-qm", "first release"]);
+    context.git(&["tag", "v1.0.0"]);
+    context.write("README.md", "# web\n");
+    context.git(&["add", "README.md"]);
+    context.git(&["commit", "-qm", "docs"]);
+    context.git(&["tag", "-a", "v1.1.0", "-m", "v1.1.0"]);
+    context
+}
+
+fn bundle(context: &TestContext, extra: &[&str]) -> (Option<i32>, String, String) {
+    let output = context
+        .crabox()
+        .args([
+            "bundle",
+            "--no-sign",
+            "--release",
+            "v1.1.0",
+            "--db",
+            "advisories",
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = output_text(&output);
+    (output.status.code(), stdout, stderr)
+}
+
+/// The bundle's name: the repository directory's (no `[product] name`) and the release.
+fn bundle_name(context: &TestContext) -> String {
+    let dir = context.path().file_name().unwrap().to_string_lossy();
+    format!("{dir}-1.1.0")
+}
+
+/// The row of requirement `id` in a `cra/report.json`.
+fn requirement(report: &serde_json::Value, id: &str) -> serde_json::Value {
+    report["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap()
+        .clone()
+}
+
+fn verify(context: &TestContext, bundle: &str) -> (Option<i32>, String) {
+    let output = context.crabox().args(["verify", bundle]).output().unwrap();
+    (output.status.code(), output_text(&output).1)
+}
+
+#[test]
+fn a_bundle_verifies_and_each_tampered_file_is_named() {
+    let context = project();
+    let (code, stdout, stderr) = bundle(&context, &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let name = bundle_name(&context);
+    let dir = format!("crabox-evidence/{name}");
+    assert_eq!(stdout, format!("{dir}\n{dir}.tar.gz\n"));
+    assert!(
+        stderr.contains("sbom: ") && stderr.contains("audit: "),
+        "per-step timing: {stderr}"
+    );
+    assert!(
+        stderr.contains("the bundle is not signed: --no-sign"),
+        "{stderr}"
+    );
+    for file in [
+        "manifest.json",
+        "cra/report.json",
+        "cra/report.md",
+        "audit/findings.json",
+        "audit/findings.sarif",
+        "audit/vex.openvex.json",
+    ] {
+        assert!(context.exists(&format!("{dir}/{file}")), "{file}");
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&context.read(&format!("{dir}/manifest.json"))).unwrap();
+    assert_eq!(manifest["schema_version"], 1);
+    assert_eq!(manifest["inputs"]["tag"], "v1.1.0");
+    let lockfiles: Vec<&str> = manifest["inputs"]["lockfiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(lockfiles, ["Cargo.lock", "web/package-lock.json"]);
+    assert_eq!(manifest["inputs"]["databases"][0]["source"], "rustsec");
+    let report: serde_json::Value =
+        serde_json::from_str(&context.read(&format!("{dir}/cra/report.json"))).unwrap();
+    let status = |id: &str| requirement(&report, id)["status"].clone();
+    assert_eq!(status("I.2(a)"), "pass", "foo 1.2.0 is patched");
+    assert_eq!(status("II.1"), "pass");
+    assert_eq!(status("I.2(f)"), "missing");
+
+    for target in [dir.clone(), format!("{dir}.tar.gz")] {
+        let (code, stderr) = verify(&context, &target);
+        assert_eq!(code, Some(0), "{target}: {stderr}");
+    }
+    let files: Vec<String> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(files.len() >= 7, "{files:?}");
+    for file in &files {
+        let path = context.path().join(&dir).join(file);
+        let original = fs_err::read(&path).unwrap();
+        let mut changed = original.clone();
+        changed[0] ^= 0x01;
+        fs_err::write(&path, &changed).unwrap();
+        let (code, stderr) = verify(&context, &dir);
+        assert_eq!(code, Some(1), "{file}");
+        assert!(
+            stderr.contains(&format!("{file}: changed: sha256 ")),
+            "{file}: {stderr}"
+        );
+        fs_err::write(&path, &original).unwrap();
+    }
+}
+
+#[test]
+fn two_unsigned_runs_give_byte_identical_archives_and_replace_the_previous_bundle() {
+    let context = project();
+    let name = bundle_name(&context);
+    let archive = format!("crabox-evidence/{name}.tar.gz");
+    assert_eq!(bundle(&context, &[]).0, Some(0));
+    let first = fs_err::read(context.path().join(&archive)).unwrap();
+    assert_eq!(bundle(&context, &[]).0, Some(0));
+    let second = fs_err::read(context.path().join(&archive)).unwrap();
+    assert_eq!(first, second);
+    // Nothing else is left beside the bundle: no temporary or previous copy.
+    let mut entries: Vec<String> = fs_err::read_dir(context.path().join("crabox-evidence"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    entries.sort();
+    assert_eq!(entries, [name.clone(), format!("{name}.tar.gz")]);
+}
+
+#[test]
+fn declarations_are_copied_and_zero_configuration_says_what_would_declare_each_row() {
+    let context = project();
+    let name = bundle_name(&context);
+    let dir = format!("crabox-evidence/{name}");
+    // Without crabox.toml: the bundle is written, and missing rows name the lines to add.
+    assert_eq!(bundle(&context, &[]).0, Some(0));
+    let report = context.read(&format!("{dir}/cra/report.md"));
+    assert!(
+        report.contains(
+            "```toml\n[evidence]\nrisk-assessment = \"docs/security/risk-assessment.md\"\n```"
+        ),
+        "{report}"
+    );
+    context.write("docs/risk.md", "# Risk assessment\n");
+    context.write(
+        "crabox.toml",
+        "[product]\nsecurity-contact = \"mailto:psirt@acme.example\"\n\n[evidence]\nrisk-assessment = \"docs/risk.md\"\nnot-applicable = { \"I.2(g)\" = \"stores no data\" }\n",
+    );
+    let (code, _, stderr) = bundle(&context, &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        context.read(&format!("{dir}/declarations/risk-assessment/risk.md")),
+        "# Risk assessment\n"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&context.read(&format!("{dir}/cra/report.json"))).unwrap();
+    let row = |id: &str| requirement(&report, id);
+    assert_eq!(row("I.1")["status"], "declared");
+    assert_eq!(
+        row("I.1")["evidence"][0],
+        "declarations/risk-assessment/risk.md"
+    );
+    assert_eq!(row("I.2(g)")["status"], "not-applicable");
+    assert_eq!(row("II.6")["status"], "declared");
+    // A named document that does not exist stops the run, naming the key; the bundle stays.
+    context.write(
+        "crabox.toml",
+        "[evidence]\nsecure-defaults = \"docs/nope.md\"\n",
+    );
+    let (code, _, stderr) = bundle(&context, &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`[evidence] secure-defaults = \"docs/nope.md\"`: no such file"),
+        "{stderr}"
+    );
+    assert_eq!(
+        verify(&context, &dir).0,
+        Some(0),
+        "the previous bundle is intact"
+    );
+}

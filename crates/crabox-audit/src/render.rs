@@ -315,7 +315,7 @@ pub fn openvex(
     author: &str,
     timestamp: &str,
     tool_version: &str,
-) -> String {
+) -> Option<String> {
     let statements: Vec<Value> = outcome
         .findings
         .iter()
@@ -350,6 +350,10 @@ pub fn openvex(
             statement
         })
         .collect();
+    // OpenVEX requires at least one statement: with no vulnerability there is no document.
+    if statements.is_empty() {
+        return None;
+    }
     let document = json!({
         "@context": "https://openvex.dev/ns/v0.2.0",
         "@id": id,
@@ -361,7 +365,7 @@ pub fn openvex(
     });
     let mut text = serde_json::to_string_pretty(&document).expect("JSON serializes");
     text.push('\n');
-    text
+    Some(text)
 }
 
 fn is_vex_justification(text: &str) -> bool {

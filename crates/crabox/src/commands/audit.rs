@@ -293,14 +293,15 @@ pub fn assess(
     Ok(Assessment { outcome, databases })
 }
 
-/// The OpenVEX document stating the status of every finding, dated by the commit (or
-/// `SOURCE_DATE_EPOCH`) and identified by the databases read.
+/// The OpenVEX document stating the status of every vulnerability found, dated by the commit
+/// (or `SOURCE_DATE_EPOCH`) and identified by the databases read; `None` when there is none
+/// (OpenVEX needs at least one statement).
 pub fn openvex(
     context: &Context,
     settings: &crabox_config::Settings,
     repo: Option<&crabox_git::Repo>,
     assessment: &Assessment,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<Option<String>> {
     let commit = repo.and_then(|r| r.head_commit().ok().flatten());
     let timestamp =
         crabox_types::rfc3339(crate::commands::sbom::build_time(context, commit.as_ref())?)
@@ -339,10 +340,20 @@ pub fn run(context: &Context, args: &AuditArgs) -> anyhow::Result<ExitStatus> {
     };
     context.print(&text)?;
     if let Some(file) = &args.openvex {
-        let document = openvex(context, settings, repo.as_ref(), &assessment)?;
         let path = context.dir.join(file);
-        atomic::write(&path, document.as_bytes())?;
-        tracing::info!("wrote {}", context.display_path(&path));
+        match openvex(context, settings, repo.as_ref(), &assessment)? {
+            Some(document) => {
+                atomic::write(&path, document.as_bytes())?;
+                tracing::info!("wrote {}", context.display_path(&path));
+            }
+            None if path.exists() => tracing::warn!(
+                "no vulnerability found, so no OpenVEX statement: {} is left from an earlier run",
+                context.display_path(&path)
+            ),
+            None => tracing::info!(
+                "no vulnerability found: no OpenVEX document written (it needs a statement)"
+            ),
+        }
     }
     if let Some(actions) = &context.actions {
         actions.append_summary(&render::markdown(outcome))?;

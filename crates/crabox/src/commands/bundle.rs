@@ -180,9 +180,12 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
                     crabox_audit::render::sarif(outcome, version).as_bytes(),
                 )?,
             ];
-            let vex =
-                crate::commands::audit::openvex(context, settings, repo.as_ref(), &assessment)?;
-            files.push(write(dir, "audit/vex.openvex.json", vex.as_bytes())?);
+            // OpenVEX needs a statement: with no vulnerability there is no document.
+            if let Some(vex) =
+                crate::commands::audit::openvex(context, settings, repo.as_ref(), &assessment)?
+            {
+                files.push(write(dir, "audit/vex.openvex.json", vex.as_bytes())?);
+            }
             facts.audit = Some(AuditFacts {
                 open: open.len(),
                 open_with_fix: open.iter().filter(|(f, _)| f.fix.is_some()).count(),

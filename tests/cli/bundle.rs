@@ -34,20 +34,18 @@ fn project() -> TestContext {
     context
 }
 
+/// `crabox bundle`, unsigned, for v1.1.0 with the test database.
+const BUNDLE: [&str; 6] = [
+    "bundle",
+    "--no-sign",
+    "--release",
+    "v1.1.0",
+    "--db",
+    "advisories",
+];
+
 fn bundle(context: &TestContext, extra: &[&str]) -> (Option<i32>, String, String) {
-    let output = context
-        .crabox()
-        .args([
-            "bundle",
-            "--no-sign",
-            "--release",
-            "v1.1.0",
-            "--db",
-            "advisories",
-        ])
-        .args(extra)
-        .output()
-        .unwrap();
+    let output = context.crabox().args(BUNDLE).args(extra).output().unwrap();
     let (stdout, stderr) = output_text(&output);
     (output.status.code(), stdout, stderr)
 }
@@ -67,6 +65,16 @@ fn requirement(report: &serde_json::Value, id: &str) -> serde_json::Value {
         .find(|r| r["id"] == id)
         .unwrap()
         .clone()
+}
+
+/// Nothing but the bundle and its archive in `crabox-evidence/`: no temporary or previous copy.
+fn assert_only_the_bundle(context: &TestContext, name: &str) {
+    let mut entries: Vec<String> = fs_err::read_dir(context.path().join("crabox-evidence"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    entries.sort();
+    assert_eq!(entries, [name.to_owned(), format!("{name}.tar.gz")]);
 }
 
 fn verify(context: &TestContext, bundle: &str) -> (Option<i32>, String) {
@@ -158,12 +166,7 @@ fn two_unsigned_runs_give_byte_identical_archives_and_replace_the_previous_bundl
     let second = fs_err::read(context.path().join(&archive)).unwrap();
     assert_eq!(first, second);
     // Nothing else is left beside the bundle: no temporary or previous copy.
-    let mut entries: Vec<String> = fs_err::read_dir(context.path().join("crabox-evidence"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    entries.sort();
-    assert_eq!(entries, [name.clone(), format!("{name}.tar.gz")]);
+    assert_only_the_bundle(&context, &name);
 }
 
 #[test]
@@ -217,4 +220,44 @@ fn declarations_are_copied_and_zero_configuration_says_what_would_declare_each_r
         Some(0),
         "the previous bundle is intact"
     );
+}
+
+#[test]
+fn a_run_killed_at_any_point_leaves_a_whole_bundle_and_the_next_run_cleans_up() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let context = project();
+    let name = bundle_name(&context);
+    let dir = format!("crabox-evidence/{name}");
+    let archive = format!("{dir}.tar.gz");
+    let start = Instant::now();
+    assert_eq!(bundle(&context, &[]).0, Some(0));
+    let run = start.elapsed();
+    // Kill points spread over a whole run, each shifted by a pseudo-random part of a slice.
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for i in 0..24u32 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let slice = run / 24;
+        let jitter = slice * u32::try_from(seed % 1000).unwrap() / 1000;
+        let delay = slice * i + jitter;
+        let mut child = context
+            .crabox_std()
+            .args(BUNDLE)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        let _ = child.wait();
+        for target in [&dir, &archive] {
+            let (code, stderr) = verify(&context, target);
+            assert_eq!(code, Some(0), "killed after {delay:?}: {target}: {stderr}");
+        }
+    }
+    assert!(run > Duration::ZERO);
+    assert_eq!(bundle(&context, &[]).0, Some(0));
+    assert_only_the_bundle(&context, &name);
 }

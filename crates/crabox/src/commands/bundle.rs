@@ -47,6 +47,44 @@ fn write(dir: &Path, relative: &str, bytes: &[u8]) -> anyhow::Result<String> {
     Ok(relative.to_owned())
 }
 
+/// Whether the process `pid` is gone (only known where `/proc` exists; elsewhere assumed alive,
+/// so nothing of a concurrent run is touched).
+fn gone(pid: u32) -> bool {
+    cfg!(target_os = "linux") && !Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Leftovers of runs that were killed: a previous bundle moved aside is put back when the bundle
+/// is missing (else removed), and temporary directories and archives are removed.
+fn recover(out: &Path, name: &str) -> anyhow::Result<()> {
+    let destination = out.join(name);
+    let prefix = format!(".{name}.");
+    for entry in fs_err::read_dir(out)? {
+        let entry = entry?;
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file_name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let (previous, pid) = match (rest.strip_prefix("previous-"), rest.strip_prefix("tmp-")) {
+            (Some(pid), _) => (true, pid),
+            (None, Some(rest)) => (false, rest.split('-').next().unwrap_or_default()),
+            (None, None) => continue,
+        };
+        if !pid.parse().is_ok_and(gone) {
+            continue;
+        }
+        let path = entry.path();
+        if previous && !destination.exists() {
+            tracing::warn!("putting back the bundle an interrupted run had moved aside");
+            fs_err::rename(&path, &destination)?;
+        } else if path.is_dir() {
+            fs_err::remove_dir_all(&path)?;
+        } else {
+            fs_err::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}
+
 #[allow(clippy::too_many_lines)] // the pipeline, step by step
 pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
     let started = Instant::now();
@@ -99,8 +137,10 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
         "no signing identity (no OIDC token and no `[sign] key`)"
     };
 
+    recover(&out, &name)?;
+    let pid = std::process::id();
     let temp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
+        .prefix(&format!(".{name}.tmp-{pid}-"))
         .tempdir_in(&out)
         .with_context(|| format!("could not create a directory in {}", out.display()))?;
     let dir = temp.path();
@@ -315,10 +355,29 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
         None => tracing::warn!("the bundle is not signed: {unsigned_reason}"),
     }
 
-    // Into place: the new directory replaces the previous one only once it is complete.
+    // The archive first, from the finished directory; then both renamed into place. The new
+    // directory replaces the previous one only once it is complete, and the previous one is
+    // moved aside (not deleted) until then: a run killed at any point leaves a whole bundle.
+    let mtime = crate::commands::sbom::build_time(context, commit.as_ref())?;
+    let archive_temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.tmp-{pid}-"))
+        .suffix(".tar.gz")
+        .tempfile_in(&out)?;
+    {
+        let mut writer = std::io::BufWriter::new(archive_temp.as_file());
+        crabox_evidence::archive::write(
+            dir,
+            &name,
+            u64::try_from(mtime).unwrap_or(0),
+            &mut writer,
+        )?;
+        std::io::Write::flush(&mut writer)?;
+    }
+    archive_temp.as_file().sync_all()?;
     let destination = out.join(&name);
+    let archive = out.join(format!("{name}.tar.gz"));
     let temp_path = temp.keep();
-    let previous = out.join(format!(".{name}.previous-{}", std::process::id()));
+    let previous = out.join(format!(".{name}.previous-{pid}"));
     let had_previous = destination.exists();
     if had_previous {
         fs_err::rename(&destination, &previous)?;
@@ -330,20 +389,12 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
         let _ = fs_err::remove_dir_all(&temp_path);
         return Err(err.into());
     }
+    archive_temp
+        .persist(&archive)
+        .with_context(|| format!("could not write {}", archive.display()))?;
     if had_previous {
         fs_err::remove_dir_all(&previous)?;
     }
-    let archive = out.join(format!("{name}.tar.gz"));
-    let mtime = crate::commands::sbom::build_time(context, commit.as_ref())?;
-    atomic::write_with(&archive, atomic::WriteOptions::default(), |file| {
-        crabox_evidence::archive::write(
-            &destination,
-            &name,
-            u64::try_from(mtime).unwrap_or(0),
-            file,
-        )
-        .map_err(std::io::Error::other)
-    })?;
     tracing::info!(
         "bundle: {} ms; {} pass, {} fail, {} declared, {} missing",
         started.elapsed().as_millis(),

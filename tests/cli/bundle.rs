@@ -102,6 +102,7 @@ fn a_bundle_verifies_and_each_tampered_file_is_named() {
         "manifest.json",
         "cra/report.json",
         "cra/report.md",
+        "cra/report.html",
         "audit/findings.json",
         "audit/findings.sarif",
     ] {
@@ -138,7 +139,7 @@ fn a_bundle_verifies_and_each_tampered_file_is_named() {
         .iter()
         .map(|f| f["path"].as_str().unwrap().to_owned())
         .collect();
-    assert!(files.len() >= 6, "{files:?}");
+    assert!(files.len() >= 7, "{files:?}");
     for file in &files {
         let path = context.path().join(&dir).join(file);
         let original = fs_err::read(&path).unwrap();

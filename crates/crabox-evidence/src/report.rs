@@ -109,6 +109,29 @@ impl Report {
     }
 }
 
+/// The HTML report's template: one self-contained page (inline style, no scripts, no external
+/// resources).
+const HTML_TEMPLATE: &str = include_str!("../../../templates/evidence/report.html.j2");
+
+impl Report {
+    /// `cra/report.html`: the same rows as one self-contained page, readable offline.
+    pub fn to_html(&self, tool_version: &str) -> String {
+        let mut env = minijinja::Environment::new();
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+        let rendered = env
+            .add_template("report.html", HTML_TEMPLATE)
+            .and_then(|()| {
+                env.get_template("report.html")?
+                    .render(minijinja::context! {
+                        report => minijinja::value::Serde(self),
+                        tool_version => tool_version,
+                    })
+            });
+        // The template is part of the binary and tested: a failure here is a bug.
+        rendered.unwrap_or_else(|e| format!("<!DOCTYPE html><title>report</title><p>{e}</p>"))
+    }
+}
+
 pub fn status_name(status: Status) -> &'static str {
     match status {
         Status::Pass => "pass",
@@ -150,5 +173,24 @@ mod tests {
         assert!(md.contains(
             "```toml\n[evidence]\nrisk-assessment = \"docs/security/risk-assessment.md\"\n```"
         ));
+        let html = report.to_html("0.1.0");
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        assert!(
+            html.contains(r#"<td class="status pass">pass</td>"#),
+            "{html}"
+        );
+        // Attribute values are entity-escaped (`/` as `&#x2f;`), which browsers decode.
+        assert!(
+            html.contains(r#"<a href="../sbom&#x2f;app.cdx.json">sbom&#x2f;app.cdx.json</a>"#),
+            "{html}"
+        );
+        assert!(
+            !html.contains("http://") && !html.contains("<script"),
+            "self-contained"
+        );
+        assert!(
+            html.contains("&quot;docs&#x2f;security&#x2f;risk-assessment.md&quot;"),
+            "{html}"
+        );
     }
 }

@@ -313,6 +313,11 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
     let report = Report::new(&product, &version, rows);
     write(dir, "cra/report.json", report.to_json().as_bytes())?;
     write(dir, "cra/report.md", report.to_markdown().as_bytes())?;
+    write(
+        dir,
+        "cra/report.html",
+        report.to_html(env!("CARGO_PKG_VERSION")).as_bytes(),
+    )?;
     if let Some(Identity::Keyless { .. }) = &signer {
         let root_path = settings.sign.trusted_root.as_ref().map(|p| root.join(p));
         let json = crabox_sign::verify::trusted_root_json(root_path.as_deref())?;

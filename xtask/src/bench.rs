@@ -70,6 +70,7 @@ pub fn run(target: &str) -> anyhow::Result<()> {
     match target {
         "sbom" => run_sbom(),
         "audit" => run_audit(),
+        "bundle" => run_bundle(),
         _ => bail!("unknown benchmark `{target}`; available: sbom, audit"),
     }
 }
@@ -453,4 +454,130 @@ fn print_table(rows: &[Row]) {
             row.peer
         );
     }
+}
+
+/// `crabox bundle` (SBOM, audit and report, unsigned, offline) on one repository holding every
+/// lockfile under `../shared/fixtures/lockfiles`, with the shared advisory databases: median of
+/// `RUNS` runs after the first (which builds the database indexes, timed apart).
+fn run_bundle() -> anyhow::Result<()> {
+    let root = super::root();
+    let shared = root.join("../shared");
+    let lockfiles = shared.join("fixtures/lockfiles");
+    if !lockfiles.is_dir() {
+        eprintln!("xtask: SKIP bench bundle: ../shared/fixtures/lockfiles is absent");
+        return Ok(());
+    }
+    super::cargo(&["build", "--release", "--locked", "-p", "crabox"], &[])?;
+    let crabox = root.join("target/release/crabox");
+    let work = std::env::temp_dir().join(format!("crabox-bench-bundle-{}", std::process::id()));
+    let _ = fs_err::remove_dir_all(&work);
+    let repo = work.join("repo");
+    let count = lockfile_repository(&lockfiles, &repo)?;
+    let mut args: Vec<String> = [
+        "-q",
+        "--offline",
+        "bundle",
+        "--no-sign",
+        "--release",
+        "v1.0.0",
+        "--out",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    args.push(work.join("out").to_string_lossy().into_owned());
+    for db in ["rustsec-advisory-db", "go-vulndb", "pypa-advisory-db"] {
+        let path = shared.join("data").join(db);
+        if path.is_dir() {
+            args.push("--db".to_owned());
+            args.push(path.to_string_lossy().into_owned());
+        }
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let cache = work.join("cache");
+    let env = [("CRABOX_CACHE_DIR", cache.as_path())];
+    // The first run builds the indexes; a bundle whose report has a failing row exits 1.
+    let start = Instant::now();
+    let first = Command::new(&crabox)
+        .args(&args)
+        .envs(env)
+        .current_dir(&repo)
+        .stdout(Stdio::null())
+        .output()?;
+    let first_time = start.elapsed();
+    anyhow::ensure!(
+        first.status.code().is_some_and(|c| c <= 1),
+        "crabox bundle failed: {}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let mut times = Vec::new();
+    for _ in 0..RUNS {
+        times.push(run_once(&crabox, &args, &repo, &env)?);
+    }
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "| input | crabox bundle (median of {RUNS}) | first run (builds the indexes) | peak |"
+    );
+    println!("|---|---:|---:|---:|");
+    let peak = peak_kib(&crabox, &args, &repo, &env).map_or_else(
+        || "n/a".to_owned(),
+        |k| format!("{}.{} MiB", k / 1024, k % 1024 * 10 / 1024),
+    );
+    println!(
+        "| one repository with the {count} shared lockfiles | {:.0} ms | {:.0} ms | {peak} |",
+        ms(times[RUNS / 2]),
+        ms(first_time)
+    );
+    let _ = fs_err::remove_dir_all(&work);
+    Ok(())
+}
+
+/// A git repository at `repo` holding every shared lockfile in a directory of its own (go.sum
+/// beside its go.mod); returns how many lockfiles.
+fn lockfile_repository(lockfiles: &Path, repo: &Path) -> anyhow::Result<usize> {
+    let mut count = 0;
+    for group in fs_err::read_dir(lockfiles)? {
+        for file in fs_err::read_dir(group?.path())? {
+            let path = file?.path();
+            let base = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let Some((project, real)) = base.split_once('.') else {
+                continue;
+            };
+            if real == "go.sum" || base == "SOURCES.tsv" {
+                continue;
+            }
+            let dir = repo.join(format!("{project}-{real}"));
+            fs_err::create_dir_all(&dir)?;
+            fs_err::copy(&path, dir.join(real))?;
+            if real == "go.mod" {
+                let sum = path.with_file_name(format!("{project}.go.sum"));
+                if sum.is_file() {
+                    fs_err::copy(&sum, dir.join("go.sum"))?;
+                }
+            }
+            count += 1;
+        }
+    }
+    let git = |args: &[&str]| -> anyhow::Result<()> {
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(repo)
+            .env("GIT_AUTHOR_NAME", "bench")
+            .env("GIT_AUTHOR_EMAIL", "bench@crabox.invalid")
+            .env("GIT_COMMITTER_NAME", "bench")
+            .env("GIT_COMMITTER_EMAIL", "bench@crabox.invalid")
+            .stdout(Stdio::null())
+            .status()?;
+        anyhow::ensure!(status.success(), "git {args:?} failed");
+        Ok(())
+    };
+    git(&["init", "-q"])?;
+    git(&["add", "."])?;
+    git(&["commit", "-qm", "lockfiles"])?;
+    Ok(count)
 }

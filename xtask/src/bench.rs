@@ -71,7 +71,7 @@ pub fn run(target: &str) -> anyhow::Result<()> {
         "sbom" => run_sbom(),
         "audit" => run_audit(),
         "bundle" => run_bundle(),
-        _ => bail!("unknown benchmark `{target}`; available: sbom, audit"),
+        _ => bail!("unknown benchmark `{target}`; available: sbom, audit, bundle"),
     }
 }
 

@@ -38,7 +38,8 @@ enum Task {
     },
     /// Fail when a crate depends sideways or upward in the layering
     CheckDeps,
-    /// Benchmarks against the peers, as whole-process ratios (`sbom`, `audit`), and `bundle` timed on all shared lockfiles
+    /// Benchmarks against the peers, as whole-process ratios (`sbom`, `audit`), and `bundle`
+    /// timed on all shared lockfiles
     Bench {
         /// What to benchmark
         target: String,

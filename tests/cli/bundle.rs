@@ -205,6 +205,15 @@ fn declarations_are_copied_and_zero_configuration_says_what_would_declare_each_r
     );
     assert_eq!(row("I.2(g)")["status"], "not-applicable");
     assert_eq!(row("II.6")["status"], "declared");
+    let user = context.read(&format!("{dir}/cra/user-information.md"));
+    assert!(
+        user.contains("| (2) Single point of contact for reporting vulnerabilities | mailto:psirt@acme.example |"),
+        "{user}"
+    );
+    assert!(
+        user.contains("| (1) Manufacturer: name | **missing**: set `[product] manufacturer` |"),
+        "{user}"
+    );
     // A named document that does not exist stops the run, naming the key; the bundle stays.
     context.write(
         "crabox.toml",

@@ -147,6 +147,38 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
+/// One item of the user information of Annex II: its wording, the value from `crabox.toml` (or
+/// the bundle file that carries it), and the key that would declare it when missing.
+pub struct UserItem {
+    pub item: &'static str,
+    pub value: Option<String>,
+    pub key: &'static str,
+}
+
+/// `cra/user-information.md`: the Annex II items, each with its value or flagged as missing
+/// with the `crabox.toml` key that would supply it.
+pub fn user_information(product: &str, version: &str, items: &[UserItem]) -> String {
+    let missing = items.iter().filter(|i| i.value.is_none()).count();
+    let mut out = format!(
+        "# User information (CRA Annex II): {product} {version}\n\n{} of {} items given{}.\n\n| Item | Value |\n|---|---|\n",
+        items.len() - missing,
+        items.len(),
+        if missing == 0 {
+            ""
+        } else {
+            "; the missing ones say which `crabox.toml` key supplies them"
+        }
+    );
+    for item in items {
+        let value = match &item.value {
+            Some(value) => cell(value),
+            None => format!("**missing**: set `{}`", item.key),
+        };
+        let _ = writeln!(out, "| {} | {value} |", cell(item.item));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -313,6 +313,56 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
     let report = Report::new(&product, &version, rows);
     write(dir, "cra/report.json", report.to_json().as_bytes())?;
     write(dir, "cra/report.md", report.to_markdown().as_bytes())?;
+    let p = &settings.product;
+    let item =
+        |item, value: Option<String>, key| crabox_evidence::report::UserItem { item, value, key };
+    let user = crabox_evidence::report::user_information(
+        &product,
+        &version,
+        &[
+            item(
+                "(1) Manufacturer: name",
+                p.manufacturer.clone(),
+                "[product] manufacturer",
+            ),
+            item(
+                "(1) Manufacturer: contact address",
+                p.manufacturer_contact.clone(),
+                "[product] manufacturer-contact",
+            ),
+            item(
+                "(2) Single point of contact for reporting vulnerabilities",
+                p.security_contact.clone(),
+                "[product] security-contact",
+            ),
+            item(
+                "(2) Coordinated vulnerability disclosure policy",
+                facts.cvd_policy.clone(),
+                "[product] cvd-policy",
+            ),
+            item(
+                "(3) Product name and version",
+                Some(format!("{product} {version}")),
+                "[product] name, version",
+            ),
+            item(
+                "(4) Intended purpose",
+                p.intended_purpose.clone(),
+                "[product] intended-purpose",
+            ),
+            item(
+                "(7) End of the support period",
+                p.support_end.map(|d| d.to_string()),
+                "[product] support-end",
+            ),
+            item(
+                "(9) Software bill of materials",
+                facts.sboms.first().cloned(),
+                "(written by crabox sbom)",
+            ),
+        ],
+    );
+    write(dir, "cra/user-information.md", user.as_bytes())?;
     write(
         dir,
         "cra/report.html",

@@ -103,6 +103,8 @@ fn a_bundle_verifies_and_each_tampered_file_is_named() {
         "cra/report.json",
         "cra/report.md",
         "cra/report.html",
+        "cra/user-information.md",
+        "cra/technical-documentation.md",
         "audit/findings.json",
         "audit/findings.sarif",
     ] {
@@ -205,6 +207,17 @@ fn declarations_are_copied_and_zero_configuration_says_what_would_declare_each_r
     );
     assert_eq!(row("I.2(g)")["status"], "not-applicable");
     assert_eq!(row("II.6")["status"], "declared");
+    let index = context.read(&format!("{dir}/cra/technical-documentation.md"));
+    assert!(
+        index.contains("| 3. Cybersecurity risk assessment | [declarations/risk-assessment/risk.md](../declarations/risk-assessment/risk.md) |"),
+        "{index}"
+    );
+    assert!(
+        index.contains(
+            "| 7. EU declaration of conformity | not in this bundle: supplied by the manufacturer |"
+        ),
+        "{index}"
+    );
     let user = context.read(&format!("{dir}/cra/user-information.md"));
     assert!(
         user.contains("| (2) Single point of contact for reporting vulnerabilities | mailto:psirt@acme.example |"),

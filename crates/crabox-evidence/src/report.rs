@@ -179,6 +179,31 @@ pub fn user_information(product: &str, version: &str, items: &[UserItem]) -> Str
     out
 }
 
+/// `cra/technical-documentation.md`: the items of Annex VII, each pointing at the bundle files
+/// that carry it, or saying that the bundle does not (the manufacturer supplies it).
+pub fn technical_documentation(
+    product: &str,
+    version: &str,
+    items: &[(&str, Vec<String>)],
+) -> String {
+    let mut out = format!(
+        "# Technical documentation index (CRA Annex VII): {product} {version}\n\n| Item | In this bundle |\n|---|---|\n"
+    );
+    for (item, files) in items {
+        let carried = if files.is_empty() {
+            "not in this bundle: supplied by the manufacturer".to_owned()
+        } else {
+            files
+                .iter()
+                .map(|f| format!("[{}](../{f})", cell(f)))
+                .collect::<Vec<_>>()
+                .join("<br>")
+        };
+        let _ = writeln!(out, "| {} | {carried} |", cell(item));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

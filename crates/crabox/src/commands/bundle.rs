@@ -363,6 +363,55 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
         ],
     );
     write(dir, "cra/user-information.md", user.as_bytes())?;
+    let declared = |key: &str| {
+        facts
+            .declarations
+            .get(key)
+            .cloned()
+            .into_iter()
+            .collect::<Vec<_>>()
+    };
+    let mut process = facts.sboms.clone();
+    process.extend(facts.cvd_policy.clone());
+    process.extend(facts.signatures.iter().cloned());
+    let tests: Vec<String> = facts
+        .audit
+        .as_ref()
+        .map(|a| a.files.clone())
+        .unwrap_or_default();
+    let index = crabox_evidence::report::technical_documentation(
+        &product,
+        &version,
+        &[
+            (
+                "1. General description, intended purpose, versions",
+                vec!["cra/user-information.md".to_owned()],
+            ),
+            (
+                "2. Design, development and vulnerability handling (SBOM, disclosure policy, update distribution)",
+                process,
+            ),
+            (
+                "3. Cybersecurity risk assessment",
+                declared("risk-assessment"),
+            ),
+            (
+                "4. Support period",
+                vec!["cra/user-information.md".to_owned()],
+            ),
+            (
+                "5. Harmonised standards and specifications applied",
+                Vec::new(),
+            ),
+            (
+                "6. Reports of the tests carried out (vulnerability audit; security tests)",
+                tests,
+            ),
+            ("7. EU declaration of conformity", Vec::new()),
+            ("8. Software bill of materials", facts.sboms.clone()),
+        ],
+    );
+    write(dir, "cra/technical-documentation.md", index.as_bytes())?;
     write(
         dir,
         "cra/report.html",

@@ -18,12 +18,12 @@ use sigstore_sign::rekor::{
 use sigstore_sign::reqwest;
 use sigstore_sign::tsa::TimestampClient;
 use sigstore_types::{
-    Bundle, DerCertificate, DsseEnvelope, DsseSignature, KeyId, KindVersion, PayloadBytes,
-    Sha256Hash, SignatureBytes, TimestampToken, TransparencyLogEntry,
+    Bundle, DerCertificate, KindVersion, Sha256Hash, SignatureBytes, TimestampToken,
+    TransparencyLogEntry,
 };
 
 use crate::error::SignError;
-use crate::sign::{IN_TOTO_PAYLOAD_TYPE, pae};
+use crate::sign::{IN_TOTO_PAYLOAD_TYPE, dsse_envelope, pae, sign_digest};
 
 /// Where keyless signatures go.
 #[derive(Debug, Clone)]
@@ -106,30 +106,37 @@ fn classify(status: Option<u16>, message: String) -> Failure {
     }
 }
 
+/// A service error: retried when it has a 5xx or 429 status or none (a transport failure).
+fn service_failure(status: Option<u16>, transport: bool, message: String) -> Failure {
+    if status.is_some() || transport {
+        classify(status, message)
+    } else {
+        Failure {
+            status: None,
+            message,
+            transient: false,
+        }
+    }
+}
+
 fn fulcio_failure(err: &sigstore_sign::fulcio::Error) -> Failure {
     use sigstore_sign::fulcio::Error;
-    match err {
-        Error::Status { status, .. } => classify(Some(*status), err.to_string()),
-        Error::Http(_) => classify(None, err.to_string()),
-        _ => Failure {
-            status: None,
-            message: err.to_string(),
-            transient: false,
-        },
-    }
+    let (status, transport) = match err {
+        Error::Status { status, .. } => (Some(*status), false),
+        Error::Http(_) => (None, true),
+        _ => (None, false),
+    };
+    service_failure(status, transport, err.to_string())
 }
 
 fn rekor_failure(err: &sigstore_sign::rekor::Error) -> Failure {
     use sigstore_sign::rekor::Error;
-    match err {
-        Error::Status { status, .. } => classify(Some(*status), err.to_string()),
-        Error::Http(_) => classify(None, err.to_string()),
-        _ => Failure {
-            status: None,
-            message: err.to_string(),
-            transient: false,
-        },
-    }
+    let (status, transport) = match err {
+        Error::Status { status, .. } => (Some(*status), false),
+        Error::Http(_) => (None, true),
+        _ => (None, false),
+    };
+    service_failure(status, transport, err.to_string())
 }
 
 fn tsa_failure(err: &sigstore_sign::tsa::Error) -> Failure {
@@ -141,13 +148,9 @@ fn tsa_failure(err: &sigstore_sign::tsa::Error) -> Failure {
                 .split_once("status ")
                 .and_then(|(_, rest)| rest.get(..3))
                 .and_then(|code| code.parse().ok());
-            classify(status, err.to_string())
+            service_failure(status, true, err.to_string())
         }
-        _ => Failure {
-            status: None,
-            message: err.to_string(),
-            transient: false,
-        },
+        _ => service_failure(None, false, err.to_string()),
     }
 }
 
@@ -240,10 +243,7 @@ impl KeylessSigner {
 
     /// A message-signature bundle over an artifact's SHA-256 digest.
     pub fn sign_digest(&self, digest: Sha256Hash) -> Result<Bundle, SignError> {
-        let signature = self
-            .key
-            .sign_digest(&digest)
-            .map_err(|e| SignError::Crypto(e.to_string()))?;
+        let signature = sign_digest(&self.key, &digest)?;
         self.runtime.block_on(async {
             let entry = if self.services.rekor_version == 2 {
                 self.rekor_v2(&digest, &signature).await?
@@ -271,15 +271,8 @@ impl KeylessSigner {
 
     /// A DSSE bundle over an in-toto statement.
     pub fn sign_statement(&self, statement: &[u8]) -> Result<Bundle, SignError> {
-        let signature = self
-            .key
-            .sign(&pae(IN_TOTO_PAYLOAD_TYPE, statement))
-            .map_err(|e| SignError::Crypto(e.to_string()))?;
-        let envelope = DsseEnvelope::new(
-            IN_TOTO_PAYLOAD_TYPE,
-            PayloadBytes::from_bytes(statement),
-            DsseSignature::new(signature.clone(), KeyId::default()),
-        );
+        let envelope = dsse_envelope(&self.key, statement)?;
+        let signature = envelope.signature.sig.clone();
         self.runtime.block_on(async {
             let entry = if self.services.rekor_version == 2 {
                 use sha2::Digest as _;

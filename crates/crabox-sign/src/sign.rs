@@ -9,6 +9,7 @@ use sigstore_crypto::KeyPair;
 use sigstore_types::bundle::{MessageDigest, MessageSignature, SignatureContent};
 use sigstore_types::{
     Bundle, DsseEnvelope, DsseSignature, HashAlgorithm, KeyId, PayloadBytes, Sha256Hash,
+    SignatureBytes,
 };
 
 use crate::error::SignError;
@@ -39,6 +40,25 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The signature of `key` over an artifact's SHA-256 digest (prehashed ECDSA).
+pub(crate) fn sign_digest(key: &KeyPair, digest: &Sha256Hash) -> Result<SignatureBytes, SignError> {
+    key.sign_digest(digest)
+        .map_err(|e| SignError::Crypto(e.to_string()))
+}
+
+/// A DSSE envelope around an in-toto statement, signed by `key` over its pre-authentication
+/// encoding.
+pub(crate) fn dsse_envelope(key: &KeyPair, statement: &[u8]) -> Result<DsseEnvelope, SignError> {
+    let signature = key
+        .sign(&pae(IN_TOTO_PAYLOAD_TYPE, statement))
+        .map_err(|e| SignError::Crypto(e.to_string()))?;
+    Ok(DsseEnvelope::new(
+        IN_TOTO_PAYLOAD_TYPE,
+        PayloadBytes::from_bytes(statement),
+        DsseSignature::new(signature, KeyId::default()),
+    ))
+}
+
 /// Signs with a cosign-format key.
 pub struct KeySigner {
     key: KeyPair,
@@ -63,10 +83,7 @@ impl KeySigner {
 
     /// A message-signature bundle over an artifact's SHA-256 digest.
     pub fn sign_digest(&self, digest: Sha256Hash) -> Result<Bundle, SignError> {
-        let signature = self
-            .key
-            .sign_digest(&digest)
-            .map_err(|e| SignError::Crypto(e.to_string()))?;
+        let signature = sign_digest(&self.key, &digest)?;
         let content = SignatureContent::MessageSignature(
             MessageSignature::new(signature)
                 .with_message_digest(MessageDigest::new(HashAlgorithm::Sha2256, digest.into())),
@@ -81,15 +98,7 @@ impl KeySigner {
 
     /// A DSSE bundle over an in-toto statement (the statement's JSON bytes, signed as given).
     pub fn sign_statement(&self, statement: &[u8]) -> Result<Bundle, SignError> {
-        let signature = self
-            .key
-            .sign(&pae(IN_TOTO_PAYLOAD_TYPE, statement))
-            .map_err(|e| SignError::Crypto(e.to_string()))?;
-        let envelope = DsseEnvelope::new(
-            IN_TOTO_PAYLOAD_TYPE,
-            PayloadBytes::from_bytes(statement),
-            DsseSignature::new(signature, KeyId::default()),
-        );
+        let envelope = dsse_envelope(&self.key, statement)?;
         Ok(self.bundle(SignatureContent::DsseEnvelope(envelope)))
     }
 

@@ -59,12 +59,13 @@ fn today() -> crabox_types::Date {
         .expect("the current date is in range")
 }
 
-/// Reads the lockfiles and the databases, side by side.
+/// Reads the lockfiles (unless `inventory` already holds them) and the databases.
 fn load(
     context: &Context,
     settings: &crabox_config::Settings,
     args: &AuditArgs,
     root: &Path,
+    inventory: Option<crabox_sbom::Inventory>,
 ) -> anyhow::Result<(crabox_sbom::Inventory, Vec<crabox_audit::Database>)> {
     let paths: Vec<PathBuf> = if args.db.is_empty() {
         let (paths, notices) = crate::commands::db::cached(context, settings)?;
@@ -85,11 +86,14 @@ fn load(
     let cache = context.cache_dir();
     let spinner = crate::progress::spinner(context, "loading advisory databases");
     // The lockfiles first: a RustSec database then reads only the crates they pin.
-    let inventory = crabox_sbom::scan(&crabox_sbom::Options {
-        root: root.to_owned(),
-        path: scan_path,
-        cargo_home: None,
-    })?;
+    let inventory = match inventory {
+        Some(inventory) => inventory,
+        None => crabox_sbom::scan(&crabox_sbom::Options {
+            root: root.to_owned(),
+            path: scan_path,
+            cargo_home: None,
+        })?,
+    };
     let wanted: crabox_audit::db::Wanted = inventory
         .lockfiles
         .iter()
@@ -267,9 +271,10 @@ pub fn assess(
     loaded: &crabox_config::Loaded,
     args: &AuditArgs,
     root: &Path,
+    inventory: Option<crabox_sbom::Inventory>,
 ) -> anyhow::Result<Assessment> {
     let settings = &loaded.settings;
-    let (inventory, databases) = load(context, settings, args, root)?;
+    let (inventory, databases) = load(context, settings, args, root, inventory)?;
     let mut findings = crabox_audit::audit(&inventory.lockfiles, &databases);
     let yanked = yanked(context, settings, &inventory, &mut findings);
     let mut outcome = policy::apply(findings, &policy_of(context, settings, args, root)?);
@@ -329,7 +334,7 @@ pub fn run(context: &Context, args: &AuditArgs) -> anyhow::Result<ExitStatus> {
     let loaded = context.load_config()?;
     let settings = &loaded.settings;
     let (repo, root) = context.repository()?;
-    let assessment = assess(context, &loaded, args, &root)?;
+    let assessment = assess(context, &loaded, args, &root, None)?;
     let (outcome, infos) = (&assessment.outcome, &assessment.databases);
     let tool_version = env!("CARGO_PKG_VERSION");
     let text = match context.global.format {

@@ -161,10 +161,21 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
     };
     // (The repository handle is not shared between threads: the SBOM, which reads it, runs
     // here, the audit beside it.)
+    // The lockfiles are read once, for both steps.
+    let inventory = timed("lockfiles", || {
+        crate::commands::sbom::scan(context, &root, scan_path.clone())
+    })?;
+    let audit_inventory = inventory.clone();
     let (sboms, assessment) = std::thread::scope(|scope| {
         let audit = scope.spawn(|| {
             timed("audit", || {
-                crate::commands::audit::assess(context, &loaded, &audit_args, &root)
+                crate::commands::audit::assess(
+                    context,
+                    &loaded,
+                    &audit_args,
+                    &root,
+                    Some(audit_inventory),
+                )
             })
         });
         let sboms = timed("sbom", || {
@@ -174,6 +185,7 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
                 &root,
                 repo.as_ref(),
                 scan_path.clone(),
+                Some(inventory),
                 &artifact_paths,
                 &[SbomFormat::CyclonedxJson, SbomFormat::SpdxJson],
             )
@@ -278,13 +290,14 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
     if !artifact_paths.is_empty() {
         let mut sums = String::new();
         for path in &artifact_paths {
-            let (_, digest) = manifest::digest_file(path)?;
+            // One read per artifact serves the checksum and the signature.
+            let digest = crabox_sign::sign::sha256_file(path)?;
             let file_name = path
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-            let _ = writeln!(sums, "{digest}  {file_name}");
+            let _ = writeln!(sums, "{}  {file_name}", digest.to_hex());
             if let Some(signer) = &signer {
-                let bundle = signer.sign(crabox_sign::sign::sha256_file(path)?, None)?;
+                let bundle = signer.sign(digest, None)?;
                 let json = bundle
                     .to_json_pretty()
                     .context("could not encode the bundle")?;

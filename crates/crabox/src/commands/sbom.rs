@@ -120,14 +120,28 @@ pub struct Sboms {
     pub documents: Vec<(SbomFormat, String)>,
 }
 
-/// Hashes the artifacts, reads the lockfiles under `scan_path` and renders each format; the
-/// timestamp is the commit's (or `SOURCE_DATE_EPOCH`).
+/// Reads every lockfile under `scan_path`, with licences from the local package caches.
+pub fn scan(context: &Context, root: &Path, scan_path: PathBuf) -> anyhow::Result<Inventory> {
+    let spinner = crate::progress::spinner(context, "reading lockfiles");
+    let inventory = crabox_sbom::scan(&Options {
+        root: root.to_owned(),
+        path: scan_path,
+        cargo_home: cargo_home(context),
+    })?;
+    spinner.finish_and_clear();
+    Ok(inventory)
+}
+
+/// Hashes the artifacts, reads the lockfiles under `scan_path` (unless `inventory` already holds
+/// them) and renders each format; the timestamp is the commit's (or `SOURCE_DATE_EPOCH`).
+#[allow(clippy::too_many_arguments)] // the step's inputs, each from a different source
 pub fn generate(
     context: &Context,
     settings: &crabox_config::Settings,
     root: &Path,
     repo: Option<&crabox_git::Repo>,
     scan_path: PathBuf,
+    inventory: Option<Inventory>,
     artifact_paths: &[PathBuf],
     formats: &[SbomFormat],
 ) -> anyhow::Result<Sboms> {
@@ -148,13 +162,10 @@ pub fn generate(
         })?;
         artifacts.push(artifact);
     }
-    let spinner = crate::progress::spinner(context, "reading lockfiles");
-    let inventory = crabox_sbom::scan(&Options {
-        root: root.to_owned(),
-        path: scan_path,
-        cargo_home: cargo_home(context),
-    })?;
-    spinner.finish_and_clear();
+    let inventory = match inventory {
+        Some(inventory) => inventory,
+        None => scan(context, root, scan_path)?,
+    };
     let product = product(settings, root, repo, commit, artifacts);
     let document = Document {
         timestamp,
@@ -220,6 +231,7 @@ pub fn run(context: &Context, args: &SbomArgs) -> anyhow::Result<ExitStatus> {
         &root,
         repo.as_ref(),
         scan_path,
+        None,
         &artifact_paths,
         &[format],
     )?;

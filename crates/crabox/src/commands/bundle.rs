@@ -47,6 +47,34 @@ fn write(dir: &Path, relative: &str, bytes: &[u8]) -> anyhow::Result<String> {
     Ok(relative.to_owned())
 }
 
+/// Puts the finished directory `new` at `destination` and the bundle that was there at
+/// `previous`. On Linux one `renameat2(RENAME_EXCHANGE)`: there is no moment without a whole
+/// bundle at `destination`. Elsewhere two renames; a run killed between them leaves the previous
+/// bundle at `previous`, which the next run puts back.
+fn swap_into_place(new: &Path, destination: &Path, previous: &Path) -> anyhow::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        renameat_with(CWD, new, CWD, destination, RenameFlags::EXCHANGE).with_context(|| {
+            format!(
+                "could not put the bundle in place at {}",
+                destination.display()
+            )
+        })?;
+        fs_err::rename(new, previous)?;
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        fs_err::rename(destination, previous)?;
+        if let Err(err) = fs_err::rename(new, destination) {
+            let _ = fs_err::rename(previous, destination);
+            let _ = fs_err::remove_dir_all(new);
+            return Err(err.into());
+        }
+    }
+    Ok(())
+}
+
 /// Whether the process `pid` is gone (only known where `/proc` exists; elsewhere assumed alive,
 /// so nothing of a concurrent run is touched).
 fn gone(pid: u32) -> bool {
@@ -497,12 +525,8 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
     let previous = out.join(format!(".{name}.previous-{pid}"));
     let had_previous = destination.exists();
     if had_previous {
-        fs_err::rename(&destination, &previous)?;
-    }
-    if let Err(err) = fs_err::rename(&temp_path, &destination) {
-        if had_previous {
-            let _ = fs_err::rename(&previous, &destination);
-        }
+        swap_into_place(&temp_path, &destination, &previous)?;
+    } else if let Err(err) = fs_err::rename(&temp_path, &destination) {
         let _ = fs_err::remove_dir_all(&temp_path);
         return Err(err.into());
     }

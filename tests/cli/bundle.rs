@@ -116,6 +116,8 @@ fn a_bundle_verifies_and_each_tampered_file_is_named() {
         serde_json::from_str(&context.read(&format!("{dir}/manifest.json"))).unwrap();
     assert_eq!(manifest["schema_version"], 1);
     assert_eq!(manifest["inputs"]["tag"], "v1.1.0");
+    // Untracked files (the advisory database) do not make the tree dirty.
+    assert_eq!(manifest["inputs"]["dirty"], false);
     let lockfiles: Vec<&str> = manifest["inputs"]["lockfiles"]
         .as_array()
         .unwrap()
@@ -283,4 +285,195 @@ fn a_run_killed_at_any_point_leaves_a_whole_bundle_and_the_next_run_cleans_up() 
     assert!(run > Duration::ZERO);
     assert_eq!(bundle(&context, &[]).0, Some(0));
     assert_only_the_bundle(&context, &name);
+}
+
+#[test]
+fn actively_exploited_vulnerabilities_get_their_article_14_deadlines() {
+    let context = project();
+    let name = bundle_name(&context);
+    let dir = format!("crabox-evidence/{name}");
+    // foo 1.1.0 has RUSTSEC-2099-0001 (CVE-2099-0001), which the KEV catalogue lists.
+    context.write("Cargo.lock", &CARGO_LOCK.replace("1.2.0", "1.1.0"));
+    context.write(
+        "kev.json",
+        r#"{"vulnerabilities": [{"cveID": "CVE-2099-0001", "dateAdded": "2026-11-01"}, {"cveID": "CVE-2000-0001", "dateAdded": "2000-01-01"}]}"#,
+    );
+    context.write(
+        "crabox.toml",
+        "[evidence]\nkev-catalog = \"kev.json\"\nexploited = [{ id = \"CVE-2026-0002\", aware-since = \"2026-11-20T08:00:00Z\", fix-available = \"2026-11-21\" }]\n",
+    );
+    // The bundle's time: 2026-11-22T08:00:00Z.
+    let output = context
+        .crabox()
+        .args(BUNDLE)
+        .env("SOURCE_DATE_EPOCH", "1795334400")
+        .output()
+        .unwrap();
+    let (_, stderr) = output_text(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "an open vulnerability: {stderr}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&context.read(&format!("{dir}/cra/report.json"))).unwrap();
+    let a = &report["article14"];
+    assert_eq!(a["as_of"], "2026-11-22T08:00:00Z");
+    assert_eq!(a["unchecked"], serde_json::json!([]));
+    let entries = a["vulnerabilities"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{a:#}");
+    assert!(stderr.contains("uncommitted changes"), "{stderr}");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&context.read(&format!("{dir}/manifest.json"))).unwrap();
+    assert_eq!(manifest["inputs"]["dirty"], true, "Cargo.lock was changed");
+    // Sorted by id. From the KEV catalogue: awareness is the bundle's time, so nothing has passed yet.
+    assert_eq!(entries[1]["id"], "CVE-2099-0001");
+    assert_eq!(entries[1]["packages"], serde_json::json!(["foo@1.1.0"]));
+    assert_eq!(entries[1]["source"]["kev"]["date_added"], "2026-11-01");
+    assert_eq!(entries[1]["deadlines"][0]["due"], "2026-11-23T08:00:00Z");
+    assert_eq!(entries[1]["deadlines"][2]["due"], serde_json::Value::Null);
+    // Declared: aware 48 h before the bundle, so the 24 h early warning has passed.
+    assert_eq!(entries[0]["id"], "CVE-2026-0002");
+    assert_eq!(entries[0]["source"], "declared");
+    let due: Vec<(&str, bool)> = entries[0]["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["due"].as_str().unwrap(), d["passed"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(
+        due,
+        [
+            ("2026-11-21T08:00:00Z", true),
+            ("2026-11-23T08:00:00Z", false),
+            ("2026-12-05T00:00:00Z", false)
+        ]
+    );
+    let md = context.read(&format!("{dir}/cra/report.md"));
+    assert!(
+        md.contains("| CVE-2026-0002 |  | declared | 2026-11-20T08:00:00Z | 2026-11-21T08:00:00Z (**passed**) |"),
+        "{md}"
+    );
+    let html = context.read(&format!("{dir}/cra/report.html"));
+    assert!(html.contains("KEV catalogue, added 2026-11-01"), "{html}");
+    // Without a catalogue the report says what it did not consult.
+    context.write("crabox.toml", "");
+    bundle(&context, &[]);
+    let md = context.read(&format!("{dir}/cra/report.md"));
+    assert!(
+        md.contains("Not consulted: a CISA Known Exploited Vulnerabilities catalogue (`[evidence] kev-catalog"),
+        "{md}"
+    );
+    // A catalogue that is not one is an error naming the file and line.
+    context.write("kev.json", "{\n  \"vulnerabilities\": 3\n}");
+    context.write("crabox.toml", "[evidence]\nkev-catalog = \"kev.json\"\n");
+    let (code, _, stderr) = bundle(&context, &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("kev.json: line 2"), "{stderr}");
+}
+
+#[test]
+fn a_key_signed_bundle_carries_verifiable_signatures_and_attestations_of_the_artifacts() {
+    const PASSWORD: &str = "bundle-signing-password";
+    let context = project();
+    let name = bundle_name(&context);
+    let dir = format!("crabox-evidence/{name}");
+    let crabox = || {
+        let mut command = context.crabox();
+        command.env("CRABOX_KEY_PASSWORD", PASSWORD);
+        command
+    };
+    assert!(
+        crabox()
+            .args(["sign", "--generate-key", "release"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    context.write("dist/app.tar.gz", "the release archive\n");
+    context.write("crabox.toml", "[sign]\nkey = \"release.key\"\n");
+    let output = crabox()
+        .args(&BUNDLE[..1])
+        .args(&BUNDLE[2..])
+        .args(["--artifact", "dist/app.tar.gz"])
+        .output()
+        .unwrap();
+    let (_, stderr) = output_text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains(PASSWORD));
+    for file in [
+        "manifest.sigstore.json",
+        "artifacts/SHA256SUMS",
+        "artifacts/app.tar.gz.sigstore.json",
+        "attestations/cyclonedx.sigstore.json",
+        "attestations/spdx.sigstore.json",
+        "attestations/vulns.sigstore.json",
+    ] {
+        assert!(context.exists(&format!("{dir}/{file}")), "{file}");
+    }
+    // Outside GitHub Actions there is no provenance, and the report says why.
+    assert!(!context.exists(&format!("{dir}/attestations/slsa-provenance.sigstore.json")));
+    let verify_artifact = |bundle: &str| {
+        let output = crabox()
+            .args([
+                "verify",
+                "dist/app.tar.gz",
+                "--key",
+                "release.pub",
+                "--bundle",
+            ])
+            .arg(format!("{dir}/{bundle}"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{bundle}: {}",
+            output_text(&output).1
+        );
+    };
+    verify_artifact("artifacts/app.tar.gz.sigstore.json");
+    for kind in ["cyclonedx", "spdx", "vulns"] {
+        verify_artifact(&format!("attestations/{kind}.sigstore.json"));
+    }
+    // The attestation carries the bundle's SBOM as its predicate.
+    let attestation: serde_json::Value =
+        serde_json::from_str(&context.read(&format!("{dir}/attestations/cyclonedx.sigstore.json")))
+            .unwrap();
+    let payload = attestation["dsseEnvelope"]["payload"].as_str().unwrap();
+    let statement: serde_json::Value =
+        serde_json::from_slice(&crabox_types::encoding::base64_decode(payload).unwrap()).unwrap();
+    assert_eq!(statement["subject"][0]["name"], "app.tar.gz");
+    let sbom: serde_json::Value = serde_json::from_str(
+        &context.read(&format!("{dir}/sbom/{}.cdx.json", &name[..name.len() - 6])),
+    )
+    .unwrap();
+    assert_eq!(statement["predicate"], sbom);
+    // The whole bundle verifies with the public key, and the report counts the attestations.
+    let (code, stdout) = {
+        let output = crabox()
+            .args(["verify", &dir, "--key", "release.pub"])
+            .output()
+            .unwrap();
+        (output.status.code(), output_text(&output).0)
+    };
+    assert_eq!(code, Some(0), "{stdout}");
+    let report: serde_json::Value =
+        serde_json::from_str(&context.read(&format!("{dir}/cra/report.json"))).unwrap();
+    let row = requirement(&report, "II.7");
+    assert!(
+        row["reason"]
+            .as_str()
+            .unwrap()
+            .contains("1 signature bundle(s) and 3 signed attestation(s)"),
+        "{row}"
+    );
+    assert!(
+        row["evidence"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("attestations/vulns.sigstore.json")),
+        "{row}"
+    );
 }

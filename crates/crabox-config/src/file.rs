@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crabox_types::{Date, Severity};
+use crabox_types::{Date, Severity, Timestamp};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -246,4 +246,25 @@ pub struct EvidenceConfig {
     /// Requirements that do not apply to this product, each with the reason, keyed by the
     /// requirement's number in Regulation (EU) 2024/2847, e.g. `"I.2(g)" = "stores no data"`.
     pub not_applicable: Option<BTreeMap<String, String>>,
+    /// Actively exploited vulnerabilities the manufacturer knows of (Article 14): the report
+    /// gives the early-warning, notification and final-report deadlines of each.
+    pub exploited: Option<Vec<ExploitedEntry>>,
+    /// A copy of CISA's Known Exploited Vulnerabilities catalogue
+    /// (`known_exploited_vulnerabilities.json`): open findings whose CVE it lists are treated as
+    /// actively exploited. Read from the repository; never fetched.
+    pub kev_catalog: Option<String>,
+}
+
+/// One actively exploited vulnerability (Article 14 of Regulation (EU) 2024/2847).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ExploitedEntry {
+    /// Vulnerability id or alias (`CVE-…`, `GHSA-…`, `RUSTSEC-…`).
+    pub id: String,
+    /// When the manufacturer became aware of the active exploitation: the deadlines count from
+    /// here. RFC 3339 time in quotes, or a date (read as 00:00 UTC).
+    pub aware_since: Timestamp,
+    /// When a corrective or mitigating measure became available: the final report is due 14 days
+    /// later.
+    pub fix_available: Option<Timestamp>,
 }

@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use crate::env::EnvVars;
 use crate::file::{
-    AdvisorySource, ConfigFile, EvidenceConfig, GateCommand, IgnoreEntry, SbomFormat, SignMode,
+    AdvisorySource, ConfigFile, EvidenceConfig, ExploitedEntry, GateCommand, IgnoreEntry,
+    SbomFormat, SignMode,
 };
 
 /// Everything a step may read, defaults applied.
@@ -106,6 +107,8 @@ pub struct EvidenceSettings {
     /// Declaration documents by their `[evidence]` key, sorted.
     pub documents: BTreeMap<String, String>,
     pub not_applicable: BTreeMap<String, String>,
+    pub exploited: Vec<ExploitedEntry>,
+    pub kev_catalog: Option<String>,
 }
 
 /// Secrets from the environment.
@@ -210,6 +213,9 @@ fn evidence_settings(evidence: &EvidenceConfig) -> EvidenceSettings {
     let mut documents = BTreeMap::new();
     if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(evidence) {
         for (key, value) in map {
+            if key == "kev-catalog" {
+                continue;
+            }
             if let serde_json::Value::String(path) = value {
                 documents.insert(key, path);
             }
@@ -218,5 +224,7 @@ fn evidence_settings(evidence: &EvidenceConfig) -> EvidenceSettings {
     EvidenceSettings {
         documents,
         not_applicable,
+        exploited: evidence.exploited.clone().unwrap_or_default(),
+        kev_catalog: evidence.kev_catalog.clone(),
     }
 }

@@ -5,6 +5,7 @@
 //! - [`check`]: a bundle (directory or archive) re-hashed against its manifest.
 
 pub mod archive;
+pub mod article14;
 pub mod check;
 pub mod error;
 pub mod manifest;

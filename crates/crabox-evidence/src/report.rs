@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::article14::Article14;
 use crate::requirements::{Row, Status};
 
 /// The version of `cra/report.json`'s layout.
@@ -18,6 +19,8 @@ pub struct Report {
     pub version: String,
     pub summary: Summary,
     pub requirements: Vec<Row>,
+    /// Reporting deadlines of actively exploited vulnerabilities (Article 14).
+    pub article14: Article14,
 }
 
 /// How many rows have each status.
@@ -48,7 +51,15 @@ impl Report {
             version: version.to_owned(),
             summary,
             requirements,
+            article14: Article14::default(),
         }
+    }
+
+    /// The report with its Article 14 section.
+    #[must_use]
+    pub fn with_article14(mut self, article14: Article14) -> Report {
+        self.article14 = article14;
+        self
     }
 
     /// `cra/report.json`: pretty JSON with a final newline.
@@ -88,6 +99,7 @@ impl Report {
                 evidence.join("<br>")
             );
         }
+        self.article14_markdown(&mut out);
         let missing: Vec<&Row> = self
             .requirements
             .iter()
@@ -106,6 +118,62 @@ impl Report {
             }
         }
         out
+    }
+}
+
+impl Report {
+    fn article14_markdown(&self, out: &mut String) {
+        let a = &self.article14;
+        out.push_str("\n## Actively exploited vulnerabilities (Article 14)\n\n");
+        if a.vulnerabilities.is_empty() {
+            let _ = write!(
+                out,
+                "None known as of {}. Consulted: {}.",
+                a.as_of,
+                if a.sources.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    a.sources.join("; ")
+                }
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "Deadlines as of {}; consulted: {}.\n\n| Vulnerability | Packages | Known from | Aware since | Early warning (24 h) | Notification (72 h) | Final report (14 days after a fix) |\n|---|---|---|---|---|---|---|",
+                a.as_of,
+                a.sources.join("; ")
+            );
+            for v in &a.vulnerabilities {
+                let source = match &v.source {
+                    crate::article14::Source::Declared => "declared".to_owned(),
+                    crate::article14::Source::Kev { date_added } => {
+                        format!("KEV catalogue, added {date_added}")
+                    }
+                };
+                let due: Vec<String> = v
+                    .deadlines
+                    .iter()
+                    .map(|d| match (&d.due, d.passed) {
+                        (Some(due), true) => format!("{due} (**passed**)"),
+                        (Some(due), false) => due.clone(),
+                        (None, _) => "when a fix is available".to_owned(),
+                    })
+                    .collect();
+                let _ = write!(
+                    out,
+                    "| {} | {} | {source} | {} | {} |",
+                    cell(&v.id),
+                    cell(&v.packages.join(", ")),
+                    v.aware_since,
+                    due.join(" | ")
+                );
+                out.push('\n');
+            }
+        }
+        for unchecked in &a.unchecked {
+            let _ = write!(out, "\n\nNot consulted: {unchecked}.");
+        }
+        out.push('\n');
     }
 }
 

@@ -287,7 +287,7 @@ pub struct Facts {
     pub audit: Option<AuditFacts>,
     /// Signature bundles of the artifacts.
     pub signatures: Vec<String>,
-    /// Provenance attestations.
+    /// Signed attestations about the artifacts (provenance, SBOM, vulnerabilities).
     pub provenance: Vec<String>,
     /// `artifacts/SHA256SUMS`, when artifacts were given.
     pub checksums: Option<String>,
@@ -514,14 +514,17 @@ fn signature_check(check: Check, facts: &Facts, declared: bool) -> Checked {
             files,
         );
     }
-    let provenance = if facts.provenance.is_empty() {
-        ""
+    let attestations = if facts.provenance.is_empty() {
+        String::new()
     } else {
-        " and provenance"
+        format!(" and {} signed attestation(s)", facts.provenance.len())
     };
     (
         Status::Pass,
-        format!("{} signature bundle(s){provenance}", facts.signatures.len()),
+        format!(
+            "{} signature bundle(s){attestations}",
+            facts.signatures.len()
+        ),
         files,
     )
 }

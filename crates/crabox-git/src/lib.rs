@@ -95,6 +95,14 @@ impl Repo {
         }))
     }
 
+    /// Whether tracked files differ from HEAD, in the index or the working tree (submodules as
+    /// configured; untracked files do not count, as with `git describe --dirty`).
+    pub fn is_dirty(&self) -> Result<bool, GitError> {
+        self.repo
+            .is_dirty()
+            .map_err(|e| self.read_error("the working tree's status")(Box::new(e)))
+    }
+
     /// The short name of the branch HEAD is on (`main`), also before the first commit; `None` when
     /// HEAD is detached.
     pub fn head_branch(&self) -> Option<String> {

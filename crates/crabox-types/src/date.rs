@@ -214,6 +214,129 @@ impl schemars::JsonSchema for Date {
     }
 }
 
+/// A moment in UTC, to the second, written as RFC 3339 (`2026-11-20T08:00:00Z`, or with an
+/// offset such as `+01:00`) or as a date (`2026-11-20`, read as its first second in UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// Unix seconds.
+    pub fn unix_seconds(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match rfc3339(self.0) {
+            Some(text) => f.write_str(&text),
+            None => write!(f, "@{}", self.0),
+        }
+    }
+}
+
+impl FromStr for Timestamp {
+    type Err = ParseDateError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || ParseDateError(s.to_owned());
+        if s.len() == 10 {
+            return Ok(Timestamp(s.parse::<Date>()?.days_since_epoch() * 86_400));
+        }
+        let (date, rest) = (s.get(..10).ok_or_else(err)?, s.get(10..).ok_or_else(err)?);
+        let date: Date = date.parse().map_err(|_| err())?;
+        let rest = rest.strip_prefix(['T', 't', ' ']).ok_or_else(err)?;
+        // hh:mm:ss, optional fraction (ignored), then `Z` or ±hh:mm.
+        let clock = rest.get(..8).ok_or_else(err)?;
+        let mut zone = &rest[8..];
+        if let Some(fraction) = zone.strip_prefix('.') {
+            let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+            if digits == 0 {
+                return Err(err());
+            }
+            zone = &fraction[digits..];
+        }
+        let number = |text: &str| -> Option<i64> {
+            (text.len() == 2 && text.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| text.parse().ok())
+                .flatten()
+        };
+        let (h, m, sec) = match clock.split(':').collect::<Vec<_>>().as_slice() {
+            [h, m, sec] => (number(h), number(m), number(sec)),
+            _ => return Err(err()),
+        };
+        let (Some(h), Some(m), Some(sec)) = (h, m, sec) else {
+            return Err(err());
+        };
+        if h > 23 || m > 59 || sec > 60 {
+            return Err(err());
+        }
+        let offset = match zone {
+            "Z" | "z" => 0,
+            _ => {
+                let sign = match zone.as_bytes().first() {
+                    Some(b'+') => 1,
+                    Some(b'-') => -1,
+                    _ => return Err(err()),
+                };
+                let (oh, om) = zone[1..].split_once(':').ok_or_else(err)?;
+                let (Some(oh), Some(om)) = (number(oh), number(om)) else {
+                    return Err(err());
+                };
+                if oh > 23 || om > 59 {
+                    return Err(err());
+                }
+                sign * (oh * 3600 + om * 60)
+            }
+        };
+        Ok(Timestamp(
+            date.days_since_epoch() * 86_400 + h * 3600 + m * 60 + sec - offset,
+        ))
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Timestamp;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "an RFC 3339 time in quotes (\"2026-11-20T08:00:00Z\") or a date (\"2026-11-20\")",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Timestamp, E> {
+                text.parse().map_err(|_| {
+                    E::custom(format!(
+                        "`{text}` is not an RFC 3339 time (\"2026-11-20T08:00:00Z\") or a date (\"2026-11-20\")"
+                    ))
+                })
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
+impl schemars::JsonSchema for Timestamp {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Timestamp".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "RFC 3339 time (2026-11-20T08:00:00Z) or a date (2026-11-20, read as 00:00 UTC)",
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?$",
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,5 +446,31 @@ mod tests {
         ] {
             assert_eq!(parse_http_date(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn timestamps_in_rfc3339_and_as_dates() {
+        let t = |s: &str| s.parse::<Timestamp>().map(Timestamp::unix_seconds);
+        assert_eq!(t("2026-11-20"), Ok(1_795_132_800));
+        assert_eq!(t("2026-11-20T08:00:00Z"), Ok(1_795_132_800 + 8 * 3600));
+        assert_eq!(t("2026-11-20T09:30:00+01:30"), Ok(1_795_132_800 + 8 * 3600));
+        assert_eq!(t("2026-11-20t08:00:00.123z"), Ok(1_795_132_800 + 8 * 3600));
+        assert_eq!(t("2026-11-20T03:00:00-05:00"), Ok(1_795_132_800 + 8 * 3600));
+        for bad in [
+            "2026-11-20T08:00:00",
+            "2026-11-20T24:00:00Z",
+            "2026-11-20T08:00Z",
+            "2026-13-01",
+            "2026-11-20T08:00:00.Z",
+            "2026-11-20T08:00:00+1:00",
+            "yesterday",
+            "",
+        ] {
+            assert!(t(bad).is_err(), "{bad} was accepted");
+        }
+        assert_eq!(
+            Timestamp(1_795_132_800 + 8 * 3600).to_string(),
+            "2026-11-20T08:00:00Z"
+        );
     }
 }

@@ -12,6 +12,6 @@ mod secret;
 mod severity;
 
 pub use codes::Code;
-pub use date::{Date, ParseDateError, parse_http_date, rfc3339, unix_now};
+pub use date::{Date, ParseDateError, Timestamp, parse_http_date, rfc3339, unix_now};
 pub use secret::{REDACTED, SecretString};
 pub use severity::{Level, ParseSeverityError, Severity};

@@ -10,6 +10,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use crabox_cli::{AuditArgs, BundleArgs};
 use crabox_config::file::{SbomFormat, SignMode};
+use crabox_evidence::article14;
 use crabox_evidence::manifest::{
     self, Digested, Inputs, MANIFEST, MANIFEST_SIGNATURE, Manifest, Tool,
 };
@@ -111,6 +112,151 @@ fn recover(out: &Path, name: &str) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The attestations about the artifacts, signed: the SBOMs (CycloneDX and SPDX predicates), the
+/// audit (`vulns`) and, in GitHub Actions, SLSA provenance. Each statement names every artifact
+/// as a subject. What cannot be attested is recorded in `skipped` with the reason.
+#[allow(clippy::too_many_arguments)]
+fn attest(
+    context: &Context,
+    dir: &Path,
+    signer: &Identity,
+    subjects: &[(String, sigstore_types::Sha256Hash)],
+    sboms: &[(SbomFormat, String)],
+    audit_json: Option<&Path>,
+    time: i64,
+    skipped: &mut std::collections::BTreeMap<String, String>,
+) -> anyhow::Result<Vec<String>> {
+    use crabox_sign::attest::{self as attestation, Kind};
+    let Some((_, first)) = subjects.first() else {
+        skipped.insert(
+            "attest".into(),
+            "no artifact to attest (`--artifact` or `[sbom] artifacts`)".into(),
+        );
+        return Ok(Vec::new());
+    };
+    let now = crabox_types::rfc3339(time).context("timestamp out of range")?;
+    let version = env!("CARGO_PKG_VERSION");
+    let mut predicates: Vec<(Kind, serde_json::Value)> = Vec::new();
+    match attestation::provenance(|name| context.env.var(name)) {
+        Ok(predicate) => predicates.push((Kind::SlsaProvenance, predicate)),
+        Err(missing) => {
+            skipped.insert(
+                "provenance".into(),
+                format!(
+                    "SLSA provenance describes a GitHub Actions run ({} not set)",
+                    missing.join(", ")
+                ),
+            );
+        }
+    }
+    for (format, text) in sboms {
+        let kind = match format {
+            SbomFormat::CyclonedxJson => Kind::Cyclonedx,
+            SbomFormat::SpdxJson => Kind::Spdx,
+        };
+        predicates.push((kind, serde_json::from_str(text)?));
+    }
+    if let Some(path) = audit_json {
+        let report: serde_json::Value = serde_json::from_str(&fs_err::read_to_string(path)?)?;
+        let predicate = attestation::predicate(Kind::Vulns, report, version, &now)
+            .map_err(|why| anyhow::anyhow!("the audit report: {why}"))?;
+        predicates.push((Kind::Vulns, predicate));
+    }
+    let mut files = Vec::new();
+    for (kind, predicate) in predicates {
+        let statement = attestation::statement(subjects, kind, &predicate);
+        let bundle = signer.sign(*first, Some(&statement))?;
+        let json = bundle
+            .to_json_pretty()
+            .context("could not encode the bundle")?;
+        files.push(write(
+            dir,
+            &format!("attestations/{}.sigstore.json", kind.name()),
+            format!("{json}\n").as_bytes(),
+        )?);
+    }
+    Ok(files)
+}
+
+/// The Article 14 section: the declared actively exploited vulnerabilities, and the open
+/// findings whose CVE the KEV catalogue lists (aware since the bundle's time unless declared).
+fn article14(
+    root: &Path,
+    evidence: &crabox_config::EvidenceSettings,
+    open: &[(Vec<String>, String)],
+    audit_skipped: Option<&String>,
+    as_of: i64,
+) -> anyhow::Result<article14::Article14> {
+    let packages_of = |id: &str| -> Vec<String> {
+        let mut packages: Vec<String> = open
+            .iter()
+            .filter(|(ids, _)| ids.iter().any(|i| i == id))
+            .map(|(_, package)| package.clone())
+            .collect();
+        packages.sort();
+        packages.dedup();
+        packages
+    };
+    let mut exploited: Vec<article14::Exploited> = evidence
+        .exploited
+        .iter()
+        .map(|e| article14::Exploited {
+            id: e.id.clone(),
+            packages: packages_of(&e.id),
+            source: article14::Source::Declared,
+            aware_since: e.aware_since.unix_seconds(),
+            fix_available: e.fix_available.map(crabox_types::Timestamp::unix_seconds),
+        })
+        .collect();
+    let mut sources = vec![format!(
+        "`[evidence] exploited` ({} declared)",
+        exploited.len()
+    )];
+    let mut unchecked = Vec::new();
+    match &evidence.kev_catalog {
+        Some(path) => {
+            let file = root.join(path);
+            let text = fs_err::read_to_string(&file).map_err(|e| {
+                UsageError::new(format!("`[evidence] kev-catalog = \"{path}\"`: {e}"))
+            })?;
+            let kev = article14::read_kev(path, &text)
+                .map_err(|e| UsageError::new(format!("`[evidence] kev-catalog`: {e}")))?;
+            sources.push(format!("KEV catalogue {path} ({} CVEs)", kev.len()));
+            for (ids, _) in open {
+                let Some((cve, added)) = ids.iter().find_map(|id| kev.get_key_value(id)) else {
+                    continue;
+                };
+                if exploited
+                    .iter()
+                    .any(|e| ids.contains(&e.id) || e.id == *cve)
+                {
+                    continue;
+                }
+                exploited.push(article14::Exploited {
+                    id: cve.clone(),
+                    packages: packages_of(cve),
+                    source: article14::Source::Kev {
+                        date_added: added.to_string(),
+                    },
+                    aware_since: as_of.max(added.days_since_epoch() * 86_400),
+                    fix_available: None,
+                });
+            }
+        }
+        None => unchecked.push(
+            "a CISA Known Exploited Vulnerabilities catalogue \
+             (`[evidence] kev-catalog = \"known_exploited_vulnerabilities.json\"`)"
+                .to_owned(),
+        ),
+    }
+    if let Some(why) = audit_skipped {
+        unchecked.push(format!(
+            "the audit's findings (it did not run: {why}), so none was matched"
+        ));
+    }
+    Ok(article14::deadlines(exploited, as_of, sources, unchecked))
 }
 
 #[allow(clippy::too_many_lines)] // the pipeline, step by step
@@ -236,6 +382,8 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
         )?);
     }
     let mut databases = Vec::new();
+    // Open vulnerabilities: ids and aliases, and the package they are in.
+    let mut open_ids: Vec<(Vec<String>, String)> = Vec::new();
     match assessment {
         Ok(assessment) => {
             let outcome = &assessment.outcome;
@@ -266,6 +414,14 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
             {
                 files.push(write(dir, "audit/vex.openvex.json", vex.as_bytes())?);
             }
+            open_ids = open
+                .iter()
+                .map(|(f, _)| {
+                    let mut ids = vec![f.id.clone()];
+                    ids.extend(f.aliases.iter().cloned());
+                    (ids, format!("{}@{}", f.package, f.version))
+                })
+                .collect();
             facts.audit = Some(AuditFacts {
                 open: open.len(),
                 open_with_fix: open.iter().filter(|(f, _)| f.fix.is_some()).count(),
@@ -314,7 +470,11 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
         .security_contact
         .clone_from(&settings.product.security_contact);
 
+    let commit = repo.as_ref().and_then(|r| r.head_commit().ok().flatten());
+    let mtime = crate::commands::sbom::build_time(context, commit.as_ref())?;
+
     // Artifacts: checksums, and signatures when there is a signer.
+    let mut subjects = Vec::new();
     if !artifact_paths.is_empty() {
         let mut sums = String::new();
         for path in &artifact_paths {
@@ -324,6 +484,7 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
             let _ = writeln!(sums, "{}  {file_name}", digest.to_hex());
+            subjects.push((file_name.clone(), digest));
             if let Some(signer) = &signer {
                 let bundle = signer.sign(digest, None)?;
                 let json = bundle
@@ -338,6 +499,22 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
         }
         facts.checksums = Some(write(dir, "artifacts/SHA256SUMS", sums.as_bytes())?);
     }
+    if let Some(signer) = &signer {
+        let audit_json = facts
+            .audit
+            .as_ref()
+            .map(|_| dir.join("audit/findings.json"));
+        facts.provenance = attest(
+            context,
+            dir,
+            signer,
+            &subjects,
+            &sboms.documents,
+            audit_json.as_deref(),
+            mtime,
+            &mut facts.skipped,
+        )?;
+    }
     if signer.is_none() {
         facts
             .skipped
@@ -349,9 +526,16 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
             .insert(step.into(), "not part of this crabox build yet".into());
     }
 
+    let article14 = article14(
+        &root,
+        &settings.evidence,
+        &open_ids,
+        facts.skipped.get("audit"),
+        mtime,
+    )?;
     let rows = requirements::evaluate_all(&facts);
     let failed = rows.iter().any(|r| r.status == Status::Fail);
-    let report = Report::new(&product, &version, rows);
+    let report = Report::new(&product, &version, rows).with_article14(article14);
     write(dir, "cra/report.json", report.to_json().as_bytes())?;
     write(dir, "cra/report.md", report.to_markdown().as_bytes())?;
     let p = &settings.product;
@@ -464,7 +648,6 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
         write(dir, "trust/trusted_root.json", json.as_bytes())?;
     }
 
-    let commit = repo.as_ref().and_then(|r| r.head_commit().ok().flatten());
     let mut lockfiles = Vec::new();
     for lockfile in &sboms.inventory.lockfiles {
         let (_, sha256) = manifest::digest_file(&root.join(&lockfile.path))?;
@@ -473,11 +656,27 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
             sha256,
         });
     }
+    let dirty = match repo.as_ref().map(crabox_git::Repo::is_dirty) {
+        Some(Ok(dirty)) => {
+            if dirty {
+                tracing::warn!(
+                    "the working tree has uncommitted changes: the bundle is marked dirty and \
+                     describes more than its commit"
+                );
+            }
+            Some(dirty)
+        }
+        Some(Err(err)) => {
+            tracing::warn!("could not tell whether the working tree is dirty: {err}");
+            None
+        }
+        None => None,
+    };
     let inputs = Inputs {
         repository: repo.as_ref().and_then(crabox_git::Repo::remote_url),
         commit: commit.as_ref().map(|c| c.id.clone()),
         tag: args.release.clone(),
-        dirty: None,
+        dirty,
         lockfiles,
         databases,
     };
@@ -503,7 +702,6 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
     // The archive first, from the finished directory; then both renamed into place. The new
     // directory replaces the previous one only once it is complete, and the previous one is
     // moved aside (not deleted) until then: a run killed at any point leaves a whole bundle.
-    let mtime = crate::commands::sbom::build_time(context, commit.as_ref())?;
     let archive_temp = tempfile::Builder::new()
         .prefix(&format!(".{name}.tmp-{pid}-"))
         .suffix(".tar.gz")

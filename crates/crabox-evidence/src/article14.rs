@@ -1,0 +1,230 @@
+//! Article 14 of Regulation (EU) 2024/2847: for each actively exploited vulnerability in the
+//! product, an early warning within 24 hours of becoming aware, a notification within 72 hours,
+//! and a final report within 14 days after a corrective or mitigating measure is available.
+//!
+//! crabox knows a vulnerability is actively exploited only when the manufacturer says so
+//! (`[evidence] exploited`) or when an open finding's CVE is listed in the CISA Known Exploited
+//! Vulnerabilities catalogue the repository carries (`[evidence] kev-catalog`). The report says
+//! which of the two it could consult.
+
+use std::collections::BTreeMap;
+
+use crabox_types::{Date, rfc3339};
+use serde::{Deserialize, Serialize};
+
+use crate::EvidenceError;
+
+const HOUR: i64 = 3600;
+const DAY: i64 = 24 * HOUR;
+
+/// How crabox learned that a vulnerability is actively exploited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// `[evidence] exploited` in `crabox.toml`.
+    Declared,
+    /// Listed in the KEV catalogue on the given date.
+    Kev { date_added: String },
+}
+
+/// One actively exploited vulnerability, before its deadlines are worked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exploited {
+    pub id: String,
+    /// `name@version` of the affected packages, from the audit, when it found them.
+    pub packages: Vec<String>,
+    pub source: Source,
+    /// Unix seconds: the deadlines count from here.
+    pub aware_since: i64,
+    /// Unix seconds: when a fix or mitigation became available.
+    pub fix_available: Option<i64>,
+}
+
+/// One reporting obligation and when it is due.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deadline {
+    /// `early-warning`, `notification` or `final-report`.
+    pub obligation: &'static str,
+    /// RFC 3339 UTC; `None` for the final report while no fix is available.
+    pub due: Option<String>,
+    /// Whether `due` is before the bundle's time.
+    pub passed: bool,
+    /// The rule, in words.
+    pub rule: &'static str,
+}
+
+/// One row of the report's Article 14 section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    pub id: String,
+    pub packages: Vec<String>,
+    pub source: Source,
+    pub aware_since: String,
+    pub deadlines: Vec<Deadline>,
+}
+
+/// The report's Article 14 section.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Article14 {
+    /// The bundle's time (commit time or `SOURCE_DATE_EPOCH`), against which deadlines are
+    /// said to have passed.
+    pub as_of: String,
+    /// What crabox consulted to know about active exploitation.
+    pub sources: Vec<String>,
+    /// What it could not consult, and how to add it.
+    pub unchecked: Vec<String>,
+    pub vulnerabilities: Vec<Entry>,
+}
+
+fn time(seconds: i64) -> String {
+    rfc3339(seconds).unwrap_or_else(|| format!("@{seconds}"))
+}
+
+/// The three deadlines of each vulnerability as of `as_of` (Unix seconds), sorted by id.
+pub fn deadlines(
+    mut exploited: Vec<Exploited>,
+    as_of: i64,
+    sources: Vec<String>,
+    unchecked: Vec<String>,
+) -> Article14 {
+    exploited.sort_by(|a, b| a.id.cmp(&b.id));
+    let deadline = |obligation, due: Option<i64>, rule| Deadline {
+        obligation,
+        due: due.map(time),
+        passed: due.is_some_and(|due| due < as_of),
+        rule,
+    };
+    let vulnerabilities = exploited
+        .into_iter()
+        .map(|e| Entry {
+            deadlines: vec![
+                deadline(
+                    "early-warning",
+                    Some(e.aware_since + 24 * HOUR),
+                    "within 24 hours of becoming aware (Article 14(2)(a))",
+                ),
+                deadline(
+                    "notification",
+                    Some(e.aware_since + 72 * HOUR),
+                    "within 72 hours of becoming aware (Article 14(2)(b))",
+                ),
+                deadline(
+                    "final-report",
+                    e.fix_available.map(|fix| fix + 14 * DAY),
+                    "within 14 days after a corrective or mitigating measure is available (Article 14(2)(c))",
+                ),
+            ],
+            id: e.id,
+            packages: e.packages,
+            source: e.source,
+            aware_since: time(e.aware_since),
+        })
+        .collect();
+    Article14 {
+        as_of: time(as_of),
+        sources,
+        unchecked,
+        vulnerabilities,
+    }
+}
+
+/// The CVE ids of a CISA Known Exploited Vulnerabilities catalogue
+/// (`known_exploited_vulnerabilities.json`), each with the date it was added.
+pub fn read_kev(what: &str, text: &str) -> Result<BTreeMap<String, Date>, EvidenceError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Catalogue {
+        vulnerabilities: Vec<Vulnerability>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Vulnerability {
+        #[serde(rename = "cveID")]
+        cve_id: String,
+        date_added: Date,
+    }
+    let catalogue: Catalogue = serde_json::from_str(text).map_err(|e| {
+        // serde_json ends its message with the location, which comes first here.
+        let message = e.to_string();
+        let message = message
+            .rsplit_once(" at line ")
+            .map_or(message.as_str(), |(m, _)| m);
+        EvidenceError::Malformed {
+            what: what.to_owned(),
+            message: format!(
+                "line {}, column {}: not a KEV catalogue (expected `vulnerabilities` with `cveID` and `dateAdded`): {message}",
+                e.line(),
+                e.column()
+            ),
+        }
+    })?;
+    Ok(catalogue
+        .vulnerabilities
+        .into_iter()
+        .map(|v| (v.cve_id, v.date_added))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AWARE: i64 = 1_795_132_800 + 8 * HOUR; // 2026-11-20T08:00:00Z
+
+    #[test]
+    fn deadlines_count_from_awareness_and_from_the_fix() {
+        let exploited = vec![
+            Exploited {
+                id: "CVE-2026-2".into(),
+                packages: vec![],
+                source: Source::Declared,
+                aware_since: AWARE,
+                fix_available: None,
+            },
+            Exploited {
+                id: "CVE-2026-1".into(),
+                packages: vec!["openssl@0.10.1".into()],
+                source: Source::Kev {
+                    date_added: "2026-11-19".into(),
+                },
+                aware_since: AWARE,
+                fix_available: Some(AWARE + DAY),
+            },
+        ];
+        // The bundle is made 48 hours after awareness: the early warning is overdue, the
+        // notification is not.
+        let section = deadlines(exploited, AWARE + 48 * HOUR, vec![], vec![]);
+        assert_eq!(section.as_of, "2026-11-22T08:00:00Z");
+        let first = &section.vulnerabilities[0];
+        assert_eq!(first.id, "CVE-2026-1", "sorted by id");
+        let due: Vec<_> = first
+            .deadlines
+            .iter()
+            .map(|d| (d.obligation, d.due.as_deref(), d.passed))
+            .collect();
+        assert_eq!(
+            due,
+            [
+                ("early-warning", Some("2026-11-21T08:00:00Z"), true),
+                ("notification", Some("2026-11-23T08:00:00Z"), false),
+                ("final-report", Some("2026-12-05T08:00:00Z"), false),
+            ]
+        );
+        let second = &section.vulnerabilities[1];
+        assert_eq!(second.deadlines[2].due, None);
+        assert!(!second.deadlines[2].passed);
+    }
+
+    #[test]
+    fn kev_catalogues_are_read_and_bad_ones_named() {
+        let kev = r#"{"title": "CISA Catalog of Known Exploited Vulnerabilities", "count": 1,
+            "vulnerabilities": [{"cveID": "CVE-2021-44228", "vendorProject": "Apache",
+            "dateAdded": "2021-12-10", "dueDate": "2021-12-24"}]}"#;
+        let ids = read_kev("kev.json", kev).unwrap();
+        assert_eq!(ids["CVE-2021-44228"].to_string(), "2021-12-10");
+        let err = read_kev("kev.json", "{\n\"vulnerabilities\": [{\"cveID\": 1}]}")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("kev.json: line 2"), "{err}");
+    }
+}

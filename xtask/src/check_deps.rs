@@ -14,6 +14,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("crabox-audit", 2),
     ("crabox-sign", 2),
     ("crabox-evidence", 2),
+    ("crabox-notes", 2),
     ("crabox-cli", 3),
     ("crabox", 4),
 ];

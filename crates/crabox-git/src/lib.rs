@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod history;
 pub mod mirror;
 
 /// Why the repository could not be read.

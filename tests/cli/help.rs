@@ -56,7 +56,7 @@ fn only_working_steps_are_listed() {
     assert_eq!(
         commands,
         [
-            "init", "config", "sbom", "audit", "db", "sign", "verify", "bundle", "help"
+            "init", "config", "sbom", "audit", "db", "sign", "verify", "notes", "bundle", "help"
         ]
     );
 }

@@ -127,8 +127,49 @@ pub enum Command {
     Sign(SignArgs),
     /// Verify an artifact against its Sigstore bundle, or an evidence bundle against its manifest
     Verify(VerifyArgs),
+    /// Release notes with a security section, CSAF 2.0 advisories and OpenVEX for a git range
+    Notes(NotesArgs),
     /// Run the pipeline and write the CRA evidence bundle (directory and .tar.gz)
     Bundle(BundleArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct NotesArgs {
+    /// Directory (or lockfile) whose lockfiles are audited at both ends of the range [default:
+    /// the repository root]
+    #[arg(long, value_name = "DIR")]
+    pub path: Option<PathBuf>,
+
+    /// Start of the range, excluded (tag, branch or commit) [default: the previous release tag
+    /// reachable from --to]
+    #[arg(long, value_name = "REF")]
+    pub from: Option<String>,
+
+    /// End of the range, included [default: HEAD]
+    #[arg(long, value_name = "REF")]
+    pub to: Option<String>,
+
+    /// Advisory database for the security section; repeatable [default: the cached `[audit]
+    /// sources`]
+    #[arg(long, value_name = "PATH")]
+    pub db: Vec<PathBuf>,
+
+    /// Write the notes to FILE (atomically) instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Write the CSAF 2.0 documents into DIR: the security advisory (when the release fixes a
+    /// vulnerability) and the VEX document (when any is known)
+    #[arg(long, value_name = "DIR")]
+    pub csaf_dir: Option<PathBuf>,
+
+    /// Write the release's OpenVEX document to FILE (when any vulnerability is known)
+    #[arg(long, value_name = "FILE")]
+    pub openvex: Option<PathBuf>,
+
+    /// Print the template context as JSON instead of the notes
+    #[arg(long)]
+    pub context: bool,
 }
 
 #[derive(Debug, Clone, Args)]

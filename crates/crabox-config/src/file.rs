@@ -208,8 +208,11 @@ pub struct LicensePolicy {
 pub struct NotesConfig {
     /// Glob that release tags match. Default: `v*`.
     pub tag_pattern: Option<String>,
-    /// Release-notes template (minijinja). Default: the built-in template.
+    /// Release-notes template (minijinja). Default: `templates/release-notes.md.j2` in the
+    /// repository if present, else the built-in template.
     pub template: Option<String>,
+    /// Section for commits that do not follow Conventional Commits. Default: `Other changes`.
+    pub other_section: Option<String>,
 }
 
 /// `[evidence]`: one document per CRA requirement that is declared rather than checked.

@@ -98,6 +98,7 @@ pub struct LicenseSettings {
 pub struct NotesSettings {
     pub tag_pattern: String,
     pub template: Option<String>,
+    pub other_section: String,
 }
 
 /// `[evidence]` as written: each declaration document by key, and the not-applicable reasons.
@@ -125,6 +126,8 @@ pub struct Secrets {
 
 /// Default of `[audit] fail-on`: any known vulnerability fails, as with `cargo audit`.
 pub const DEFAULT_FAIL_ON: Severity = Severity::Low;
+/// Default of `[notes] other-section`.
+pub const DEFAULT_OTHER_SECTION: &str = "Other changes";
 /// Default of `[notes] tag-pattern`.
 pub const DEFAULT_TAG_PATTERN: &str = "v*";
 /// Default of `[gate] baseline`.
@@ -196,6 +199,9 @@ impl Settings {
                     .tag_pattern
                     .unwrap_or_else(|| DEFAULT_TAG_PATTERN.to_owned()),
                 template: notes.template,
+                other_section: notes
+                    .other_section
+                    .unwrap_or_else(|| DEFAULT_OTHER_SECTION.to_owned()),
             },
             evidence: evidence_settings(&file.evidence.unwrap_or_default()),
             secrets: Secrets {

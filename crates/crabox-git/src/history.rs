@@ -75,6 +75,14 @@ impl Repo {
         Ok(commit.id.to_string())
     }
 
+    /// The committer time of commit `id` (Unix seconds).
+    pub fn commit_time(&self, id: &str) -> Result<i64, GitError> {
+        let err = read_err(self, "a commit's time");
+        let oid = ObjectId::from_hex(id.as_bytes()).map_err(|e| err(Box::new(e)))?;
+        let commit = self.repo.find_commit(oid).map_err(|e| err(Box::new(e)))?;
+        Ok(commit.time().map_err(|e| err(Box::new(e)))?.seconds)
+    }
+
     /// Every tag, peeled to a commit (tags of trees or blobs are left out), sorted by name.
     pub fn tags(&self) -> Result<Vec<Tag>, GitError> {
         let err = read_err(self, "tags");
@@ -137,7 +145,7 @@ impl Repo {
             self.repo
                 .rev_walk([hex(to)?])
                 .sorting(gix::revision::walk::Sorting::ByCommitTime(
-                    Default::default(),
+                    gix::traverse::commit::simple::CommitTimeOrder::NewestFirst,
                 ));
         if let Some(from) = from {
             walk = walk.with_hidden([hex(from)?]);

@@ -46,9 +46,12 @@ pub fn file_name(tracking_id: &str) -> String {
     out
 }
 
-/// Product ids: stable, from what they name.
+/// Version → (product id, purl).
+type Versions = BTreeMap<String, (String, Option<String>)>;
+
+/// Product ids: stable, from what they name; vendor → product name → versions.
 struct Products {
-    branches: BTreeMap<String, BTreeMap<String, BTreeMap<String, (String, Option<String>)>>>,
+    branches: BTreeMap<String, BTreeMap<String, Versions>>,
 }
 
 impl Products {
@@ -159,12 +162,12 @@ fn ids(id: &str, aliases: &[String]) -> Vec<Value> {
 
 fn document(
     category: &str,
-    title: String,
-    tracking_id: String,
-    summary: String,
+    title: &str,
+    tracking_id: &str,
+    summary: &str,
     release: &Release,
     meta: &Meta,
-    references: Vec<Value>,
+    references: &[Value],
 ) -> Value {
     json!({
         "category": category,
@@ -343,12 +346,12 @@ pub fn security_advisory(release: &Release, meta: &Meta) -> Option<(String, Stri
     let doc = json!({
         "document": document(
             "csaf_security_advisory",
-            format!("{} {}: fixed vulnerabilities", release.product, release.version),
-            tracking_id.clone(),
-            summary,
+            &format!("{} {}: fixed vulnerabilities", release.product, release.version),
+            &tracking_id,
+            &summary,
             release,
             meta,
-            references(release, meta, &fixed),
+            &references(release, meta, &fixed),
         ),
         "product_tree": products.tree(),
         "vulnerabilities": vulnerabilities,
@@ -433,12 +436,12 @@ pub fn vex(release: &Release, meta: &Meta) -> Option<(String, String)> {
     let doc = json!({
         "document": document(
             "csaf_vex",
-            format!("{} {}: vulnerability status", release.product, release.version),
-            tracking_id.clone(),
-            summary,
+            &format!("{} {}: vulnerability status", release.product, release.version),
+            &tracking_id,
+            &summary,
             release,
             meta,
-            references(release, meta, &all),
+            &references(release, meta, &all),
         ),
         "product_tree": products.tree(),
         "vulnerabilities": vulnerabilities,

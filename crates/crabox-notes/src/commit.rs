@@ -23,7 +23,8 @@ pub struct Footer {
     pub value: String,
 }
 
-/// One commit of the range.
+/// One commit of the range. (Its flags are what templates test, one field each.)
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Entry {
     pub id: String,

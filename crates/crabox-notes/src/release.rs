@@ -66,6 +66,9 @@ pub struct Security {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Section {
     pub title: String,
+    /// The section of free-form commits and types without a section of their own (whose type
+    /// the notes then show).
+    pub other: bool,
     pub commits: Vec<Entry>,
 }
 
@@ -119,8 +122,8 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ("Maintenance", &["chore", "style", "deps"]),
 ];
 
-/// Groups the commits (newest first) into sections: conventional ones by type (unknown types
-/// under "Maintenance"), free-form ones under `other`; merge commits and commits reverted within
+/// Groups the commits (newest first) into sections: conventional ones by type, free-form ones
+/// and types without a section under `other`; merge commits and commits reverted within
 /// the range (with their reverts) are left out.
 pub fn group(commits: &[Entry], other: &str) -> (Vec<Entry>, Vec<Section>, Stats) {
     let mut stats = Stats {
@@ -154,11 +157,13 @@ pub fn group(commits: &[Entry], other: &str) -> (Vec<Entry>, Vec<Section>, Stats
         .iter()
         .map(|(title, _)| Section {
             title: (*title).to_owned(),
+            other: false,
             commits: Vec::new(),
         })
         .collect();
     let mut others = Section {
         title: other.to_owned(),
+        other: true,
         commits: Vec::new(),
     };
     for commit in shown {
@@ -167,12 +172,7 @@ pub fn group(commits: &[Entry], other: &str) -> (Vec<Entry>, Vec<Section>, Stats
                 .iter()
                 .position(|(_, kinds)| kinds.contains(&"revert"))
                 .or_else(|| SECTIONS.iter().position(|(_, kinds)| kinds.contains(&kind))),
-            Some(kind) => Some(
-                SECTIONS
-                    .iter()
-                    .position(|(_, kinds)| kinds.contains(&kind))
-                    .unwrap_or(SECTIONS.len() - 1),
-            ),
+            Some(kind) => SECTIONS.iter().position(|(_, kinds)| kinds.contains(&kind)),
             None if commit.revert => SECTIONS
                 .iter()
                 .position(|(_, kinds)| kinds.contains(&"revert")),
@@ -281,8 +281,8 @@ mod tests {
             [
                 ("Features", vec!["f6f6f6f"]),
                 ("Bug fixes", vec!["d4d4d4d"]),
-                ("Maintenance", vec!["a7a7a7a", "b8b8b8b"]),
-                ("Other changes", vec!["e5e5e5e"]),
+                ("Maintenance", vec!["a7a7a7a"]),
+                ("Other changes", vec!["e5e5e5e", "b8b8b8b"]),
             ]
         );
         assert_eq!(breaking.len(), 1);

@@ -67,24 +67,10 @@ fn load(
     root: &Path,
     inventory: Option<crabox_sbom::Inventory>,
 ) -> anyhow::Result<(crabox_sbom::Inventory, Vec<crabox_audit::Database>)> {
-    let paths: Vec<PathBuf> = if args.db.is_empty() {
-        let (paths, notices) = crate::commands::db::cached(context, settings)?;
-        context.emit(&notices);
-        if paths.is_empty() {
-            return Err(UsageError::new("no advisory database: none given, none in the cache")
-                .with_hint("run `crabox db update`, or pass --db PATH (a RustSec advisory-db directory, a tree of OSV records or an OSV .zip export)")
-                .into());
-        }
-        paths
-    } else {
-        args.db.iter().map(|p| context.dir.join(p)).collect()
-    };
     let scan_path = args
         .path
         .as_ref()
         .map_or_else(|| root.to_owned(), |p| context.dir.join(p));
-    let cache = context.cache_dir();
-    let spinner = crate::progress::spinner(context, "loading advisory databases");
     // The lockfiles first: a RustSec database then reads only the crates they pin.
     let inventory = match inventory {
         Some(inventory) => inventory,
@@ -94,9 +80,35 @@ fn load(
             cargo_home: None,
         })?,
     };
-    let wanted: crabox_audit::db::Wanted = inventory
-        .lockfiles
+    let databases = databases(context, settings, &args.db, &[&inventory])?;
+    Ok((inventory, databases))
+}
+
+/// The databases `--db` names (else the cached `[audit] sources`), loaded for the packages of
+/// `inventories`; a usage error when there is none.
+pub fn databases(
+    context: &Context,
+    settings: &crabox_config::Settings,
+    db: &[PathBuf],
+    inventories: &[&crabox_sbom::Inventory],
+) -> anyhow::Result<Vec<crabox_audit::Database>> {
+    let paths: Vec<PathBuf> = if db.is_empty() {
+        let (paths, notices) = crate::commands::db::cached(context, settings)?;
+        context.emit(&notices);
+        if paths.is_empty() {
+            return Err(UsageError::new("no advisory database: none given, none in the cache")
+                .with_hint("run `crabox db update`, or pass --db PATH (a RustSec advisory-db directory, a tree of OSV records or an OSV .zip export)")
+                .into());
+        }
+        paths
+    } else {
+        db.iter().map(|p| context.dir.join(p)).collect()
+    };
+    let cache = context.cache_dir();
+    let spinner = crate::progress::spinner(context, "loading advisory databases");
+    let wanted: crabox_audit::db::Wanted = inventories
         .iter()
+        .flat_map(|i| &i.lockfiles)
         .flat_map(|l| &l.packages)
         .map(|p| {
             (
@@ -113,11 +125,11 @@ fn load(
         paths.iter().map(open).collect::<Result<Vec<_>, _>>()?
     };
     spinner.finish_and_clear();
-    Ok((inventory, databases))
+    Ok(databases)
 }
 
 /// `--fail-on`, `[audit] ignore` and the `[audit] vex` documents.
-fn policy_of(
+pub fn policy_of(
     context: &Context,
     settings: &crabox_config::Settings,
     args: &AuditArgs,

@@ -6,6 +6,7 @@ mod bundle;
 mod config;
 mod db;
 mod init;
+mod notes;
 mod sbom;
 mod sign;
 mod verify;
@@ -23,6 +24,7 @@ pub fn run(context: &Context, command: Command) -> anyhow::Result<ExitStatus> {
         Command::Db(args) => db::run(context, &args),
         Command::Sign(args) => sign::run(context, &args),
         Command::Verify(args) => verify::run(context, &args),
+        Command::Notes(args) => notes::run(context, &args),
         Command::Bundle(args) => bundle::run(context, &args),
     }
 }

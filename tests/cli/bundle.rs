@@ -477,3 +477,81 @@ fn a_key_signed_bundle_carries_verifiable_signatures_and_attestations_of_the_art
         "{row}"
     );
 }
+
+#[test]
+fn the_bundle_carries_the_release_notes_and_the_advisories_of_a_fixed_vulnerability() {
+    // v1.0.0 pins foo 1.1.0 (RUSTSEC-2099-0001); v1.1.0 upgrades it.
+    let context = repo();
+    context.write(".gitignore", "crabox-evidence/\nadvisories/\n");
+    context.write("advisories/crates/foo/RUSTSEC-2099-0001.md", ADVISORY);
+    context.write("Cargo.lock", &CARGO_LOCK.replace("1.2.0", "1.1.0"));
+    context.git(&["add", "Cargo.lock", ".gitignore"]);
+    context.git(&["commit", "-qm", "feat: first release"]);
+    context.git(&["tag", "v1.0.0"]);
+    context.write("Cargo.lock", CARGO_LOCK);
+    context.git(&["add", "Cargo.lock"]);
+    context.git(&[
+        "commit",
+        "-qm",
+        "fix(deps): upgrade foo for RUSTSEC-2099-0001",
+    ]);
+    context.git(&["tag", "v1.1.0"]);
+    let (code, _, stderr) = bundle(&context, &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("notes: "), "per-step timing: {stderr}");
+    let dir = format!("crabox-evidence/{}", bundle_name(&context));
+    let notes = context.read(&format!("{dir}/notes/release-notes.md"));
+    assert!(notes.contains("Changes since v1.0.0"), "{notes}");
+    assert!(
+        notes.contains("| foo (crates.io) | critical (9.8) | 1.1.0 | 1.2.0 |"),
+        "{notes}"
+    );
+    let advisory = fs_err::read_dir(context.path().join(&dir).join("notes/csaf"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("-security-advisory.json"))
+        .unwrap();
+    let advisory: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(advisory).unwrap()).unwrap();
+    assert_eq!(advisory["vulnerabilities"][0]["cve"], "CVE-2099-0001");
+    let report: serde_json::Value =
+        serde_json::from_str(&context.read(&format!("{dir}/cra/report.json"))).unwrap();
+    let disclosure = requirement(&report, "II.4");
+    assert_eq!(disclosure["status"], "pass", "{disclosure}");
+    assert!(
+        disclosure["reason"]
+            .as_str()
+            .unwrap()
+            .contains("disclose 1 fixed vulnerability"),
+        "{disclosure}"
+    );
+    let advisories = requirement(&report, "II.8");
+    assert_eq!(advisories["status"], "pass", "{advisories}");
+    assert!(
+        advisories["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e.as_str().unwrap().starts_with("notes/csaf/")),
+        "{advisories}"
+    );
+    assert_eq!(verify(&context, &dir).0, Some(0));
+    // Without a database the notes are written but say they could not audit: not a pass.
+    let output = context
+        .crabox()
+        .args(["bundle", "--no-sign", "--release", "v1.1.0"])
+        .output()
+        .unwrap();
+    assert!(output.status.code().is_some_and(|c| c <= 1));
+    let report: serde_json::Value =
+        serde_json::from_str(&context.read(&format!("{dir}/cra/report.json"))).unwrap();
+    let disclosure = requirement(&report, "II.4");
+    assert_eq!(disclosure["status"], "missing", "{disclosure}");
+    assert!(
+        disclosure["reason"]
+            .as_str()
+            .unwrap()
+            .contains("the dependencies were not audited"),
+        "{disclosure}"
+    );
+}

@@ -51,7 +51,7 @@ fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn which(program: &str) -> Option<PathBuf> {
+pub(crate) fn which(program: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")?
         .to_str()?
         .split(':')
@@ -71,12 +71,18 @@ pub fn run(target: &str) -> anyhow::Result<()> {
         "sbom" => run_sbom(),
         "audit" => run_audit(),
         "bundle" => run_bundle(),
-        _ => bail!("unknown benchmark `{target}`; available: sbom, audit, bundle"),
+        "notes" => crate::bench_notes::run(),
+        _ => bail!("unknown benchmark `{target}`; available: sbom, audit, bundle, notes"),
     }
 }
 
 /// Peak resident memory of one run, in KiB, through `/usr/bin/time` when it is there.
-fn peak_kib(program: &Path, args: &[&str], dir: &Path, env: &[(&str, &Path)]) -> Option<u64> {
+pub(crate) fn peak_kib(
+    program: &Path,
+    args: &[&str],
+    dir: &Path,
+    env: &[(&str, &Path)],
+) -> Option<u64> {
     let output = Command::new("/usr/bin/time")
         .args(["-f", "%M"])
         .arg(program)
@@ -158,7 +164,7 @@ fn run_once(
 
 /// Median wall times of two commands run alternately (ours, then theirs, `AUDIT_RUNS` times after
 /// a warm-up), so that a machine that speeds up or slows down meanwhile weighs on both alike.
-fn time_alternately(
+pub(crate) fn time_alternately(
     ours: (&Path, &[&str], &[(&str, &Path)]),
     theirs: Option<(&Path, &[&str])>,
     dir: &Path,

@@ -7,6 +7,7 @@
 #![allow(clippy::disallowed_macros)]
 
 mod bench;
+mod bench_notes;
 mod check_deps;
 mod codegen;
 
@@ -46,8 +47,8 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
-    /// Benchmarks against the peers, as whole-process ratios (`sbom`, `audit`), and `bundle`
-    /// timed on all shared lockfiles
+    /// Benchmarks against the peers, as whole-process ratios (`sbom`, `audit`, `notes`), and
+    /// `bundle` timed on all shared lockfiles
     Bench {
         /// What to benchmark
         target: String,

@@ -276,6 +276,17 @@ pub struct AuditFacts {
     pub files: Vec<String>,
 }
 
+/// The security section of the release notes.
+#[derive(Debug, Clone, Default)]
+pub struct NotesFacts {
+    /// Why the dependencies were not audited at both ends of the range; `None` when they were.
+    pub not_audited: Option<String>,
+    /// Vulnerabilities of the previous release that this one fixes.
+    pub fixed: usize,
+    /// Vulnerabilities known in this release (open or not affected).
+    pub known: usize,
+}
+
 /// What one run produced, as bundle paths; `None`/empty where a step did not run.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
@@ -296,6 +307,8 @@ pub struct Facts {
     /// Release notes and CSAF advisories, when `crabox notes` ran.
     pub notes: Vec<String>,
     pub csaf: Vec<String>,
+    /// The notes' security section, when `crabox notes` ran.
+    pub notes_security: Option<NotesFacts>,
     /// The CVD policy (`[product] cvd-policy`), copied into the bundle.
     pub cvd_policy: Option<String>,
     /// `[product] security-contact`.
@@ -417,16 +430,8 @@ fn check(requirement: &Requirement, facts: &Facts, declared: bool) -> Option<Che
             skipped(facts, "gate", "gate result"),
             Vec::new(),
         )),
-        Check::Disclosure | Check::Advisories
-            if !facts.notes.is_empty() || !facts.csaf.is_empty() =>
-        {
-            let mut files = facts.notes.clone();
-            files.extend(facts.csaf.iter().cloned());
-            Some((
-                Status::Pass,
-                "release notes with a security section and CSAF advisories".into(),
-                files,
-            ))
+        Check::Disclosure | Check::Advisories if facts.notes_security.is_some() => {
+            Some(disclosure_check(requirement.check, facts))
         }
         Check::Disclosure | Check::Advisories => Some((
             Status::Missing,
@@ -527,6 +532,40 @@ fn signature_check(check: Check, facts: &Facts, declared: bool) -> Checked {
         ),
         files,
     )
+}
+
+/// II.4 (fixed vulnerabilities disclosed in the notes) and II.8 (advisories published): only
+/// when the notes could compare the audits of both releases.
+fn disclosure_check(check: Check, facts: &Facts) -> Checked {
+    let security = facts.notes_security.clone().unwrap_or_default();
+    let mut files = facts.notes.clone();
+    files.extend(facts.csaf.iter().cloned());
+    if let Some(why) = &security.not_audited {
+        return (
+            Status::Missing,
+            format!("release notes written, but the dependencies were not audited: {why}"),
+            files,
+        );
+    }
+    let plural = |n: usize| if n == 1 { "y" } else { "ies" };
+    let reason = match check {
+        Check::Advisories if facts.csaf.is_empty() => {
+            "no vulnerability fixed or known in this release: no advisory is due".to_owned()
+        }
+        Check::Advisories => format!(
+            "{} CSAF document(s) for {} fixed and {} known vulnerabilit{}",
+            facts.csaf.len(),
+            security.fixed,
+            security.known,
+            plural(security.known)
+        ),
+        _ => format!(
+            "release notes disclose {} fixed vulnerabilit{}",
+            security.fixed,
+            plural(security.fixed)
+        ),
+    };
+    (Status::Pass, reason, files)
 }
 
 /// Every row of the map for `facts`.

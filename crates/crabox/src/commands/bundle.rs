@@ -340,7 +340,28 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
         crate::commands::sbom::scan(context, &root, scan_path.clone())
     })?;
     let audit_inventory = inventory.clone();
-    let (sboms, assessment) = std::thread::scope(|scope| {
+    let notes_args = crabox_cli::NotesArgs {
+        path: args.path.clone(),
+        from: None,
+        to: None,
+        db: args.db.clone(),
+        output: None,
+        csaf_dir: None,
+        openvex: None,
+        context: false,
+    };
+    let (sboms, assessment, notes) = std::thread::scope(|scope| {
+        // The notes read the history with a repository handle of their own.
+        let notes = scope.spawn(|| {
+            timed("notes", || -> anyhow::Result<_> {
+                let Some(repo) = crabox_git::Repo::discover(&root)? else {
+                    return Err(UsageError::new("not a git repository").into());
+                };
+                let prepared =
+                    crate::commands::notes::prepare(context, &loaded, &repo, &root, &notes_args)?;
+                Ok(prepared)
+            })
+        });
         let audit = scope.spawn(|| {
             timed("audit", || {
                 crate::commands::audit::assess(
@@ -367,7 +388,10 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
         let assessment = audit
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("the audit stopped unexpectedly")));
-        (sboms, assessment)
+        let notes = notes
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the notes stopped unexpectedly")));
+        (sboms, assessment, notes)
     });
     let sboms = sboms?;
     for (format, text) in &sboms.documents {
@@ -441,6 +465,40 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
             facts.skipped.insert("audit".into(), err.to_string());
         }
         Err(err) => return Err(err.context("the audit failed")),
+    }
+
+    match notes {
+        Ok(mut prepared) => {
+            // The bundle's release names the version, tagged yet or not.
+            prepared.release.version.clone_from(&version);
+            let documents = crate::commands::notes::documents(settings, &root, &prepared, false)?;
+            facts.notes.push(write(
+                dir,
+                "notes/release-notes.md",
+                documents.notes.as_bytes(),
+            )?);
+            for (name, json) in &documents.csaf {
+                facts
+                    .csaf
+                    .push(write(dir, &format!("notes/csaf/{name}"), json.as_bytes())?);
+            }
+            if let Some(json) = &documents.openvex {
+                facts
+                    .notes
+                    .push(write(dir, "notes/release.openvex.json", json.as_bytes())?);
+            }
+            let security = &prepared.release.security;
+            facts.notes_security = Some(requirements::NotesFacts {
+                not_audited: security.not_audited.clone(),
+                fixed: security.fixed.len(),
+                known: security.open.len() + security.not_affected.len(),
+            });
+        }
+        Err(err) if err.downcast_ref::<UsageError>().is_some() => {
+            tracing::warn!("notes: not run: {err}");
+            facts.skipped.insert("notes".into(), err.to_string());
+        }
+        Err(err) => return Err(err.context("the release notes failed")),
     }
 
     for (key, source) in &declarations {
@@ -520,11 +578,9 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
             .skipped
             .insert("sign".into(), unsigned_reason.to_owned());
     }
-    for step in ["gate", "notes"] {
-        facts
-            .skipped
-            .insert(step.into(), "not part of this crabox build yet".into());
-    }
+    facts
+        .skipped
+        .insert("gate".into(), "not part of this crabox build yet".into());
 
     let article14 = article14(
         &root,
@@ -599,6 +655,8 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
     let mut process = facts.sboms.clone();
     process.extend(facts.cvd_policy.clone());
     process.extend(facts.signatures.iter().cloned());
+    process.extend(facts.notes.iter().cloned());
+    process.extend(facts.csaf.iter().cloned());
     let tests: Vec<String> = facts
         .audit
         .as_ref()

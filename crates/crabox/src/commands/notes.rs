@@ -179,14 +179,31 @@ fn version_of(tag: &str) -> String {
         .map_or_else(|| tag.trim_start_matches('v').to_owned(), |v| v.to_string())
 }
 
+/// The release of the range and what its advisories need.
+pub struct Prepared {
+    pub release: Release,
+    pub meta: Meta,
+}
+
+/// The notes' outputs: the rendered notes (or the context as JSON), the CSAF documents by file
+/// name, and the OpenVEX document.
+pub struct Documents {
+    pub notes: String,
+    pub csaf: Vec<(String, String)>,
+    pub openvex: Option<String>,
+}
+
+/// The range, its commits and the security section, with the publisher and dates of the
+/// advisories.
 #[allow(clippy::too_many_lines)] // the step, in order
-pub fn run(context: &Context, args: &NotesArgs) -> anyhow::Result<ExitStatus> {
-    let loaded = context.load_config()?;
+pub fn prepare(
+    context: &Context,
+    loaded: &crabox_config::Loaded,
+    repo: &crabox_git::Repo,
+    root: &Path,
+    args: &NotesArgs,
+) -> anyhow::Result<Prepared> {
     let settings = &loaded.settings;
-    let (repo, root) = context.repository()?;
-    let Some(repo) = repo else {
-        return Err(UsageError::new("`crabox notes` needs a git repository").into());
-    };
     let pattern =
         TagPattern::new(&settings.notes.tag_pattern).map_err(|e| UsageError::new(e.to_string()))?;
     let resolve = |flag: &str, rev: &str| {
@@ -221,7 +238,7 @@ pub fn run(context: &Context, args: &NotesArgs) -> anyhow::Result<ExitStatus> {
             )
         }
     };
-    let product = crate::commands::sbom::product_name(settings, &root);
+    let product = crate::commands::sbom::product_name(settings, root);
     let version = tag.as_ref().map_or_else(
         || {
             settings
@@ -274,10 +291,10 @@ pub fn run(context: &Context, args: &NotesArgs) -> anyhow::Result<ExitStatus> {
     );
     let security = security(
         context,
-        &loaded,
+        loaded,
         args,
-        &root,
-        &repo,
+        root,
+        repo,
         from.as_deref(),
         &to,
         security_commits,
@@ -308,18 +325,6 @@ pub fn run(context: &Context, args: &NotesArgs) -> anyhow::Result<ExitStatus> {
         stats,
     };
 
-    let text = if args.context {
-        let mut json = serde_json::to_string_pretty(&release)?;
-        json.push('\n');
-        json
-    } else {
-        let templates = Templates {
-            dir: Some(root.join("templates")).filter(|d| d.is_dir()),
-            release_notes: settings.notes.template.as_ref().map(|t| root.join(t)),
-        };
-        render::render(&templates, render::RELEASE_NOTES, &release)
-            .map_err(|e| UsageError::new(e.to_string()))?
-    };
     let publisher = Publisher {
         name: settings
             .product
@@ -351,25 +356,62 @@ pub fn run(context: &Context, args: &NotesArgs) -> anyhow::Result<ExitStatus> {
             None => format!("pkg:generic/{product}@{version}"),
         },
     };
+    Ok(Prepared { release, meta })
+}
+
+/// Renders the notes (or the context) and the advisories.
+pub fn documents(
+    settings: &crabox_config::Settings,
+    root: &Path,
+    prepared: &Prepared,
+    context_json: bool,
+) -> anyhow::Result<Documents> {
+    let Prepared { release, meta } = prepared;
+    let notes = if context_json {
+        let mut json = serde_json::to_string_pretty(release)?;
+        json.push('\n');
+        json
+    } else {
+        let templates = Templates {
+            dir: Some(root.join("templates")).filter(|d| d.is_dir()),
+            release_notes: settings.notes.template.as_ref().map(|t| root.join(t)),
+        };
+        render::render(&templates, render::RELEASE_NOTES, release)
+            .map_err(|e| UsageError::new(e.to_string()))?
+    };
+    Ok(Documents {
+        notes,
+        csaf: advisory::security_advisory(release, meta)
+            .into_iter()
+            .chain(advisory::vex(release, meta))
+            .collect(),
+        openvex: advisory::openvex(release, meta),
+    })
+}
+
+pub fn run(context: &Context, args: &NotesArgs) -> anyhow::Result<ExitStatus> {
+    let loaded = context.load_config()?;
+    let (repo, root) = context.repository()?;
+    let Some(repo) = repo else {
+        return Err(UsageError::new("`crabox notes` needs a git repository").into());
+    };
+    let prepared = prepare(context, &loaded, &repo, &root, args)?;
+    let documents = documents(&loaded.settings, &root, &prepared, args.context)?;
     if let Some(dir) = &args.csaf_dir {
         let dir = context.dir.join(dir);
-        let documents: Vec<(String, String)> = advisory::security_advisory(&release, &meta)
-            .into_iter()
-            .chain(advisory::vex(&release, &meta))
-            .collect();
-        if documents.is_empty() {
+        if documents.csaf.is_empty() {
             tracing::warn!(
                 "no CSAF document: no vulnerability is known in this release or the previous one"
             );
         }
-        for (name, json) in documents {
+        for (name, json) in &documents.csaf {
             let path: PathBuf = dir.join(name);
             atomic::write(&path, json.as_bytes())?;
             tracing::info!("wrote {}", context.display_path(&path));
         }
     }
     if let Some(file) = &args.openvex {
-        match advisory::openvex(&release, &meta) {
+        match &documents.openvex {
             Some(json) => atomic::write(&context.dir.join(file), json.as_bytes())?,
             None => tracing::warn!(
                 "no OpenVEX document: no vulnerability is known in this release or the previous one"
@@ -377,8 +419,8 @@ pub fn run(context: &Context, args: &NotesArgs) -> anyhow::Result<ExitStatus> {
         }
     }
     match &args.output {
-        Some(output) => atomic::write(&context.dir.join(output), text.as_bytes())?,
-        None => context.print(&text)?,
+        Some(output) => atomic::write(&context.dir.join(output), documents.notes.as_bytes())?,
+        None => context.print(&documents.notes)?,
     }
     Ok(ExitStatus::Success)
 }

@@ -15,6 +15,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("crabox-sign", 2),
     ("crabox-evidence", 2),
     ("crabox-notes", 2),
+    ("crabox-gate", 2),
     ("crabox-cli", 3),
     ("crabox", 4),
 ];

@@ -180,6 +180,28 @@ pub struct GateConfig {
     pub commands: Option<Vec<GateCommand>>,
     /// Licence policy.
     pub licenses: Option<LicensePolicy>,
+    /// Open vulnerabilities at or above this severity fail the gate. Default: `[audit] fail-on`.
+    pub fail_on: Option<Severity>,
+    /// Packages that must not be used, at any version or at versions matching a SemVer range.
+    pub bans: Option<Vec<BanEntry>>,
+    /// Registries allowed besides each ecosystem's default one (URLs). Default: none.
+    pub registries: Option<Vec<String>>,
+    /// Git repositories dependencies may come from (URL prefixes). Default: none.
+    pub git_sources: Option<Vec<String>>,
+}
+
+/// One banned package.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct BanEntry {
+    /// Package name as its ecosystem spells it.
+    pub name: String,
+    /// Only in this ecosystem (`crates.io`, `npm`, `PyPI`, `Go`). Default: any.
+    pub ecosystem: Option<String>,
+    /// SemVer requirement (`< 0.10.55`, `>= 1, < 1.4`) of the banned versions. Default: all.
+    pub versions: Option<String>,
+    /// Why it is banned. Required.
+    pub reason: String,
 }
 
 /// One security test command.
@@ -192,14 +214,19 @@ pub struct GateCommand {
     pub run: String,
     /// Time limit in seconds. Default: 600.
     pub timeout: Option<u64>,
+    /// A JUnit XML file the command writes (relative to the repository root): its test cases
+    /// are recorded. libtest output on stdout is read without it.
+    pub junit: Option<String>,
 }
 
 /// `[gate.licenses]`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct LicensePolicy {
-    /// SPDX licence identifiers that dependencies may use.
+    /// SPDX licence identifiers that dependencies may use. Default: any (no allow list).
     pub allow: Option<Vec<String>>,
+    /// SPDX licence identifiers that dependencies must not use.
+    pub deny: Option<Vec<String>>,
 }
 
 /// `[notes]`.

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::env::EnvVars;
 use crate::file::{
-    AdvisorySource, ConfigFile, EvidenceConfig, ExploitedEntry, GateCommand, IgnoreEntry,
+    AdvisorySource, BanEntry, ConfigFile, EvidenceConfig, ExploitedEntry, GateCommand, IgnoreEntry,
     SbomFormat, SignMode,
 };
 
@@ -85,12 +85,17 @@ pub struct GateSettings {
     pub baseline: String,
     pub commands: Vec<GateCommand>,
     pub licenses: LicenseSettings,
+    pub fail_on: Severity,
+    pub bans: Vec<BanEntry>,
+    pub registries: Vec<String>,
+    pub git_sources: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct LicenseSettings {
     pub allow: Vec<String>,
+    pub deny: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -143,6 +148,7 @@ impl Settings {
         let gate = file.gate.unwrap_or_default();
         let notes = file.notes.unwrap_or_default();
         let secret = |name: &str| env(name).filter(|v| !v.is_empty()).map(SecretString::new);
+        let audit_fail_on = audit.fail_on.unwrap_or(DEFAULT_FAIL_ON);
         Settings {
             offline: false,
             product,
@@ -157,7 +163,7 @@ impl Settings {
                 sources: audit
                     .sources
                     .unwrap_or_else(|| vec![AdvisorySource::Rustsec, AdvisorySource::Osv]),
-                fail_on: audit.fail_on.unwrap_or(DEFAULT_FAIL_ON),
+                fail_on: audit_fail_on,
                 ignore: audit.ignore.unwrap_or_default(),
                 vex: audit.vex.unwrap_or_default(),
                 rustsec_url: audit
@@ -191,8 +197,17 @@ impl Settings {
                 baseline: gate.baseline.unwrap_or_else(|| DEFAULT_BASELINE.to_owned()),
                 commands: gate.commands.unwrap_or_default(),
                 licenses: LicenseSettings {
-                    allow: gate.licenses.and_then(|l| l.allow).unwrap_or_default(),
+                    allow: gate
+                        .licenses
+                        .as_ref()
+                        .and_then(|l| l.allow.clone())
+                        .unwrap_or_default(),
+                    deny: gate.licenses.and_then(|l| l.deny).unwrap_or_default(),
                 },
+                fail_on: gate.fail_on.unwrap_or(audit_fail_on),
+                bans: gate.bans.unwrap_or_default(),
+                registries: gate.registries.unwrap_or_default(),
+                git_sources: gate.git_sources.unwrap_or_default(),
             },
             notes: NotesSettings {
                 tag_pattern: notes

@@ -79,6 +79,43 @@ codes! {
     // crabox db
     DB_STALE = "db-stale": "an advisory database is older than 7 days";
     DB_UPDATE_FAILED = "db-update-failed": "an advisory database could not be fetched; the previous copy stays current";
+    // crabox gate: policy
+    GATE_VULNERABILITY = "gate-vulnerability": "an open vulnerability at or above `[gate] fail-on`";
+    GATE_LICENSE_DENIED = "gate-license-denied": "a dependency's licence is outside `[gate] licenses.allow` or in `licenses.deny`";
+    GATE_LICENSE_UNKNOWN = "gate-license-unknown": "dependencies state no licence, so the licence policy could not check them";
+    GATE_BANNED_PACKAGE = "gate-banned-package": "a dependency is banned by `[gate] bans`";
+    GATE_REGISTRY_DISALLOWED = "gate-registry-disallowed": "a dependency comes from a registry not in `[gate] registries`";
+    GATE_GIT_SOURCE_DISALLOWED = "gate-git-source-disallowed": "a dependency comes from a git repository not in `[gate] git-sources`";
+    // crabox gate: baseline
+    GATE_REGRESSION_VULNERABILITY = "gate-regression-vulnerability": "a vulnerability the previous release did not have";
+    GATE_REGRESSION_UNMAINTAINED = "gate-regression-unmaintained": "an unmaintained dependency the previous release did not have";
+    GATE_REGRESSION_YANKED = "gate-regression-yanked": "a yanked dependency the previous release did not have";
+    GATE_REGRESSION_LICENSE = "gate-regression-license": "a refused licence the previous release did not have";
+    GATE_REGRESSION_EVIDENCE = "gate-regression-evidence": "evidence the previous release had (SBOM, signature, SECURITY.md) is missing";
+    GATE_IMPROVEMENT = "gate-improvement": "something the previous release had is fixed";
+    GATE_BASELINE_MISSING = "gate-baseline-missing": "there is no previous release to compare with";
+    // crabox gate: security test commands
+    GATE_COMMAND = "gate-command": "a security test command failed, ran out of time or could not start";
+    // crabox gate: repository practices
+    REPO_SECURITY_POLICY = "repo-security-policy": "SECURITY.md is missing, has no contact or lacks disclosure-policy elements";
+    REPO_SECURITY_TXT = "repo-security-txt": "security.txt is not valid per RFC 9116 or has expired";
+    REPO_DEPENDENCY_UPDATES = "repo-dependency-updates": "no dependency-update tool (Dependabot, Renovate) is configured";
+    REPO_FUZZING = "repo-fuzzing": "no fuzz targets";
+    REPO_BINARY_ARTIFACT = "repo-binary-artifact": "a binary (executable, library, compiled archive) is committed";
+    REPO_LICENSE = "repo-license": "no licence file at the repository root";
+    REPO_WORKFLOW_INVALID = "repo-workflow-invalid": "a workflow file is not valid YAML";
+    REPO_WORKFLOW_UNPINNED = "repo-workflow-unpinned": "an action is not pinned by a full commit SHA (or an image by digest)";
+    REPO_WORKFLOW_PERMISSIONS = "repo-workflow-permissions": "a workflow's token permissions are not least privilege";
+    REPO_WORKFLOW_DANGEROUS_TRIGGER = "repo-workflow-dangerous-trigger": "`pull_request_target` or `workflow_run`, above all with the pull request's code checked out";
+    REPO_WORKFLOW_INJECTION = "repo-workflow-injection": "a `${{ }}` expansion of an untrusted value inside `run:`";
+    // crabox gate: binary hardening
+    HARDENING_PIE = "hardening-pie": "an executable is not position independent (PIE)";
+    HARDENING_RELRO = "hardening-relro": "relocations are not read-only with immediate binding (full RELRO)";
+    HARDENING_NX = "hardening-nx": "the stack is executable";
+    HARDENING_STACK_PROTECTOR = "hardening-stack-protector": "no stack protector";
+    HARDENING_FORTIFY = "hardening-fortify": "libc functions are used without FORTIFY_SOURCE";
+    HARDENING_STRIPPED = "hardening-stripped": "whether the binary is stripped of symbols";
+    HARDENING_AUDITABLE = "hardening-auditable": "a Rust binary without cargo-auditable dependency data";
 }
 
 #[cfg(test)]

@@ -230,7 +230,15 @@ pub fn prepare(
                 .with_hint("fetch the whole history: `fetch-depth: 0` with actions/checkout, or `git fetch --unshallow --tags`; or name the range with --from")
                 .into());
             }
-            let ancestors = repo.ancestors(&to)?;
+            // The history is walked only when some release tag could be the previous one.
+            let candidates = tags
+                .iter()
+                .any(|t| t.commit != to && pattern.matches(&t.name));
+            let ancestors = if candidates {
+                repo.ancestors(&to)?
+            } else {
+                std::collections::HashSet::new()
+            };
             let previous = range::previous(&tags, &pattern, |c| ancestors.contains(c), &to);
             (
                 previous.map(|t| t.commit.clone()),

@@ -62,7 +62,7 @@ pub fn parse_junit(xml: &str) -> Result<Vec<TestResult>, String> {
                 for attribute in e.attributes().flatten() {
                     let value = attribute
                         .unescape_value()
-                        .map(|v| v.into_owned())
+                        .map(std::borrow::Cow::into_owned)
                         .unwrap_or_default();
                     match attribute.key.as_ref() {
                         b"name" => name = value,
@@ -208,7 +208,7 @@ fn kill_group(child: &mut std::process::Child) {
 /// The check of one command.
 pub fn check(name: &str, command: &str, dir: &Path, limit: Duration, junit: Option<&str>) -> Check {
     let run = run(command, dir, limit);
-    let digest = hex(&Sha256::digest(&run.output));
+    let digest = crabox_types::encoding::hex(&Sha256::digest(&run.output));
     let text = String::from_utf8_lossy(&run.output);
     let mut tests = parse_libtest(&text);
     let mut junit_problem = None;
@@ -302,9 +302,6 @@ pub fn check(name: &str, command: &str, dir: &Path, limit: Duration, junit: Opti
     check
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 #[cfg(test)]
 mod tests {

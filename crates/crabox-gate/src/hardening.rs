@@ -1,6 +1,6 @@
 //! Binary hardening of ELF artifacts, read with the `object` crate, in the terms of Debian's
 //! `hardening-check`: PIE, read-only relocations and immediate binding (full RELRO), a
-//! non-executable stack, the stack protector, FORTIFY_SOURCE; and whether the binary is stripped
+//! non-executable stack, the stack protector, `FORTIFY_SOURCE`; and whether the binary is stripped
 //! and, for Rust binaries, carries cargo-auditable dependency data.
 
 use object::read::elf::{Dyn as _, FileHeader, ProgramHeader as _};
@@ -11,7 +11,8 @@ use crabox_types::{Code, codes};
 
 use crate::{Category, Check, Outcome};
 
-/// What one binary has.
+/// What one binary has (one flag per property `hardening-check` reports).
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Hardening {
     /// `ET_DYN` with an interpreter or the PIE flag (a shared library is not an executable).
@@ -27,7 +28,7 @@ pub struct Hardening {
     pub stack_protector: bool,
     /// `__*_chk` libc functions used.
     pub fortified: Vec<String>,
-    /// libc functions FORTIFY_SOURCE would have replaced, used unprotected.
+    /// libc functions `FORTIFY_SOURCE` would have replaced, used unprotected.
     pub unfortified: Vec<String>,
     pub stripped: bool,
     pub rust: bool,
@@ -154,7 +155,7 @@ fn elf_facts<Elf: FileHeader<Endian = object::Endianness>>(
     match header.e_type(endian) {
         elf::ET_EXEC => out.pie = Some(false),
         elf::ET_DYN if flags_1 & u64::from(elf::DF_1_PIE) != 0 || interpreter => {
-            out.pie = Some(true)
+            out.pie = Some(true);
         }
         elf::ET_DYN => {
             out.shared_library = true;
@@ -170,10 +171,10 @@ pub fn inspect(data: &[u8]) -> Result<Hardening, NotElf> {
     let mut out = Hardening::default();
     match object::FileKind::parse(data).map_err(|e| NotElf(e.to_string()))? {
         object::FileKind::Elf64 => {
-            elf_facts::<elf::FileHeader64<object::Endianness>>(data, &mut out)?
+            elf_facts::<elf::FileHeader64<object::Endianness>>(data, &mut out)?;
         }
         object::FileKind::Elf32 => {
-            elf_facts::<elf::FileHeader32<object::Endianness>>(data, &mut out)?
+            elf_facts::<elf::FileHeader32<object::Endianness>>(data, &mut out)?;
         }
         other => return Err(NotElf(format!("not an ELF file ({other:?})"))),
     }
@@ -194,7 +195,7 @@ pub fn inspect(data: &[u8]) -> Result<Hardening, NotElf> {
     names.dedup();
     let undefined: Vec<String> = file
         .dynamic_symbols()
-        .filter(|s| s.is_undefined())
+        .filter(object::ObjectSymbol::is_undefined)
         .filter_map(|s| {
             s.name()
                 .ok()
@@ -232,6 +233,7 @@ pub fn inspect(data: &[u8]) -> Result<Hardening, NotElf> {
 }
 
 /// The checks of one artifact (`shown` names it).
+#[allow(clippy::too_many_lines)] // one check per property, each with its message
 pub fn checks(shown: &str, data: &[u8]) -> Vec<Check> {
     let facts = match inspect(data) {
         Ok(facts) => facts,

@@ -2,6 +2,7 @@
 //! check), SARIF 2.1.0 (a rule per code, a result per failure or warning) and Markdown.
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use quick_xml::escape::escape;
 use serde_json::{Value, json};
@@ -32,7 +33,7 @@ fn seconds(check: &Check) -> f64 {
         .data
         .get("duration_ms")
         .and_then(Value::as_u64)
-        .map_or(0.0, |ms| ms as f64 / 1000.0)
+        .map_or(0.0, |ms| Duration::from_millis(ms).as_secs_f64())
 }
 
 /// `crabox gate --format junit`: every check a test case; a failing check a `failure`, a check
@@ -77,7 +78,7 @@ pub fn junit(report: &Report) -> String {
                         check
                             .location
                             .as_ref()
-                            .map(|l| escape(&format!(" ({}:{})", l.file, l.line)).into_owned())
+                            .map(|l| escape(format!(" ({}:{})", l.file, l.line)).into_owned())
                             .unwrap_or_default()
                     );
                 }
@@ -136,7 +137,7 @@ pub fn sarif(report: &Report, tool_version: &str) -> String {
                 "level": if check.outcome == Outcome::Fail { "error" } else { "warning" },
                 "message": { "text": format!("{}: {}", check.name, check.message) },
                 "partialFingerprints": {
-                    "crabox/v1": hex(&Sha256::digest(format!("{}\n{}", check.code, check.name).as_bytes())),
+                    "crabox/v1": crabox_types::encoding::hex(&Sha256::digest(format!("{}\n{}", check.code, check.name).as_bytes())),
                 },
             });
             if let Some(location) = &check.location {
@@ -167,9 +168,6 @@ pub fn sarif(report: &Report, tool_version: &str) -> String {
     text
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 fn symbol(outcome: Outcome) -> &'static str {
     match outcome {

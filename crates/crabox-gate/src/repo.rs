@@ -333,7 +333,7 @@ pub fn fuzzing(root: &Path) -> Check {
             .is_some_and(|e| matches!(e.to_str(), Some("c" | "cc" | "cpp" | "cxx")))
         {
             "LLVMFuzzerTestOneInput"
-        } else if file.ends_with(".py") {
+        } else if Path::new(file).extension().is_some_and(|e| e.eq_ignore_ascii_case("py")) {
             "import atheris"
         } else {
             continue;
@@ -373,7 +373,7 @@ pub fn binary_artifacts(root: &Path) -> Vec<Check> {
             "exe" | "dll" | "so" | "dylib" | "jar" | "class" | "pyc" | "war" | "o" | "a" | "lib"
         );
         let mut magic = [0_u8; 4];
-        let by_magic = std::fs::File::open(&path)
+        let by_magic = fs_err::File::open(&path)
             .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
             .is_ok()
             && (magic == *b"\x7fELF"

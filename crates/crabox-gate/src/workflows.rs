@@ -166,7 +166,8 @@ fn triggers(doc: &Value) -> Vec<String> {
     }
 }
 
-/// The checks of one file.
+/// The checks of one file, rule by rule.
+#[allow(clippy::too_many_lines)]
 fn check_file(root: &Path, path: &Path) -> Vec<Check> {
     let shown = path
         .strip_prefix(root)

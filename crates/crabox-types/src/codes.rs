@@ -113,7 +113,7 @@ codes! {
     HARDENING_RELRO = "hardening-relro": "relocations are not read-only with immediate binding (full RELRO)";
     HARDENING_NX = "hardening-nx": "the stack is executable";
     HARDENING_STACK_PROTECTOR = "hardening-stack-protector": "no stack protector";
-    HARDENING_FORTIFY = "hardening-fortify": "libc functions are used without FORTIFY_SOURCE";
+    HARDENING_FORTIFY = "hardening-fortify": "libc functions are used without `FORTIFY_SOURCE`";
     HARDENING_STRIPPED = "hardening-stripped": "whether the binary is stripped of symbols";
     HARDENING_AUDITABLE = "hardening-auditable": "a Rust binary without cargo-auditable dependency data";
 }

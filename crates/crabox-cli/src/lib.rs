@@ -88,6 +88,8 @@ pub enum Format {
     Markdown,
     /// SARIF 2.1.0, for code scanning
     Sarif,
+    /// JUnit XML, for test reporters (`crabox gate`)
+    Junit,
 }
 
 impl Format {
@@ -97,6 +99,7 @@ impl Format {
             Format::Json => "json",
             Format::Markdown => "markdown",
             Format::Sarif => "sarif",
+            Format::Junit => "junit",
         }
     }
 }
@@ -127,10 +130,33 @@ pub enum Command {
     Sign(SignArgs),
     /// Verify an artifact against its Sigstore bundle, or an evidence bundle against its manifest
     Verify(VerifyArgs),
+    /// Security regression gate: policy, baseline, security tests, repository and binary checks
+    Gate(GateArgs),
     /// Release notes with a security section, CSAF 2.0 advisories and OpenVEX for a git range
     Notes(NotesArgs),
     /// Run the pipeline and write the CRA evidence bundle (directory and .tar.gz)
     Bundle(BundleArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GateArgs {
+    /// Directory (or lockfile) whose lockfiles the policy and baseline read [default: the
+    /// repository root]
+    #[arg(long, value_name = "DIR")]
+    pub path: Option<PathBuf>,
+
+    /// What to compare with: an earlier evidence bundle (directory or .tar.gz) or a git tag
+    /// [default: `[gate] baseline`, the previous release tag]
+    #[arg(long, value_name = "BUNDLE|TAG")]
+    pub baseline: Option<String>,
+
+    /// Advisory database; repeatable [default: the cached `[audit] sources`]
+    #[arg(long, value_name = "PATH")]
+    pub db: Vec<PathBuf>,
+
+    /// An ELF binary whose hardening is checked; repeatable
+    #[arg(long, value_name = "FILE")]
+    pub artifact: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

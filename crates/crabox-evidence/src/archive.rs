@@ -57,3 +57,40 @@ pub fn write(dir: &Path, top: &str, mtime: u64, out: impl Write) -> Result<(), E
     gzip.finish().map_err(|e| io(dir, e))?;
     Ok(())
 }
+
+/// Unpacks a bundle archive into `into` and returns its one top-level directory. Links, special
+/// files and entries that would leave `into` are refused.
+pub fn unpack(path: &Path, into: &Path) -> Result<std::path::PathBuf, EvidenceError> {
+    let io = |source| EvidenceError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let malformed = |message: &str| EvidenceError::Malformed {
+        what: path.display().to_string(),
+        message: message.to_owned(),
+    };
+    let file = fs_err::File::open(path).map_err(io)?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    for entry in archive.entries().map_err(io)? {
+        let mut entry = entry.map_err(io)?;
+        if !matches!(
+            entry.header().entry_type(),
+            tar::EntryType::Regular | tar::EntryType::Directory
+        ) {
+            return Err(malformed("the archive holds a link or special file"));
+        }
+        // `unpack_in` refuses `..` and absolute paths.
+        if !entry.unpack_in(into).map_err(io)? {
+            return Err(malformed("an entry would leave the bundle"));
+        }
+    }
+    let mut dirs = fs_err::read_dir(into)
+        .map_err(io)?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir());
+    match (dirs.next(), dirs.next()) {
+        (Some(dir), None) => Ok(dir),
+        _ => Err(malformed("expected one bundle directory in the archive")),
+    }
+}

@@ -61,7 +61,7 @@ pub fn parse_junit(xml: &str) -> Result<Vec<TestResult>, String> {
                 let mut class = String::new();
                 for attribute in e.attributes().flatten() {
                     let value = attribute
-                        .unescape_value()
+                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                         .map(std::borrow::Cow::into_owned)
                         .unwrap_or_default();
                     match attribute.key.as_ref() {
@@ -301,7 +301,6 @@ pub fn check(name: &str, command: &str, dir: &Path, limit: Duration, junit: Opti
     }
     check
 }
-
 
 #[cfg(test)]
 mod tests {

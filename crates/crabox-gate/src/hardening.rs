@@ -328,6 +328,15 @@ pub fn checks(shown: &str, data: &[u8]) -> Vec<Check> {
         );
     }
     match (facts.fortified.is_empty(), facts.unfortified.is_empty()) {
+        (true, false) if facts.rust => add(
+            codes::HARDENING_FORTIFY,
+            "FORTIFY_SOURCE",
+            Outcome::NotApplicable,
+            format!(
+                "a Rust binary: the unfortified libc calls ({}) come from the Rust standard library, whose bounds checks do what FORTIFY_SOURCE does for C",
+                facts.unfortified.join(", ")
+            ),
+        ),
         (false, _) => add(
             codes::HARDENING_FORTIFY,
             "FORTIFY_SOURCE",

@@ -168,7 +168,6 @@ pub fn sarif(report: &Report, tool_version: &str) -> String {
     text
 }
 
-
 fn symbol(outcome: Outcome) -> &'static str {
     match outcome {
         Outcome::Pass => "pass",

@@ -333,7 +333,10 @@ pub fn fuzzing(root: &Path) -> Check {
             .is_some_and(|e| matches!(e.to_str(), Some("c" | "cc" | "cpp" | "cxx")))
         {
             "LLVMFuzzerTestOneInput"
-        } else if Path::new(file).extension().is_some_and(|e| e.eq_ignore_ascii_case("py")) {
+        } else if Path::new(file)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("py"))
+        {
             "import atheris"
         } else {
             continue;

@@ -397,7 +397,7 @@ pub fn checks(root: &Path) -> Vec<Check> {
                 code,
                 rule,
                 Outcome::Pass,
-                format!("{rule} ({} files)", files.len()),
+                format!("{} workflow and action files checked", files.len()),
             ));
         }
     }

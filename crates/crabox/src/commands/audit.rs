@@ -354,6 +354,11 @@ pub fn run(context: &Context, args: &AuditArgs) -> anyhow::Result<ExitStatus> {
         Format::Json => render::json(outcome, infos),
         Format::Markdown => render::markdown(outcome),
         Format::Sarif => render::sarif(outcome, tool_version),
+        Format::Junit => {
+            return Err(UsageError::new("`crabox audit` has no JUnit output")
+                .with_hint("use --format human, json, markdown or sarif; `crabox gate --format junit` reports the audit as test cases")
+                .into());
+        }
     };
     context.print(&text)?;
     if let Some(file) = &args.openvex {

@@ -64,10 +64,13 @@ pub fn run(context: &Context, args: &ConfigArgs) -> anyhow::Result<ExitStatus> {
             };
             context.print(&text)?;
         }
-        Format::Sarif => {
-            return Err(UsageError::new("`crabox config` has no SARIF output")
-                .with_hint("use --format human, json or markdown")
-                .into());
+        Format::Sarif | Format::Junit => {
+            return Err(UsageError::new(format!(
+                "`crabox config` has no {} output",
+                context.global.format.as_str()
+            ))
+            .with_hint("use --format human, json or markdown")
+            .into());
         }
     }
     if let Some(actions) = &context.actions {

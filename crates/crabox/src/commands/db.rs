@@ -232,10 +232,12 @@ fn render(store: &Store, states: &[State], format: Format) -> anyhow::Result<Str
                 &rows,
             )
         }
-        Format::Sarif => {
-            return Err(UsageError::new("`crabox db` has no SARIF output")
-                .with_hint("use --format human, json or markdown")
-                .into());
+        Format::Sarif | Format::Junit => {
+            return Err(
+                UsageError::new(format!("`crabox db` has no {} output", format.as_str()))
+                    .with_hint("use --format human, json or markdown")
+                    .into(),
+            );
         }
     })
 }

@@ -5,6 +5,7 @@ mod audit;
 mod bundle;
 mod config;
 mod db;
+mod gate;
 mod init;
 mod notes;
 mod sbom;
@@ -24,6 +25,7 @@ pub fn run(context: &Context, command: Command) -> anyhow::Result<ExitStatus> {
         Command::Db(args) => db::run(context, &args),
         Command::Sign(args) => sign::run(context, &args),
         Command::Verify(args) => verify::run(context, &args),
+        Command::Gate(args) => gate::run(context, &args),
         Command::Notes(args) => notes::run(context, &args),
         Command::Bundle(args) => bundle::run(context, &args),
     }

@@ -25,7 +25,7 @@ const SIBLINGS: &[&str] = &["Cargo.toml", "package.json", "go.sum", "pyproject.t
 
 /// The lockfiles of commit `id` (and the files beside them), read from git objects into a
 /// temporary directory and cataloged there.
-fn inventory_at(
+pub(crate) fn inventory_at(
     repo: &crabox_git::Repo,
     id: &str,
     scan: Option<&Path>,
@@ -173,6 +173,24 @@ fn security(
     })
 }
 
+/// The previous release: the highest release tag reachable from `to` and not on it. The history
+/// is walked only when some release tag could be the one.
+pub(crate) fn previous_release(
+    repo: &crabox_git::Repo,
+    tags: &[crabox_git::history::Tag],
+    pattern: &TagPattern,
+    to: &str,
+) -> anyhow::Result<Option<crabox_git::history::Tag>> {
+    let candidates = tags
+        .iter()
+        .any(|t| t.commit != to && pattern.matches(&t.name));
+    if !candidates {
+        return Ok(None);
+    }
+    let ancestors = repo.ancestors(to)?;
+    Ok(range::previous(tags, pattern, |c| ancestors.contains(c), to).cloned())
+}
+
 /// The version a tag names, as the notes show it (`v1.2.0` → `1.2.0`).
 fn version_of(tag: &str) -> String {
     range::tag_version(tag)
@@ -230,19 +248,10 @@ pub fn prepare(
                 .with_hint("fetch the whole history: `fetch-depth: 0` with actions/checkout, or `git fetch --unshallow --tags`; or name the range with --from")
                 .into());
             }
-            // The history is walked only when some release tag could be the previous one.
-            let candidates = tags
-                .iter()
-                .any(|t| t.commit != to && pattern.matches(&t.name));
-            let ancestors = if candidates {
-                repo.ancestors(&to)?
-            } else {
-                std::collections::HashSet::new()
-            };
-            let previous = range::previous(&tags, &pattern, |c| ancestors.contains(c), &to);
+            let previous = previous_release(repo, &tags, &pattern, &to)?;
             (
-                previous.map(|t| t.commit.clone()),
-                previous.map(|t| t.name.clone()),
+                previous.as_ref().map(|t| t.commit.clone()),
+                previous.map(|t| t.name),
             )
         }
     };

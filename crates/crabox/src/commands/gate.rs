@@ -1,0 +1,351 @@
+//! `crabox gate`: the security regression gate. The lockfiles and their audit against the policy
+//! of `[gate]`, the baseline (the previous release's lockfiles read from git, or an earlier
+//! evidence bundle), the security test commands, the repository and workflow checks, and the
+//! hardening of `--artifact` binaries; exit 1 when any check fails.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use crabox_audit::policy::Status;
+use crabox_cli::{AuditArgs, Format, GateArgs};
+use crabox_gate::baseline::{self, Snapshot};
+use crabox_gate::policy::{self, Policy};
+use crabox_gate::{Advisory, Category, Check, Outcome, Package, Report, Source};
+use crabox_notes::range::TagPattern;
+use crabox_sbom::Inventory;
+use crabox_types::codes;
+
+use crate::{Context, ExitStatus, UsageError};
+
+/// Default time limit of a security test command, in seconds.
+const DEFAULT_TIMEOUT: u64 = 600;
+
+/// The packages of an inventory as the gate sees them.
+fn packages(inventory: &Inventory) -> Vec<Package> {
+    inventory
+        .lockfiles
+        .iter()
+        .flat_map(|l| {
+            l.packages.iter().filter(|p| !p.is_root).map(|p| Package {
+                ecosystem: p.ecosystem.osv_name().to_owned(),
+                name: p.name.clone(),
+                version: p.version.clone(),
+                source: match &p.source {
+                    crabox_sbom::model::Source::Registry => Source::Registry,
+                    crabox_sbom::model::Source::OtherRegistry(url) => {
+                        Source::OtherRegistry(url.clone())
+                    }
+                    crabox_sbom::model::Source::Git { url, .. } => Source::Git(url.clone()),
+                    crabox_sbom::model::Source::Path(path) => Source::Path(path.clone()),
+                    crabox_sbom::model::Source::Url(url) => Source::Url(url.clone()),
+                },
+                licenses: p.licenses.clone(),
+                file: l.path.clone(),
+                line: p.line,
+            })
+        })
+        .collect()
+}
+
+/// The audit's findings as the gate sees them.
+fn advisories(findings: &[(crabox_audit::Finding, Status)]) -> Vec<Advisory> {
+    findings
+        .iter()
+        .map(|(f, status)| Advisory {
+            id: f.id.clone(),
+            kind: f.kind.as_str().to_owned(),
+            ecosystem: f.ecosystem.osv_name().to_owned(),
+            package: f.package.clone(),
+            version: f.version.clone(),
+            severity: f.severity,
+            open: *status == Status::Open,
+            file: f.file.clone(),
+            line: f.line,
+        })
+        .collect()
+}
+
+/// `(package, expression)` pairs the licence policy refuses.
+fn license_violations(packages: &[Package], policy: &Policy) -> Vec<(String, String)> {
+    if policy.allow.is_empty() && policy.deny.is_empty() {
+        return Vec::new();
+    }
+    packages
+        .iter()
+        .flat_map(|p| {
+            p.licenses
+                .iter()
+                .filter(|e| policy::license_problem(e, &policy.allow, &policy.deny).is_some())
+                .map(move |e| (format!("{} {}", p.name, p.version), e.clone()))
+        })
+        .collect()
+}
+
+/// Whether a security policy file is among `paths`.
+fn has_security_policy(paths: impl IntoIterator<Item = String>) -> bool {
+    paths.into_iter().any(|p| {
+        matches!(
+            p.as_str(),
+            "SECURITY.md" | ".github/SECURITY.md" | "docs/SECURITY.md"
+        )
+    })
+}
+
+/// The bundle directory of `path`: the directory itself, or the one top-level directory of a
+/// `.tar.gz` unpacked into `scratch`.
+fn bundle_dir(path: &Path, scratch: &Path) -> anyhow::Result<PathBuf> {
+    if path.is_dir() {
+        return Ok(path.to_owned());
+    }
+    crabox_evidence::archive::unpack(path, scratch)
+        .map_err(|e| UsageError::new(format!("--baseline: {e}")).into())
+}
+
+#[allow(clippy::too_many_lines)] // the gate, check group by check group
+pub fn run(context: &Context, args: &GateArgs) -> anyhow::Result<ExitStatus> {
+    let loaded = context.load_config()?;
+    let settings = &loaded.settings;
+    let (repo, root) = context.repository()?;
+    let scan_path = crate::commands::sbom::scan_path(context, args.path.as_deref(), &root);
+    let inventory = crate::commands::sbom::scan(context, &root, scan_path.clone())?;
+    let gate = &settings.gate;
+    let policy = Policy {
+        fail_on: Some(gate.fail_on),
+        allow: gate.licenses.allow.clone(),
+        deny: gate.licenses.deny.clone(),
+        bans: gate.bans.clone(),
+        registries: gate.registries.clone(),
+        git_sources: gate.git_sources.clone(),
+    };
+    let now_packages = packages(&inventory);
+    let mut checks: Vec<Check> = Vec::new();
+
+    // The audit now, and the policy.
+    let audit_args = AuditArgs {
+        path: args.path.clone(),
+        db: args.db.clone(),
+        fail_on: None,
+        openvex: None,
+    };
+    let now_advisories = match crate::commands::audit::assess(
+        context,
+        &loaded,
+        &audit_args,
+        &root,
+        Some(inventory.clone()),
+    ) {
+        Ok(assessment) => Some(advisories(&assessment.outcome.findings)),
+        Err(err) if err.downcast_ref::<UsageError>().is_some() => {
+            checks.push(Check::new(
+                Category::Policy,
+                codes::GATE_VULNERABILITY,
+                "vulnerabilities",
+                Outcome::Fail,
+                format!("could not be checked: {err}"),
+            ));
+            None
+        }
+        Err(err) => return Err(err),
+    };
+    let mut policy_checks = policy::check(
+        &now_packages,
+        now_advisories.as_deref().unwrap_or_default(),
+        &policy,
+    );
+    if now_advisories.is_none() {
+        policy_checks.retain(|c| c.code != codes::GATE_VULNERABILITY);
+    }
+    checks.extend(policy_checks);
+
+    // The baseline.
+    let wanted = args
+        .baseline
+        .clone()
+        .unwrap_or_else(|| gate.baseline.clone());
+    let scratch = tempfile::tempdir().context("could not create a temporary directory")?;
+    let now_snapshot = |label: &str| Snapshot {
+        label: label.to_owned(),
+        advisories: now_advisories.clone().unwrap_or_default(),
+        license_violations: license_violations(&now_packages, &policy),
+        evidence: {
+            let mut evidence = BTreeSet::new();
+            if !inventory.lockfiles.is_empty() {
+                evidence.insert(baseline::SBOM);
+            }
+            let signing = settings.sign.mode != crabox_config::file::SignMode::None
+                && (settings.sign.key.is_some()
+                    || context.env.var("ACTIONS_ID_TOKEN_REQUEST_URL").is_some());
+            if signing {
+                evidence.insert(baseline::SIGNATURE);
+            }
+            let present = ["SECURITY.md", ".github/SECURITY.md", "docs/SECURITY.md"]
+                .into_iter()
+                .filter(|p| root.join(p).is_file())
+                .map(str::to_owned);
+            if has_security_policy(present) {
+                evidence.insert(baseline::SECURITY_POLICY);
+            }
+            evidence
+        },
+    };
+    let bundle_path = context.dir.join(&wanted);
+    let before: Option<Snapshot> = if wanted != crabox_config::DEFAULT_BASELINE
+        && (bundle_path.is_dir() || wanted.ends_with(".tar.gz"))
+    {
+        let dir = bundle_dir(&bundle_path, scratch.path())?;
+        let refuse = |p: &Package| {
+            p.licenses
+                .iter()
+                .filter(|e| policy::license_problem(e, &policy.allow, &policy.deny).is_some())
+                .cloned()
+                .collect()
+        };
+        let mut snapshot = baseline::from_bundle(&dir, refuse)
+            .map_err(|e| UsageError::new(format!("--baseline: {e}")))?;
+        snapshot.label = format!("the baseline bundle {wanted}");
+        Some(snapshot)
+    } else {
+        match &repo {
+            None => None,
+            Some(repo) => {
+                let head = repo.resolve("HEAD").ok();
+                let base = if wanted == crabox_config::DEFAULT_BASELINE {
+                    let pattern = TagPattern::new(&settings.notes.tag_pattern)
+                        .map_err(|e| UsageError::new(e.to_string()))?;
+                    match &head {
+                        Some(head) => crate::commands::notes::previous_release(
+                            repo,
+                            &repo.tags()?,
+                            &pattern,
+                            head,
+                        )?
+                        .map(|t| (t.commit, t.name)),
+                        None => None,
+                    }
+                } else {
+                    let commit = repo.resolve(&wanted).map_err(|_| {
+                        UsageError::new(format!(
+                            "--baseline `{wanted}` is neither an evidence bundle nor a git revision"
+                        ))
+                    })?;
+                    Some((commit, wanted.clone()))
+                };
+                match base {
+                    None => None,
+                    Some((commit, name)) => {
+                        let scan = args
+                            .path
+                            .as_ref()
+                            .map(|p| context.dir.join(p))
+                            .and_then(|p| p.strip_prefix(&root).ok().map(Path::to_path_buf));
+                        let old =
+                            crate::commands::notes::inventory_at(repo, &commit, scan.as_deref())?;
+                        let old_packages = packages(&old);
+                        let old_advisories = match &now_advisories {
+                            Some(_) => {
+                                let databases = crate::commands::audit::databases(
+                                    context,
+                                    settings,
+                                    &args.db,
+                                    &[&old],
+                                )?;
+                                let audit_policy = crate::commands::audit::policy_of(
+                                    context,
+                                    settings,
+                                    &audit_args,
+                                    &root,
+                                )?;
+                                let findings = crabox_audit::audit(&old.lockfiles, &databases);
+                                advisories(
+                                    &crabox_audit::policy::apply(findings, &audit_policy).findings,
+                                )
+                            }
+                            None => Vec::new(),
+                        };
+                        let files = repo.files_at(&commit, |n| n == "SECURITY.md")?;
+                        let mut evidence = BTreeSet::new();
+                        if has_security_policy(files.into_iter().map(|f| f.path)) {
+                            evidence.insert(baseline::SECURITY_POLICY);
+                        }
+                        Some(Snapshot {
+                            label: format!("{name} (lockfiles read from git)"),
+                            advisories: old_advisories,
+                            license_violations: license_violations(&old_packages, &policy),
+                            evidence,
+                        })
+                    }
+                }
+            }
+        }
+    };
+    match &before {
+        Some(before) => checks.extend(baseline::compare(before, &now_snapshot("this release"))),
+        None => checks.push(Check::new(
+            Category::Baseline,
+            codes::GATE_BASELINE_MISSING,
+            "baseline",
+            Outcome::NotApplicable,
+            if repo.is_none() {
+                "not a git repository and no baseline bundle: nothing to compare with".to_owned()
+            } else {
+                format!(
+                    "no previous release tag matching `{}` reachable from HEAD: a first release has nothing to compare with",
+                    settings.notes.tag_pattern
+                )
+            },
+        )),
+    }
+
+    // Security test commands.
+    for command in &gate.commands {
+        let limit = Duration::from_secs(command.timeout.unwrap_or(DEFAULT_TIMEOUT));
+        tracing::info!("gate: running `{}`", command.name);
+        checks.push(crabox_gate::commands::check(
+            &command.name,
+            &command.run,
+            &root,
+            limit,
+            command.junit.as_deref(),
+        ));
+    }
+    if gate.commands.is_empty() {
+        checks.push(Check::new(
+            Category::Commands,
+            codes::GATE_COMMAND,
+            "security test commands",
+            Outcome::NotApplicable,
+            "no `[gate] commands`",
+        ));
+    }
+
+    // Repository practices and workflows, as of now (security.txt expiry is real time).
+    checks.extend(crabox_gate::repo::checks(&root, crabox_types::unix_now()));
+    checks.extend(crabox_gate::workflows::checks(&root));
+
+    // Binary hardening.
+    for artifact in &args.artifact {
+        let path = context.dir.join(artifact);
+        let bytes = fs_err::read(&path).map_err(|e| UsageError::new(format!("--artifact: {e}")))?;
+        checks.extend(crabox_gate::hardening::checks(
+            &context.display_path(&path),
+            &bytes,
+        ));
+    }
+
+    let report = Report::new(checks);
+    let text = match context.global.format {
+        Format::Human => crabox_gate::render::human(&report),
+        Format::Json => crabox_gate::render::json(&report),
+        Format::Junit => crabox_gate::render::junit(&report),
+        Format::Sarif => crabox_gate::render::sarif(&report, env!("CARGO_PKG_VERSION")),
+        Format::Markdown => crabox_gate::render::markdown(&report),
+    };
+    context.print(&text)?;
+    Ok(if report.passed {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
+}

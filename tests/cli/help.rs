@@ -56,7 +56,8 @@ fn only_working_steps_are_listed() {
     assert_eq!(
         commands,
         [
-            "init", "config", "sbom", "audit", "db", "sign", "verify", "notes", "bundle", "help"
+            "init", "config", "sbom", "audit", "db", "sign", "verify", "gate", "notes", "bundle",
+            "help"
         ]
     );
 }

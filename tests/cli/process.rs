@@ -37,8 +37,8 @@ fn sarif_refusal_has_a_hint() {
         .args(["config", "--format", "sarif"])
         .output()
         .unwrap();
-    insta::assert_snapshot!(output_text(&output).1, @r"
-    error: `crabox config` has no SARIF output
+    insta::assert_snapshot!(output_text(&output).1, @"
+    error: `crabox config` has no sarif output
       hint: use --format human, json or markdown
     ");
 }

@@ -459,10 +459,10 @@ mod tests {
         assert_eq!((err.line, err.column), (1, 2));
         assert_eq!(err.help.as_deref(), Some("did you mean `product`?"));
 
-        let err = invalid("[gate]\nfail-on = 'high'\n");
+        let err = invalid("[gate]\nvex = []\n");
         assert_eq!(
             err.help.as_deref(),
-            Some("`fail-on` is a key of `[audit]`; move it there")
+            Some("`vex` is a key of `[audit]`; move it there")
         );
 
         let err = invalid("[sign]\nzzz = 1\n");

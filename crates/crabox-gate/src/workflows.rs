@@ -260,19 +260,36 @@ fn check_file(root: &Path, path: &Path) -> Vec<Check> {
             _ => {}
         }
         if let Some(jobs) = jobs {
+            let mut cursor = 1;
             for (name, job) in jobs {
-                if job
-                    .get("permissions")
-                    .is_some_and(|p| p.as_str() == Some("write-all"))
-                {
-                    let name = name.as_str().unwrap_or_default();
+                let name = name.as_str().unwrap_or_default();
+                let Some(permissions) = job.get("permissions") else {
+                    continue;
+                };
+                if permissions.as_str() == Some("write-all") {
                     file.add(
                         codes::REPO_WORKFLOW_PERMISSIONS,
                         Outcome::Fail,
-                        line_of(file.text, "write-all", 1),
+                        line_of(file.text, "write-all", cursor),
                         name,
                         format!("job `{name}` has `permissions: write-all`"),
                     );
+                } else if let Some(map) = permissions.as_mapping() {
+                    for (scope, level) in map {
+                        if level.as_str() != Some("write") {
+                            continue;
+                        }
+                        let scope = scope.as_str().unwrap_or_default();
+                        let line = line_of(file.text, &format!("{scope}: write"), cursor);
+                        cursor = line.max(1);
+                        file.add(
+                            codes::REPO_WORKFLOW_PERMISSIONS,
+                            Outcome::Warn,
+                            line,
+                            &format!("{name}: {scope}: write"),
+                            format!("job `{name}` can write `{scope}`: make sure it needs to"),
+                        );
+                    }
                 }
             }
         }

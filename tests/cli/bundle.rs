@@ -107,9 +107,32 @@ fn a_bundle_verifies_and_each_tampered_file_is_named() {
         "cra/technical-documentation.md",
         "audit/findings.json",
         "audit/findings.sarif",
+        "gate/results.json",
+        "gate/junit.xml",
+        "gate/repo-checks.json",
+        "notes/release-notes.md",
     ] {
         assert!(context.exists(&format!("{dir}/{file}")), "{file}");
     }
+    let report: serde_json::Value =
+        serde_json::from_str(&context.read(&format!("{dir}/cra/report.json"))).unwrap();
+    let surface = requirement(&report, "I.2(j)");
+    assert_eq!(surface["status"], "pass", "{surface}");
+    assert!(
+        surface["evidence"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("gate/repo-checks.json"))
+    );
+    let tests = requirement(&report, "II.3");
+    assert_eq!(tests["status"], "missing", "{tests}");
+    assert!(
+        tests["reason"]
+            .as_str()
+            .unwrap()
+            .contains("[gate] commands"),
+        "{tests}"
+    );
     // No vulnerability, so no OpenVEX statement and no (schema-invalid, empty) VEX document.
     assert!(!context.exists(&format!("{dir}/audit/vex.openvex.json")));
     let manifest: serde_json::Value =

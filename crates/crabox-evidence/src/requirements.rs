@@ -276,6 +276,25 @@ pub struct AuditFacts {
     pub files: Vec<String>,
 }
 
+/// What `crabox gate` found, as `(failed, checked)` counts.
+#[derive(Debug, Clone, Default)]
+pub struct GateFacts {
+    /// `gate/results.json`, `gate/junit.xml`, `gate/repo-checks.json`.
+    pub files: Vec<String>,
+    /// Workflow hygiene and committed binaries.
+    pub attack_surface: (usize, usize),
+    /// Binary hardening; `None` when no artifact was inspected.
+    pub hardening: Option<(usize, usize)>,
+    /// Security test commands; `None` when `[gate] commands` is empty.
+    pub commands: Option<(usize, usize)>,
+    /// Whether a CI workflow is present.
+    pub ci_workflow: bool,
+    /// The SECURITY.md check passed (`None`: it did not run).
+    pub security_policy: Option<bool>,
+    /// The security.txt check passed (`None`: there is none).
+    pub security_txt: Option<bool>,
+}
+
 /// The security section of the release notes.
 #[derive(Debug, Clone, Default)]
 pub struct NotesFacts {
@@ -303,7 +322,7 @@ pub struct Facts {
     /// `artifacts/SHA256SUMS`, when artifacts were given.
     pub checksums: Option<String>,
     /// Gate results (repository checks, tests, hardening), when `crabox gate` ran.
-    pub gate: Vec<String>,
+    pub gate: Option<GateFacts>,
     /// Release notes and CSAF advisories, when `crabox notes` ran.
     pub notes: Vec<String>,
     pub csaf: Vec<String>,
@@ -417,13 +436,9 @@ fn check(requirement: &Requirement, facts: &Facts, declared: bool) -> Option<Che
             Some(signature_check(requirement.check, facts, declared))
         }
         Check::RepositoryChecks | Check::Hardening | Check::SecurityTests
-            if !facts.gate.is_empty() =>
+            if facts.gate.is_some() =>
         {
-            Some((
-                Status::Pass,
-                "gate results in the bundle".into(),
-                facts.gate.clone(),
-            ))
+            Some(gate_check(requirement.check, facts))
         }
         Check::RepositoryChecks | Check::Hardening | Check::SecurityTests => Some((
             Status::Missing,
@@ -438,6 +453,45 @@ fn check(requirement: &Requirement, facts: &Facts, declared: bool) -> Option<Che
             skipped(facts, "notes", "release notes or advisories"),
             Vec::new(),
         )),
+        Check::CvdPolicy
+            if facts
+                .gate
+                .as_ref()
+                .is_some_and(|g| g.security_policy == Some(false)) =>
+        {
+            Some((
+                Status::Fail,
+                "`crabox gate`: SECURITY.md is missing, has no contact or no disclosure terms"
+                    .into(),
+                gate_files(facts),
+            ))
+        }
+        Check::CvdPolicy
+            if facts
+                .gate
+                .as_ref()
+                .is_some_and(|g| g.security_policy == Some(true)) =>
+        {
+            let mut files: Vec<String> = facts.cvd_policy.iter().cloned().collect();
+            files.extend(gate_files(facts));
+            Some((
+                Status::Pass,
+                "SECURITY.md checked by `crabox gate`: a contact and the disclosure terms".into(),
+                files,
+            ))
+        }
+        Check::Contact
+            if facts
+                .gate
+                .as_ref()
+                .is_some_and(|g| g.security_txt == Some(false)) =>
+        {
+            Some((
+                Status::Fail,
+                "`crabox gate`: security.txt is invalid or expired (RFC 9116)".into(),
+                gate_files(facts),
+            ))
+        }
         Check::CvdPolicy => Some(match &facts.cvd_policy {
             Some(path) => (
                 Status::Declared,
@@ -466,6 +520,63 @@ fn check(requirement: &Requirement, facts: &Facts, declared: bool) -> Option<Che
 }
 
 type Checked = (Status, String, Vec<String>);
+
+fn gate_files(facts: &Facts) -> Vec<String> {
+    facts
+        .gate
+        .as_ref()
+        .map(|g| g.files.clone())
+        .unwrap_or_default()
+}
+
+/// The gate rows: attack surface (workflows, committed binaries), hardening of the artifacts,
+/// and security test commands.
+fn gate_check(check: Check, facts: &Facts) -> Checked {
+    let gate = facts.gate.clone().unwrap_or_default();
+    let files = gate.files.clone();
+    let counted = |(failed, total): (usize, usize), what: &str| {
+        if failed == 0 {
+            (Status::Pass, format!("{total} {what} checks pass"))
+        } else {
+            (
+                Status::Fail,
+                format!("{failed} of {total} {what} checks fail"),
+            )
+        }
+    };
+    let (status, reason) = match check {
+        Check::RepositoryChecks => counted(gate.attack_surface, "workflow and committed-binary"),
+        Check::Hardening => match gate.hardening {
+            Some(counts) => counted(counts, "binary hardening"),
+            None => (
+                Status::Missing,
+                "no artifact was inspected for hardening (`crabox bundle --artifact`)".into(),
+            ),
+        },
+        _ => match gate.commands {
+            Some((0, total)) => (
+                Status::Pass,
+                format!(
+                    "{total} security test command(s) pass{}",
+                    if gate.ci_workflow {
+                        "; a CI workflow runs on every change"
+                    } else {
+                        "; no CI workflow found"
+                    }
+                ),
+            ),
+            Some((failed, total)) => (
+                Status::Fail,
+                format!("{failed} of {total} security test command(s) fail"),
+            ),
+            None => (
+                Status::Missing,
+                "no security test commands: add `[gate] commands`".into(),
+            ),
+        },
+    };
+    (status, reason, files)
+}
 
 /// The audit rows: open vulnerabilities (`remediation`: only those a released fix would close).
 fn audit_check(facts: &Facts, remediation: bool) -> Checked {

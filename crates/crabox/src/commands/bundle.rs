@@ -114,6 +114,78 @@ fn recover(out: &Path, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes the gate's report (`gate/results.json`, `gate/junit.xml`, and the repository and
+/// workflow checks as `gate/repo-checks.json`) and sums it up for the CRA report.
+fn gate_facts(
+    dir: &Path,
+    report: &crabox_gate::Report,
+    root: &Path,
+) -> anyhow::Result<requirements::GateFacts> {
+    use crabox_gate::{Category, Outcome};
+    use crabox_types::codes;
+    let mut files = vec![
+        write(
+            dir,
+            "gate/results.json",
+            crabox_gate::render::json(report).as_bytes(),
+        )?,
+        write(
+            dir,
+            "gate/junit.xml",
+            crabox_gate::render::junit(report).as_bytes(),
+        )?,
+    ];
+    let repository = crabox_gate::Report::new(
+        report
+            .checks
+            .iter()
+            .filter(|c| matches!(c.category, Category::Repository | Category::Workflows))
+            .cloned()
+            .collect(),
+    );
+    files.push(write(
+        dir,
+        "gate/repo-checks.json",
+        crabox_gate::render::json(&repository).as_bytes(),
+    )?);
+    let count = |keep: &dyn Fn(&crabox_gate::Check) -> bool| {
+        let checked: Vec<_> = report
+            .checks
+            .iter()
+            .filter(|c| keep(c) && c.outcome != Outcome::NotApplicable)
+            .collect();
+        (
+            checked
+                .iter()
+                .filter(|c| c.outcome == Outcome::Fail)
+                .count(),
+            checked.len(),
+        )
+    };
+    let attack_surface =
+        count(&|c| c.category == Category::Workflows || c.code == codes::REPO_BINARY_ARTIFACT);
+    let hardening = count(&|c| c.category == Category::Hardening);
+    let commands = count(&|c| c.category == Category::Commands);
+    // A file's check, when the file exists (a missing file is missing evidence, not a failure
+    // of the file).
+    let outcome_of = |code| {
+        report
+            .checks
+            .iter()
+            .find(|c| c.code == code && c.outcome != Outcome::NotApplicable && c.location.is_some())
+            .map(|c| c.outcome != Outcome::Fail)
+    };
+    Ok(requirements::GateFacts {
+        files,
+        attack_surface,
+        hardening: (hardening.1 > 0).then_some(hardening),
+        commands: (commands.1 > 0).then_some(commands),
+        ci_workflow: !crabox_gate::workflows::files(root).is_empty(),
+        security_policy: outcome_of(codes::REPO_SECURITY_POLICY),
+        security_txt: outcome_of(codes::REPO_SECURITY_TXT),
+    })
+}
+
 /// The attestations about the artifacts, signed: the SBOMs (CycloneDX and SPDX predicates), the
 /// audit (`vulns`) and, in GitHub Actions, SLSA provenance. Each statement names every artifact
 /// as a subject. What cannot be attested is recorded in `skipped` with the reason.
@@ -408,8 +480,10 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
     let mut databases = Vec::new();
     // Open vulnerabilities: ids and aliases, and the package they are in.
     let mut open_ids: Vec<(Vec<String>, String)> = Vec::new();
+    let mut audit_findings = None;
     match assessment {
         Ok(assessment) => {
+            audit_findings = Some(assessment.outcome.findings.clone());
             let outcome = &assessment.outcome;
             let version = env!("CARGO_PKG_VERSION");
             let open: Vec<_> = outcome
@@ -501,6 +575,26 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
         Err(err) => return Err(err.context("the release notes failed")),
     }
 
+    // The gate, with the audit's findings and the bundle's artifacts.
+    let gate_args = crabox_cli::GateArgs {
+        path: args.path.clone(),
+        baseline: None,
+        db: args.db.clone(),
+        artifact: artifact_paths.clone(),
+    };
+    let report = timed("gate", || {
+        crate::commands::gate::evaluate(
+            context,
+            &loaded,
+            repo.as_ref(),
+            &root,
+            &gate_args,
+            &sboms.inventory,
+            audit_findings.as_deref(),
+        )
+    })?;
+    facts.gate = Some(gate_facts(dir, &report, &root)?);
+
     for (key, source) in &declarations {
         let file_name = source
             .file_name()
@@ -578,9 +672,6 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
             .skipped
             .insert("sign".into(), unsigned_reason.to_owned());
     }
-    facts
-        .skipped
-        .insert("gate".into(), "not part of this crabox build yet".into());
 
     let article14 = article14(
         &root,

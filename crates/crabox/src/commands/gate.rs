@@ -103,13 +103,49 @@ fn bundle_dir(path: &Path, scratch: &Path) -> anyhow::Result<PathBuf> {
         .map_err(|e| UsageError::new(format!("--baseline: {e}")).into())
 }
 
-#[allow(clippy::too_many_lines)] // the gate, check group by check group
 pub fn run(context: &Context, args: &GateArgs) -> anyhow::Result<ExitStatus> {
     let loaded = context.load_config()?;
-    let settings = &loaded.settings;
     let (repo, root) = context.repository()?;
     let scan_path = crate::commands::sbom::scan_path(context, args.path.as_deref(), &root);
-    let inventory = crate::commands::sbom::scan(context, &root, scan_path.clone())?;
+    let inventory = crate::commands::sbom::scan(context, &root, scan_path)?;
+    let report = evaluate(
+        context,
+        &loaded,
+        repo.as_ref(),
+        &root,
+        args,
+        &inventory,
+        None,
+    )?;
+    let text = match context.global.format {
+        Format::Human => crabox_gate::render::human(&report),
+        Format::Json => crabox_gate::render::json(&report),
+        Format::Junit => crabox_gate::render::junit(&report),
+        Format::Sarif => crabox_gate::render::sarif(&report, env!("CARGO_PKG_VERSION")),
+        Format::Markdown => crabox_gate::render::markdown(&report),
+    };
+    context.print(&text)?;
+    Ok(if report.passed {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
+}
+
+/// Every check of the gate for the lockfiles of `inventory`; the audit's `findings` when the
+/// caller already has them (else the audit runs here).
+#[allow(clippy::too_many_lines, clippy::too_many_arguments)] // the gate, group by group
+pub fn evaluate(
+    context: &Context,
+    loaded: &crabox_config::Loaded,
+    repo: Option<&crabox_git::Repo>,
+    root: &Path,
+    args: &GateArgs,
+    inventory: &Inventory,
+    findings: Option<&[(crabox_audit::Finding, Status)]>,
+) -> anyhow::Result<Report> {
+    let settings = &loaded.settings;
+    let root = root.to_owned();
     let gate = &settings.gate;
     let policy = Policy {
         fail_on: Some(gate.fail_on),
@@ -119,7 +155,7 @@ pub fn run(context: &Context, args: &GateArgs) -> anyhow::Result<ExitStatus> {
         registries: gate.registries.clone(),
         git_sources: gate.git_sources.clone(),
     };
-    let now_packages = packages(&inventory);
+    let now_packages = packages(inventory);
     let mut checks: Vec<Check> = Vec::new();
 
     // The audit now, and the policy.
@@ -129,14 +165,19 @@ pub fn run(context: &Context, args: &GateArgs) -> anyhow::Result<ExitStatus> {
         fail_on: None,
         openvex: None,
     };
-    let now_advisories = match crate::commands::audit::assess(
-        context,
-        &loaded,
-        &audit_args,
-        &root,
-        Some(inventory.clone()),
-    ) {
-        Ok(assessment) => Some(advisories(&assessment.outcome.findings)),
+    let assessed = match findings {
+        Some(findings) => Ok(advisories(findings)),
+        None => crate::commands::audit::assess(
+            context,
+            loaded,
+            &audit_args,
+            &root,
+            Some(inventory.clone()),
+        )
+        .map(|a| advisories(&a.outcome.findings)),
+    };
+    let now_advisories = match assessed {
+        Ok(advisories) => Some(advisories),
         Err(err) if err.downcast_ref::<UsageError>().is_some() => {
             checks.push(Check::new(
                 Category::Policy,
@@ -207,7 +248,7 @@ pub fn run(context: &Context, args: &GateArgs) -> anyhow::Result<ExitStatus> {
         snapshot.label = format!("the baseline bundle {wanted}");
         Some(snapshot)
     } else {
-        match &repo {
+        match repo {
             None => None,
             Some(repo) => {
                 let head = repo.resolve("HEAD").ok();
@@ -334,18 +375,5 @@ pub fn run(context: &Context, args: &GateArgs) -> anyhow::Result<ExitStatus> {
         ));
     }
 
-    let report = Report::new(checks);
-    let text = match context.global.format {
-        Format::Human => crabox_gate::render::human(&report),
-        Format::Json => crabox_gate::render::json(&report),
-        Format::Junit => crabox_gate::render::junit(&report),
-        Format::Sarif => crabox_gate::render::sarif(&report, env!("CARGO_PKG_VERSION")),
-        Format::Markdown => crabox_gate::render::markdown(&report),
-    };
-    context.print(&text)?;
-    Ok(if report.passed {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Failure
-    })
+    Ok(Report::new(checks))
 }

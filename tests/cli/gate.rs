@@ -39,6 +39,11 @@ fn project() -> TestContext {
     context.write(".github/dependabot.yml", "version: 2\nupdates: []\n");
     context.write(".github/workflows/ci.yml", WORKFLOW);
     context.write("fuzz/Cargo.toml", "[package]\nname = \"fuzz\"\n");
+    let expires = crabox_types::rfc3339(crabox_types::unix_now() + 180 * 86_400).unwrap();
+    context.write(
+        ".well-known/security.txt",
+        &format!("Contact: mailto:security@acme.example\nExpires: {expires}\n"),
+    );
     context.git(&["add", "-A"]);
     context.git(&["commit", "-qm", "first"]);
     context
@@ -117,6 +122,18 @@ fn each_policy_rule_fails_on_a_violation_and_passes_once_allowed() {
     let (code, report, stderr) = gate(&context, &[]);
     assert_eq!(fails(&report), Vec::<String>::new(), "{report:#}");
     assert_eq!(code, Some(0), "{stderr}");
+    let passing: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["category"] == "repository" && c["outcome"] == "pass")
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        passing.len(),
+        6,
+        "every repository check passes: {passing:?}"
+    );
     // A vulnerability below the threshold is a warning, not a failure.
     context.write(
         "crabox.toml",

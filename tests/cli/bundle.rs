@@ -432,6 +432,7 @@ fn a_key_signed_bundle_carries_verifiable_signatures_and_attestations_of_the_art
         "attestations/cyclonedx.sigstore.json",
         "attestations/spdx.sigstore.json",
         "attestations/vulns.sigstore.json",
+        "attestations/test-result.sigstore.json",
     ] {
         assert!(context.exists(&format!("{dir}/{file}")), "{file}");
     }
@@ -457,7 +458,7 @@ fn a_key_signed_bundle_carries_verifiable_signatures_and_attestations_of_the_art
         );
     };
     verify_artifact("artifacts/app.tar.gz.sigstore.json");
-    for kind in ["cyclonedx", "spdx", "vulns"] {
+    for kind in ["cyclonedx", "spdx", "vulns", "test-result"] {
         verify_artifact(&format!("attestations/{kind}.sigstore.json"));
     }
     // The attestation carries the bundle's SBOM as its predicate.
@@ -489,7 +490,7 @@ fn a_key_signed_bundle_carries_verifiable_signatures_and_attestations_of_the_art
         row["reason"]
             .as_str()
             .unwrap()
-            .contains("1 signature bundle(s) and 3 signed attestation(s)"),
+            .contains("1 signature bundle(s) and 4 signed attestation(s)"),
         "{row}"
     );
     assert!(

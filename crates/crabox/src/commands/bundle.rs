@@ -197,6 +197,7 @@ fn attest(
     subjects: &[(String, sigstore_types::Sha256Hash)],
     sboms: &[(SbomFormat, String)],
     audit_json: Option<&Path>,
+    gate: Option<&crabox_gate::Report>,
     time: i64,
     skipped: &mut std::collections::BTreeMap<String, String>,
 ) -> anyhow::Result<Vec<String>> {
@@ -235,6 +236,40 @@ fn attest(
         let predicate = attestation::predicate(Kind::Vulns, report, version, &now)
             .map_err(|why| anyhow::anyhow!("the audit report: {why}"))?;
         predicates.push((Kind::Vulns, predicate));
+    }
+    if let Some(report) = gate {
+        // test-result v0.1: every gate check a test; the gate's JSON report, by digest, is the
+        // configuration that produced them.
+        let names = |outcome: crabox_gate::Outcome| -> Vec<String> {
+            report
+                .checks
+                .iter()
+                .filter(|c| c.outcome == outcome)
+                .map(|c| format!("{}: {}", c.code, c.name))
+                .collect()
+        };
+        let (_, digest) =
+            crabox_types::digest::sha256_reader(crabox_gate::render::json(report).as_bytes())?;
+        let result = if !report.passed {
+            "FAILED"
+        } else if report.summary.warn > 0 {
+            "WARNED"
+        } else {
+            "PASSED"
+        };
+        predicates.push((
+            Kind::TestResult,
+            serde_json::json!({
+                "result": result,
+                "configuration": [{
+                    "name": "gate/results.json",
+                    "digest": { "sha256": crabox_types::encoding::hex(&digest) },
+                }],
+                "passedTests": names(crabox_gate::Outcome::Pass),
+                "warnedTests": names(crabox_gate::Outcome::Warn),
+                "failedTests": names(crabox_gate::Outcome::Fail),
+            }),
+        ));
     }
     let mut files = Vec::new();
     for (kind, predicate) in predicates {
@@ -582,7 +617,7 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
         db: args.db.clone(),
         artifact: artifact_paths.clone(),
     };
-    let report = timed("gate", || {
+    let gate_report = timed("gate", || {
         crate::commands::gate::evaluate(
             context,
             &loaded,
@@ -593,7 +628,7 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
             audit_findings.as_deref(),
         )
     })?;
-    facts.gate = Some(gate_facts(dir, &report, &root)?);
+    facts.gate = Some(gate_facts(dir, &gate_report, &root)?);
 
     for (key, source) in &declarations {
         let file_name = source
@@ -663,6 +698,7 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
             &subjects,
             &sboms.documents,
             audit_json.as_deref(),
+            Some(&gate_report),
             mtime,
             &mut facts.skipped,
         )?;

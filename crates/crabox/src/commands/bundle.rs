@@ -932,6 +932,19 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
         context.display_path(&destination),
         context.display_path(&archive)
     ))?;
+    if let Some(actions) = &context.actions {
+        actions.append_summary(&report.to_markdown())?;
+        actions.set_output("bundle", &context.display_path(&destination))?;
+        actions.set_output("archive", &context.display_path(&archive))?;
+        actions.set_output("signed", if signer.is_some() { "true" } else { "false" })?;
+        for (name, count) in [
+            ("pass", report.summary.pass),
+            ("fail", report.summary.fail),
+            ("missing", report.summary.missing),
+        ] {
+            actions.set_output(name, &count.to_string())?;
+        }
+    }
     Ok(if failed {
         ExitStatus::Failure
     } else {

@@ -125,6 +125,40 @@ pub fn run(context: &Context, args: &GateArgs) -> anyhow::Result<ExitStatus> {
         Format::Markdown => crabox_gate::render::markdown(&report),
     };
     context.print(&text)?;
+    if let Some(actions) = &context.actions {
+        // Annotations on the lines that fail or warn, the Markdown report as the job summary,
+        // and the counts as step outputs.
+        let findings: Vec<crabox_report::Finding> = report
+            .checks
+            .iter()
+            .filter(|c| matches!(c.outcome, Outcome::Fail | Outcome::Warn))
+            .map(|c| {
+                let level = if c.outcome == Outcome::Fail {
+                    crabox_types::Level::Error
+                } else {
+                    crabox_types::Level::Warning
+                };
+                let mut finding = crabox_report::Finding::new(
+                    c.code,
+                    level,
+                    format!("{}: {}", c.name, c.message),
+                );
+                finding.location = c.location.as_ref().map(|l| {
+                    if l.line > 0 {
+                        crabox_report::Location::line(&l.file, l.line, None)
+                    } else {
+                        crabox_report::Location::file(&l.file)
+                    }
+                });
+                finding
+            })
+            .collect();
+        context.emit(&findings);
+        actions.append_summary(&crabox_gate::render::markdown(&report))?;
+        actions.set_output("passed", if report.passed { "true" } else { "false" })?;
+        actions.set_output("failures", &report.summary.fail.to_string())?;
+        actions.set_output("warnings", &report.summary.warn.to_string())?;
+    }
     Ok(if report.passed {
         ExitStatus::Success
     } else {

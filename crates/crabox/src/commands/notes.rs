@@ -439,5 +439,19 @@ pub fn run(context: &Context, args: &NotesArgs) -> anyhow::Result<ExitStatus> {
         Some(output) => atomic::write(&context.dir.join(output), documents.notes.as_bytes())?,
         None => context.print(&documents.notes)?,
     }
+    if let Some(actions) = &context.actions {
+        let security = &prepared.release.security;
+        actions.append_summary(&documents.notes)?;
+        actions.set_output("version", &prepared.release.version)?;
+        actions.set_output(
+            "previous-tag",
+            prepared.release.previous_tag.as_deref().unwrap_or(""),
+        )?;
+        actions.set_output("fixed", &security.fixed.len().to_string())?;
+        actions.set_output("open", &security.open.len().to_string())?;
+        if let Some(output) = &args.output {
+            actions.set_output("notes", &context.display_path(&context.dir.join(output)))?;
+        }
+    }
     Ok(ExitStatus::Success)
 }

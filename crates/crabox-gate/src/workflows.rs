@@ -205,7 +205,8 @@ fn check_file(root: &Path, path: &Path) -> Vec<Check> {
     for reference in uses(&doc) {
         let line = line_of(file.text, reference, cursor);
         cursor = line.max(1);
-        if reference.starts_with("./") {
+        // Actions of the same repository (`./path`, `$/path`) come with the commit.
+        if reference.starts_with("./") || reference.starts_with("$/") {
             continue;
         }
         if let Some(image) = reference.strip_prefix("docker://") {

@@ -16,6 +16,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("crabox-evidence", 2),
     ("crabox-notes", 2),
     ("crabox-gate", 2),
+    ("crabox-github", 2),
     ("crabox-cli", 3),
     ("crabox", 4),
 ];

@@ -128,7 +128,7 @@ pub enum Command {
     Db(DbArgs),
     /// Sign artifacts: writes FILE.sigstore.json (Sigstore bundle v0.3) for each FILE
     Sign(SignArgs),
-    /// Verify an artifact against its Sigstore bundle, or an evidence bundle against its manifest
+    /// Verify an artifact's Sigstore bundle, or an evidence bundle against its manifest
     Verify(VerifyArgs),
     /// Security regression gate: policy, baseline, security tests, repository and binary checks
     Gate(GateArgs),
@@ -136,6 +136,20 @@ pub enum Command {
     Notes(NotesArgs),
     /// Run the pipeline and write the CRA evidence bundle (directory and .tar.gz)
     Bundle(BundleArgs),
+    /// Create the GitHub release of a tag: notes, bundle files as assets
+    Publish(PublishArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PublishArgs {
+    /// The release tag
+    #[arg(long, value_name = "TAG")]
+    pub tag: String,
+
+    /// The evidence bundle whose archive, SBOMs, checksums, signatures and CSAF documents are
+    /// attached [default: crabox-evidence/<product>-<version>]
+    #[arg(long, value_name = "BUNDLE")]
+    pub bundle: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -38,6 +38,7 @@ env_vars! {
     GITHUB_STEP_SUMMARY: "File that the job summary is appended to (GitHub Actions).";
     GITHUB_TOKEN: "Token for the GitHub API (`crabox publish`). Secret: never logged or written.";
     GITHUB_API_URL: "Base URL of the GitHub API (`crabox publish`). Default: `https://api.github.com`.";
+    GITHUB_REPOSITORY: "`owner/name` of the repository (`crabox publish`). Default: from the git remote.";
     SOURCE_DATE_EPOCH: "Unix time used for every timestamp crabox writes (reproducible builds).";
     CARGO_HOME: "Cargo's home, whose registry cache gives crate licences offline. Default: `~/.cargo`.";
     HOME: "The user's home directory (for the default `CARGO_HOME` and cache directory).";

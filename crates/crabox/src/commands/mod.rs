@@ -8,6 +8,7 @@ mod db;
 mod gate;
 mod init;
 mod notes;
+mod publish;
 mod sbom;
 mod sign;
 mod verify;
@@ -28,5 +29,6 @@ pub fn run(context: &Context, command: Command) -> anyhow::Result<ExitStatus> {
         Command::Gate(args) => gate::run(context, &args),
         Command::Notes(args) => notes::run(context, &args),
         Command::Bundle(args) => bundle::run(context, &args),
+        Command::Publish(args) => publish::run(context, &args),
     }
 }

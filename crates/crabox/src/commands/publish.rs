@@ -1,0 +1,169 @@
+//! `crabox publish --tag TAG`: the GitHub release for the tag (octocrab, `GITHUB_API_URL`,
+//! `GITHUB_TOKEN`), with the GitHub release notes as its body and the evidence bundle's archive,
+//! SBOMs, checksums, signatures and CSAF documents as assets: a draft first, then published.
+//! Idempotent: a draft for the tag is reused and assets of the same name are replaced.
+
+use std::path::{Path, PathBuf};
+
+use crabox_cli::{NotesArgs, PublishArgs};
+use crabox_config::EnvVars;
+use crabox_github::{Client, Upload};
+use crabox_notes::render::{self, Templates};
+
+use crate::{Context, ExitStatus, UsageError};
+
+/// The files of a bundle directory that go to the release, by asset name.
+fn bundle_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for sub in ["sbom", "artifacts", "notes/csaf", "attestations"] {
+        let Ok(entries) = fs_err::read_dir(dir.join(sub)) else {
+            continue;
+        };
+        let mut found: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .collect();
+        found.sort();
+        files.extend(found);
+    }
+    let signature = dir.join(crabox_evidence::manifest::MANIFEST_SIGNATURE);
+    if signature.is_file() {
+        files.push(signature);
+    }
+    files
+}
+
+#[allow(clippy::too_many_lines)] // the step, in order: who, what body, which files, publish
+pub fn run(context: &Context, args: &PublishArgs) -> anyhow::Result<ExitStatus> {
+    let loaded = context.load_config()?;
+    let settings = &loaded.settings;
+    let (repo, root) = context.repository()?;
+    let token = settings.secrets.github_token.as_ref().ok_or_else(|| {
+        UsageError::new("`crabox publish` needs GITHUB_TOKEN").with_hint(
+            "in GitHub Actions: `env: GITHUB_TOKEN: ${{ github.token }}` and `permissions: contents: write`",
+        )
+    })?;
+    let api = context
+        .env
+        .var(EnvVars::GITHUB_API_URL)
+        .unwrap_or_else(|| "https://api.github.com".to_owned());
+    let slug = context
+        .env
+        .var(EnvVars::GITHUB_REPOSITORY)
+        .or_else(|| {
+            repo.as_ref()
+                .and_then(crabox_git::Repo::remote_url)
+                .as_deref()
+                .and_then(crabox_git::github_slug)
+        })
+        .ok_or_else(|| {
+            UsageError::new(
+                "no GitHub repository: set GITHUB_REPOSITORY (owner/name) or a GitHub remote",
+            )
+        })?;
+
+    // The body: the GitHub release template over the range that ends at the tag.
+    let version = args.tag.trim_start_matches('v').to_owned();
+    let body = match &repo {
+        Some(repo) => {
+            let notes_args = NotesArgs {
+                path: None,
+                from: None,
+                to: repo.resolve(&args.tag).ok().map(|_| args.tag.clone()),
+                db: Vec::new(),
+                output: None,
+                csaf_dir: None,
+                openvex: None,
+                context: false,
+            };
+            let mut prepared =
+                crate::commands::notes::prepare(context, &loaded, repo, &root, &notes_args)?;
+            prepared.release.version.clone_from(&version);
+            let templates = Templates {
+                dir: Some(root.join("templates")).filter(|d| d.is_dir()),
+                release_notes: None,
+            };
+            render::render(&templates, render::GITHUB_RELEASE, &prepared.release)
+                .map_err(|e| UsageError::new(e.to_string()))?
+        }
+        None => String::new(),
+    };
+
+    // The bundle's files.
+    let product = crate::commands::sbom::product_name(settings, &root);
+    let bundle = args.bundle.as_ref().map_or_else(
+        || {
+            root.join("crabox-evidence")
+                .join(format!("{product}-{version}"))
+        },
+        |b| context.dir.join(b),
+    );
+    let (dir, archive) = match bundle.to_string_lossy().strip_suffix(".tar.gz") {
+        Some(stem) => (PathBuf::from(stem), bundle.clone()),
+        None => (
+            bundle.clone(),
+            PathBuf::from(format!("{}.tar.gz", bundle.display())),
+        ),
+    };
+    if !archive.is_file() && !dir.is_dir() {
+        return Err(UsageError::new(format!(
+            "no evidence bundle at {}",
+            context.display_path(&bundle)
+        ))
+        .with_hint(format!(
+            "run `crabox bundle --release {}` first, or name one with --bundle",
+            args.tag
+        ))
+        .into());
+    }
+    let mut paths = Vec::new();
+    if archive.is_file() {
+        paths.push(archive);
+    }
+    if dir.is_dir() {
+        paths.extend(bundle_files(&dir));
+    }
+    let mut uploads: Vec<Upload> = Vec::new();
+    for path in paths {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if uploads.iter().any(|u| u.name == name) {
+            continue;
+        }
+        uploads.push(Upload {
+            name,
+            bytes: fs_err::read(&path)?,
+        });
+    }
+
+    let client = Client::new(&api, token.expose(), &slug)?;
+    let title = format!("{product} {version}");
+    let published = crabox_github::publish(&client, &args.tag, &title, &body, &uploads)?;
+    if published.already_published {
+        tracing::warn!(
+            "{} is already published; nothing was changed (a published release is immutable)",
+            args.tag
+        );
+    } else {
+        tracing::info!(
+            "{} {} assets ({} replaced){}",
+            if published.reused_draft {
+                "updated the draft and uploaded"
+            } else {
+                "created a draft and uploaded"
+            },
+            published.uploaded.len(),
+            published.replaced.len(),
+            ", then published"
+        );
+    }
+    context.print(&format!("{}\n", published.url))?;
+    if let Some(actions) = &context.actions {
+        actions.set_output("url", &published.url)?;
+        actions.set_output("assets", &published.uploaded.len().to_string())?;
+    }
+    Ok(ExitStatus::Success)
+}

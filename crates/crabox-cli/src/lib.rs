@@ -147,7 +147,7 @@ pub struct PublishArgs {
     pub tag: String,
 
     /// The evidence bundle whose archive, SBOMs, checksums, signatures and CSAF documents are
-    /// attached [default: `crabox-evidence/<product>-<version>`]
+    /// attached [default: the bundle of the tag in crabox-evidence]
     #[arg(long, value_name = "BUNDLE")]
     pub bundle: Option<PathBuf>,
 }

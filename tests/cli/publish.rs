@@ -29,6 +29,7 @@ fn project() -> TestContext {
     );
     context.write("crabox-evidence/app-1.0.0/manifest.sigstore.json", "{}\n");
     context.write("crabox-evidence/app-1.0.0.tar.gz", "archive bytes");
+    context.write("dist/app-linux.tar.gz", "the binary");
     context
 }
 
@@ -54,7 +55,13 @@ fn publish(context: &TestContext, server: &MockServer) -> (Option<i32>, String, 
         .env("GITHUB_API_URL", server.uri())
         .env("GITHUB_TOKEN", TOKEN)
         .env("GITHUB_REPOSITORY", "acme/app")
-        .args(["publish", "--tag", "v1.0.0"])
+        .args([
+            "publish",
+            "--tag",
+            "v1.0.0",
+            "--asset",
+            "dist/app-linux.tar.gz",
+        ])
         .output()
         .unwrap();
     let (stdout, stderr) = output_text(&output);
@@ -124,7 +131,7 @@ fn a_new_release_is_drafted_given_its_assets_and_published_through_503_and_429()
                 ResponseTemplate::new(201)
                     .set_body_json(serde_json::json!({"id": 10, "name": "x"})),
             )
-            .expect(4)
+            .expect(5)
             .mount(&server)
             .await;
         Mock::given(method("PATCH"))
@@ -166,7 +173,8 @@ fn a_new_release_is_drafted_given_its_assets_and_published_through_503_and_429()
             "name=app-1.0.0.tar.gz",
             "name=app.cdx.json",
             "name=SHA256SUMS",
-            "name=manifest.sigstore.json"
+            "name=manifest.sigstore.json",
+            "name=app-linux.tar.gz"
         ]
     );
     let create = requests
@@ -222,7 +230,7 @@ fn an_existing_draft_is_updated_and_its_asset_replaced_and_a_published_release_l
                 ResponseTemplate::new(201)
                     .set_body_json(serde_json::json!({"id": 11, "name": "x"})),
             )
-            .expect(4)
+            .expect(5)
             .mount(&server)
             .await;
         Mock::given(method("PATCH"))
@@ -239,7 +247,7 @@ fn an_existing_draft_is_updated_and_its_asset_replaced_and_a_published_release_l
     let (code, _, stderr) = publish(&context, &server);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(
-        stderr.contains("updated the draft and uploaded 4 assets (1 replaced)"),
+        stderr.contains("updated the draft and uploaded 5 assets (1 replaced)"),
         "{stderr}"
     );
     rt.block_on(server.verify());

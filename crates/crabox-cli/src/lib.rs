@@ -150,6 +150,10 @@ pub struct PublishArgs {
     /// attached [default: the bundle of the tag in crabox-evidence]
     #[arg(long, value_name = "BUNDLE")]
     pub bundle: Option<PathBuf>,
+
+    /// Another file to attach (the release binaries and their Sigstore bundles); repeatable
+    #[arg(long, value_name = "FILE")]
+    pub asset: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -124,6 +124,15 @@ pub fn run(context: &Context, args: &PublishArgs) -> anyhow::Result<ExitStatus> 
     if dir.is_dir() {
         paths.extend(bundle_files(&dir));
     }
+    for asset in &args.asset {
+        let path = context.dir.join(asset);
+        if !path.is_file() {
+            return Err(
+                UsageError::new(format!("--asset `{}`: no such file", asset.display())).into(),
+            );
+        }
+        paths.push(path);
+    }
     let mut uploads: Vec<Upload> = Vec::new();
     for path in paths {
         let name = path

@@ -76,20 +76,20 @@ const ELEMENTS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// Where a security policy is looked for (where GitHub looks), in order.
+pub const SECURITY_POLICY_FILES: &[&str] = &[
+    "SECURITY.md",
+    ".github/SECURITY.md",
+    "docs/SECURITY.md",
+    "SECURITY.rst",
+    "SECURITY.txt",
+];
+
 /// SECURITY.md (at the root, in `.github/` or `docs/`, where GitHub looks): present, with a
 /// contact, and with each disclosure element.
 pub fn security_policy(root: &Path) -> Check {
     let name = "security policy";
-    let Some(path) = first_file(
-        root,
-        &[
-            "SECURITY.md",
-            ".github/SECURITY.md",
-            "docs/SECURITY.md",
-            "SECURITY.rst",
-            "SECURITY.txt",
-        ],
-    ) else {
+    let Some(path) = first_file(root, SECURITY_POLICY_FILES) else {
         return check(
             codes::REPO_SECURITY_POLICY,
             name,
@@ -311,7 +311,7 @@ fn walk(root: &Path) -> impl Iterator<Item = PathBuf> {
 }
 
 /// Fuzz targets: a cargo-fuzz crate, Go `Fuzz…` functions, libFuzzer entry points, atheris.
-pub fn fuzzing(root: &Path) -> Check {
+fn fuzzing(root: &Path, files: &[PathBuf]) -> Check {
     let name = "fuzzing";
     if let Some(path) = first_file(root, &["fuzz/Cargo.toml"]) {
         return check(
@@ -321,7 +321,7 @@ pub fn fuzzing(root: &Path) -> Check {
             format!("cargo-fuzz targets ({})", relative(root, &path)),
         );
     }
-    for path in walk(root) {
+    for path in files {
         let file = path
             .file_name()
             .and_then(|n| n.to_str())
@@ -341,15 +341,15 @@ pub fn fuzzing(root: &Path) -> Check {
         } else {
             continue;
         };
-        if fs_err::metadata(&path).is_ok_and(|m| m.len() > 1 << 20) {
+        if fs_err::metadata(path).is_ok_and(|m| m.len() > 1 << 20) {
             continue;
         }
-        if fs_err::read_to_string(&path).is_ok_and(|t| t.contains(marker)) {
+        if fs_err::read_to_string(path).is_ok_and(|t| t.contains(marker)) {
             return check(
                 codes::REPO_FUZZING,
                 name,
                 Outcome::Pass,
-                format!("fuzz target in {}", relative(root, &path)),
+                format!("fuzz target in {}", relative(root, path)),
             );
         }
     }
@@ -363,9 +363,9 @@ pub fn fuzzing(root: &Path) -> Check {
 
 /// Committed binaries: executables and libraries (ELF, PE, Mach-O) and compiled archives
 /// (`.jar`, `.class`, `.pyc`), found by their first bytes or their extension.
-pub fn binary_artifacts(root: &Path) -> Vec<Check> {
+fn binary_artifacts(root: &Path, files: &[PathBuf]) -> Vec<Check> {
     let mut found = Vec::new();
-    for path in walk(root) {
+    for path in files {
         let extension = path
             .extension()
             .and_then(|e| e.to_str())
@@ -376,7 +376,7 @@ pub fn binary_artifacts(root: &Path) -> Vec<Check> {
             "exe" | "dll" | "so" | "dylib" | "jar" | "class" | "pyc" | "war" | "o" | "a" | "lib"
         );
         let mut magic = [0_u8; 4];
-        let by_magic = fs_err::File::open(&path)
+        let by_magic = fs_err::File::open(path)
             .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
             .is_ok()
             && (magic == *b"\x7fELF"
@@ -386,7 +386,7 @@ pub fn binary_artifacts(root: &Path) -> Vec<Check> {
                     [0xfe, 0xed, 0xfa, 0xce | 0xcf] | [0xce | 0xcf, 0xfa, 0xed, 0xfe]
                 ));
         if by_name || by_magic {
-            found.push(relative(root, &path));
+            found.push(relative(root, path));
         }
     }
     found.sort();
@@ -447,16 +447,17 @@ pub fn license_file(root: &Path) -> Check {
     }
 }
 
-/// Every repository check.
+/// Every repository check; the checkout is walked once for the fuzz targets and the binaries.
 pub fn checks(root: &Path, now: i64) -> Vec<Check> {
+    let files: Vec<PathBuf> = walk(root).collect();
     let mut out = vec![
         security_policy(root),
         security_txt(root, now),
         dependency_updates(root),
-        fuzzing(root),
+        fuzzing(root, &files),
         license_file(root),
     ];
-    out.extend(binary_artifacts(root));
+    out.extend(binary_artifacts(root, &files));
     out
 }
 

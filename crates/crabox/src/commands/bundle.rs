@@ -116,11 +116,7 @@ fn recover(out: &Path, name: &str) -> anyhow::Result<()> {
 
 /// Writes the gate's report (`gate/results.json`, `gate/junit.xml`, and the repository and
 /// workflow checks as `gate/repo-checks.json`) and sums it up for the CRA report.
-fn gate_facts(
-    dir: &Path,
-    report: &crabox_gate::Report,
-    root: &Path,
-) -> anyhow::Result<requirements::GateFacts> {
+fn gate_facts(dir: &Path, report: &crabox_gate::Report) -> anyhow::Result<requirements::GateFacts> {
     use crabox_gate::{Category, Outcome};
     use crabox_types::codes;
     let mut files = vec![
@@ -180,7 +176,11 @@ fn gate_facts(
         attack_surface,
         hardening: (hardening.1 > 0).then_some(hardening),
         commands: (commands.1 > 0).then_some(commands),
-        ci_workflow: !crabox_gate::workflows::files(root).is_empty(),
+        // With no workflow at all the workflow checks are one `not-applicable`.
+        ci_workflow: report
+            .checks
+            .iter()
+            .any(|c| c.category == Category::Workflows && c.outcome != Outcome::NotApplicable),
         security_policy: outcome_of(codes::REPO_SECURITY_POLICY),
         security_txt: outcome_of(codes::REPO_SECURITY_TXT),
     })
@@ -628,7 +628,7 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
             audit_findings.as_deref(),
         )
     })?;
-    facts.gate = Some(gate_facts(dir, &gate_report, &root)?);
+    facts.gate = Some(gate_facts(dir, &gate_report)?);
 
     for (key, source) in &declarations {
         let file_name = source

@@ -83,14 +83,11 @@ fn license_violations(packages: &[Package], policy: &Policy) -> Vec<(String, Str
         .collect()
 }
 
-/// Whether a security policy file is among `paths`.
+/// Whether a security policy file (where the repository check looks for one) is among `paths`.
 fn has_security_policy(paths: impl IntoIterator<Item = String>) -> bool {
-    paths.into_iter().any(|p| {
-        matches!(
-            p.as_str(),
-            "SECURITY.md" | ".github/SECURITY.md" | "docs/SECURITY.md"
-        )
-    })
+    paths
+        .into_iter()
+        .any(|p| crabox_gate::repo::SECURITY_POLICY_FILES.contains(&p.as_str()))
 }
 
 /// The bundle directory of `path`: the directory itself, or the one top-level directory of a
@@ -255,10 +252,10 @@ pub fn evaluate(
             if signing {
                 evidence.insert(baseline::SIGNATURE);
             }
-            let present = ["SECURITY.md", ".github/SECURITY.md", "docs/SECURITY.md"]
-                .into_iter()
+            let present = crabox_gate::repo::SECURITY_POLICY_FILES
+                .iter()
                 .filter(|p| root.join(p).is_file())
-                .map(str::to_owned);
+                .map(|p| (*p).to_owned());
             if has_security_policy(present) {
                 evidence.insert(baseline::SECURITY_POLICY);
             }
@@ -339,7 +336,11 @@ pub fn evaluate(
                             }
                             None => Vec::new(),
                         };
-                        let files = repo.files_at(&commit, |n| n == "SECURITY.md")?;
+                        let files = repo.files_at(&commit, |n| {
+                            crabox_gate::repo::SECURITY_POLICY_FILES
+                                .iter()
+                                .any(|f| f.rsplit('/').next() == Some(n))
+                        })?;
                         let mut evidence = BTreeSet::new();
                         if has_security_policy(files.into_iter().map(|f| f.path)) {
                             evidence.insert(baseline::SECURITY_POLICY);

@@ -113,8 +113,10 @@ pub enum ColorChoice {
     Never,
 }
 
-/// The steps.
+/// The steps. Each one's arguments are defined only when it is the one invoked (or help is
+/// built): a run then sets up one step's arguments rather than every step's.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Write crabox.toml, SECURITY.md (CVD policy) and .github/workflows/crabox.yml starters
     Init(InitArgs),
@@ -336,8 +338,9 @@ pub struct DbArgs {
     pub command: DbCommand,
 }
 
-/// `crabox db` subcommands.
+// `crabox db` subcommands (a plain comment: a doc comment would become the help text of `db`).
 #[derive(Debug, Clone, Subcommand)]
+#[command(defer = true)]
 pub enum DbCommand {
     /// Fetch the databases of `[audit] sources` into the cache (RustSec: shallow git clone, then
     /// fetch; OSV: the osv.dev exports), swapping each in atomically

@@ -99,7 +99,17 @@ impl Hash {
     /// A hash from hex text, if it has the algorithm's length and only hex digits.
     pub fn from_hex(alg: HashAlg, hex: &str) -> Option<Hash> {
         let hex = hex.trim_ascii();
-        (hex.len() == alg.hex_len() && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| Hash {
+        if hex.len() != alg.hex_len() {
+            return None;
+        }
+        // Lower case is what lockfiles hold: then the text is copied as it is.
+        if hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Some(Hash {
+                alg,
+                hex: hex.to_owned(),
+            });
+        }
+        hex.bytes().all(|b| b.is_ascii_hexdigit()).then(|| Hash {
             alg,
             hex: hex.to_ascii_lowercase(),
         })

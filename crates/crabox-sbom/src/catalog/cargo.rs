@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::{Context, Parsed};
 use crate::error::SbomError;
-use crate::model::{Ecosystem, Hash, HashAlg, Package, Scope, Source};
+use crate::model::{Diagnostic, Ecosystem, Hash, HashAlg, Package, Scope, Source};
 
 const CRATES_IO: [&str; 2] = [
     "registry+https://github.com/rust-lang/crates.io-index",
@@ -54,25 +54,27 @@ struct Entry<'a> {
     dependencies: Vec<Cow<'a, str>>,
 }
 
-/// The sections of a Cargo.lock: each `[[package]]` (or the old `[root]`) body with the line of
-/// its header, and the v1 `[metadata]` body.
-struct Sections<'a> {
-    /// Header line, body, and the fields when Cargo's own layout gave them in passing.
-    packages: Vec<(u32, &'a str, Option<Fields<'a>>)>,
+/// What [`sections`] finds besides the packages: the v1 `[metadata]` body, and the first line
+/// outside any section that is neither blank, a comment nor `version = N`.
+struct Rest<'a> {
     metadata: Option<&'a str>,
-    /// Lines outside any section that are neither blank, comments nor `version = N`.
     stray: Option<u32>,
 }
 
-fn sections<'a>(text: &'a str) -> Sections<'a> {
+/// Calls `package` with each `[[package]]` (or the old `[root]`) section as it ends: the line of
+/// its header, its body, and its fields when Cargo's own layout gave them in passing. One pass,
+/// and nothing collected: a large lockfile's sections are handed on as they are read.
+fn sections<'a>(
+    text: &'a str,
+    mut package: impl FnMut(u32, &'a str, Option<Fields<'a>>),
+) -> Rest<'a> {
     enum Kind {
         Preamble,
         Package(u32),
         Metadata,
         Other,
     }
-    let mut out = Sections {
-        packages: Vec::new(),
+    let mut out = Rest {
         metadata: None,
         stray: None,
     };
@@ -80,13 +82,17 @@ fn sections<'a>(text: &'a str) -> Sections<'a> {
     let mut body_start = 0;
     let mut offset = 0;
     let mut canonical = Canonical::default();
-    let close =
-        |kind: &Kind, body: &'a str, canonical: Canonical<'a>, out: &mut Sections<'a>| match kind {
-            Kind::Package(line) => out.packages.push((*line, body, canonical.finish())),
+    let mut close =
+        |kind: &Kind, body: &'a str, canonical: Canonical<'a>, out: &mut Rest<'a>| match kind {
+            Kind::Package(line) => package(*line, body, canonical.finish()),
             Kind::Metadata => out.metadata = Some(body),
             Kind::Preamble | Kind::Other => {}
         };
-    for (i, line) in text.split_inclusive('\n').enumerate() {
+    // Lines found with a vectorised byte search: a large lockfile has tens of thousands.
+    let ends = memchr::memchr_iter(b'\n', text.as_bytes())
+        .chain((!text.ends_with('\n') && !text.is_empty()).then(|| text.len() - 1));
+    for (i, end) in ends.enumerate() {
+        let line = &text[offset..=end];
         let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let trimmed = line.trim_ascii();
         if trimmed.starts_with('[') {
@@ -129,7 +135,9 @@ type FieldsResult<'a> = Result<Fields<'a>, (u32, String)>;
 /// The value of a `key = "text"` line as Cargo writes it: a basic string without escapes.
 fn plain_string(value: &str) -> Option<Cow<'_, str>> {
     let inner = value.strip_prefix('"')?.strip_suffix('"')?;
-    (!inner.bytes().any(|b| b == b'"' || b == b'\\')).then_some(Cow::Borrowed(inner))
+    memchr::memchr2(b'"', b'\\', inner.as_bytes())
+        .is_none()
+        .then_some(Cow::Borrowed(inner))
 }
 
 /// Reads the fields of a body in the exact layout Cargo writes (one `key = "value"` per line,
@@ -170,7 +178,7 @@ impl<'a> Canonical<'a> {
             return Some(());
         }
         // `key = value`, found with a byte search (a `" = "` pattern builds a searcher per line).
-        let equals = line.find('=')?;
+        let equals = memchr::memchr(b'=', line.as_bytes())?;
         let key = line[..equals].strip_suffix(' ')?;
         let value = line[equals + 1..].strip_prefix(' ')?;
         let slot = match key {
@@ -253,30 +261,17 @@ fn toml_fields(body: &str) -> FieldsResult<'static> {
 /// Reads a Cargo.lock one `[[package]]` section at a time, so that a malformed
 /// entry is reported with its line and skipped while the rest is still read.
 pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
-    let sections = sections(text);
-    if sections.packages.is_empty()
-        && let Some(line) = sections.stray
-    {
-        return Err(context.parse_error(line, "not a Cargo.lock: expected `[[package]]` entries"));
-    }
     let mut parsed = Parsed::new();
-    parsed.packages.reserve_exact(sections.packages.len());
-    let mut entries = Vec::with_capacity(sections.packages.len());
-
-    // v1 keeps checksums in [metadata]: "checksum NAME VERSION (SOURCE)" = "HEX".
-    let mut v1_checksums = HashMap::new();
-    if let Some(metadata) = sections
-        .metadata
-        .and_then(|m| toml::from_str::<toml::Table>(m).ok())
-    {
-        for (key, value) in metadata {
-            if let (Some(rest), Some(hex)) = (key.strip_prefix("checksum "), value.as_str()) {
-                v1_checksums.insert(rest.to_owned(), hex.to_owned());
-            }
-        }
-    }
-
-    for (line, body, canonical) in sections.packages {
+    // Room for every entry at once (a count of the headers, which a string could only inflate).
+    let headers = memchr::memmem::find_iter(text.as_bytes(), "[[package]]").count();
+    parsed.packages.reserve_exact(headers);
+    let mut entries = Vec::with_capacity(headers);
+    // Packages without a checksum in their entry: v1 keeps checksums in the `[metadata]` at the
+    // end of the file.
+    let mut unsummed = Vec::new();
+    let mut seen = 0_usize;
+    let rest = sections(text, |line, body, canonical| {
+        seen += 1;
         let result = match canonical {
             Some(fields) => Ok(fields),
             None => toml_fields(body),
@@ -285,7 +280,7 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
             Ok(fields) => fields,
             Err((below, message)) => {
                 parsed.skip(context.diagnostic(line + below, message));
-                continue;
+                return;
             }
         };
         let Fields {
@@ -299,21 +294,11 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
         package.line = line;
         package.source = source(source_text.as_deref());
         package.is_root = source_text.is_none();
-        let checksum = checksum.or_else(|| {
-            let key = format!(
-                "{name} {version} ({})",
-                source_text.as_deref().unwrap_or_default()
-            );
-            v1_checksums.get(&key).cloned().map(Cow::Owned)
-        });
-        if let Some(checksum) = checksum {
-            match Hash::from_hex(HashAlg::Sha256, &checksum) {
-                Some(hash) => package.hashes.push(hash),
-                None => parsed.diagnostics.push(context.diagnostic(
-                    line,
-                    format!("`{name} {version}`: checksum is not a SHA-256 hex digest; left out"),
-                )),
+        match checksum {
+            Some(checksum) => {
+                add_checksum(&mut package, &checksum, &mut parsed.diagnostics, context);
             }
+            None => unsummed.push(parsed.packages.len()),
         }
         entries.push(Entry {
             name,
@@ -322,6 +307,34 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
             dependencies,
         });
         parsed.packages.push(package);
+    });
+    if seen == 0
+        && let Some(line) = rest.stray
+    {
+        return Err(context.parse_error(line, "not a Cargo.lock: expected `[[package]]` entries"));
+    }
+    // v1: "checksum NAME VERSION (SOURCE)" = "HEX".
+    if let Some(metadata) = rest
+        .metadata
+        .and_then(|m| toml::from_str::<toml::Table>(m).ok())
+    {
+        let v1_checksums: HashMap<&str, &str> = metadata
+            .iter()
+            .filter_map(|(key, value)| Some((key.strip_prefix("checksum ")?, value.as_str()?)))
+            .collect();
+        for i in unsummed {
+            let entry = &entries[i];
+            let key = format!(
+                "{} {} ({})",
+                entry.name,
+                entry.version,
+                entry.source_text.as_deref().unwrap_or_default()
+            );
+            if let Some(checksum) = v1_checksums.get(key.as_str()) {
+                let package = &mut parsed.packages[i];
+                add_checksum(package, checksum, &mut parsed.diagnostics, context);
+            }
+        }
     }
 
     resolve_edges(&entries, &mut parsed, context);
@@ -337,23 +350,60 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
     Ok(parsed)
 }
 
+/// The text before the first space, and after it when there is one.
+fn split_space(text: &str) -> (&str, Option<&str>) {
+    match memchr::memchr(b' ', text.as_bytes()) {
+        Some(at) => (&text[..at], Some(&text[at + 1..])),
+        None => (text, None),
+    }
+}
+
+/// The package's SHA-256 from its lockfile checksum, or a diagnostic when it is not one.
+fn add_checksum(
+    package: &mut Package,
+    checksum: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+    context: &Context,
+) {
+    match Hash::from_hex(HashAlg::Sha256, checksum) {
+        Some(hash) => package.hashes.push(hash),
+        None => diagnostics.push(context.diagnostic(
+            package.line,
+            format!(
+                "`{} {}`: checksum is not a SHA-256 hex digest; left out",
+                package.name, package.version
+            ),
+        )),
+    }
+}
+
 /// Turns `"name"`, `"name version"` and `"name version (source)"` into package indices.
 fn resolve_edges(entries: &[Entry], parsed: &mut Parsed, context: &Context) {
-    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::with_capacity(entries.len());
-    for (i, entry) in entries.iter().enumerate() {
-        by_name.entry(entry.name.as_ref()).or_default().push(i);
+    // Entry indices sorted by name (Cargo writes them so: the sort only checks that), and where
+    // each name's run starts and ends in that order: one hash lookup per reference and no list
+    // allocated per name.
+    let mut by_name: Vec<usize> = (0..entries.len()).collect();
+    by_name.sort_by(|&a, &b| entries[a].name.cmp(&entries[b].name));
+    let mut runs: HashMap<&str, (usize, usize)> = HashMap::with_capacity(entries.len());
+    for (at, &i) in by_name.iter().enumerate() {
+        runs.entry(entries[i].name.as_ref())
+            .and_modify(|run| run.1 = at + 1)
+            .or_insert((at, at + 1));
     }
     for (i, entry) in entries.iter().enumerate() {
         let mut edges = Vec::new();
         for reference in &entry.dependencies {
-            let mut parts = reference.splitn(3, ' ');
-            let name = parts.next().unwrap_or_default();
-            let version = parts.next();
-            let source = parts
-                .next()
-                .map(|s| s.trim_start_matches('(').trim_end_matches(')'));
-            let candidates = by_name.get(name).map(Vec::as_slice).unwrap_or_default();
-            let found = candidates.iter().copied().find(|&c| {
+            let (name, rest) = split_space(reference);
+            let (version, source) = match rest {
+                Some(rest) => {
+                    let (version, source) = split_space(rest);
+                    (Some(version), source)
+                }
+                None => (None, None),
+            };
+            let source = source.map(|s| s.trim_start_matches('(').trim_end_matches(')'));
+            let (start, end) = runs.get(name).copied().unwrap_or_default();
+            let found = by_name[start..end].iter().copied().find(|&c| {
                 version.is_none_or(|v| entries[c].version == v)
                     && source.is_none_or(|s| entries[c].source_text.as_deref() == Some(s))
             });

@@ -87,65 +87,75 @@ fn at_least(version: &Version, bound: &str, ecosystem: Ecosystem) -> Option<bool
     Some(version.compare(&bound)? != Ordering::Less)
 }
 
-impl Advisory {
-    /// Whether `version` (text, in this advisory's ecosystem) is affected.
-    pub fn affects(&self, version: &str) -> bool {
-        match &self.matcher {
+impl Matcher {
+    /// Whether `version` (text, in `ecosystem`) is affected.
+    pub fn affects(&self, ecosystem: Ecosystem, version: &str) -> bool {
+        match self {
             Matcher::RustSec(versions) => {
                 rustsec::semver::Version::parse(version).is_ok_and(|v| versions.is_vulnerable(&v))
             }
             Matcher::Osv { ranges, versions } => {
-                let Some(parsed) = Version::parse(self.ecosystem, version) else {
+                let Some(parsed) = Version::parse(ecosystem, version) else {
                     return versions.iter().any(|v| v == version);
                 };
                 let listed = versions.iter().any(|v| {
-                    Version::parse(self.ecosystem, v)
+                    Version::parse(ecosystem, v)
                         .and_then(|v| v.compare(&parsed))
                         .is_some_and(Ordering::is_eq)
                 });
-                listed || ranges.iter().any(|events| self.in_range(&parsed, events))
+                listed
+                    || ranges
+                        .iter()
+                        .any(|events| in_range(ecosystem, &parsed, events))
             }
         }
     }
+}
 
-    /// The OSV evaluation: events in version order; `introduced` opens, `fixed` and `last_affected`
-    /// close.
-    fn in_range(&self, version: &Version, events: &[Event]) -> bool {
-        let mut sorted: Vec<(Option<Version>, &Event)> = events
-            .iter()
-            .map(|e| (Version::parse(self.ecosystem, e.version()), e))
-            .filter(|(v, e)| v.is_some() || e.version() == "0")
-            .collect();
-        sorted.sort_by(|(a, _), (b, _)| match (a, b) {
-            (None, None) => Ordering::Equal,
-            (None, Some(_)) => Ordering::Less,
-            (Some(_), None) => Ordering::Greater,
-            (Some(a), Some(b)) => a.compare(b).unwrap_or(Ordering::Equal),
-        });
-        let mut affected = false;
-        for (_, event) in sorted {
-            match event {
-                Event::Introduced(bound) => {
-                    if at_least(version, bound, self.ecosystem) == Some(true) {
-                        affected = true;
-                    }
+/// The OSV evaluation: events in version order; `introduced` opens, `fixed` and `last_affected`
+/// close.
+fn in_range(ecosystem: Ecosystem, version: &Version, events: &[Event]) -> bool {
+    let mut sorted: Vec<(Option<Version>, &Event)> = events
+        .iter()
+        .map(|e| (Version::parse(ecosystem, e.version()), e))
+        .filter(|(v, e)| v.is_some() || e.version() == "0")
+        .collect();
+    sorted.sort_by(|(a, _), (b, _)| match (a, b) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+        (Some(a), Some(b)) => a.compare(b).unwrap_or(Ordering::Equal),
+    });
+    let mut affected = false;
+    for (_, event) in sorted {
+        match event {
+            Event::Introduced(bound) => {
+                if at_least(version, bound, ecosystem) == Some(true) {
+                    affected = true;
                 }
-                Event::Fixed(bound) | Event::Limit(bound) => {
-                    if at_least(version, bound, self.ecosystem) == Some(true) {
-                        affected = false;
-                    }
+            }
+            Event::Fixed(bound) | Event::Limit(bound) => {
+                if at_least(version, bound, ecosystem) == Some(true) {
+                    affected = false;
                 }
-                Event::LastAffected(bound) => {
-                    let above = Version::parse(self.ecosystem, bound)
-                        .and_then(|b| version.compare(&b))
-                        .is_some_and(Ordering::is_gt);
-                    if above {
-                        affected = false;
-                    }
+            }
+            Event::LastAffected(bound) => {
+                let above = Version::parse(ecosystem, bound)
+                    .and_then(|b| version.compare(&b))
+                    .is_some_and(Ordering::is_gt);
+                if above {
+                    affected = false;
                 }
             }
         }
-        affected
+    }
+    affected
+}
+
+impl Advisory {
+    /// Whether `version` (text, in this advisory's ecosystem) is affected.
+    pub fn affects(&self, version: &str) -> bool {
+        self.matcher.affects(self.ecosystem, version)
     }
 
     /// Versions that fix it, as the advisory states them.

@@ -17,6 +17,8 @@ pub struct Database {
     /// `rustsec` or `osv`.
     pub kind: &'static str,
     pub path: PathBuf,
+    /// Every advisory when the database was read directly; through the index, only those of the
+    /// wanted packages that affect one of their wanted versions.
     pub advisories: Vec<Advisory>,
     /// Advisory files that could not be read, with why (paths inside the database).
     pub skipped: Vec<(PathBuf, String)>,
@@ -29,8 +31,10 @@ pub struct Database {
     pub indexed: bool,
 }
 
-/// Packages an audit needs advisories for: `(ecosystem, normalised name)`.
-pub type Wanted = std::collections::HashSet<(Ecosystem, String)>;
+/// Packages an audit needs advisories for: `(ecosystem, normalised name)`, with the versions the
+/// lockfiles pin. A load through the index keeps a package's advisories that affect one of them
+/// (all of them when none is given), and deserialises only those in full.
+pub type Wanted = std::collections::HashMap<(Ecosystem, String), Vec<String>>;
 
 /// How a database is laid out on disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! The on-disk index of an advisory database: every advisory already parsed into the common
 //! shape and grouped by package, so that an audit reads one file and deserialises only the
-//! records of the packages its lockfiles pin.
+//! records of the packages its lockfiles pin, and of those in full only the ones that affect a
+//! pinned version.
 //!
 //! One index file per database path, under `<cache>/index/`, rebuilt when the database changed.
 //! Change is detected without reading the advisories: the index keeps the size and modification
@@ -25,7 +26,7 @@ use std::path::{Path, PathBuf};
 use crabox_types::component::Ecosystem;
 use serde::{Deserialize, Serialize};
 
-use crate::advisory::Advisory;
+use crate::advisory::{Advisory, Matcher};
 use crate::db::{self, Database, Layout, Parsed, Wanted};
 use crate::error::AuditError;
 
@@ -125,6 +126,12 @@ impl<'a> Root<'a> {
 struct Entry<A> {
     stamps: Vec<Stamp>,
     advisories: Vec<A>,
+}
+
+/// The part of an indexed advisory that says which versions it affects.
+#[derive(Debug, Deserialize)]
+struct Probe {
+    matcher: Matcher,
 }
 
 /// Where one package's [`Entry`] is in the body: offset and length.
@@ -358,28 +365,47 @@ fn load(file: &Path, path: &Path, wanted: &Wanted) -> Option<Database> {
         "osv" => "osv",
         _ => return None,
     };
-    let mut slots: Vec<Slot> = wanted
+    let mut slots: Vec<(Slot, Ecosystem, &[String])> = wanted
         .iter()
-        .filter_map(|(ecosystem, name)| {
+        .filter_map(|((ecosystem, name), versions)| {
             let list = header.packages.get(ecosystem)?;
             let at = list
                 .binary_search_by(|(n, _, _)| (*n).cmp(name.as_str()))
                 .ok()?;
-            Some((list[at].1, list[at].2))
+            Some(((list[at].1, list[at].2), *ecosystem, versions.as_slice()))
         })
         .collect();
-    slots.sort_unstable();
+    slots.sort_unstable_by_key(|(slot, _, _)| *slot);
     let index = index.into_inner();
     let mut advisories = Vec::new();
     let mut buffer = Vec::new();
-    for (at, len) in slots {
+    for ((at, len), ecosystem, versions) in slots {
         buffer.resize(len as usize, 0);
         read_at(&index, &mut buffer, body_at + at)?;
-        let entry: Entry<Advisory> = serde_json::from_slice(&buffer).ok()?;
-        if !entry.stamps.iter().all(|s| s.current(&root)) {
+        // First only the stamps and what decides which versions are affected; the rest (names,
+        // titles, links) is skipped over unless an advisory affects a pinned version, which
+        // few do.
+        let probe: Entry<Probe> = serde_json::from_slice(&buffer).ok()?;
+        if !probe.stamps.iter().all(|s| s.current(&root)) {
             return None;
         }
-        advisories.extend(entry.advisories);
+        let keep: Vec<bool> = probe
+            .advisories
+            .iter()
+            .map(|p| {
+                versions.is_empty() || versions.iter().any(|v| p.matcher.affects(ecosystem, v))
+            })
+            .collect();
+        if keep.contains(&true) {
+            let entry: Entry<Advisory> = serde_json::from_slice(&buffer).ok()?;
+            advisories.extend(
+                entry
+                    .advisories
+                    .into_iter()
+                    .zip(keep)
+                    .filter_map(|(advisory, keep)| keep.then_some(advisory)),
+            );
+        }
     }
     Some(Database {
         kind,
@@ -421,7 +447,7 @@ mod tests {
     fn wanted(names: &[&str]) -> Wanted {
         names
             .iter()
-            .map(|n| (Ecosystem::Cargo, (*n).to_owned()))
+            .map(|n| ((Ecosystem::Cargo, (*n).to_owned()), Vec::new()))
             .collect()
     }
 
@@ -469,6 +495,20 @@ mod tests {
         assert!(only_foo.indexed);
         assert_eq!(summary(&only_foo), ["RUSTSEC-2099-0001 foo [\">=1.2.0\"]"]);
         assert_eq!(only_foo.id, first.id, "the id names the whole database");
+
+        // With the pinned versions given, only the advisories that affect one of them.
+        let pinned = |version: &str| -> Wanted {
+            [(
+                (Ecosystem::Cargo, "foo".to_owned()),
+                vec![version.to_owned()],
+            )]
+            .into()
+        };
+        let patched = Database::open_for(&db, &pinned("1.2.5"), Some(&cache)).unwrap();
+        assert!(patched.indexed);
+        assert!(patched.advisories.is_empty(), "{:?}", summary(&patched));
+        let affected = Database::open_for(&db, &pinned("1.1.9"), Some(&cache)).unwrap();
+        assert_eq!(summary(&affected), ["RUSTSEC-2099-0001 foo [\">=1.2.0\"]"]);
 
         // An advisory edited in place.
         write(
@@ -567,7 +607,7 @@ mod tests {
             zip.finish().unwrap();
         };
         make("2.32.0");
-        let want: Wanted = [(Ecosystem::Pypi, "requests".to_owned())].into();
+        let want: Wanted = [((Ecosystem::Pypi, "requests".to_owned()), Vec::new())].into();
         let first = Database::open_for(&zip_path, &want, Some(&cache)).unwrap();
         assert_eq!(first.kind, "osv");
         assert_eq!(first.skipped.len(), 1);

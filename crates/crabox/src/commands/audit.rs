@@ -106,17 +106,18 @@ pub fn databases(
     };
     let cache = context.cache_dir();
     let spinner = crate::progress::spinner(context, "loading advisory databases");
-    let wanted: crabox_audit::db::Wanted = inventories
+    let mut wanted = crabox_audit::db::Wanted::new();
+    for package in inventories
         .iter()
         .flat_map(|i| &i.lockfiles)
         .flat_map(|l| &l.packages)
-        .map(|p| {
-            (
-                p.ecosystem,
-                crabox_audit::db::normalize(p.ecosystem, &p.name).into_owned(),
-            )
-        })
-        .collect();
+    {
+        let name = crabox_audit::db::normalize(package.ecosystem, &package.name).into_owned();
+        let versions = wanted.entry((package.ecosystem, name)).or_default();
+        if !versions.contains(&package.version) {
+            versions.push(package.version.clone());
+        }
+    }
     let open = |p: &PathBuf| crabox_audit::Database::open_for(p, &wanted, cache.as_deref());
     // One indexed database loads in a millisecond: no thread pool for it.
     let databases = if paths.len() > 1 {

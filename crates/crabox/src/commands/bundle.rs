@@ -580,7 +580,8 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
         Ok(mut prepared) => {
             // The bundle's release names the version, tagged yet or not.
             prepared.release.version.clone_from(&version);
-            let documents = crate::commands::notes::documents(settings, &root, &prepared, false)?;
+            let documents =
+                crate::commands::notes::documents(settings, &root, &prepared, false, true)?;
             facts.notes.push(write(
                 dir,
                 "notes/release-notes.md",

@@ -376,12 +376,14 @@ pub fn prepare(
     Ok(Prepared { release, meta })
 }
 
-/// Renders the notes (or the context) and the advisories.
+/// Renders the notes (or the context), and the advisories (CSAF and OpenVEX) when they are
+/// wanted: left empty otherwise.
 pub fn documents(
     settings: &crabox_config::Settings,
     root: &Path,
     prepared: &Prepared,
     context_json: bool,
+    advisories: bool,
 ) -> anyhow::Result<Documents> {
     let Prepared { release, meta } = prepared;
     let notes = if context_json {
@@ -396,13 +398,21 @@ pub fn documents(
         render::render(&templates, render::RELEASE_NOTES, release)
             .map_err(|e| UsageError::new(e.to_string()))?
     };
+    let (csaf, openvex) = if advisories {
+        (
+            advisory::security_advisory(release, meta)
+                .into_iter()
+                .chain(advisory::vex(release, meta))
+                .collect(),
+            advisory::openvex(release, meta),
+        )
+    } else {
+        (Vec::new(), None)
+    };
     Ok(Documents {
         notes,
-        csaf: advisory::security_advisory(release, meta)
-            .into_iter()
-            .chain(advisory::vex(release, meta))
-            .collect(),
-        openvex: advisory::openvex(release, meta),
+        csaf,
+        openvex,
     })
 }
 
@@ -413,7 +423,8 @@ pub fn run(context: &Context, args: &NotesArgs) -> anyhow::Result<ExitStatus> {
         return Err(UsageError::new("`crabox notes` needs a git repository").into());
     };
     let prepared = prepare(context, &loaded, &repo, &root, args)?;
-    let documents = documents(&loaded.settings, &root, &prepared, args.context)?;
+    let advisories = args.csaf_dir.is_some() || args.openvex.is_some();
+    let documents = documents(&loaded.settings, &root, &prepared, args.context, advisories)?;
     if let Some(dir) = &args.csaf_dir {
         let dir = context.dir.join(dir);
         if documents.csaf.is_empty() {

@@ -48,11 +48,50 @@ impl Event {
     }
 }
 
+/// A RustSec advisory's `patched` and `unaffected` requirements, with the ranges of affected
+/// versions that the `rustsec` crate derives from them (what its `Versions::is_vulnerable`
+/// tests) computed once, not on every comparison.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RustSecVersions {
+    pub patched: Vec<rustsec::VersionReq>,
+    pub unaffected: Vec<rustsec::VersionReq>,
+    /// `(introduced, fixed)`: from `introduced` (inclusive; no lower bound when absent) up to
+    /// `fixed` (exclusive; no upper bound when absent).
+    pub affected: Vec<(Option<rustsec::Version>, Option<rustsec::Version>)>,
+}
+
+impl From<&rustsec::advisory::Versions> for RustSecVersions {
+    fn from(versions: &rustsec::advisory::Versions) -> Self {
+        RustSecVersions {
+            patched: versions.patched().to_vec(),
+            unaffected: versions.unaffected().to_vec(),
+            affected: rustsec::osv::ranges_for_advisory(versions)
+                .into_iter()
+                .map(|range| (range.introduced, range.fixed))
+                .collect(),
+        }
+    }
+}
+
+/// Whether a SemVer version is in one of the `(introduced, fixed)` ranges.
+pub(crate) fn in_spans(
+    spans: &[(Option<rustsec::Version>, Option<rustsec::Version>)],
+    version: &str,
+) -> bool {
+    let Ok(version) = rustsec::Version::parse(version) else {
+        return false;
+    };
+    spans.iter().any(|(introduced, fixed)| {
+        introduced.as_ref().is_none_or(|i| version >= *i)
+            && fixed.as_ref().is_none_or(|f| version < *f)
+    })
+}
+
 /// How an advisory decides that a version is affected.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Matcher {
     /// RustSec: affected unless a `patched` or `unaffected` requirement matches.
-    RustSec(rustsec::advisory::Versions),
+    RustSec(RustSecVersions),
     /// OSV: `ECOSYSTEM`/`SEMVER` ranges of events, and an explicit `versions` list.
     Osv {
         ranges: Vec<Vec<Event>>,
@@ -91,25 +130,31 @@ impl Matcher {
     /// Whether `version` (text, in `ecosystem`) is affected.
     pub fn affects(&self, ecosystem: Ecosystem, version: &str) -> bool {
         match self {
-            Matcher::RustSec(versions) => {
-                rustsec::semver::Version::parse(version).is_ok_and(|v| versions.is_vulnerable(&v))
-            }
-            Matcher::Osv { ranges, versions } => {
-                let Some(parsed) = Version::parse(ecosystem, version) else {
-                    return versions.iter().any(|v| v == version);
-                };
-                let listed = versions.iter().any(|v| {
-                    Version::parse(ecosystem, v)
-                        .and_then(|v| v.compare(&parsed))
-                        .is_some_and(Ordering::is_eq)
-                });
-                listed
-                    || ranges
-                        .iter()
-                        .any(|events| in_range(ecosystem, &parsed, events))
-            }
+            Matcher::RustSec(versions) => in_spans(&versions.affected, version),
+            Matcher::Osv { ranges, versions } => osv_affects(ecosystem, ranges, versions, version),
         }
     }
+}
+
+/// Whether `version` is in one of an OSV record's ranges or its `versions` list.
+pub(crate) fn osv_affects(
+    ecosystem: Ecosystem,
+    ranges: &[Vec<Event>],
+    versions: &[String],
+    version: &str,
+) -> bool {
+    let Some(parsed) = Version::parse(ecosystem, version) else {
+        return versions.iter().any(|v| v == version);
+    };
+    let listed = versions.iter().any(|v| {
+        Version::parse(ecosystem, v)
+            .and_then(|v| v.compare(&parsed))
+            .is_some_and(Ordering::is_eq)
+    });
+    listed
+        || ranges
+            .iter()
+            .any(|events| in_range(ecosystem, &parsed, events))
 }
 
 /// The OSV evaluation: events in version order; `introduced` opens, `fixed` and `last_affected`
@@ -162,7 +207,7 @@ impl Advisory {
     pub fn patched(&self) -> Vec<String> {
         match &self.matcher {
             Matcher::RustSec(versions) => {
-                versions.patched().iter().map(ToString::to_string).collect()
+                versions.patched.iter().map(ToString::to_string).collect()
             }
             Matcher::Osv { ranges, .. } => ranges
                 .iter()
@@ -180,7 +225,7 @@ impl Advisory {
         let current = Version::parse(self.ecosystem, installed)?;
         let candidates: Vec<String> = match &self.matcher {
             Matcher::RustSec(versions) => versions
-                .patched()
+                .patched
                 .iter()
                 .flat_map(|req| req.comparators.iter())
                 .filter(|c| {
@@ -329,6 +374,64 @@ mod tests {
     }
 
     #[test]
+    fn rustsec_ranges_decide_as_the_rustsec_crate_does() {
+        let req = |r: &str| -> rustsec::VersionReq { r.parse().unwrap() };
+        let cases = [
+            (vec![">= 1.2.0"], vec![]),
+            (vec![">= 0.9.11", "^0.8.6"], vec!["< 0.5.0"]),
+            (vec![">= 1.0.0-beta.3"], vec!["< 0.1.0"]),
+            (
+                vec!["^0.3.1", ">= 0.4.0-alpha.2, < 0.4.0", ">= 0.4.2"],
+                vec![],
+            ),
+            (vec![], vec!["> 2.0.0"]),
+            (vec![], vec![]),
+        ];
+        let versions = [
+            "0.0.1",
+            "0.1.0",
+            "0.3.0",
+            "0.3.1",
+            "0.3.9",
+            "0.4.0-alpha.1",
+            "0.4.0-alpha.2",
+            "0.4.0",
+            "0.4.1",
+            "0.4.2",
+            "0.5.0",
+            "0.8.5",
+            "0.8.6",
+            "0.9.10",
+            "0.9.11",
+            "1.0.0-alpha",
+            "1.0.0-beta.3",
+            "1.0.0",
+            "1.1.9",
+            "1.2.0",
+            "2.0.0",
+            "2.0.1",
+            "9.0.0",
+        ];
+        for (patched, unaffected) in cases {
+            let theirs = rustsec::advisory::Versions::new(
+                patched.iter().map(|r| req(r)).collect(),
+                unaffected.iter().map(|r| req(r)).collect(),
+            )
+            .unwrap();
+            let ours = RustSecVersions::from(&theirs);
+            for version in versions {
+                let expected = theirs.is_vulnerable(&version.parse().unwrap());
+                assert_eq!(
+                    in_spans(&ours.affected, version),
+                    expected,
+                    "{version} with patched {patched:?}, unaffected {unaffected:?}"
+                );
+            }
+        }
+        assert!(!in_spans(&[(None, None)], "not a version"));
+    }
+
+    #[test]
     fn rustsec_patched_and_unaffected() {
         let versions = rustsec::advisory::Versions::new(
             vec![">= 0.9.11".parse().unwrap(), "^0.8.6".parse().unwrap()],
@@ -336,7 +439,7 @@ mod tests {
         )
         .unwrap();
         let mut a = osv(Ecosystem::Cargo, vec![], &[]);
-        a.matcher = Matcher::RustSec(versions);
+        a.matcher = Matcher::RustSec(RustSecVersions::from(&versions));
         assert!(!a.affects("0.4.0"));
         assert!(a.affects("0.8.5"));
         assert!(!a.affects("0.8.6"));

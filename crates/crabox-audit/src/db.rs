@@ -8,7 +8,7 @@ use crabox_types::Severity;
 use crabox_types::component::Ecosystem;
 use serde::Deserialize;
 
-use crate::advisory::{Advisory, Event, Kind, Matcher};
+use crate::advisory::{Advisory, Event, Kind, Matcher, RustSecVersions};
 use crate::error::AuditError;
 
 /// One loaded database.
@@ -32,9 +32,11 @@ pub struct Database {
 }
 
 /// Packages an audit needs advisories for: `(ecosystem, normalised name)`, with the versions the
-/// lockfiles pin. A load through the index keeps a package's advisories that affect one of them
-/// (all of them when none is given), and deserialises only those in full.
-pub type Wanted = std::collections::HashMap<(Ecosystem, String), Vec<String>>;
+/// lockfiles pin (borrowed from them). A load through the index keeps a package's advisories
+/// that affect one of them (all of them when none is given), and deserialises only those in
+/// full.
+pub type Wanted<'a> =
+    std::collections::HashMap<(Ecosystem, std::borrow::Cow<'a, str>), Vec<&'a str>>;
 
 /// How a database is laid out on disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -340,7 +342,7 @@ fn rustsec_advisory(advisory: &rustsec::Advisory) -> Option<Advisory> {
         kind: rustsec_kind(advisory),
         severity: cvss.as_deref().and_then(severity_of_vector),
         cvss,
-        matcher: Matcher::RustSec(advisory.versions.clone()),
+        matcher: Matcher::RustSec(RustSecVersions::from(&advisory.versions)),
         url: Some(format!("https://rustsec.org/advisories/{}", advisory.id())),
         source: "rustsec".to_owned(),
     })

@@ -17,42 +17,45 @@
 //! package A's records is noticed when A is audited (or the index is rebuilt for another
 //! reason), not when only B is. Both RustSec and osv.dev place records by package.
 //!
-//! File format (version 2): the line `crabox-index 2`, the header length in bytes on the next
-//! line, the JSON header, then the JSON arrays of advisories the header points into.
+//! File format (version 3): the line `crabox-index 3`, the header length in bytes on the next
+//! line, the JSON header, then per package two JSON values the header points into: first what a
+//! load always reads (the stamps to re-check and each advisory's version matcher, with
+//! RustSec's ranges already derived), then the advisories in full, read only when one affects a
+//! pinned version.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crabox_types::component::Ecosystem;
 use serde::{Deserialize, Serialize};
 
-use crate::advisory::{Advisory, Matcher};
+use crate::advisory::{Advisory, Event};
 use crate::db::{self, Database, Layout, Parsed, Wanted};
 use crate::error::AuditError;
 
-const MAGIC: &str = "crabox-index 2\n";
+const MAGIC: &str = "crabox-index 3\n";
 
-/// Size and modification time (nanoseconds since the epoch) of a file or directory.
+/// A file or directory below the database root, its size and its modification time
+/// (nanoseconds since the epoch); written as a JSON array, the path read in place.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Stamp {
-    path: String,
-    size: u64,
-    mtime: u64,
-}
+struct Stamp<'a>(#[serde(borrow)] Cow<'a, str>, u64, u64);
 
-impl Stamp {
-    fn of(root: &Root, rel: &str) -> Option<Stamp> {
+impl Stamp<'_> {
+    fn of(root: &Root, rel: &str) -> Option<Stamp<'static>> {
+        let (size, mtime) = Stamp::measure(root, rel)?;
+        Some(Stamp(Cow::Owned(rel.to_owned()), size, mtime))
+    }
+
+    /// Size and modification time; a directory's size says nothing stable on every file system
+    /// (its mtime does), so it counts as 0.
+    fn measure(root: &Root, rel: &str) -> Option<(u64, u64)> {
         let (is_dir, size, mtime) = root.stat(rel)?;
-        Some(Stamp {
-            path: rel.to_owned(),
-            // A directory's size says nothing stable on every file system; its mtime does.
-            size: if is_dir { 0 } else { size },
-            mtime,
-        })
+        Some((if is_dir { 0 } else { size }, mtime))
     }
 
     fn current(&self, root: &Root) -> bool {
-        Stamp::of(root, &self.path).as_ref() == Some(self)
+        Stamp::measure(root, &self.0) == Some((self.1, self.2))
     }
 }
 
@@ -120,22 +123,42 @@ impl<'a> Root<'a> {
     }
 }
 
-/// What the body holds for one package: its advisories, and what to re-check before trusting
-/// them.
+/// The first part of a package's entry, read on every load: what to re-check before trusting
+/// the entry, and the matcher of each advisory (in the order of the advisories that follow).
 #[derive(Debug, Serialize, Deserialize)]
-struct Entry<A> {
-    stamps: Vec<Stamp>,
-    advisories: Vec<A>,
+struct Probe<'a, M> {
+    #[serde(borrow)]
+    stamps: Vec<Stamp<'a>>,
+    matchers: Vec<M>,
 }
 
-/// The part of an indexed advisory that says which versions it affects.
+/// An indexed [`crate::advisory::Matcher`] as a load reads it: of a RustSec advisory only the
+/// derived ranges (its `patched` and `unaffected` requirements are skipped over unparsed).
 #[derive(Debug, Deserialize)]
-struct Probe {
-    matcher: Matcher,
+enum ProbeMatcher {
+    RustSec {
+        affected: Vec<(Option<rustsec::Version>, Option<rustsec::Version>)>,
+    },
+    Osv {
+        ranges: Vec<Vec<Event>>,
+        versions: Vec<String>,
+    },
 }
 
-/// Where one package's [`Entry`] is in the body: offset and length.
-type Slot = (u64, u32);
+impl ProbeMatcher {
+    fn affects(&self, ecosystem: Ecosystem, version: &str) -> bool {
+        match self {
+            ProbeMatcher::RustSec { affected } => crate::advisory::in_spans(affected, version),
+            ProbeMatcher::Osv { ranges, versions } => {
+                crate::advisory::osv_affects(ecosystem, ranges, versions, version)
+            }
+        }
+    }
+}
+
+/// Where one package's entry is in the body: offset, length of the [`Probe`], length of the
+/// advisories that follow it.
+type Slot = (u64, u32, u32);
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Header<'a> {
@@ -146,19 +169,27 @@ struct Header<'a> {
     records: usize,
     skipped: Vec<(String, String)>,
     /// Checked on every load.
-    always: Vec<Stamp>,
-    /// Per ecosystem, `(name, offset, length)` sorted by name, for a binary search: names are
-    /// read in place from the file (they have no escapes to decode) and nothing is hashed.
     #[serde(borrow)]
-    packages: BTreeMap<Ecosystem, Vec<(&'a str, u64, u32)>>,
+    always: Vec<Stamp<'a>>,
+    /// Per ecosystem, `(name, offset, probe length, advisories length)` sorted by name, for a
+    /// binary search: names are read in place from the file (they have no escapes to decode)
+    /// and nothing is hashed.
+    #[serde(borrow)]
+    packages: BTreeMap<Ecosystem, Vec<(&'a str, u64, u32, u32)>>,
 }
 
-/// The index file for the database at `path`.
+/// The index file for the database at `path`: named by a 64-bit FNV-1a hash of the path (a
+/// name, not a seal: the header records the path, and an index of another path is rebuilt; a
+/// cryptographic hash here cost more than the rest of finding the file).
 pub(crate) fn index_path(cache: &Path, path: &Path) -> PathBuf {
-    use sha2::Digest as _;
-    let digest = sha2::Sha256::digest(path.as_os_str().as_encoded_bytes());
-    let name = crabox_types::encoding::hex(&digest[..12]);
-    cache.join("index").join(format!("{name}.idx"))
+    let hash = path
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, &byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+    cache.join("index").join(format!("{hash:016x}.idx"))
 }
 
 /// Opens the database at `path` through its index under `cache`, building the index first when
@@ -205,7 +236,7 @@ fn build(layout: Layout, path: &Path, parsed: &[Parsed], database: &Database) ->
     }
     let mut dir_packages: BTreeMap<String, BTreeSet<Option<(Ecosystem, &str)>>> = BTreeMap::new();
     let mut file_packages: Vec<(&str, BTreeSet<(Ecosystem, &str)>)> = Vec::new();
-    let mut always: Vec<Stamp> = Vec::new();
+    let mut always: Vec<Stamp<'static>> = Vec::new();
     for file in parsed {
         let dir = file.file.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
         let mut packages = BTreeSet::new();
@@ -225,7 +256,7 @@ fn build(layout: Layout, path: &Path, parsed: &[Parsed], database: &Database) ->
         in_dir.extend(packages.iter().map(|&p| Some(p)));
         file_packages.push((&file.file, packages));
     }
-    let mut package_stamps: BTreeMap<(Ecosystem, &str), Vec<Stamp>> = BTreeMap::new();
+    let mut package_stamps: BTreeMap<(Ecosystem, &str), Vec<Stamp<'static>>> = BTreeMap::new();
     if layout == Layout::OsvZip {
         always.push(Stamp::of(root, "")?);
     } else {
@@ -245,21 +276,25 @@ fn build(layout: Layout, path: &Path, parsed: &[Parsed], database: &Database) ->
     }
     let mut body: Vec<u8> = Vec::new();
     // In (ecosystem, name) order, so each ecosystem's list is sorted by name.
-    let mut packages: BTreeMap<Ecosystem, Vec<(&str, u64, u32)>> = BTreeMap::new();
+    let mut packages: BTreeMap<Ecosystem, Vec<(&str, u64, u32, u32)>> = BTreeMap::new();
     for ((ecosystem, name), advisories) in &by_package {
         let at = body.len();
-        let entry = Entry {
+        let probe = Probe {
             stamps: package_stamps
                 .remove(&(*ecosystem, *name))
                 .unwrap_or_default(),
-            advisories: advisories.clone(),
+            matchers: advisories.iter().map(|a| &a.matcher).collect(),
         };
-        serde_json::to_writer(&mut body, &entry).ok()?;
-        let len = u32::try_from(body.len() - at).ok()?;
-        packages
-            .entry(*ecosystem)
-            .or_default()
-            .push((name, u64::try_from(at).ok()?, len));
+        serde_json::to_writer(&mut body, &probe).ok()?;
+        let probe_len = u32::try_from(body.len() - at).ok()?;
+        serde_json::to_writer(&mut body, advisories).ok()?;
+        let len = u32::try_from(body.len() - at).ok()? - probe_len;
+        packages.entry(*ecosystem).or_default().push((
+            name,
+            u64::try_from(at).ok()?,
+            probe_len,
+            len,
+        ));
     }
     let header = Header {
         kind: database.kind.to_owned(),
@@ -287,8 +322,8 @@ fn build(layout: Layout, path: &Path, parsed: &[Parsed], database: &Database) ->
 fn directory_stamps<'a>(
     root: &Root,
     dir_packages: &BTreeMap<String, BTreeSet<Option<(Ecosystem, &'a str)>>>,
-    package_stamps: &mut BTreeMap<(Ecosystem, &'a str), Vec<Stamp>>,
-) -> Option<Vec<Stamp>> {
+    package_stamps: &mut BTreeMap<(Ecosystem, &'a str), Vec<Stamp<'static>>>,
+) -> Option<Vec<Stamp<'static>>> {
     let mut always = Vec::new();
     // Every directory on the way to a record file, and those that hold none directly.
     let mut dirs: BTreeSet<String> = BTreeSet::from([String::new()]);
@@ -365,43 +400,44 @@ fn load(file: &Path, path: &Path, wanted: &Wanted) -> Option<Database> {
         "osv" => "osv",
         _ => return None,
     };
-    let mut slots: Vec<(Slot, Ecosystem, &[String])> = wanted
+    let mut slots: Vec<(Slot, Ecosystem, &[&str])> = wanted
         .iter()
         .filter_map(|((ecosystem, name), versions)| {
             let list = header.packages.get(ecosystem)?;
             let at = list
-                .binary_search_by(|(n, _, _)| (*n).cmp(name.as_str()))
+                .binary_search_by(|(n, ..)| (*n).cmp(name.as_ref()))
                 .ok()?;
-            Some(((list[at].1, list[at].2), *ecosystem, versions.as_slice()))
+            let (_, offset, probe, rest) = list[at];
+            Some(((offset, probe, rest), *ecosystem, versions.as_slice()))
         })
         .collect();
     slots.sort_unstable_by_key(|(slot, _, _)| *slot);
     let index = index.into_inner();
     let mut advisories = Vec::new();
     let mut buffer = Vec::new();
-    for ((at, len), ecosystem, versions) in slots {
-        buffer.resize(len as usize, 0);
+    for ((at, probe_len, len), ecosystem, versions) in slots {
+        // Both parts in one read; the second is parsed only when an advisory affects a pinned
+        // version, which few do.
+        let probe_len = probe_len as usize;
+        buffer.resize(probe_len + len as usize, 0);
         read_at(&index, &mut buffer, body_at + at)?;
-        // First only the stamps and what decides which versions are affected; the rest (names,
-        // titles, links) is skipped over unless an advisory affects a pinned version, which
-        // few do.
-        let probe: Entry<Probe> = serde_json::from_slice(&buffer).ok()?;
+        let (probe, rest) = buffer.split_at(probe_len);
+        let probe: Probe<ProbeMatcher> = serde_json::from_slice(probe).ok()?;
         if !probe.stamps.iter().all(|s| s.current(&root)) {
             return None;
         }
         let keep: Vec<bool> = probe
-            .advisories
+            .matchers
             .iter()
-            .map(|p| {
-                versions.is_empty() || versions.iter().any(|v| p.matcher.affects(ecosystem, v))
-            })
+            .map(|m| versions.is_empty() || versions.iter().any(|v| m.affects(ecosystem, v)))
             .collect();
         if keep.contains(&true) {
-            let entry: Entry<Advisory> = serde_json::from_slice(&buffer).ok()?;
+            let full: Vec<Advisory> = serde_json::from_slice(rest).ok()?;
+            if full.len() != keep.len() {
+                return None;
+            }
             advisories.extend(
-                entry
-                    .advisories
-                    .into_iter()
+                full.into_iter()
                     .zip(keep)
                     .filter_map(|(advisory, keep)| keep.then_some(advisory)),
             );
@@ -444,10 +480,10 @@ mod tests {
         fs_err::write(path, text).unwrap();
     }
 
-    fn wanted(names: &[&str]) -> Wanted {
+    fn wanted<'a>(names: &[&'a str]) -> Wanted<'a> {
         names
             .iter()
-            .map(|n| ((Ecosystem::Cargo, (*n).to_owned()), Vec::new()))
+            .map(|n| ((Ecosystem::Cargo, (*n).into()), Vec::new()))
             .collect()
     }
 
@@ -497,12 +533,8 @@ mod tests {
         assert_eq!(only_foo.id, first.id, "the id names the whole database");
 
         // With the pinned versions given, only the advisories that affect one of them.
-        let pinned = |version: &str| -> Wanted {
-            [(
-                (Ecosystem::Cargo, "foo".to_owned()),
-                vec![version.to_owned()],
-            )]
-            .into()
+        let pinned = |version: &'static str| -> Wanted<'static> {
+            [((Ecosystem::Cargo, "foo".into()), vec![version])].into()
         };
         let patched = Database::open_for(&db, &pinned("1.2.5"), Some(&cache)).unwrap();
         assert!(patched.indexed);
@@ -574,9 +606,9 @@ mod tests {
             .path();
         for garbage in [
             "",
-            "crabox-index 2\n",
-            "crabox-index 2\n999\n{}",
-            "crabox-index 2\n2\n{}",
+            "crabox-index 3\n",
+            "crabox-index 3\n999\n{}",
+            "crabox-index 3\n2\n{}",
         ] {
             fs_err::write(&index, garbage).unwrap();
             let database = Database::open_for(&db, &want, Some(&cache)).unwrap();
@@ -607,7 +639,7 @@ mod tests {
             zip.finish().unwrap();
         };
         make("2.32.0");
-        let want: Wanted = [((Ecosystem::Pypi, "requests".to_owned()), Vec::new())].into();
+        let want: Wanted = [((Ecosystem::Pypi, "requests".into()), Vec::new())].into();
         let first = Database::open_for(&zip_path, &want, Some(&cache)).unwrap();
         assert_eq!(first.kind, "osv");
         assert_eq!(first.skipped.len(), 1);

@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::ops::Range;
 use std::path::Path;
 
 use super::{Context, Parsed};
@@ -51,7 +52,33 @@ struct Entry<'a> {
     name: Cow<'a, str>,
     version: Cow<'a, str>,
     source_text: Option<Cow<'a, str>>,
-    dependencies: Vec<Cow<'a, str>>,
+    dependencies: Deps<'a>,
+}
+
+/// A package's dependency references: the lines of the `dependencies = [` block as Cargo writes
+/// it (one quoted reference per line, each checked while the section was read), or the list the
+/// TOML parser gave. Kept as text so that a large lockfile needs no list per package.
+#[derive(Debug)]
+enum Deps<'a> {
+    Lines(&'a str),
+    List(Vec<String>),
+}
+
+impl Deps<'_> {
+    fn iter(&self) -> impl Iterator<Item = &str> {
+        let (lines, list) = match self {
+            Deps::Lines(text) => (Some(text.lines()), None),
+            Deps::List(list) => (None, Some(list.iter().map(String::as_str))),
+        };
+        lines
+            .into_iter()
+            .flatten()
+            .filter_map(|line| {
+                let line = line.trim_ascii();
+                line.strip_suffix(',')?.strip_prefix('"')?.strip_suffix('"')
+            })
+            .chain(list.into_iter().flatten())
+    }
 }
 
 /// What [`sections`] finds besides the packages: the v1 `[metadata]` body, and the first line
@@ -83,8 +110,8 @@ fn sections<'a>(
     let mut offset = 0;
     let mut canonical = Canonical::default();
     let mut close =
-        |kind: &Kind, body: &'a str, canonical: Canonical<'a>, out: &mut Rest<'a>| match kind {
-            Kind::Package(line) => package(*line, body, canonical.finish()),
+        |kind: &Kind, body: &'a str, canonical: Canonical, out: &mut Rest<'a>| match kind {
+            Kind::Package(line) => package(*line, body, canonical.finish(text)),
             Kind::Metadata => out.metadata = Some(body),
             Kind::Preamble | Kind::Other => {}
         };
@@ -105,7 +132,8 @@ fn sections<'a>(
             };
             body_start = offset + line.len();
         } else if matches!(kind, Kind::Package(_)) {
-            canonical.line(trimmed);
+            let at = offset + (line.len() - line.trim_ascii_start().len());
+            canonical.line(trimmed, at, offset + line.len());
         } else if matches!(kind, Kind::Preamble)
             && !trimmed.is_empty()
             && !trimmed.starts_with('#')
@@ -126,18 +154,18 @@ struct Fields<'a> {
     version: Cow<'a, str>,
     source: Option<Cow<'a, str>>,
     checksum: Option<Cow<'a, str>>,
-    dependencies: Vec<Cow<'a, str>>,
+    dependencies: Deps<'a>,
 }
 
 /// The fields, or where in the body (lines below the header) and what is wrong.
 type FieldsResult<'a> = Result<Fields<'a>, (u32, String)>;
 
 /// The value of a `key = "text"` line as Cargo writes it: a basic string without escapes.
-fn plain_string(value: &str) -> Option<Cow<'_, str>> {
+fn plain_string(value: &str) -> Option<&str> {
     let inner = value.strip_prefix('"')?.strip_suffix('"')?;
     memchr::memchr2(b'"', b'\\', inner.as_bytes())
         .is_none()
-        .then_some(Cow::Borrowed(inner))
+        .then_some(inner)
 }
 
 /// Reads the fields of a body in the exact layout Cargo writes (one `key = "value"` per line,
@@ -145,40 +173,45 @@ fn plain_string(value: &str) -> Option<Cow<'_, str>> {
 /// parser, which is most of the cost of a large lockfile. Anything else (comments, escapes,
 /// inline arrays, other keys) makes it give up, and the TOML parser then reads and judges the
 /// body.
+/// Fields are kept as byte ranges of the lockfile text, so that reading a section allocates
+/// nothing.
 #[derive(Default)]
-struct Canonical<'a> {
-    name: Option<Cow<'a, str>>,
-    version: Option<Cow<'a, str>>,
-    source: Option<Cow<'a, str>>,
-    checksum: Option<Cow<'a, str>>,
-    dependencies: Vec<Cow<'a, str>>,
+struct Canonical {
+    name: Option<Range<usize>>,
+    version: Option<Range<usize>>,
+    source: Option<Range<usize>>,
+    checksum: Option<Range<usize>>,
+    /// The lines of the `dependencies = [` block.
+    dependencies: Option<Range<usize>>,
     in_dependencies: bool,
     seen_dependencies: bool,
     given_up: bool,
 }
 
-impl<'a> Canonical<'a> {
-    fn line(&mut self, line: &'a str) {
-        if !self.given_up && self.take(line).is_none() {
+impl Canonical {
+    /// Takes one line, trimmed, which starts at `at` in the text; the untrimmed line ends at
+    /// `end`.
+    fn line(&mut self, line: &str, at: usize, end: usize) {
+        if !self.given_up && self.take(line, at, end).is_none() {
             self.given_up = true;
         }
     }
 
-    fn take(&mut self, line: &'a str) -> Option<()> {
+    fn take(&mut self, line: &str, at: usize, end: usize) -> Option<()> {
         if self.in_dependencies {
             if line == "]" {
                 self.in_dependencies = false;
             } else {
-                self.dependencies
-                    .push(plain_string(line.strip_suffix(',')?)?);
+                plain_string(line.strip_suffix(',')?)?;
+                self.dependencies.get_or_insert(at..end).end = end;
             }
             return Some(());
         }
         if line.is_empty() {
             return Some(());
         }
-        // `key = value`, found with a byte search (a `" = "` pattern builds a searcher per line).
-        let equals = memchr::memchr(b'=', line.as_bytes())?;
+        // `key = value`: the keys are short, so a plain loop finds the `=`.
+        let equals = line.bytes().position(|b| b == b'=')?;
         let key = line[..equals].strip_suffix(' ')?;
         let value = line[equals + 1..].strip_prefix(' ')?;
         let slot = match key {
@@ -195,20 +228,24 @@ impl<'a> Canonical<'a> {
         if slot.is_some() {
             return None;
         }
-        *slot = Some(plain_string(value)?);
+        let inner = plain_string(value)?;
+        // `key = "inner"`: the inner text starts after the `= "`.
+        let start = at + equals + 3;
+        *slot = Some(start..start + inner.len());
         Some(())
     }
 
-    fn finish(self) -> Option<Fields<'a>> {
+    fn finish(self, text: &str) -> Option<Fields<'_>> {
         if self.given_up || self.in_dependencies {
             return None;
         }
+        let field = |range: Range<usize>| Cow::Borrowed(&text[range]);
         Some(Fields {
-            name: self.name?,
-            version: self.version?,
-            source: self.source,
-            checksum: self.checksum,
-            dependencies: self.dependencies,
+            name: field(self.name?),
+            version: field(self.version?),
+            source: self.source.map(field),
+            checksum: self.checksum.map(field),
+            dependencies: Deps::Lines(self.dependencies.map_or("", |range| &text[range])),
         })
     }
 }
@@ -216,10 +253,13 @@ impl<'a> Canonical<'a> {
 #[cfg(test)]
 fn canonical_fields(body: &str) -> Option<Fields<'_>> {
     let mut canonical = Canonical::default();
-    for line in body.lines() {
-        canonical.line(line.trim());
+    let mut offset = 0;
+    for line in body.split_inclusive('\n') {
+        let at = offset + (line.len() - line.trim_ascii_start().len());
+        canonical.line(line.trim_ascii(), at, offset + line.len());
+        offset += line.len();
     }
-    canonical.finish()
+    canonical.finish(body)
 }
 
 fn toml_fields(body: &str) -> FieldsResult<'static> {
@@ -245,16 +285,18 @@ fn toml_fields(body: &str) -> FieldsResult<'static> {
         version,
         source: text("source"),
         checksum: text("checksum"),
-        dependencies: table
-            .get("dependencies")
-            .and_then(toml::Value::as_array)
-            .map(|d| {
-                d.iter()
-                    .filter_map(toml::Value::as_str)
-                    .map(|s| Cow::Owned(s.to_owned()))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        dependencies: Deps::List(
+            table
+                .get("dependencies")
+                .and_then(toml::Value::as_array)
+                .map(|d| {
+                    d.iter()
+                        .filter_map(toml::Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        ),
     })
 }
 
@@ -381,18 +423,24 @@ fn add_checksum(
 fn resolve_edges(entries: &[Entry], parsed: &mut Parsed, context: &Context) {
     // Entry indices sorted by name (Cargo writes them so: the sort only checks that), and where
     // each name's run starts and ends in that order: one hash lookup per reference and no list
-    // allocated per name.
+    // allocated per name (foldhash: the keys are short crate names).
     let mut by_name: Vec<usize> = (0..entries.len()).collect();
     by_name.sort_by(|&a, &b| entries[a].name.cmp(&entries[b].name));
-    let mut runs: HashMap<&str, (usize, usize)> = HashMap::with_capacity(entries.len());
+    let mut runs: foldhash::HashMap<&str, (usize, usize)> =
+        foldhash::HashMap::with_capacity_and_hasher(
+            entries.len(),
+            foldhash::fast::RandomState::default(),
+        );
     for (at, &i) in by_name.iter().enumerate() {
         runs.entry(entries[i].name.as_ref())
             .and_modify(|run| run.1 = at + 1)
             .or_insert((at, at + 1));
     }
+    // Edges are gathered in one scratch list and each package's copied out at its exact size.
+    let mut edges = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
-        let mut edges = Vec::new();
-        for reference in &entry.dependencies {
+        edges.clear();
+        for reference in entry.dependencies.iter() {
             let (name, rest) = split_space(reference);
             let (version, source) = match rest {
                 Some(rest) => {
@@ -420,7 +468,7 @@ fn resolve_edges(entries: &[Entry], parsed: &mut Parsed, context: &Context) {
         }
         edges.sort_unstable();
         edges.dedup();
-        parsed.packages[i].dependencies = edges;
+        parsed.packages[i].dependencies.clone_from(&edges);
     }
 }
 
@@ -624,9 +672,13 @@ mod tests {
             if let Some(f) = canonical_fields(body) {
                 fast += 1;
                 let s = slow.unwrap_or_else(|e| panic!("fast path accepted {body:?}: {e:?}"));
+                let (fast_deps, slow_deps): (Vec<&str>, Vec<&str>) = (
+                    f.dependencies.iter().collect(),
+                    s.dependencies.iter().collect(),
+                );
                 assert_eq!(
-                    (f.name, f.version, f.source, f.checksum, f.dependencies),
-                    (s.name, s.version, s.source, s.checksum, s.dependencies),
+                    (f.name, f.version, f.source, f.checksum, fast_deps),
+                    (s.name, s.version, s.source, s.checksum, slow_deps),
                     "{body:?}"
                 );
             }

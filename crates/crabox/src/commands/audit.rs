@@ -112,10 +112,10 @@ pub fn databases(
         .flat_map(|i| &i.lockfiles)
         .flat_map(|l| &l.packages)
     {
-        let name = crabox_audit::db::normalize(package.ecosystem, &package.name).into_owned();
+        let name = crabox_audit::db::normalize(package.ecosystem, &package.name);
         let versions = wanted.entry((package.ecosystem, name)).or_default();
-        if !versions.contains(&package.version) {
-            versions.push(package.version.clone());
+        if !versions.contains(&package.version.as_str()) {
+            versions.push(&package.version);
         }
     }
     let open = |p: &PathBuf| crabox_audit::Database::open_for(p, &wanted, cache.as_deref());

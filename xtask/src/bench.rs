@@ -274,7 +274,9 @@ fn audit_row(
         "Cargo.lock",
         "--json",
     ];
-    let cache = dir.join("cache");
+    // Beside the lockfile's directory, not in it (as `~/.cache` is): the audit's own walk for
+    // lockfiles should not go through its index.
+    let cache = dir.with_extension("cache");
     let env = [("CRABOX_CACHE_DIR", cache.as_path())];
     let start = Instant::now();
     let first = Command::new(crabox)

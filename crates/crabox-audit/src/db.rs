@@ -35,8 +35,7 @@ pub struct Database {
 /// lockfiles pin (borrowed from them). A load through the index keeps a package's advisories
 /// that affect one of them (all of them when none is given), and deserialises only those in
 /// full.
-pub type Wanted<'a> =
-    std::collections::HashMap<(Ecosystem, std::borrow::Cow<'a, str>), Vec<&'a str>>;
+pub type Wanted<'a> = foldhash::HashMap<(Ecosystem, std::borrow::Cow<'a, str>), Vec<&'a str>>;
 
 /// How a database is laid out on disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -534,7 +534,9 @@ mod tests {
 
         // With the pinned versions given, only the advisories that affect one of them.
         let pinned = |version: &'static str| -> Wanted<'static> {
-            [((Ecosystem::Cargo, "foo".into()), vec![version])].into()
+            [((Ecosystem::Cargo, "foo".into()), vec![version])]
+                .into_iter()
+                .collect()
         };
         let patched = Database::open_for(&db, &pinned("1.2.5"), Some(&cache)).unwrap();
         assert!(patched.indexed);
@@ -639,7 +641,9 @@ mod tests {
             zip.finish().unwrap();
         };
         make("2.32.0");
-        let want: Wanted = [((Ecosystem::Pypi, "requests".into()), Vec::new())].into();
+        let want: Wanted = [((Ecosystem::Pypi, "requests".into()), Vec::new())]
+            .into_iter()
+            .collect();
         let first = Database::open_for(&zip_path, &want, Some(&cache)).unwrap();
         assert_eq!(first.kind, "osv");
         assert_eq!(first.skipped.len(), 1);

@@ -161,7 +161,7 @@ impl Store {
     /// Loads a new copy completely (which builds its index), so that a copy that does not load
     /// never becomes current.
     fn check(&self, name: &str, path: &Path) -> Result<Database, AuditError> {
-        let database = crate::index::open(path, &Wanted::new(), &self.cache)?;
+        let database = crate::index::open(path, &Wanted::default(), &self.cache)?;
         if database.records == 0 {
             return Err(AuditError::Update {
                 source_name: name.to_owned(),

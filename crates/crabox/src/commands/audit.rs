@@ -106,7 +106,13 @@ pub fn databases(
     };
     let cache = context.cache_dir();
     let spinner = crate::progress::spinner(context, "loading advisory databases");
-    let mut wanted = crabox_audit::db::Wanted::new();
+    let count = inventories
+        .iter()
+        .flat_map(|i| &i.lockfiles)
+        .map(|l| l.packages.len())
+        .sum();
+    let mut wanted = crabox_audit::db::Wanted::default();
+    wanted.reserve(count);
     for package in inventories
         .iter()
         .flat_map(|i| &i.lockfiles)
@@ -275,6 +281,10 @@ fn yanked(
 pub struct Assessment {
     pub outcome: policy::Outcome,
     pub databases: Vec<DatabaseInfo>,
+    /// What the outcome was computed from: kept rather than dropped inside [`assess`], so that
+    /// `crabox audit`, whose process ends next, can leave it to the exit.
+    #[expect(dead_code, reason = "held for when it is dropped, not read")]
+    inputs: (crabox_sbom::Inventory, Vec<crabox_audit::Database>),
 }
 
 /// Reads the lockfiles and databases, matches, checks yanked releases and applies the policy;
@@ -299,7 +309,7 @@ pub fn assess(
         &outcome,
         loaded.file.as_deref(),
     ));
-    let databases = databases
+    let infos = databases
         .iter()
         .map(|d| DatabaseInfo {
             source: d.kind.to_owned(),
@@ -308,7 +318,11 @@ pub fn assess(
             records: d.records,
         })
         .collect();
-    Ok(Assessment { outcome, databases })
+    Ok(Assessment {
+        outcome,
+        databases: infos,
+        inputs: (inventory, databases),
+    })
 }
 
 /// The OpenVEX document stating the status of every vulnerability found, dated by the commit
@@ -388,9 +402,14 @@ pub fn run(context: &Context, args: &AuditArgs) -> anyhow::Result<ExitStatus> {
         actions.set_output("vulnerabilities", &open.to_string())?;
         actions.set_output("failed", if outcome.failed { "true" } else { "false" })?;
     }
-    Ok(if outcome.failed {
+    let status = if outcome.failed {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
-    })
+    };
+    // The process ends after this step: the packages, advisories and findings (thousands of
+    // allocations on a large lockfile) go back to the system at exit instead of being freed one
+    // by one first.
+    std::mem::forget(assessment);
+    Ok(status)
 }

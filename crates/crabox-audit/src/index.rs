@@ -171,9 +171,8 @@ struct Header<'a> {
     /// Checked on every load.
     #[serde(borrow)]
     always: Vec<Stamp<'a>>,
-    /// Per ecosystem, `(name, offset, probe length, advisories length)` sorted by name, for a
-    /// binary search: names are read in place from the file (they have no escapes to decode)
-    /// and nothing is hashed.
+    /// Per ecosystem, `(name, offset, probe length, advisories length)` sorted by name; names
+    /// are read in place from the file (they have no escapes to decode).
     #[serde(borrow)]
     packages: BTreeMap<Ecosystem, Vec<(&'a str, u64, u32, u32)>>,
 }
@@ -400,15 +399,16 @@ fn load(file: &Path, path: &Path, wanted: &Wanted) -> Option<Database> {
         "osv" => "osv",
         _ => return None,
     };
-    let mut slots: Vec<(Slot, Ecosystem, &[&str])> = wanted
+    // The header's names (already read in full) each looked up in the hash map of wanted ones:
+    // cheaper than a binary search of the sorted names for each wanted package.
+    let mut slots: Vec<(Slot, Ecosystem, &[&str])> = header
+        .packages
         .iter()
-        .filter_map(|((ecosystem, name), versions)| {
-            let list = header.packages.get(ecosystem)?;
-            let at = list
-                .binary_search_by(|(n, ..)| (*n).cmp(name.as_ref()))
-                .ok()?;
-            let (_, offset, probe, rest) = list[at];
-            Some(((offset, probe, rest), *ecosystem, versions.as_slice()))
+        .flat_map(|(&ecosystem, list)| {
+            list.iter().filter_map(move |&(name, offset, probe, rest)| {
+                let versions = wanted.get(&(ecosystem, Cow::Borrowed(name)))?;
+                Some(((offset, probe, rest), ecosystem, versions.as_slice()))
+            })
         })
         .collect();
     slots.sort_unstable_by_key(|(slot, _, _)| *slot);

@@ -115,11 +115,10 @@ fn sections<'a>(
             Kind::Metadata => out.metadata = Some(body),
             Kind::Preamble | Kind::Other => {}
         };
-    // Lines found with a vectorised byte search: a large lockfile has tens of thousands.
-    let ends = memchr::memchr_iter(b'\n', text.as_bytes())
-        .chain((!text.ends_with('\n') && !text.is_empty()).then(|| text.len() - 1));
-    for (i, end) in ends.enumerate() {
-        let line = &text[offset..=end];
+    // Lines found by the standard library's byte search (word at a time): a large lockfile has
+    // tens of thousands, most under 80 bytes, where the `memchr` crate's vector search costs
+    // more to start (and to detect the CPU's features on first use) than it saves.
+    for (i, line) in text.split_inclusive('\n').enumerate() {
         let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let trimmed = line.trim_ascii();
         if trimmed.starts_with('[') {
@@ -163,9 +162,7 @@ type FieldsResult<'a> = Result<Fields<'a>, (u32, String)>;
 /// The value of a `key = "text"` line as Cargo writes it: a basic string without escapes.
 fn plain_string(value: &str) -> Option<&str> {
     let inner = value.strip_prefix('"')?.strip_suffix('"')?;
-    memchr::memchr2(b'"', b'\\', inner.as_bytes())
-        .is_none()
-        .then_some(inner)
+    (!inner.bytes().any(|b| b == b'"' || b == b'\\')).then_some(inner)
 }
 
 /// Reads the fields of a body in the exact layout Cargo writes (one `key = "value"` per line,
@@ -304,10 +301,11 @@ fn toml_fields(body: &str) -> FieldsResult<'static> {
 /// entry is reported with its line and skipped while the rest is still read.
 pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
     let mut parsed = Parsed::new();
-    // Room for every entry at once (a count of the headers, which a string could only inflate).
-    let headers = memchr::memmem::find_iter(text.as_bytes(), "[[package]]").count();
-    parsed.packages.reserve_exact(headers);
-    let mut entries = Vec::with_capacity(headers);
+    // Room for every entry at once without counting them first: a `[[package]]` section takes
+    // well over 64 bytes, and capacity that is never written is address space, not memory.
+    let room = text.len() / 64 + 1;
+    parsed.packages.reserve_exact(room);
+    let mut entries = Vec::with_capacity(room);
     // Packages without a checksum in their entry: v1 keeps checksums in the `[metadata]` at the
     // end of the file.
     let mut unsummed = Vec::new();
@@ -394,8 +392,8 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
 
 /// The text before the first space, and after it when there is one.
 fn split_space(text: &str) -> (&str, Option<&str>) {
-    match memchr::memchr(b' ', text.as_bytes()) {
-        Some(at) => (&text[..at], Some(&text[at + 1..])),
+    match text.split_once(' ') {
+        Some((before, after)) => (before, Some(after)),
         None => (text, None),
     }
 }

@@ -178,8 +178,8 @@ struct Header<'a> {
 }
 
 /// The index file for the database at `path`: named by a 64-bit FNV-1a hash of the path (a
-/// name, not a seal: the header records the path, and an index of another path is rebuilt; a
-/// cryptographic hash here cost more than the rest of finding the file).
+/// name, not a seal: the header records the path, and an index of another path is rebuilt).
+/// SHA-256 here, with its CPU-feature detection, was 0.4% of a whole audit run.
 pub(crate) fn index_path(cache: &Path, path: &Path) -> PathBuf {
     let hash = path
         .as_os_str()

@@ -48,13 +48,12 @@ impl Event {
     }
 }
 
-/// A RustSec advisory's `patched` and `unaffected` requirements, with the ranges of affected
-/// versions that the `rustsec` crate derives from them (what its `Versions::is_vulnerable`
-/// tests) computed once, not on every comparison.
+/// A RustSec advisory's `patched` requirements (for the report), with the ranges of affected
+/// versions that the `rustsec` crate derives from them and the `unaffected` ones (what its
+/// `Versions::is_vulnerable` tests) computed once, not on every comparison.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RustSecVersions {
     pub patched: Vec<rustsec::VersionReq>,
-    pub unaffected: Vec<rustsec::VersionReq>,
     /// `(introduced, fixed)`: from `introduced` (inclusive; no lower bound when absent) up to
     /// `fixed` (exclusive; no upper bound when absent).
     pub affected: Vec<(Option<rustsec::Version>, Option<rustsec::Version>)>,
@@ -64,7 +63,6 @@ impl From<&rustsec::advisory::Versions> for RustSecVersions {
     fn from(versions: &rustsec::advisory::Versions) -> Self {
         RustSecVersions {
             patched: versions.patched().to_vec(),
-            unaffected: versions.unaffected().to_vec(),
             affected: rustsec::osv::ranges_for_advisory(versions)
                 .into_iter()
                 .map(|range| (range.introduced, range.fixed))

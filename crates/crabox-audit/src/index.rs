@@ -133,7 +133,7 @@ struct Probe<'a, M> {
 }
 
 /// An indexed [`crate::advisory::Matcher`] as a load reads it: of a RustSec advisory only the
-/// derived ranges (its `patched` and `unaffected` requirements are skipped over unparsed).
+/// derived ranges (its `patched` requirements are skipped over unparsed).
 #[derive(Debug, Deserialize)]
 enum ProbeMatcher {
     RustSec {
@@ -400,8 +400,9 @@ fn load(file: &Path, path: &Path, wanted: &Wanted) -> Option<Database> {
         _ => return None,
     };
     // The header's names (already read in full) each looked up in the hash map of wanted ones:
-    // cheaper than a binary search of the sorted names for each wanted package.
-    let mut slots: Vec<(Slot, Ecosystem, &[&str])> = header
+    // cheaper than a binary search of the sorted names for each wanted package. They come in
+    // the order the entries were written, so the reads below go forward through the file.
+    let slots: Vec<(Slot, Ecosystem, &[&str])> = header
         .packages
         .iter()
         .flat_map(|(&ecosystem, list)| {
@@ -411,7 +412,6 @@ fn load(file: &Path, path: &Path, wanted: &Wanted) -> Option<Database> {
             })
         })
         .collect();
-    slots.sort_unstable_by_key(|(slot, _, _)| *slot);
     let index = index.into_inner();
     let mut advisories = Vec::new();
     let mut buffer = Vec::new();

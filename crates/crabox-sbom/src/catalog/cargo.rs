@@ -170,6 +170,7 @@ fn plain_string(value: &str) -> Option<&str> {
 /// parser, which is most of the cost of a large lockfile. Anything else (comments, escapes,
 /// inline arrays, other keys) makes it give up, and the TOML parser then reads and judges the
 /// body.
+///
 /// Fields are kept as byte ranges of the lockfile text, so that reading a section allocates
 /// nothing.
 #[derive(Default)]
@@ -390,14 +391,6 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
     Ok(parsed)
 }
 
-/// The text before the first space, and after it when there is one.
-fn split_space(text: &str) -> (&str, Option<&str>) {
-    match text.split_once(' ') {
-        Some((before, after)) => (before, Some(after)),
-        None => (text, None),
-    }
-}
-
 /// The package's SHA-256 from its lockfile checksum, or a diagnostic when it is not one.
 fn add_checksum(
     package: &mut Package,
@@ -439,15 +432,12 @@ fn resolve_edges(entries: &[Entry], parsed: &mut Parsed, context: &Context) {
     for (i, entry) in entries.iter().enumerate() {
         edges.clear();
         for reference in entry.dependencies.iter() {
-            let (name, rest) = split_space(reference);
-            let (version, source) = match rest {
-                Some(rest) => {
-                    let (version, source) = split_space(rest);
-                    (Some(version), source)
-                }
-                None => (None, None),
-            };
-            let source = source.map(|s| s.trim_start_matches('(').trim_end_matches(')'));
+            let mut parts = reference.splitn(3, ' ');
+            let name = parts.next().unwrap_or_default();
+            let version = parts.next();
+            let source = parts
+                .next()
+                .map(|s| s.trim_start_matches('(').trim_end_matches(')'));
             let (start, end) = runs.get(name).copied().unwrap_or_default();
             let found = by_name[start..end].iter().copied().find(|&c| {
                 version.is_none_or(|v| entries[c].version == v)

@@ -702,7 +702,7 @@ mod tests {
             long.as_str(),
         ];
         for text in texts {
-            let ours: Vec<&str> = super::lines(text).collect();
+            let ours: Vec<&str> = lines(text).collect();
             let std: Vec<&str> = text.split_inclusive('\n').collect();
             assert_eq!(ours, std, "{text:?}");
         }

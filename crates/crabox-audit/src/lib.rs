@@ -16,7 +16,7 @@ pub mod store;
 pub mod version;
 pub mod yanked;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use crabox_types::Severity;
 use crabox_types::component::{Ecosystem, Lockfile, Source};
@@ -106,7 +106,9 @@ impl Paths {
 
 /// Audits the lockfiles against the databases. Findings are sorted (file, line, id).
 pub fn audit(lockfiles: &[Lockfile], databases: &[Database]) -> Vec<Finding> {
-    let mut index: HashMap<(Ecosystem, &str), Vec<&Advisory>> = HashMap::new();
+    // foldhash: one lookup per pinned package, keyed by short names.
+    let mut index: foldhash::HashMap<(Ecosystem, &str), Vec<&Advisory>> =
+        foldhash::HashMap::default();
     for advisory in databases.iter().flat_map(|d| &d.advisories) {
         index
             .entry((advisory.ecosystem, advisory.package.as_str()))

@@ -205,7 +205,14 @@ type FieldsResult<'a> = Result<Fields<'a>, (u32, String)>;
 /// The value of a `key = "text"` line as Cargo writes it: a basic string without escapes.
 fn plain_string(value: &str) -> Option<&str> {
     let inner = value.strip_prefix('"')?.strip_suffix('"')?;
-    (!inner.bytes().any(|b| b == b'"' || b == b'\\')).then_some(inner)
+    // SSE2 on x86-64, as in [`Lines`]: half the instructions of a byte loop over these values.
+    #[cfg(target_arch = "x86_64")]
+    let special = memchr::arch::x86_64::sse2::memchr::Two::new(b'"', b'\\')
+        .map(|two| two.find(inner.as_bytes()).is_some());
+    #[cfg(not(target_arch = "x86_64"))]
+    let special: Option<bool> = None;
+    let special = special.unwrap_or_else(|| inner.bytes().any(|b| b == b'"' || b == b'\\'));
+    (!special).then_some(inner)
 }
 
 /// Reads the fields of a body in the exact layout Cargo writes (one `key = "value"` per line,

@@ -34,8 +34,11 @@ pub struct Database {
 /// Packages an audit needs advisories for: `(ecosystem, normalised name)`, with the versions the
 /// lockfiles pin (borrowed from them). A load through the index keeps a package's advisories
 /// that affect one of them (all of them when none is given), and deserialises only those in
-/// full.
-pub type Wanted<'a> = foldhash::HashMap<(Ecosystem, std::borrow::Cow<'a, str>), Vec<&'a str>>;
+/// full. Most packages are pinned at one version, held without an allocation of its own.
+pub type Wanted<'a> = foldhash::HashMap<(Ecosystem, std::borrow::Cow<'a, str>), Versions<'a>>;
+
+/// The versions of one wanted package.
+pub type Versions<'a> = smallvec::SmallVec<[&'a str; 1]>;
 
 /// How a database is laid out on disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

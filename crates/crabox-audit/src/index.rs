@@ -17,14 +17,17 @@
 //! package A's records is noticed when A is audited (or the index is rebuilt for another
 //! reason), not when only B is. Both RustSec and osv.dev place records by package.
 //!
-//! File format (version 3): the line `crabox-index 3`, the header length in bytes on the next
+//! File format (version 4): the line `crabox-index 4`, the header length in bytes on the next
 //! line, the JSON header, then per package two JSON values the header points into: first what a
 //! load always reads (the stamps to re-check and each advisory's version matcher, with
 //! RustSec's ranges already derived), then the advisories in full, read only when one affects a
-//! pinned version.
+//! pinned version. The header's table of packages is one string per ecosystem, a line
+//! `name offset probe-length advisories-length` per package, so that a load splits lines and
+//! reads the numbers of the wanted packages only, instead of deserialising every entry.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crabox_types::component::Ecosystem;
@@ -34,7 +37,7 @@ use crate::advisory::{Advisory, Event};
 use crate::db::{self, Database, Layout, Parsed, Wanted};
 use crate::error::AuditError;
 
-const MAGIC: &str = "crabox-index 3\n";
+const MAGIC: &str = "crabox-index 4\n";
 
 /// A file or directory below the database root, its size and its modification time
 /// (nanoseconds since the epoch); written as a JSON array, the path read in place.
@@ -171,10 +174,10 @@ struct Header<'a> {
     /// Checked on every load.
     #[serde(borrow)]
     always: Vec<Stamp<'a>>,
-    /// Per ecosystem, `(name, offset, probe length, advisories length)` sorted by name; names
-    /// are read in place from the file (they have no escapes to decode).
+    /// Per ecosystem, a line `name offset probe-length advisories-length` per package, sorted
+    /// by name; read in place from the file (package names have no escapes to decode).
     #[serde(borrow)]
-    packages: BTreeMap<Ecosystem, Vec<(&'a str, u64, u32, u32)>>,
+    packages: BTreeMap<Ecosystem, Cow<'a, str>>,
 }
 
 /// The index file for the database at `path`: named by a 64-bit FNV-1a hash of the path (a
@@ -216,12 +219,15 @@ pub fn open(path: &Path, wanted: &Wanted, cache: &Path) -> Result<Database, Audi
                 );
             }
         }
-        None => tracing::debug!("the database changed while it was read; not indexed"),
+        None => tracing::debug!(
+            "not indexed: the database changed while it was read, or a package name has white space"
+        ),
     }
     Ok(database)
 }
 
-/// The index of a database just read, or `None` when a file changed during the reading.
+/// The index of a database just read, or `None` when a file changed during the reading or a
+/// package name has white space (the header's table separates fields with it).
 fn build(layout: Layout, path: &Path, parsed: &[Parsed], database: &Database) -> Option<Vec<u8>> {
     let root = &Root::open(path);
     // The database's advisories (in its order, so that an index load and a direct load agree)
@@ -275,8 +281,13 @@ fn build(layout: Layout, path: &Path, parsed: &[Parsed], database: &Database) ->
     }
     let mut body: Vec<u8> = Vec::new();
     // In (ecosystem, name) order, so each ecosystem's list is sorted by name.
-    let mut packages: BTreeMap<Ecosystem, Vec<(&str, u64, u32, u32)>> = BTreeMap::new();
+    let mut packages: BTreeMap<Ecosystem, Cow<str>> = BTreeMap::new();
     for ((ecosystem, name), advisories) in &by_package {
+        // The table's separators: no ecosystem allows white space in a package name, and a
+        // database that has one anyway is read without an index.
+        if name.contains(char::is_whitespace) {
+            return None;
+        }
         let at = body.len();
         let probe = Probe {
             stamps: package_stamps
@@ -288,12 +299,8 @@ fn build(layout: Layout, path: &Path, parsed: &[Parsed], database: &Database) ->
         let probe_len = u32::try_from(body.len() - at).ok()?;
         serde_json::to_writer(&mut body, advisories).ok()?;
         let len = u32::try_from(body.len() - at).ok()? - probe_len;
-        packages.entry(*ecosystem).or_default().push((
-            name,
-            u64::try_from(at).ok()?,
-            probe_len,
-            len,
-        ));
+        let table = packages.entry(*ecosystem).or_default().to_mut();
+        writeln!(table, "{name} {at} {probe_len} {len}").ok()?;
     }
     let header = Header {
         kind: database.kind.to_owned(),
@@ -399,19 +406,31 @@ fn load(file: &Path, path: &Path, wanted: &Wanted) -> Option<Database> {
         "osv" => "osv",
         _ => return None,
     };
-    // The header's names (already read in full) each looked up in the hash map of wanted ones:
-    // cheaper than a binary search of the sorted names for each wanted package. They come in
-    // the order the entries were written, so the reads below go forward through the file.
-    let slots: Vec<(Slot, Ecosystem, &[&str])> = header
-        .packages
-        .iter()
-        .flat_map(|(&ecosystem, list)| {
-            list.iter().filter_map(move |&(name, offset, probe, rest)| {
-                let versions = wanted.get(&(ecosystem, Cow::Borrowed(name)))?;
-                Some(((offset, probe, rest), ecosystem, versions.as_slice()))
-            })
-        })
-        .collect();
+    // The header's names each looked up in the hash map of wanted ones: cheaper than a binary
+    // search of the sorted names for each wanted package. They come in the order the entries
+    // were written, so the reads below go forward through the file.
+    let mut slots: Vec<(Slot, Ecosystem, &[&str])> = Vec::new();
+    for (&ecosystem, table) in &header.packages {
+        // Byte loops, not `split`: the lines are short, and the standard library's searcher
+        // costs more per call than these scans (a tenth of the audit's instructions otherwise).
+        let mut rest: &str = table;
+        while !rest.is_empty() {
+            let space = rest.bytes().position(|b| b == b' ')?;
+            let end = rest.bytes().position(|b| b == b'\n').unwrap_or(rest.len());
+            let (name, numbers) = (rest.get(..space)?, rest.get(space + 1..end)?);
+            rest = rest.get(end + 1..).unwrap_or_default();
+            let Some(versions) = wanted.get(&(ecosystem, Cow::Borrowed(name))) else {
+                continue;
+            };
+            let mut numbers = numbers.split(' ');
+            let slot = (
+                numbers.next()?.parse().ok()?,
+                numbers.next()?.parse().ok()?,
+                numbers.next()?.parse().ok()?,
+            );
+            slots.push((slot, ecosystem, versions.as_slice()));
+        }
+    }
     let index = index.into_inner();
     let mut advisories = Vec::new();
     let mut buffer = Vec::new();
@@ -466,7 +485,7 @@ mod tests {
 
     use crabox_types::component::Ecosystem;
 
-    use crate::db::{Database, Wanted};
+    use crate::db::{Database, Versions, Wanted};
 
     fn advisory(id: &str, package: &str, patched: &str) -> String {
         format!(
@@ -483,7 +502,7 @@ mod tests {
     fn wanted<'a>(names: &[&'a str]) -> Wanted<'a> {
         names
             .iter()
-            .map(|n| ((Ecosystem::Cargo, (*n).into()), Vec::new()))
+            .map(|n| ((Ecosystem::Cargo, (*n).into()), Versions::new()))
             .collect()
     }
 
@@ -534,9 +553,12 @@ mod tests {
 
         // With the pinned versions given, only the advisories that affect one of them.
         let pinned = |version: &'static str| -> Wanted<'static> {
-            [((Ecosystem::Cargo, "foo".into()), vec![version])]
-                .into_iter()
-                .collect()
+            [(
+                (Ecosystem::Cargo, "foo".into()),
+                Versions::from_slice(&[version]),
+            )]
+            .into_iter()
+            .collect()
         };
         let patched = Database::open_for(&db, &pinned("1.2.5"), Some(&cache)).unwrap();
         assert!(patched.indexed);
@@ -606,17 +628,61 @@ mod tests {
             .unwrap()
             .unwrap()
             .path();
+        let table = |table: &str| {
+            let header = serde_json::json!({
+                "kind": "rustsec", "path": db, "id": "x", "records": 1, "skipped": [],
+                "always": [], "packages": {"cargo": table},
+            })
+            .to_string();
+            format!("crabox-index 4\n{}\n{header}", header.len())
+        };
         for garbage in [
-            "",
-            "crabox-index 3\n",
-            "crabox-index 3\n999\n{}",
-            "crabox-index 3\n2\n{}",
+            String::new(),
+            "crabox-index 3\n".to_owned(),
+            "crabox-index 4\n999\n{}".to_owned(),
+            "crabox-index 4\n2\n{}".to_owned(),
+            table("foo 0 x 1\n"),
+            table("foo 0 1\n"),
+            table("foo\n"),
+            table("foo 0 1 999999\n"),
         ] {
-            fs_err::write(&index, garbage).unwrap();
+            fs_err::write(&index, &garbage).unwrap();
             let database = Database::open_for(&db, &want, Some(&cache)).unwrap();
             assert!(!database.indexed, "{garbage:?}");
             assert_eq!(database.advisories.len(), 1);
         }
+    }
+
+    #[test]
+    fn a_package_name_with_white_space_is_read_without_an_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, cache) = (dir.path().join("db"), dir.path().join("cache"));
+        for (file, name) in [("a.json", "left-pad"), ("b.json", "bad name")] {
+            write(
+                &db,
+                file,
+                &format!(
+                    r#"{{"id": "{file}", "affected": [{{"package": {{"ecosystem": "npm", "name": "{name}"}},
+                    "ranges": [{{"type": "SEMVER", "events": [{{"introduced": "0"}}, {{"fixed": "1.0.0"}}]}}]}}]}}"#
+                ),
+            );
+        }
+        let want: Wanted = ["left-pad", "bad name"]
+            .into_iter()
+            .map(|n| ((Ecosystem::Npm, n.into()), Versions::from_slice(&["0.1.0"])))
+            .collect();
+        for _ in 0..2 {
+            let database = Database::open_for(&db, &want, Some(&cache)).unwrap();
+            assert!(!database.indexed);
+            assert_eq!(database.advisories.len(), 2);
+        }
+        assert!(
+            !cache.join("index").exists()
+                || fs_err::read_dir(cache.join("index"))
+                    .unwrap()
+                    .next()
+                    .is_none()
+        );
     }
 
     #[test]
@@ -641,7 +707,7 @@ mod tests {
             zip.finish().unwrap();
         };
         make("2.32.0");
-        let want: Wanted = [((Ecosystem::Pypi, "requests".into()), Vec::new())]
+        let want: Wanted = [((Ecosystem::Pypi, "requests".into()), Versions::new())]
             .into_iter()
             .collect();
         let first = Database::open_for(&zip_path, &want, Some(&cache)).unwrap();

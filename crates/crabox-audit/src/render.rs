@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::Finding;
@@ -23,18 +24,28 @@ pub struct DatabaseInfo {
     pub records: usize,
 }
 
-fn status_json(status: &Status) -> Value {
-    match status {
-        Status::Open => json!({ "state": "open" }),
-        Status::Ignored { reason } => json!({ "state": "ignored", "reason": reason }),
-        Status::NotAffected {
-            justification,
-            file,
-        } => json!({
-            "state": "not_affected",
-            "justification": justification,
-            "vex": file.to_string_lossy().replace('\\', "/"),
-        }),
+/// A finding's status in the JSON document.
+#[derive(Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+enum StatusJson<'a> {
+    Open,
+    Ignored { reason: &'a str },
+    NotAffected { justification: &'a str, vex: String },
+}
+
+impl<'a> StatusJson<'a> {
+    fn of(status: &'a Status) -> Self {
+        match status {
+            Status::Open => StatusJson::Open,
+            Status::Ignored { reason } => StatusJson::Ignored { reason },
+            Status::NotAffected {
+                justification,
+                file,
+            } => StatusJson::NotAffected {
+                justification,
+                vex: file.to_string_lossy().replace('\\', "/"),
+            },
+        }
     }
 }
 
@@ -44,52 +55,125 @@ fn severity_text(finding: &Finding) -> &'static str {
         .map_or("unknown", crabox_types::Severity::as_str)
 }
 
-/// `crabox audit --format json`.
+/// The shape of `crabox audit --format json`, key order included.
+#[derive(Serialize)]
+struct Document<'a> {
+    schema_version: u32,
+    databases: Vec<Database<'a>>,
+    expired_ignores: Vec<Expired<'a>>,
+    failed: bool,
+    yanked: Yanked<'a>,
+    findings: Vec<FindingJson<'a>>,
+}
+#[derive(Serialize)]
+struct Database<'a> {
+    source: &'a str,
+    path: &'a str,
+    id: &'a str,
+    records: usize,
+}
+#[derive(Serialize)]
+struct Expired<'a> {
+    id: &'a str,
+    reason: &'a str,
+    until: Option<String>,
+}
+#[derive(Serialize)]
+struct Yanked<'a> {
+    checked: bool,
+    crates_checked: usize,
+    crates_not_checked: usize,
+    reason: Option<&'a str>,
+}
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    id: &'a str,
+    aliases: &'a [String],
+    kind: &'a str,
+    title: &'a str,
+    package: Package<'a>,
+    severity: &'a str,
+    cvss: Option<&'a str>,
+    patched: &'a [String],
+    fix: Option<&'a str>,
+    path: &'a [String],
+    location: Location<'a>,
+    url: Option<&'a str>,
+    source: &'a str,
+    status: StatusJson<'a>,
+}
+#[derive(Serialize)]
+struct Package<'a> {
+    name: &'a str,
+    version: &'a str,
+    ecosystem: &'a str,
+    purl: &'a str,
+}
+#[derive(Serialize)]
+struct Location<'a> {
+    file: &'a str,
+    line: u32,
+}
+
+/// `crabox audit --format json`, written from typed structs (`Document`): a
+/// `serde_json::Value` tree, built and then written, took five times the instructions.
 pub fn json(outcome: &Outcome, databases: &[DatabaseInfo]) -> String {
-    let findings: Vec<Value> = outcome
-        .findings
-        .iter()
-        .map(|(f, status)| {
-            json!({
-                "id": f.id,
-                "aliases": f.aliases,
-                "kind": f.kind.as_str(),
-                "title": f.title,
-                "package": {
-                    "name": f.package,
-                    "version": f.version,
-                    "ecosystem": f.ecosystem.osv_name(),
-                    "purl": f.purl,
-                },
-                "severity": severity_text(f),
-                "cvss": f.cvss,
-                "patched": f.patched,
-                "fix": f.fix,
-                "path": f.path,
-                "location": { "file": f.file, "line": f.line },
-                "url": f.url,
-                "source": f.source,
-                "status": status_json(status),
+    let document = Document {
+        schema_version: SCHEMA_VERSION,
+        databases: databases
+            .iter()
+            .map(|d| Database {
+                source: &d.source,
+                path: &d.path,
+                id: &d.id,
+                records: d.records,
             })
-        })
-        .collect();
-    let document = json!({
-        "schema_version": SCHEMA_VERSION,
-        "databases": databases.iter().map(|d| json!({
-            "source": d.source, "path": d.path, "id": d.id, "records": d.records,
-        })).collect::<Vec<_>>(),
-        "expired_ignores": outcome.expired.iter().map(|i| json!({
-            "id": i.id, "reason": i.reason, "until": i.until.map(|u| u.to_string()),
-        })).collect::<Vec<_>>(),
-        "failed": outcome.failed,
-        "yanked": {
-            "checked": outcome.yanked.unchecked == 0,
-            "crates_checked": outcome.yanked.checked,
-            "crates_not_checked": outcome.yanked.unchecked,
-            "reason": outcome.yanked.reason,
+            .collect(),
+        expired_ignores: outcome
+            .expired
+            .iter()
+            .map(|i| Expired {
+                id: &i.id,
+                reason: &i.reason,
+                until: i.until.map(|u| u.to_string()),
+            })
+            .collect(),
+        failed: outcome.failed,
+        yanked: Yanked {
+            checked: outcome.yanked.unchecked == 0,
+            crates_checked: outcome.yanked.checked,
+            crates_not_checked: outcome.yanked.unchecked,
+            reason: outcome.yanked.reason.as_deref(),
         },
-        "findings": findings,
-    });
+        findings: outcome
+            .findings
+            .iter()
+            .map(|(f, status)| FindingJson {
+                id: &f.id,
+                aliases: &f.aliases,
+                kind: f.kind.as_str(),
+                title: &f.title,
+                package: Package {
+                    name: &f.package,
+                    version: &f.version,
+                    ecosystem: f.ecosystem.osv_name(),
+                    purl: &f.purl,
+                },
+                severity: severity_text(f),
+                cvss: f.cvss.as_deref(),
+                patched: &f.patched,
+                fix: f.fix.as_deref(),
+                path: &f.path,
+                location: Location {
+                    file: &f.file,
+                    line: f.line,
+                },
+                url: f.url.as_deref(),
+                source: &f.source,
+                status: StatusJson::of(status),
+            })
+            .collect(),
+    };
     let mut text = serde_json::to_string_pretty(&document).expect("JSON serializes");
     text.push('\n');
     text

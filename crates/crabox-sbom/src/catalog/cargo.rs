@@ -449,6 +449,8 @@ fn add_checksum(
     context: &Context,
 ) {
     match Hash::from_hex(HashAlg::Sha256, checksum) {
+        // One allocation of the exact size: a push onto the empty list would reserve four.
+        Some(hash) if package.hashes.is_empty() => package.hashes = vec![hash],
         Some(hash) => package.hashes.push(hash),
         None => diagnostics.push(context.diagnostic(
             package.line,

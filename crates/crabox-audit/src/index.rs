@@ -135,8 +135,8 @@ struct Probe<'a, M> {
     matchers: Vec<M>,
 }
 
-/// An indexed [`crate::advisory::Matcher`] as a load reads it: of a RustSec advisory only the
-/// derived ranges (its `patched` requirements are skipped over unparsed).
+/// An indexed [`crate::advisory::Matcher`] as a load reads it (what [`ProbeMatcherRef`] wrote):
+/// of a RustSec advisory only the derived ranges.
 #[derive(Debug, Deserialize)]
 enum ProbeMatcher {
     RustSec {
@@ -146,6 +146,32 @@ enum ProbeMatcher {
         ranges: Vec<Vec<Event>>,
         versions: Vec<String>,
     },
+}
+
+/// What a probe holds of a [`Matcher`](crate::advisory::Matcher): of a RustSec advisory only
+/// the derived ranges (the advisory in full, which follows, has the `patched` requirements).
+#[derive(Serialize)]
+enum ProbeMatcherRef<'a> {
+    RustSec {
+        affected: &'a [(Option<rustsec::Version>, Option<rustsec::Version>)],
+    },
+    Osv {
+        ranges: &'a [Vec<Event>],
+        versions: &'a [String],
+    },
+}
+
+impl<'a> ProbeMatcherRef<'a> {
+    fn of(matcher: &'a crate::advisory::Matcher) -> Self {
+        match matcher {
+            crate::advisory::Matcher::RustSec(versions) => ProbeMatcherRef::RustSec {
+                affected: &versions.affected,
+            },
+            crate::advisory::Matcher::Osv { ranges, versions } => {
+                ProbeMatcherRef::Osv { ranges, versions }
+            }
+        }
+    }
 }
 
 impl ProbeMatcher {
@@ -293,7 +319,10 @@ fn build(layout: Layout, path: &Path, parsed: &[Parsed], database: &Database) ->
             stamps: package_stamps
                 .remove(&(*ecosystem, *name))
                 .unwrap_or_default(),
-            matchers: advisories.iter().map(|a| &a.matcher).collect(),
+            matchers: advisories
+                .iter()
+                .map(|a| ProbeMatcherRef::of(&a.matcher))
+                .collect(),
         };
         serde_json::to_writer(&mut body, &probe).ok()?;
         let probe_len = u32::try_from(body.len() - at).ok()?;

@@ -52,32 +52,31 @@ struct Entry<'a> {
     name: Cow<'a, str>,
     version: Cow<'a, str>,
     source_text: Option<Cow<'a, str>>,
-    dependencies: Deps<'a>,
+    dependencies: Deps,
 }
 
-/// A package's dependency references: the lines of the `dependencies = [` block as Cargo writes
-/// it (one quoted reference per line, each checked while the section was read), or the list the
-/// TOML parser gave. Kept as text so that a large lockfile needs no list per package.
+/// A package's dependency references: where they are in the lockfile's one list of references
+/// that the reading of Cargo's layout fills (the quoted text of each line of a
+/// `dependencies = [` block, checked as it was read), or the list the TOML parser gave. One list
+/// for the whole lockfile, so that a large one needs no list per package, and the blocks are
+/// not read twice.
 #[derive(Debug)]
-enum Deps<'a> {
-    Lines(&'a str),
+enum Deps {
+    References(Range<usize>),
     List(Vec<String>),
 }
 
-impl Deps<'_> {
-    fn iter(&self) -> impl Iterator<Item = &str> {
-        let (lines, list) = match self {
-            Deps::Lines(text) => (Some(lines(text)), None),
-            Deps::List(list) => (None, Some(list.iter().map(String::as_str))),
+impl Deps {
+    fn iter<'s>(&'s self, references: &'s [&'s str]) -> impl Iterator<Item = &'s str> {
+        let (given, list) = match self {
+            Deps::References(range) => (references.get(range.clone()), None),
+            Deps::List(list) => (None, Some(list)),
         };
-        lines
+        given
             .into_iter()
             .flatten()
-            .filter_map(|line| {
-                let line = line.trim_ascii();
-                line.strip_suffix(',')?.strip_prefix('"')?.strip_suffix('"')
-            })
-            .chain(list.into_iter().flatten())
+            .copied()
+            .chain(list.into_iter().flatten().map(String::as_str))
     }
 }
 
@@ -139,6 +138,7 @@ struct Rest<'a> {
 /// and nothing collected: a large lockfile's sections are handed on as they are read.
 fn sections<'a>(
     text: &'a str,
+    references: &mut Vec<&'a str>,
     mut package: impl FnMut(u32, &'a str, Option<Fields<'a>>),
 ) -> Rest<'a> {
     enum Kind {
@@ -175,7 +175,7 @@ fn sections<'a>(
             body_start = offset + line.len();
         } else if matches!(kind, Kind::Package(_)) {
             let at = offset + (line.len() - line.trim_ascii_start().len());
-            canonical.line(trimmed, at, offset + line.len());
+            canonical.line(trimmed, at, references);
         } else if matches!(kind, Kind::Preamble)
             && !trimmed.is_empty()
             && !trimmed.starts_with('#')
@@ -196,7 +196,7 @@ struct Fields<'a> {
     version: Cow<'a, str>,
     source: Option<Cow<'a, str>>,
     checksum: Option<Cow<'a, str>>,
-    dependencies: Deps<'a>,
+    dependencies: Deps,
 }
 
 /// The fields, or where in the body (lines below the header) and what is wrong.
@@ -230,7 +230,7 @@ struct Canonical {
     version: Option<Range<usize>>,
     source: Option<Range<usize>>,
     checksum: Option<Range<usize>>,
-    /// The lines of the `dependencies = [` block.
+    /// Where the references of the `dependencies = [` block are in the lockfile's list.
     dependencies: Option<Range<usize>>,
     in_dependencies: bool,
     seen_dependencies: bool,
@@ -238,21 +238,22 @@ struct Canonical {
 }
 
 impl Canonical {
-    /// Takes one line, trimmed, which starts at `at` in the text; the untrimmed line ends at
-    /// `end`.
-    fn line(&mut self, line: &str, at: usize, end: usize) {
-        if !self.given_up && self.take(line, at, end).is_none() {
+    /// Takes one line, trimmed, which starts at `at` in the text; a dependency reference goes
+    /// onto `references`.
+    fn line<'a>(&mut self, line: &'a str, at: usize, references: &mut Vec<&'a str>) {
+        if !self.given_up && self.take(line, at, references).is_none() {
             self.given_up = true;
         }
     }
 
-    fn take(&mut self, line: &str, at: usize, end: usize) -> Option<()> {
+    fn take<'a>(&mut self, line: &'a str, at: usize, references: &mut Vec<&'a str>) -> Option<()> {
         if self.in_dependencies {
             if line == "]" {
                 self.in_dependencies = false;
             } else {
-                plain_string(line.strip_suffix(',')?)?;
-                self.dependencies.get_or_insert(at..end).end = end;
+                references.push(plain_string(line.strip_suffix(',')?)?);
+                let end = references.len();
+                self.dependencies.get_or_insert(end - 1..end).end = end;
             }
             return Some(());
         }
@@ -293,18 +294,18 @@ impl Canonical {
             version: field(self.version?),
             source: self.source.map(field),
             checksum: self.checksum.map(field),
-            dependencies: Deps::Lines(self.dependencies.map_or("", |range| &text[range])),
+            dependencies: Deps::References(self.dependencies.unwrap_or_default()),
         })
     }
 }
 
 #[cfg(test)]
-fn canonical_fields(body: &str) -> Option<Fields<'_>> {
+fn canonical_fields<'a>(body: &'a str, references: &mut Vec<&'a str>) -> Option<Fields<'a>> {
     let mut canonical = Canonical::default();
     let mut offset = 0;
     for line in body.split_inclusive('\n') {
         let at = offset + (line.len() - line.trim_ascii_start().len());
-        canonical.line(line.trim_ascii(), at, offset + line.len());
+        canonical.line(line.trim_ascii(), at, references);
         offset += line.len();
     }
     canonical.finish(body)
@@ -361,7 +362,9 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
     // end of the file.
     let mut unsummed = Vec::new();
     let mut seen = 0_usize;
-    let rest = sections(text, |line, body, canonical| {
+    // Cargo writes a dependency reference in about 25 bytes.
+    let mut references = Vec::with_capacity(text.len() / 32);
+    let rest = sections(text, &mut references, |line, body, canonical| {
         seen += 1;
         let result = match canonical {
             Some(fields) => Ok(fields),
@@ -428,7 +431,7 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
         }
     }
 
-    resolve_edges(&entries, &mut parsed, context);
+    resolve_edges(&entries, &references, &mut parsed, context);
     let members: Vec<usize> = (0..parsed.packages.len())
         .filter(|&i| parsed.packages[i].is_root)
         .collect();
@@ -463,7 +466,7 @@ fn add_checksum(
 }
 
 /// Turns `"name"`, `"name version"` and `"name version (source)"` into package indices.
-fn resolve_edges(entries: &[Entry], parsed: &mut Parsed, context: &Context) {
+fn resolve_edges(entries: &[Entry], references: &[&str], parsed: &mut Parsed, context: &Context) {
     // Entry indices sorted by name (Cargo writes them so: the sort only checks that), and where
     // each name's run starts and ends in that order: one hash lookup per reference and no list
     // allocated per name (foldhash: the keys are short crate names).
@@ -483,7 +486,7 @@ fn resolve_edges(entries: &[Entry], parsed: &mut Parsed, context: &Context) {
     let mut edges = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         edges.clear();
-        for reference in entry.dependencies.iter() {
+        for reference in entry.dependencies.iter(references) {
             let mut parts = reference.splitn(3, ' ');
             let name = parts.next().unwrap_or_default();
             let version = parts.next();
@@ -508,7 +511,7 @@ fn resolve_edges(entries: &[Entry], parsed: &mut Parsed, context: &Context) {
         }
         edges.sort_unstable();
         edges.dedup();
-        parsed.packages[i].dependencies.clone_from(&edges);
+        parsed.packages[i].dependencies = Vec::from(edges.as_slice());
     }
 }
 
@@ -734,12 +737,13 @@ mod tests {
         let mut fast = 0;
         for body in bodies {
             let slow = toml_fields(body);
-            if let Some(f) = canonical_fields(body) {
+            let mut references = Vec::new();
+            if let Some(f) = canonical_fields(body, &mut references) {
                 fast += 1;
                 let s = slow.unwrap_or_else(|e| panic!("fast path accepted {body:?}: {e:?}"));
                 let (fast_deps, slow_deps): (Vec<&str>, Vec<&str>) = (
-                    f.dependencies.iter().collect(),
-                    s.dependencies.iter().collect(),
+                    f.dependencies.iter(&references).collect(),
+                    s.dependencies.iter(&[]).collect(),
                 );
                 assert_eq!(
                     (f.name, f.version, f.source, f.checksum, fast_deps),

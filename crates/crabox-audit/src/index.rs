@@ -462,15 +462,13 @@ fn load(file: &Path, path: &Path, wanted: &Wanted) -> Option<Database> {
     }
     let index = index.into_inner();
     let mut advisories = Vec::new();
-    let mut buffer = Vec::new();
+    let (mut buffer, mut rest) = (Vec::new(), Vec::new());
     for ((at, probe_len, len), ecosystem, versions) in slots {
-        // Both parts in one read; the second is parsed only when an advisory affects a pinned
-        // version, which few do.
-        let probe_len = probe_len as usize;
-        buffer.resize(probe_len + len as usize, 0);
+        // The probe first; the advisories in full (two thirds of the bytes) are read and parsed
+        // only when one affects a pinned version, which few do.
+        buffer.resize(probe_len as usize, 0);
         read_at(&index, &mut buffer, body_at + at)?;
-        let (probe, rest) = buffer.split_at(probe_len);
-        let probe: Probe<ProbeMatcher> = serde_json::from_slice(probe).ok()?;
+        let probe: Probe<ProbeMatcher> = serde_json::from_slice(&buffer).ok()?;
         if !probe.stamps.iter().all(|s| s.current(&root)) {
             return None;
         }
@@ -480,7 +478,9 @@ fn load(file: &Path, path: &Path, wanted: &Wanted) -> Option<Database> {
             .map(|m| versions.is_empty() || versions.iter().any(|v| m.affects(ecosystem, v)))
             .collect();
         if keep.contains(&true) {
-            let full: Vec<Advisory> = serde_json::from_slice(rest).ok()?;
+            rest.resize(len as usize, 0);
+            read_at(&index, &mut rest, body_at + at + u64::from(probe_len))?;
+            let full: Vec<Advisory> = serde_json::from_slice(&rest).ok()?;
             if full.len() != keep.len() {
                 return None;
             }

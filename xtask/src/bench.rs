@@ -8,6 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
+use serde_json::Value;
 
 const RUNS: usize = 7;
 
@@ -199,8 +200,7 @@ fn run_audit() -> anyhow::Result<()> {
         eprintln!("xtask: SKIP bench audit: ../shared (RustSec database, uv.Cargo.lock) is absent");
         return Ok(());
     }
-    super::cargo(&["build", "--release", "--locked", "-p", "crabox"], &[])?;
-    let crabox = root.join("target/release/crabox");
+    let crabox = crate::dist::build(None)?;
     let work = std::env::temp_dir().join(format!("crabox-bench-audit-{}", std::process::id()));
     let _ = fs_err::remove_dir_all(&work);
     let uv = work.join("uv");
@@ -238,6 +238,56 @@ fn run_audit() -> anyhow::Result<()> {
         );
     }
     let _ = fs_err::remove_dir_all(&work);
+    Ok(())
+}
+
+/// Fails unless the binary being timed reports the vulnerabilities cargo-audit reports (id,
+/// package, version): a faster audit that finds something else is no result.
+fn same_vulnerabilities(
+    dir: &Path,
+    (crabox, crabox_args, env): (&Path, &[&str], &[(&str, &Path)]),
+    (cargo_audit, audit_args): (&Path, &[&str]),
+) -> anyhow::Result<()> {
+    let json = |program: &Path, args: &[&str], env: &[(&str, &Path)]| -> anyhow::Result<Value> {
+        let output = Command::new(program)
+            .args(args)
+            .envs(env.iter().copied())
+            .current_dir(dir)
+            .stderr(Stdio::null())
+            .output()
+            .with_context(|| format!("could not run {}", program.display()))?;
+        serde_json::from_slice(&output.stdout)
+            .with_context(|| format!("{} wrote no JSON report", program.display()))
+    };
+    let key = |id: &Value, package: &Value| {
+        (
+            id.as_str().unwrap_or_default().to_owned(),
+            package["name"].as_str().unwrap_or_default().to_owned(),
+            package["version"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+    let ours = json(crabox, crabox_args, env)?;
+    let mut ours: Vec<_> = ours["findings"]
+        .as_array()
+        .context("crabox's report has no findings list")?
+        .iter()
+        .filter(|f| f["kind"] == "vulnerability")
+        .map(|f| key(&f["id"], &f["package"]))
+        .collect();
+    let theirs = json(cargo_audit, audit_args, &[])?;
+    let mut theirs: Vec<_> = theirs["vulnerabilities"]["list"]
+        .as_array()
+        .context("cargo-audit's report has no vulnerabilities list")?
+        .iter()
+        .map(|v| key(&v["advisory"]["id"], &v["package"]))
+        .collect();
+    ours.sort();
+    theirs.sort();
+    anyhow::ensure!(
+        ours == theirs,
+        "crabox and cargo-audit report different vulnerabilities in {}: {ours:?} against {theirs:?}",
+        dir.display()
+    );
     Ok(())
 }
 
@@ -288,6 +338,9 @@ fn audit_row(
         .status()?;
     anyhow::ensure!(first.success(), "crabox audit failed");
     let first = start.elapsed();
+    if let Some(program) = cargo_audit {
+        same_vulnerabilities(dir, (crabox, &crabox_args, &env), (program, &audit_args))?;
+    }
     let (ours, theirs) = time_alternately(
         (crabox, &crabox_args, &env),
         cargo_audit.map(|program| (program, &audit_args[..])),
@@ -318,8 +371,7 @@ fn audit_row(
 
 fn run_sbom() -> anyhow::Result<()> {
     let root = super::root();
-    super::cargo(&["build", "--release", "--locked", "-p", "crabox"], &[])?;
-    let crabox = root.join("target/release/crabox");
+    let crabox = crate::dist::build(None)?;
     let work = std::env::temp_dir().join(format!("crabox-bench-{}", std::process::id()));
     let _ = fs_err::remove_dir_all(&work);
     fs_err::create_dir_all(&work)?;
@@ -475,8 +527,7 @@ fn run_bundle() -> anyhow::Result<()> {
         eprintln!("xtask: SKIP bench bundle: ../shared/fixtures/lockfiles is absent");
         return Ok(());
     }
-    super::cargo(&["build", "--release", "--locked", "-p", "crabox"], &[])?;
-    let crabox = root.join("target/release/crabox");
+    let crabox = crate::dist::build(None)?;
     let work = std::env::temp_dir().join(format!("crabox-bench-bundle-{}", std::process::id()));
     let _ = fs_err::remove_dir_all(&work);
     let repo = work.join("repo");

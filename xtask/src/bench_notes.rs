@@ -96,9 +96,7 @@ fn generate(repo: &Path) -> anyhow::Result<()> {
 }
 
 pub fn run() -> anyhow::Result<()> {
-    let root = crate::root();
-    crate::cargo(&["build", "--release", "--locked", "-p", "crabox"], &[])?;
-    let crabox = root.join("target/release/crabox");
+    let crabox = crate::dist::build(None)?;
     let work = std::env::temp_dir().join(format!("crabox-bench-notes-{}", std::process::id()));
     let _ = fs_err::remove_dir_all(&work);
     let repo = work.join("repo");

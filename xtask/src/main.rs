@@ -1,6 +1,8 @@
 //! `cargo xtask`: developer tasks. `ci` runs exactly what CI runs; `codegen` writes the generated
 //! references (`--check` fails when they are stale); `check-deps` enforces the crate layering;
-//! `evidence` writes this repository's evidence bundle; `bench` measures against the peers.
+//! `evidence` writes this repository's evidence bundle; `bench` measures against the peers;
+//! `dist` builds crabox as releases are built; `symbol-order` regenerates that build's start-up
+//! symbol order.
 
 // xtask is a developer tool that talks to its user on stderr; the ban on print macros is for
 // crabox's crates.
@@ -10,6 +12,7 @@ mod bench;
 mod bench_notes;
 mod check_deps;
 mod codegen;
+mod dist;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -53,6 +56,16 @@ enum Task {
         /// What to benchmark
         target: String,
     },
+    /// Build crabox as releases are built (x86-64 Linux: a static PIE linked with
+    /// crates/crabox/symbol-order.txt) into target/<target>/release
+    Dist {
+        /// Target triple [default: the host]
+        #[arg(long)]
+        target: Option<String>,
+    },
+    /// Regenerate crates/crabox/symbol-order.txt from callgrind profiles of the release build
+    /// (needs valgrind and ../shared)
+    SymbolOrder,
 }
 
 /// The workspace root (the parent of `xtask/`).
@@ -164,6 +177,8 @@ fn main() -> ExitCode {
         Task::CheckDeps => check_deps::run().map(|()| ExitCode::SUCCESS),
         Task::Bench { target } => bench::run(&target).map(|()| ExitCode::SUCCESS),
         Task::Evidence { args } => evidence(&args),
+        Task::Dist { target } => dist::run(target.as_deref()).map(|()| ExitCode::SUCCESS),
+        Task::SymbolOrder => dist::symbol_order().map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -57,7 +57,7 @@ enum Task {
         target: String,
     },
     /// Build crabox as releases are built (x86-64 Linux: a static PIE linked with
-    /// crates/crabox/symbol-order.txt) into target/<target>/release
+    /// `crates/crabox/symbol-order.txt`) into `target/TARGET/release`
     Dist {
         /// Target triple [default: the host]
         #[arg(long)]

@@ -18,12 +18,15 @@ const PACKAGE_LOCK: &str = r#"{"name": "web", "version": "1.0.0", "lockfileVersi
 
 /// A repository with a Cargo and an npm lockfile, an advisory database outside the scan, and
 /// the tags v1.0.0 and v1.1.0.
-fn project() -> TestContext {
+pub(crate) fn project() -> TestContext {
     let context = repo();
     context.write("Cargo.lock", CARGO_LOCK);
     context.write("web/package-lock.json", PACKAGE_LOCK);
-    context.write(".gitignore", "crabox-evidence/\nadvisories/\n");
+    context.write(".gitignore", "crabox-evidence/\nadvisories/\nosv/\n");
     context.write("advisories/crates/foo/RUSTSEC-2099-0001.md", ADVISORY);
+    // npm is covered too (by an advisory that does not affect left-pad 1.3.0): an ecosystem no
+    // database covers is not checked, and the audit rows do not pass on it.
+    context.write("osv/GHSA-2099-left-pad.json", OSV_NPM);
     context.git(&["add", "Cargo.lock", "web", ".gitignore"]);
     context.git(&["commit", "-qm", "first release"]);
     context.git(&["tag", "v1.0.0"]);
@@ -34,14 +37,20 @@ fn project() -> TestContext {
     context
 }
 
-/// `crabox bundle`, unsigned, for v1.1.0 with the test database.
-const BUNDLE: [&str; 6] = [
+pub(crate) const OSV_NPM: &str = r#"{"id": "GHSA-2099-lpad-0001", "summary": "left-pad pads left", "modified": "2099-01-01T00:00:00Z",
+  "affected": [{"package": {"ecosystem": "npm", "name": "left-pad"},
+    "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.0.0"}]}]}]}"#;
+
+/// `crabox bundle`, unsigned, for v1.1.0 with the test databases.
+pub(crate) const BUNDLE: [&str; 8] = [
     "bundle",
     "--no-sign",
     "--release",
     "v1.1.0",
     "--db",
     "advisories",
+    "--db",
+    "osv",
 ];
 
 fn bundle(context: &TestContext, extra: &[&str]) -> (Option<i32>, String, String) {
@@ -51,7 +60,7 @@ fn bundle(context: &TestContext, extra: &[&str]) -> (Option<i32>, String, String
 }
 
 /// The bundle's name: the repository directory's (no `[product] name`) and the release.
-fn bundle_name(context: &TestContext) -> String {
+pub(crate) fn bundle_name(context: &TestContext) -> String {
     let dir = context.path().file_name().unwrap().to_string_lossy();
     format!("{dir}-1.1.0")
 }
@@ -506,8 +515,11 @@ fn a_key_signed_bundle_carries_verifiable_signatures_and_attestations_of_the_art
 fn the_bundle_carries_the_release_notes_and_the_advisories_of_a_fixed_vulnerability() {
     // v1.0.0 pins foo 1.1.0 (RUSTSEC-2099-0001); v1.1.0 upgrades it.
     let context = repo();
-    context.write(".gitignore", "crabox-evidence/\nadvisories/\n");
+    context.write(".gitignore", "crabox-evidence/\nadvisories/\nosv/\n");
     context.write("advisories/crates/foo/RUSTSEC-2099-0001.md", ADVISORY);
+    // npm is covered too (by an advisory that does not affect left-pad 1.3.0): an ecosystem no
+    // database covers is not checked, and the audit rows do not pass on it.
+    context.write("osv/GHSA-2099-left-pad.json", OSV_NPM);
     context.write("Cargo.lock", &CARGO_LOCK.replace("1.2.0", "1.1.0"));
     context.git(&["add", "Cargo.lock", ".gitignore"]);
     context.git(&["commit", "-qm", "feat: first release"]);

@@ -32,8 +32,9 @@ fn project() -> TestContext {
     let context = repo();
     context.write("Cargo.lock", CARGO_LOCK);
     context.write("web/package-lock.json", PACKAGE_LOCK);
-    context.write(".gitignore", "advisories/\n");
+    context.write(".gitignore", "advisories/\nosv/\n");
     context.write("advisories/crates/foo/RUSTSEC-2099-0001.md", ADVISORY);
+    context.write("osv/GHSA-2099-left-pad.json", crate::bundle::OSV_NPM);
     context.write("SECURITY.md", SECURITY);
     context.write("LICENSE", "MIT\n");
     context.write(".github/dependabot.yml", "version: 2\nupdates: []\n");
@@ -52,7 +53,15 @@ fn project() -> TestContext {
 fn gate(context: &TestContext, args: &[&str]) -> (Option<i32>, serde_json::Value, String) {
     let output = context
         .crabox()
-        .args(["--format", "json", "gate", "--db", "advisories"])
+        .args([
+            "--format",
+            "json",
+            "gate",
+            "--db",
+            "advisories",
+            "--db",
+            "osv",
+        ])
         .args(args)
         .output()
         .unwrap();
@@ -162,6 +171,8 @@ fn the_baseline_finds_regressions_and_improvements_from_a_tag_and_from_a_bundle(
             "v1.0.0",
             "--db",
             "advisories",
+            "--db",
+            "osv",
             "--out",
             "evidence",
         ])
@@ -228,7 +239,15 @@ fn the_baseline_finds_regressions_and_improvements_from_a_tag_and_from_a_bundle(
     );
     let bad = context
         .crabox()
-        .args(["gate", "--db", "advisories", "--baseline", "no-such-tag"])
+        .args([
+            "gate",
+            "--db",
+            "advisories",
+            "--db",
+            "osv",
+            "--baseline",
+            "no-such-tag",
+        ])
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
@@ -293,7 +312,15 @@ fn security_test_commands_are_run_timed_and_reported_as_junit_and_sarif() {
     );
     let junit = context
         .crabox()
-        .args(["--format", "junit", "gate", "--db", "advisories"])
+        .args([
+            "--format",
+            "junit",
+            "gate",
+            "--db",
+            "advisories",
+            "--db",
+            "osv",
+        ])
         .output()
         .unwrap();
     let xml = output_text(&junit).0;
@@ -303,7 +330,15 @@ fn security_test_commands_are_run_timed_and_reported_as_junit_and_sarif() {
     );
     let sarif = context
         .crabox()
-        .args(["--format", "sarif", "gate", "--db", "advisories"])
+        .args([
+            "--format",
+            "sarif",
+            "gate",
+            "--db",
+            "advisories",
+            "--db",
+            "osv",
+        ])
         .output()
         .unwrap();
     let sarif: serde_json::Value = serde_json::from_str(&output_text(&sarif).0).unwrap();

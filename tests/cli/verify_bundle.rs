@@ -17,7 +17,7 @@ const FILES: &[(&str, &str)] = &[
 ];
 
 /// A signed bundle directory `b` and the key pair `k` that signed its manifest.
-fn signed_bundle() -> TestContext {
+pub(crate) fn signed_bundle() -> TestContext {
     let context = plain_dir();
     for (path, text) in FILES {
         context.write(path, text);

@@ -29,6 +29,8 @@ pub struct Database {
     pub records: usize,
     /// Loaded from the on-disk index rather than parsed from the advisory files.
     pub indexed: bool,
+    /// The ecosystems the whole database has at least one advisory for: the ones it covers.
+    pub ecosystems: std::collections::BTreeSet<Ecosystem>,
 }
 
 /// Packages an audit needs advisories for: `(ecosystem, normalised name)`, with the versions the
@@ -267,6 +269,7 @@ pub(crate) fn assemble(layout: Layout, path: &Path, parsed: &[Parsed]) -> Databa
         id: id_of(parsed),
         records: 0,
         indexed: false,
+        ecosystems: std::collections::BTreeSet::new(),
     };
     let mut ids = std::collections::HashSet::new();
     for file in parsed {
@@ -281,6 +284,7 @@ pub(crate) fn assemble(layout: Layout, path: &Path, parsed: &[Parsed]) -> Databa
         }
     }
     database.records = ids.len();
+    database.ecosystems = database.advisories.iter().map(|a| a.ecosystem).collect();
     // One order whatever the file layout, so that a loaded index gives the same result.
     database
         .advisories

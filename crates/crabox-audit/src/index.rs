@@ -503,6 +503,12 @@ fn load(file: &Path, path: &Path, wanted: &Wanted) -> Option<Database> {
         id: header.id,
         records: header.records,
         indexed: true,
+        ecosystems: header
+            .packages
+            .iter()
+            .filter(|(_, table)| !table.is_empty())
+            .map(|(ecosystem, _)| *ecosystem)
+            .collect(),
     })
 }
 

@@ -104,6 +104,51 @@ impl Paths {
     }
 }
 
+/// Which databases covered one ecosystem of the lockfiles: an ecosystem no database covers was
+/// not checked, whatever the findings say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coverage {
+    pub ecosystem: Ecosystem,
+    /// Registry packages of this ecosystem in the lockfiles (what an advisory could be about).
+    pub packages: usize,
+    /// The databases holding advisories for it (indices into the databases audited, in the
+    /// order given), empty when none.
+    pub databases: Vec<usize>,
+}
+
+impl Coverage {
+    pub fn checked(&self) -> bool {
+        !self.databases.is_empty()
+    }
+}
+
+/// Per ecosystem present in the lockfiles (in ecosystem order), the databases that cover it.
+pub fn coverage<'a>(
+    lockfiles: impl IntoIterator<Item = &'a Lockfile>,
+    databases: &[Database],
+) -> Vec<Coverage> {
+    let mut counts: std::collections::BTreeMap<Ecosystem, usize> =
+        std::collections::BTreeMap::new();
+    for package in lockfiles.into_iter().flat_map(|l| &l.packages) {
+        if matches!(package.source, Source::Registry) {
+            *counts.entry(package.ecosystem).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(ecosystem, packages)| Coverage {
+            ecosystem,
+            packages,
+            databases: databases
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| d.ecosystems.contains(&ecosystem))
+                .map(|(i, _)| i)
+                .collect(),
+        })
+        .collect()
+}
+
 /// Audits the lockfiles against the databases. Findings are sorted (file, line, id).
 pub fn audit(lockfiles: &[Lockfile], databases: &[Database]) -> Vec<Finding> {
     // foldhash: one lookup per pinned package, keyed by short names.

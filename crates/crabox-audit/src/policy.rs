@@ -51,6 +51,8 @@ pub struct Policy {
     pub vex: Vec<VexStatement>,
     /// The date ignores expire against.
     pub today: Date,
+    /// An ecosystem no database covers does not fail the audit (`--allow-unchecked`).
+    pub allow_unchecked: bool,
 }
 
 /// The judged findings.
@@ -63,6 +65,27 @@ pub struct Outcome {
     pub failed: bool,
     /// Whether yanked releases were looked up.
     pub yanked: YankedCheck,
+    /// Per ecosystem of the lockfiles, the databases that covered it ([`Outcome::cover`]).
+    pub coverage: Vec<crate::Coverage>,
+}
+
+impl Outcome {
+    /// Records what the databases covered: an ecosystem none covers was not checked, which
+    /// fails an audit that has a threshold unless the policy allows it.
+    pub fn cover(&mut self, coverage: Vec<crate::Coverage>, policy: &Policy) {
+        if coverage.iter().any(|c| !c.checked())
+            && policy.fail_on.is_some()
+            && !policy.allow_unchecked
+        {
+            self.failed = true;
+        }
+        self.coverage = coverage;
+    }
+
+    /// The ecosystems of the lockfiles that no database covered.
+    pub fn unchecked(&self) -> impl Iterator<Item = &crate::Coverage> {
+        self.coverage.iter().filter(|c| !c.checked())
+    }
 }
 
 /// How far the yanked-release lookup got.
@@ -158,6 +181,7 @@ pub fn apply(findings: Vec<Finding>, policy: &Policy) -> Outcome {
         findings: judged,
         expired,
         yanked: YankedCheck::default(),
+        coverage: Vec::new(),
     }
 }
 
@@ -270,6 +294,7 @@ mod tests {
             ignores: vec![],
             vex: vec![],
             today: "2026-11-28".parse().unwrap(),
+            allow_unchecked: false,
         }
     }
 

@@ -60,6 +60,7 @@ fn severity_text(finding: &Finding) -> &'static str {
 struct Document<'a> {
     schema_version: u32,
     databases: Vec<Database<'a>>,
+    coverage: Vec<CoverageJson>,
     expired_ignores: Vec<Expired<'a>>,
     failed: bool,
     yanked: Yanked<'a>,
@@ -71,6 +72,14 @@ struct Database<'a> {
     path: &'a str,
     id: &'a str,
     records: usize,
+}
+/// One ecosystem of the lockfiles and the databases that covered it.
+#[derive(Serialize)]
+struct CoverageJson {
+    ecosystem: &'static str,
+    packages: usize,
+    checked: bool,
+    databases: Vec<String>,
 }
 #[derive(Serialize)]
 struct Expired<'a> {
@@ -127,6 +136,20 @@ pub fn json(outcome: &Outcome, databases: &[DatabaseInfo]) -> String {
                 path: &d.path,
                 id: &d.id,
                 records: d.records,
+            })
+            .collect(),
+        coverage: outcome
+            .coverage
+            .iter()
+            .map(|c| CoverageJson {
+                ecosystem: c.ecosystem.osv_name(),
+                packages: c.packages,
+                checked: c.checked(),
+                databases: c
+                    .databases
+                    .iter()
+                    .filter_map(|&i| databases.get(i).map(|d| d.path.clone()))
+                    .collect(),
             })
             .collect(),
         expired_ignores: outcome
@@ -274,8 +297,56 @@ fn state(status: &Status) -> &'static str {
     }
 }
 
+/// `failed`, `passed`, or when an ecosystem was not checked `passed for what was checked
+/// (NOT checked: npm)`: a pass never covers what no database covered.
+fn verdict(outcome: &Outcome) -> String {
+    let unchecked: Vec<&str> = outcome
+        .unchecked()
+        .map(|c| c.ecosystem.osv_name())
+        .collect();
+    match (outcome.failed, unchecked.is_empty()) {
+        (true, _) => "failed".to_owned(),
+        (false, true) => "passed".to_owned(),
+        (false, false) => format!(
+            "passed for what was checked (NOT checked: {})",
+            unchecked.join(", ")
+        ),
+    }
+}
+
+/// One line per ecosystem of the lockfiles: which databases covered it, or that none did.
+pub fn coverage_lines(outcome: &Outcome, databases: &[DatabaseInfo]) -> Vec<String> {
+    outcome
+        .coverage
+        .iter()
+        .map(|c| {
+            if c.checked() {
+                format!(
+                    "{}: {} packages checked against {}",
+                    c.ecosystem.osv_name(),
+                    c.packages,
+                    c.databases
+                        .iter()
+                        .filter_map(|&i| databases
+                            .get(i)
+                            .map(|d| format!("{} {}", d.source, d.path)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            } else {
+                format!(
+                    "{}: {} packages NOT checked: no database given covers {}",
+                    c.ecosystem.osv_name(),
+                    c.packages,
+                    c.ecosystem.osv_name()
+                )
+            }
+        })
+        .collect()
+}
+
 /// `crabox audit --format markdown` (job summaries).
-pub fn markdown(outcome: &Outcome) -> String {
+pub fn markdown(outcome: &Outcome, databases: &[DatabaseInfo]) -> String {
     let open = outcome
         .findings
         .iter()
@@ -283,10 +354,19 @@ pub fn markdown(outcome: &Outcome) -> String {
         .count();
     let mut out = format!(
         "### crabox audit\n\n{} {}, {open} open vulnerabilities\n\n",
-        if outcome.failed { "❌" } else { "✅" },
-        if outcome.failed { "failed" } else { "passed" }
+        if outcome.failed {
+            "❌"
+        } else if outcome.unchecked().next().is_some() {
+            "⚠️"
+        } else {
+            "✅"
+        },
+        verdict(outcome)
     );
     let _ = writeln!(out, "- {}", outcome.yanked.describe());
+    for line in coverage_lines(outcome, databases) {
+        let _ = writeln!(out, "- {line}");
+    }
     for ignore in &outcome.expired {
         let _ = writeln!(
             out,
@@ -321,7 +401,7 @@ pub fn markdown(outcome: &Outcome) -> String {
 }
 
 /// The human table.
-pub fn human(outcome: &Outcome) -> String {
+pub fn human(outcome: &Outcome, databases: &[DatabaseInfo]) -> String {
     let mut out = String::new();
     for (f, status) in &outcome.findings {
         let _ = writeln!(
@@ -379,10 +459,13 @@ pub fn human(outcome: &Outcome) -> String {
         .filter(|(f, _)| f.kind != Kind::Vulnerability)
         .count();
     let _ = writeln!(out, "{}", outcome.yanked.describe());
+    for line in coverage_lines(outcome, databases) {
+        let _ = writeln!(out, "{line}");
+    }
     let _ = writeln!(
         out,
         "audit {}: {open} open vulnerabilities, {warnings} warnings, {} suppressed",
-        if outcome.failed { "failed" } else { "passed" },
+        verdict(outcome),
         outcome
             .findings
             .iter()

@@ -370,6 +370,11 @@ pub struct AuditArgs {
     /// Also write an OpenVEX document with the status of every vulnerability
     #[arg(long, value_name = "FILE")]
     pub openvex: Option<PathBuf>,
+
+    /// Do not fail when the lockfiles have an ecosystem no database covers (it is still reported
+    /// as not checked)
+    #[arg(long)]
+    pub allow_unchecked: bool,
 }
 
 /// `--fail-on` values.

@@ -4,7 +4,6 @@
 //! refused. The manifest's signature is checked by the caller with the bytes returned here.
 
 use std::collections::BTreeMap;
-use std::io::Read as _;
 use std::path::Path;
 
 use crate::error::EvidenceError;
@@ -135,90 +134,108 @@ fn finish(
     }
 }
 
-/// Checks a bundle archive (`.tar.gz`) without unpacking it.
+/// Checks a bundle archive (`.tar.gz`) without unpacking it, within the default
+/// [`Limits`](crate::archive::Limits).
 pub fn archive(path: &Path) -> Result<Checked, EvidenceError> {
+    archive_within(path, &crate::archive::Limits::default())
+}
+
+/// [`archive`] within `limits`.
+pub fn archive_within(
+    path: &Path,
+    limits: &crate::archive::Limits,
+) -> Result<Checked, EvidenceError> {
     use sha2::Digest as _;
     let io = |source| EvidenceError::Io {
         path: path.to_owned(),
         source,
     };
-    let file = fs_err::File::open(path).map_err(io)?;
-    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
     let mut found = Found::new();
     let mut problems = Vec::new();
     let mut manifest_bytes = None;
     let mut signature = None;
-    let mut top: Option<String> = None;
-    for entry in tar.entries().map_err(io)? {
-        let mut entry = entry.map_err(io)?;
-        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let kind = entry.header().entry_type();
-        if let Some(why) = unsafe_name(&name) {
-            problems.push(Problem::Refused { path: name, why });
-            continue;
-        }
-        // Everything lives under one top-level directory: `<product>-<version>/`.
-        let trimmed = name.trim_end_matches('/');
-        let (first, rest) = trimmed.split_once('/').unwrap_or((trimmed, ""));
-        match &top {
-            None => top = Some(first.to_owned()),
-            Some(t) if t != first => {
-                problems.push(Problem::Refused {
-                    path: name,
-                    why: format!("outside the bundle's directory `{t}/`"),
-                });
-                continue;
+    let walked = crate::archive::walk(path, limits, |rest, entry| {
+        let mut hasher = sha2::Sha256::new();
+        let mut buffer = vec![0u8; 64 * 1024];
+        let mut size = 0u64;
+        let keep = rest == MANIFEST || rest == MANIFEST_SIGNATURE;
+        let mut kept = Vec::new();
+        loop {
+            let n = entry.read(&mut buffer).map_err(io)?;
+            if n == 0 {
+                break;
             }
-            Some(_) => {}
-        }
-        match kind {
-            tar::EntryType::Directory => {}
-            tar::EntryType::Regular | tar::EntryType::Continuous if !rest.is_empty() => {
-                let mut hasher = sha2::Sha256::new();
-                let mut buffer = vec![0u8; 64 * 1024];
-                let mut size = 0u64;
-                let keep = rest == MANIFEST || rest == MANIFEST_SIGNATURE;
-                let mut kept = Vec::new();
-                loop {
-                    let n = entry.read(&mut buffer).map_err(io)?;
-                    if n == 0 {
-                        break;
-                    }
-                    size += n as u64;
-                    hasher.update(&buffer[..n]);
-                    if keep {
-                        kept.extend_from_slice(&buffer[..n]);
-                    }
-                }
-                if rest == MANIFEST {
-                    manifest_bytes = Some(kept);
-                } else if rest == MANIFEST_SIGNATURE {
-                    signature = Some(kept);
-                }
-                if found
-                    .insert(
-                        rest.to_owned(),
-                        (size, crabox_types::encoding::hex(&hasher.finalize())),
-                    )
-                    .is_some()
-                {
-                    problems.push(Problem::Refused {
-                        path: name,
-                        why: "a second entry with this name".into(),
-                    });
-                }
+            size += n as u64;
+            hasher.update(&buffer[..n]);
+            if keep {
+                kept.extend_from_slice(&buffer[..n]);
             }
-            other => problems.push(Problem::Refused {
-                path: name,
-                why: format!("a {other:?} entry (only files and directories are allowed)"),
-            }),
         }
-    }
+        if rest == MANIFEST {
+            manifest_bytes = Some(kept);
+        } else if rest == MANIFEST_SIGNATURE {
+            signature = Some(kept);
+        }
+        let digest = (size, crabox_types::encoding::hex(&hasher.finalize()));
+        if found.insert(rest.to_owned(), digest).is_some() {
+            problems.push(Problem::Refused {
+                path: rest.to_owned(),
+                why: "a second entry with this name".into(),
+            });
+        }
+        Ok(())
+    })?;
+    let mut refused: Vec<Problem> = walked
+        .refused
+        .into_iter()
+        .map(|r| Problem::Refused {
+            path: r.path,
+            why: r.why,
+        })
+        .collect();
+    refused.extend(problems);
     let manifest_bytes = manifest_bytes.ok_or_else(|| EvidenceError::Malformed {
         what: path.to_string_lossy().into_owned(),
         message: format!("no `{MANIFEST}` in the archive"),
     })?;
     let manifest = Manifest::from_bytes(MANIFEST, &manifest_bytes)?;
+    Ok(finish(manifest, manifest_bytes, signature, &found, refused))
+}
+
+/// Checks a bundle archive already read into memory ([`crate::archive::read`]): its refused
+/// entries and every file against its manifest.
+pub fn in_memory(what: &str, archive: &crate::archive::InMemory) -> Result<Checked, EvidenceError> {
+    let manifest_bytes =
+        archive
+            .files
+            .get(MANIFEST)
+            .cloned()
+            .ok_or_else(|| EvidenceError::Malformed {
+                what: what.to_owned(),
+                message: format!("no `{MANIFEST}` in the archive"),
+            })?;
+    let manifest = Manifest::from_bytes(MANIFEST, &manifest_bytes)?;
+    let found: Found = archive
+        .files
+        .iter()
+        .map(|(path, bytes)| {
+            use sha2::Digest as _;
+            let digest = sha2::Sha256::digest(bytes);
+            (
+                path.clone(),
+                (bytes.len() as u64, crabox_types::encoding::hex(&digest)),
+            )
+        })
+        .collect();
+    let problems = archive
+        .refused
+        .iter()
+        .map(|r| Problem::Refused {
+            path: r.path.clone(),
+            why: r.why.clone(),
+        })
+        .collect();
+    let signature = archive.files.get(MANIFEST_SIGNATURE).cloned();
     Ok(finish(
         manifest,
         manifest_bytes,
@@ -226,15 +243,4 @@ pub fn archive(path: &Path) -> Result<Checked, EvidenceError> {
         &found,
         problems,
     ))
-}
-
-/// Why an archive entry name could escape the bundle, if it could.
-fn unsafe_name(name: &str) -> Option<String> {
-    if name.starts_with('/') || name.contains('\\') || name.contains(':') {
-        return Some("an absolute or non-portable path".into());
-    }
-    if name.split('/').any(|part| part == "..") {
-        return Some("a path with `..`".into());
-    }
-    None
 }

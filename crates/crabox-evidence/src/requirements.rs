@@ -274,6 +274,8 @@ pub struct AuditFacts {
     pub open_with_fix: usize,
     /// The audit's files in the bundle.
     pub files: Vec<String>,
+    /// Ecosystems of the lockfiles no database covered (`npm`, `PyPI`): not checked.
+    pub unchecked: Vec<String>,
 }
 
 /// What `crabox gate` found, as `(failed, checked)` counts.
@@ -600,6 +602,16 @@ fn audit_check(facts: &Facts, remediation: bool) -> Checked {
             "after VEX and ignores",
         )
     };
+    if count == 0 && !audit.unchecked.is_empty() {
+        return (
+            Status::Missing,
+            format!(
+                "no open vulnerability in what was checked, but the {} dependencies were NOT checked: no advisory database given covers them",
+                audit.unchecked.join(", ")
+            ),
+            audit.files.clone(),
+        );
+    }
     if count == 0 {
         return (Status::Pass, pass.to_owned(), audit.files.clone());
     }
@@ -713,6 +725,30 @@ mod tests {
     }
 
     #[test]
+    fn an_audit_that_left_an_ecosystem_unchecked_does_not_pass() {
+        let facts = Facts {
+            sboms: vec!["sbom/app.cdx.json".into()],
+            audit: Some(AuditFacts {
+                open: 0,
+                open_with_fix: 0,
+                files: vec!["audit/findings.json".into()],
+                unchecked: vec!["npm".into()],
+            }),
+            ..Facts::default()
+        };
+        let rows = evaluate_all(&facts);
+        for id in ["I.2(a)", "II.2"] {
+            let row = row(&rows, id);
+            assert_eq!(row.status, Status::Missing, "{id}");
+            assert!(
+                row.reason.contains("npm dependencies were NOT checked"),
+                "{id}: {}",
+                row.reason
+            );
+        }
+    }
+
+    #[test]
     fn checks_declarations_and_exemptions_set_the_status() {
         let mut facts = Facts {
             sboms: vec!["sbom/app.cdx.json".into()],
@@ -720,6 +756,7 @@ mod tests {
                 open: 2,
                 open_with_fix: 0,
                 files: vec!["audit/findings.json".into()],
+                unchecked: Vec::new(),
             }),
             signatures: vec!["artifacts/app.tar.gz.sigstore.json".into()],
             ..Facts::default()

@@ -4,7 +4,6 @@
 //! not is listed as an improvement.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use serde::Deserialize;
 
@@ -230,35 +229,62 @@ struct LocationJson {
     line: u32,
 }
 
-/// The snapshot of an evidence bundle directory: its audit findings, the packages of its
-/// CycloneDX SBOM (for the licence policy, by `refused`) and which evidence it holds.
+/// An earlier evidence bundle, already checked against its manifest by the caller: the files
+/// the baseline reads (`manifest.json`, `audit/findings.json`, the CycloneDX SBOM), by path, and
+/// whether its manifest's signature was verified against a named signer.
+#[derive(Debug, Default)]
+pub struct BundleFiles {
+    /// What it is, for messages: the path given.
+    pub label: String,
+    pub files: std::collections::BTreeMap<String, Vec<u8>>,
+    /// The signature was verified; a signature merely present is not credited.
+    pub signature_verified: bool,
+}
+
+/// The files [`from_bundle`] reads of a bundle whose manifest lists `listed`.
+pub fn wanted_files<'a>(listed: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut wanted = vec!["manifest.json"];
+    let mut sbom = false;
+    for path in listed {
+        if path == "audit/findings.json" {
+            wanted.push(path);
+        } else if !sbom && path.starts_with("sbom/") && path.ends_with(".cdx.json") {
+            sbom = true;
+            wanted.push(path);
+        }
+    }
+    wanted
+}
+
+/// The snapshot of an evidence bundle: its audit findings, the packages of its CycloneDX SBOM
+/// (for the licence policy, by `refused`) and which evidence it holds (a signed manifest only
+/// when the signature was verified).
 pub fn from_bundle(
-    dir: &Path,
+    bundle: &BundleFiles,
     refused: impl Fn(&Package) -> Vec<String>,
 ) -> Result<Snapshot, BaselineError> {
-    let err = |path: &Path, message: String| BaselineError {
-        path: path.display().to_string(),
+    let err = |path: &str, message: String| BaselineError {
+        path: format!("{}/{path}", bundle.label),
         message,
     };
     let read = |name: &str| -> Result<String, BaselineError> {
-        let path = dir.join(name);
-        fs_err::read_to_string(&path).map_err(|e| err(&path, e.to_string()))
+        let bytes = bundle
+            .files
+            .get(name)
+            .ok_or_else(|| err(name, "not in the bundle".into()))?;
+        String::from_utf8(bytes.clone()).map_err(|_| err(name, "not UTF-8".into()))
     };
-    let manifest: Manifest = serde_json::from_str(&read("manifest.json")?).map_err(|e| {
-        err(
-            &dir.join("manifest.json"),
-            format!("not a bundle manifest: {e}"),
-        )
-    })?;
+    let manifest: Manifest = serde_json::from_str(&read("manifest.json")?)
+        .map_err(|e| err("manifest.json", format!("not a bundle manifest: {e}")))?;
     let files: Vec<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
     let mut snapshot = Snapshot {
-        label: format!("the baseline bundle {}", dir.display()),
+        label: format!("the baseline bundle {}", bundle.label),
         ..Snapshot::default()
     };
     if files.iter().any(|f| f.starts_with("sbom/")) {
         snapshot.evidence.insert(SBOM);
     }
-    if dir.join("manifest.sigstore.json").is_file() {
+    if bundle.signature_verified {
         snapshot.evidence.insert(SIGNATURE);
     }
     if files
@@ -271,7 +297,7 @@ pub fn from_bundle(
         let findings: Findings =
             serde_json::from_str(&read("audit/findings.json")?).map_err(|e| {
                 err(
-                    &dir.join("audit/findings.json"),
+                    "audit/findings.json",
                     format!("not a crabox audit report: {e}"),
                 )
             })?;
@@ -299,8 +325,8 @@ pub fn from_bundle(
         .iter()
         .find(|f| f.starts_with("sbom/") && f.ends_with(".cdx.json"))
     {
-        let document: serde_json::Value = serde_json::from_str(&read(sbom)?)
-            .map_err(|e| err(&dir.join(sbom), format!("not JSON: {e}")))?;
+        let document: serde_json::Value =
+            serde_json::from_str(&read(sbom)?).map_err(|e| err(sbom, format!("not JSON: {e}")))?;
         for component in document["components"].as_array().into_iter().flatten() {
             let licenses: Vec<String> = component["licenses"]
                 .as_array()

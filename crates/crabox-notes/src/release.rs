@@ -52,6 +52,9 @@ pub struct Security {
     pub audited: bool,
     /// Why they were not.
     pub not_audited: Option<String>,
+    /// Ecosystems of the lockfiles (at either end) that no database covered: not checked, so
+    /// "no known vulnerability" does not speak for them.
+    pub unchecked: Vec<String>,
     /// In the previous release, gone in this one.
     pub fixed: Vec<Vulnerability>,
     /// Still in this release.

@@ -29,6 +29,33 @@ pub fn write(path: &Path, contents: &[u8]) -> Result<(), AtomicWriteError> {
     })
 }
 
+/// Writes `contents` to `dir/relative` atomically, where `relative` is a `/`-separated path that
+/// must stay under `dir`: no `..`, no root, no empty or `.` component, no back-slash (see
+/// [`crabox_types::file_name::is_contained`]). Anything else is refused before a byte is written,
+/// so a name that became part of `relative` can never write outside `dir`.
+pub fn write_under(
+    dir: &Path,
+    relative: &str,
+    contents: &[u8],
+) -> Result<PathBuf, AtomicWriteError> {
+    let path = dir.join(relative);
+    if !crabox_types::file_name::is_contained(relative) {
+        return Err(AtomicWriteError {
+            path,
+            source: io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "`{}` is not a path under `{}`",
+                    relative.escape_debug(),
+                    dir.display()
+                ),
+            ),
+        });
+    }
+    write(&path, contents)?;
+    Ok(path)
+}
+
 /// Streams into `path` atomically: `fill` writes the content; if it fails, the destination keeps
 /// its previous content.
 pub fn write_with(
@@ -151,6 +178,26 @@ mod tests {
         assert_eq!(mode(&key), 0o600);
         write(&key, b"k2").unwrap();
         assert_eq!(mode(&key), 0o600, "replacing a file keeps its mode");
+    }
+
+    #[test]
+    fn writes_under_a_directory_stay_under_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let inner = dir.path().join("bundle");
+        write_under(&inner, "sbom/app.cdx.json", b"{}").unwrap();
+        for bad in [
+            "../escaped",
+            "sbom/../../escaped",
+            "/tmp/escaped",
+            "a\\..\\b",
+        ] {
+            let err = write_under(&inner, bad, b"x").unwrap_err();
+            assert!(
+                err.source.to_string().contains("not a path under"),
+                "{err:?}"
+            );
+        }
+        assert!(!dir.path().join("escaped").exists());
     }
 
     #[test]

@@ -181,6 +181,31 @@ pub fn verify_digest(
     })
 }
 
+/// Whether `bundle` signs the SHA-256 `digest` at all, without checking who signed it: the
+/// message digest of a message signature, or a subject of a DSSE statement. This is no
+/// authentication (anyone can sign anything), only a check that a signature present beside a
+/// file is about that file; with a key or an identity, [`verify_digest`] checks both.
+pub fn signs_digest(bundle: &Bundle, digest: &Sha256Hash) -> Result<(), String> {
+    match &bundle.content {
+        SignatureContent::MessageSignature(signature) => match &signature.message_digest {
+            Some(message) if message.digest.as_bytes() == digest.as_slice() => Ok(()),
+            Some(message) => Err(format!(
+                "the signature signs another digest ({}), not the manifest's sha256:{}",
+                crabox_types::encoding::hex(message.digest.as_bytes()),
+                digest.to_hex()
+            )),
+            None => Err(
+                "the signature names no message digest: what it signs cannot be told without a key"
+                    .into(),
+            ),
+        },
+        SignatureContent::DsseEnvelope(envelope) => {
+            check_subjects(envelope.payload.as_bytes(), digest).map(|_| ())
+        }
+        _ => Err("the bundle holds neither a message signature nor a DSSE envelope".into()),
+    }
+}
+
 /// The predicate type and the name of the subject whose SHA-256 is `digest`, or why not.
 fn check_subjects(payload: &[u8], digest: &Sha256Hash) -> Result<(String, String), String> {
     let statement: serde_json::Value = serde_json::from_slice(payload)

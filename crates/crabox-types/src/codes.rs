@@ -73,6 +73,7 @@ codes! {
     AUDIT_INFORMATIONAL = "audit-informational": "a dependency is unmaintained, unsound or the subject of a notice";
     AUDIT_IGNORE_EXPIRED = "audit-ignore-expired": "an `[audit] ignore` entry is past its `until` date";
     AUDIT_ADVISORY_SKIPPED = "audit-advisory-skipped": "an advisory file could not be read and was skipped";
+    AUDIT_ECOSYSTEM_UNCHECKED = "audit-ecosystem-unchecked": "the lockfiles have packages of an ecosystem no database given covers, so they were not checked";
     AUDIT_SOURCE_MISSING = "audit-source-missing": "a database of `[audit] sources` is not in the cache, so it was not checked";
     AUDIT_YANKED = "audit-yanked": "a dependency's version was yanked from its registry";
     AUDIT_YANKED_UNCHECKED = "audit-yanked-unchecked": "yanked releases could not be checked (offline, or the index did not answer)";
@@ -94,6 +95,7 @@ codes! {
     GATE_REGRESSION_EVIDENCE = "gate-regression-evidence": "evidence the previous release had (SBOM, signature, SECURITY.md) is missing";
     GATE_IMPROVEMENT = "gate-improvement": "something the previous release had is fixed";
     GATE_BASELINE_MISSING = "gate-baseline-missing": "there is no previous release to compare with";
+    GATE_BASELINE_UNTRUSTED = "gate-baseline-untrusted": "the baseline bundle's manifest signature was not verified, so its signature is not credited";
     // crabox gate: security test commands
     GATE_COMMAND = "gate-command": "a security test command failed, ran out of time or could not start";
     // crabox gate: repository practices

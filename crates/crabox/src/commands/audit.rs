@@ -132,6 +132,20 @@ pub fn databases(
         paths.iter().map(open).collect::<Result<Vec<_>, _>>()?
     };
     spinner.finish_and_clear();
+    // A database with no advisory at all covers nothing: an audit with it would pass on nothing.
+    if let Some(empty) = databases.iter().find(|d| d.records == 0) {
+        return Err(UsageError::new(format!(
+            "`{}` holds no advisory: it is neither a RustSec advisory-db nor a tree or .zip of OSV records{}",
+            context.display_path(&empty.path),
+            if empty.skipped.is_empty() {
+                String::new()
+            } else {
+                format!(" ({} files could not be read as advisories)", empty.skipped.len())
+            }
+        ))
+        .with_hint("pass --db PATH with advisories, or run `crabox db update`")
+        .into());
+    }
     Ok(databases)
 }
 
@@ -171,6 +185,7 @@ pub fn policy_of(
             .collect(),
         vex,
         today: today(),
+        allow_unchecked: args.allow_unchecked,
     })
 }
 
@@ -234,6 +249,30 @@ fn notices(
         }
     }
     notices
+}
+
+/// A warning per ecosystem of the lockfiles that no database covered.
+pub fn unchecked_notices(outcome: &policy::Outcome, allowed: bool) -> Vec<Finding> {
+    outcome
+        .unchecked()
+        .map(|c| {
+            let name = c.ecosystem.osv_name();
+            let finding = Finding::warning(
+                codes::AUDIT_ECOSYSTEM_UNCHECKED,
+                format!(
+                    "{name}: {} packages NOT checked: no database given covers {name}",
+                    c.packages
+                ),
+            );
+            if allowed {
+                finding
+            } else {
+                finding.with_help(format!(
+                    "add an OSV database that covers {name} (`[audit] sources`, then `crabox db update`, or --db PATH); --allow-unchecked accepts the gap"
+                ))
+            }
+        })
+        .collect()
 }
 
 /// Looks up yanked crates unless offline; says on stderr what was not checked.
@@ -300,8 +339,14 @@ pub fn assess(
     let (inventory, databases) = load(context, settings, args, root, inventory)?;
     let mut findings = crabox_audit::audit(&inventory.lockfiles, &databases);
     let yanked = yanked(context, settings, &inventory, &mut findings);
-    let mut outcome = policy::apply(findings, &policy_of(context, settings, args, root)?);
+    let policy = policy_of(context, settings, args, root)?;
+    let mut outcome = policy::apply(findings, &policy);
     outcome.yanked = yanked;
+    outcome.cover(
+        crabox_audit::coverage(&inventory.lockfiles, &databases),
+        &policy,
+    );
+    context.emit(&unchecked_notices(&outcome, args.allow_unchecked));
     context.emit(&notices(
         context,
         &inventory,
@@ -365,9 +410,9 @@ pub fn run(context: &Context, args: &AuditArgs) -> anyhow::Result<ExitStatus> {
     let (outcome, infos) = (&assessment.outcome, &assessment.databases);
     let tool_version = env!("CARGO_PKG_VERSION");
     let text = match context.global.format {
-        Format::Human => render::human(outcome),
+        Format::Human => render::human(outcome, infos),
         Format::Json => render::json(outcome, infos),
-        Format::Markdown => render::markdown(outcome),
+        Format::Markdown => render::markdown(outcome, infos),
         Format::Sarif => render::sarif(outcome, tool_version),
         Format::Junit => {
             return Err(UsageError::new("`crabox audit` has no JUnit output")
@@ -393,7 +438,7 @@ pub fn run(context: &Context, args: &AuditArgs) -> anyhow::Result<ExitStatus> {
         }
     }
     if let Some(actions) = &context.actions {
-        actions.append_summary(&render::markdown(outcome))?;
+        actions.append_summary(&render::markdown(outcome, infos))?;
         let open = outcome
             .findings
             .iter()

@@ -29,22 +29,15 @@ fn timed<T>(name: &str, step: impl FnOnce() -> T) -> T {
     value
 }
 
-/// A file name made of the product and version: letters, digits, `.`, `-`, `_` only.
+/// The bundle's directory name: the product and version as one safe path component (both are
+/// untrusted text: a product name of `../../x` must not leave `--out`).
 fn bundle_name(product: &str, version: &str) -> String {
-    format!("{product}-{version}")
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect()
+    crabox_types::file_name::component(&format!("{product}-{version}"))
 }
 
+/// Writes one file of the bundle; `relative` is checked to stay under `dir`.
 fn write(dir: &Path, relative: &str, bytes: &[u8]) -> anyhow::Result<String> {
-    atomic::write(&dir.join(relative), bytes)?;
+    atomic::write_under(dir, relative, bytes)?;
     Ok(relative.to_owned())
 }
 
@@ -439,6 +432,7 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
         db: args.db.clone(),
         fail_on: None,
         openvex: None,
+        allow_unchecked: false,
     };
     // (The repository handle is not shared between threads: the SBOM, which reads it, runs
     // here, the audit beside it.)
@@ -501,6 +495,7 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
         (sboms, assessment, notes)
     });
     let sboms = sboms?;
+    let sbom_name = crabox_types::file_name::component(&product);
     for (format, text) in &sboms.documents {
         let extension = match format {
             SbomFormat::CyclonedxJson => "cdx.json",
@@ -508,7 +503,7 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
         };
         facts.sboms.push(write(
             dir,
-            &format!("sbom/{product}.{extension}"),
+            &format!("sbom/{sbom_name}.{extension}"),
             text.as_bytes(),
         )?);
     }
@@ -518,7 +513,7 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
     let mut audit_findings = None;
     match assessment {
         Ok(assessment) => {
-            audit_findings = Some(assessment.outcome.findings.clone());
+            audit_findings = Some(assessment.outcome.clone());
             let outcome = &assessment.outcome;
             let version = env!("CARGO_PKG_VERSION");
             let open: Vec<_> = outcome
@@ -559,6 +554,10 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
                 open: open.len(),
                 open_with_fix: open.iter().filter(|(f, _)| f.fix.is_some()).count(),
                 files,
+                unchecked: outcome
+                    .unchecked()
+                    .map(|c| c.ecosystem.osv_name().to_owned())
+                    .collect(),
             });
             databases = assessment
                 .databases
@@ -626,7 +625,7 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
             &root,
             &gate_args,
             &sboms.inventory,
-            audit_findings.as_deref(),
+            audit_findings.as_ref(),
         )
     })?;
     facts.gate = Some(gate_facts(dir, &gate_report)?);
@@ -636,7 +635,15 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
             .file_name()
             .map_or_else(|| key.clone(), |n| n.to_string_lossy().into_owned());
         let bytes = fs_err::read(source)?;
-        let path = write(dir, &format!("declarations/{key}/{file_name}"), &bytes)?;
+        let path = write(
+            dir,
+            &format!(
+                "declarations/{}/{}",
+                crabox_types::file_name::component(key),
+                crabox_types::file_name::component(&file_name)
+            ),
+            &bytes,
+        )?;
         facts.declarations.insert(key.clone(), path);
     }
     facts.not_applicable = settings.evidence.not_applicable.clone();
@@ -649,7 +656,10 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
             );
             facts.cvd_policy = Some(write(
                 dir,
-                &format!("declarations/cvd-policy/{file_name}"),
+                &format!(
+                    "declarations/cvd-policy/{}",
+                    crabox_types::file_name::component(&file_name)
+                ),
                 &bytes,
             )?);
         }
@@ -671,6 +681,14 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
             let file_name = path
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            // The name goes into SHA256SUMS lines and a file name of the bundle as it is.
+            if !crabox_types::file_name::is_contained(&file_name) || file_name.contains('/') {
+                return Err(UsageError::new(format!(
+                    "artifact `{}`: its file name has a control character or a back-slash",
+                    file_name.escape_debug()
+                ))
+                .into());
+            }
             let _ = writeln!(sums, "{}  {file_name}", digest.to_hex());
             subjects.push((file_name.clone(), digest));
             if let Some(signer) = &signer {

@@ -4,10 +4,9 @@
 //! hardening of `--artifact` binaries; exit 1 when any check fails.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use crabox_audit::policy::Status;
 use crabox_cli::{AuditArgs, Format, GateArgs};
 use crabox_gate::baseline::{self, Snapshot};
@@ -90,14 +89,72 @@ fn has_security_policy(paths: impl IntoIterator<Item = String>) -> bool {
         .any(|p| crabox_gate::repo::SECURITY_POLICY_FILES.contains(&p.as_str()))
 }
 
-/// The bundle directory of `path`: the directory itself, or the one top-level directory of a
-/// `.tar.gz` unpacked into `scratch`.
-fn bundle_dir(path: &Path, scratch: &Path) -> anyhow::Result<PathBuf> {
-    if path.is_dir() {
-        return Ok(path.to_owned());
+/// How far a baseline archive may expand: it is read into memory, never unpacked to disk.
+const BASELINE_LIMITS: crabox_evidence::archive::Limits = crabox_evidence::archive::Limits {
+    compressed: 256 << 20,
+    total: 512 << 20,
+    entry: 256 << 20,
+    entries: 10_000,
+    depth: 16,
+    ratio: 200,
+};
+
+/// An earlier bundle (a directory or a `.tar.gz`) as a baseline: checked against its manifest
+/// first (a bundle that does not verify, or has entries its manifest does not list, is refused),
+/// then the files the baseline needs read into memory. Its signature cannot be authenticated
+/// here (the gate takes no key), so it is never credited; a signature that does not even sign
+/// this manifest refuses the baseline.
+fn baseline_bundle(path: &Path, shown: &str) -> anyhow::Result<(baseline::BundleFiles, bool)> {
+    let refuse = |message: String| UsageError::new(format!("--baseline `{shown}`: {message}"));
+    let (checked, mut files) = if path.is_dir() {
+        let checked = crabox_evidence::check::directory(path).map_err(|e| refuse(e.to_string()))?;
+        let mut files = std::collections::BTreeMap::new();
+        let listed = checked.manifest.files.iter().map(|f| f.path.as_str());
+        for name in baseline::wanted_files(listed) {
+            let bytes = fs_err::read(path.join(name)).map_err(|e| refuse(e.to_string()))?;
+            files.insert(name.to_owned(), bytes);
+        }
+        (checked, files)
+    } else {
+        let archive = crabox_evidence::archive::read(path, &BASELINE_LIMITS)
+            .map_err(|e| refuse(e.to_string()))?;
+        let checked = crabox_evidence::check::in_memory(shown, &archive)
+            .map_err(|e| refuse(e.to_string()))?;
+        (checked, archive.files)
+    };
+    if !checked.problems.is_empty() {
+        let problems: Vec<String> = checked.problems.iter().map(ToString::to_string).collect();
+        return Err(refuse(format!(
+            "the bundle does not verify against its manifest, so it is not used: {}",
+            problems.join("; ")
+        ))
+        .into());
     }
-    crabox_evidence::archive::unpack(path, scratch)
-        .map_err(|e| UsageError::new(format!("--baseline: {e}")).into())
+    let listed = checked.manifest.files.iter().map(|f| f.path.as_str());
+    let wanted: BTreeSet<&str> = baseline::wanted_files(listed).into_iter().collect();
+    files.retain(|name, _| wanted.contains(name.as_str()));
+    let signed = match &checked.signature {
+        None => false,
+        Some(bytes) => {
+            let (_, digest) =
+                crabox_types::digest::sha256_reader(checked.manifest_bytes.as_slice())?;
+            let bundle = sigstore_types::Bundle::from_json(&String::from_utf8_lossy(bytes))
+                .map_err(|e| {
+                    refuse(format!(
+                        "manifest.sigstore.json: not a Sigstore bundle: {e}"
+                    ))
+                })?;
+            crabox_sign::verify::signs_digest(&bundle, &sigstore_types::Sha256Hash::new(digest))
+                .map_err(|e| refuse(format!("manifest.sigstore.json: {e}")))?;
+            true
+        }
+    };
+    let bundle = baseline::BundleFiles {
+        label: shown.to_owned(),
+        files,
+        signature_verified: false,
+    };
+    Ok((bundle, signed))
 }
 
 pub fn run(context: &Context, args: &GateArgs) -> anyhow::Result<ExitStatus> {
@@ -173,7 +230,7 @@ pub fn evaluate(
     root: &Path,
     args: &GateArgs,
     inventory: &Inventory,
-    findings: Option<&[(crabox_audit::Finding, Status)]>,
+    audited: Option<&crabox_audit::policy::Outcome>,
 ) -> anyhow::Result<Report> {
     let settings = &loaded.settings;
     let root = root.to_owned();
@@ -195,9 +252,16 @@ pub fn evaluate(
         db: args.db.clone(),
         fail_on: None,
         openvex: None,
+        allow_unchecked: false,
     };
-    let assessed = match findings {
-        Some(findings) => Ok(advisories(findings)),
+    let unchecked = |outcome: &crabox_audit::policy::Outcome| -> Vec<String> {
+        outcome
+            .unchecked()
+            .map(|c| c.ecosystem.osv_name().to_owned())
+            .collect()
+    };
+    let assessed = match audited {
+        Some(outcome) => Ok((advisories(&outcome.findings), unchecked(outcome))),
         None => crate::commands::audit::assess(
             context,
             loaded,
@@ -205,8 +269,20 @@ pub fn evaluate(
             &root,
             Some(inventory.clone()),
         )
-        .map(|a| advisories(&a.outcome.findings)),
+        .map(|a| (advisories(&a.outcome.findings), unchecked(&a.outcome))),
     };
+    let assessed = assessed.map(|(advisories, unchecked)| {
+        for name in unchecked {
+            checks.push(Check::new(
+                Category::Policy,
+                codes::GATE_VULNERABILITY,
+                "vulnerabilities",
+                Outcome::Fail,
+                format!("{name}: could not be checked: no advisory database given covers {name}"),
+            ));
+        }
+        advisories
+    });
     let now_advisories = match assessed {
         Ok(advisories) => Some(advisories),
         Err(err) if err.downcast_ref::<UsageError>().is_some() => {
@@ -236,7 +312,6 @@ pub fn evaluate(
         .baseline
         .clone()
         .unwrap_or_else(|| gate.baseline.clone());
-    let scratch = tempfile::tempdir().context("could not create a temporary directory")?;
     let now_snapshot = |label: &str| Snapshot {
         label: label.to_owned(),
         advisories: now_advisories.clone().unwrap_or_default(),
@@ -266,7 +341,18 @@ pub fn evaluate(
     let before: Option<Snapshot> = if wanted != crabox_config::DEFAULT_BASELINE
         && (bundle_path.is_dir() || wanted.ends_with(".tar.gz"))
     {
-        let dir = bundle_dir(&bundle_path, scratch.path())?;
+        let (bundle, signed) = baseline_bundle(&bundle_path, &wanted)?;
+        if signed {
+            checks.push(Check::new(
+                Category::Baseline,
+                codes::GATE_BASELINE_UNTRUSTED,
+                "baseline signature",
+                Outcome::Warn,
+                format!(
+                    "the baseline bundle `{wanted}` has a manifest signature over its manifest, but the gate cannot check who made it (verify it with `crabox verify {wanted} --key ...`): its signature is not credited, so a signature missing now is not reported as lost"
+                ),
+            ));
+        }
         let refuse = |p: &Package| {
             p.licenses
                 .iter()
@@ -274,7 +360,7 @@ pub fn evaluate(
                 .cloned()
                 .collect()
         };
-        let mut snapshot = baseline::from_bundle(&dir, refuse)
+        let mut snapshot = baseline::from_bundle(&bundle, refuse)
             .map_err(|e| UsageError::new(format!("--baseline: {e}")))?;
         snapshot.label = format!("the baseline bundle {wanted}");
         Some(snapshot)

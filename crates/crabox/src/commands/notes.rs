@@ -149,6 +149,7 @@ fn security(
         db: args.db.clone(),
         fail_on: None,
         openvex: None,
+        allow_unchecked: false,
     };
     let policy = crate::commands::audit::policy_of(context, settings, &audit_args, root)?;
     let old = vulnerabilities(&before, &databases, &policy);
@@ -163,9 +164,21 @@ fn security(
     };
     let (fixed, still) = release::security_diff(&old, &now, pinned_now);
     let (not_affected, open) = still.into_iter().partition(|v| v.not_affected.is_some());
+    let lockfiles = before.lockfiles.iter().chain(&after.lockfiles);
+    let unchecked: Vec<String> = crabox_audit::coverage(lockfiles, &databases)
+        .into_iter()
+        .filter(|c| !c.checked())
+        .map(|c| c.ecosystem.osv_name().to_owned())
+        .collect();
+    for name in &unchecked {
+        tracing::warn!(
+            "notes: the {name} dependencies are NOT checked: no database given covers {name}"
+        );
+    }
     Ok(Security {
         audited: true,
         not_audited: None,
+        unchecked,
         fixed,
         open,
         not_affected,
@@ -433,8 +446,7 @@ pub fn run(context: &Context, args: &NotesArgs) -> anyhow::Result<ExitStatus> {
             );
         }
         for (name, json) in &documents.csaf {
-            let path: PathBuf = dir.join(name);
-            atomic::write(&path, json.as_bytes())?;
+            let path: PathBuf = atomic::write_under(&dir, name, json.as_bytes())?;
             tracing::info!("wrote {}", context.display_path(&path));
         }
     }

@@ -6,6 +6,8 @@ use anyhow::Context as _;
 use crabox_cli::{Format, VerifyArgs};
 use crabox_sign::verify::{self, Identity, Signer};
 
+use crabox_evidence::manifest::MANIFEST_SIGNATURE;
+
 use crate::{Context, ExitStatus, UsageError};
 
 pub fn run(context: &Context, args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
@@ -73,57 +75,39 @@ pub fn run(context: &Context, args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
 }
 
 /// `crabox verify BUNDLE`: every file re-hashed against `manifest.json`, and the manifest's
-/// signature checked when a key or certificate identity is given. An unsigned bundle, or a
-/// signature nobody was named to check, is said so on stderr; only problems fail.
+/// signature checked when a key or certificate identity is given. Fails closed: with a key or an
+/// identity a missing signature fails; without one, a signature over another digest fails and
+/// an unsigned bundle is said to be checked for integrity only, NOT authenticated.
 fn evidence(context: &Context, args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
     let path = context.dir.join(&args.file);
     let shown = context.display_path(&path);
     let checked = if path.is_dir() {
-        crabox_evidence::check::directory(&path)?
+        crabox_evidence::check::directory(&path)
     } else {
-        crabox_evidence::check::archive(&path)?
+        crabox_evidence::check::archive(&path)
+    };
+    // A bundle that cannot be read as one (a damaged archive, a limit passed, no manifest) is
+    // refused: exit 1 like any other failed verification.
+    let checked = match checked {
+        Ok(checked) => checked,
+        Err(err @ crabox_evidence::error::EvidenceError::Malformed { .. }) => {
+            tracing::error!("{shown}: refused: {err}");
+            if context.global.format == Format::Json {
+                context.print(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "bundle": shown,
+                        "verified": false,
+                        "problems": [err.to_string()],
+                    }))?
+                ))?;
+            }
+            return Ok(ExitStatus::Failure);
+        }
+        Err(err) => return Err(err.into()),
     };
     let mut problems: Vec<String> = checked.problems.iter().map(ToString::to_string).collect();
-    let named = args.key.is_some()
-        || args.certificate_identity.is_some()
-        || args.certificate_identity_regexp.is_some();
-    let signature = match (&checked.signature, named) {
-        (None, _) => {
-            tracing::warn!("{shown}: the manifest is not signed (no manifest.sigstore.json)");
-            "not signed".to_owned()
-        }
-        (Some(_), false) => {
-            tracing::warn!(
-                "{shown}: the manifest signature was not checked: pass --key PUBFILE, or --certificate-identity[-regexp] with --certificate-oidc-issuer"
-            );
-            "present, not checked".to_owned()
-        }
-        (Some(bytes), true) => {
-            let signer = signer(context, args)?;
-            let root = trusted_root(context, args)?;
-            let (_, digest) =
-                crabox_types::digest::sha256_reader(checked.manifest_bytes.as_slice())?;
-            let outcome = sigstore_types::Bundle::from_json(&String::from_utf8_lossy(bytes))
-                .map_err(|e| format!("not a Sigstore bundle: {e}"))
-                .and_then(|bundle| {
-                    verify::verify_digest(
-                        sigstore_types::Sha256Hash::new(digest),
-                        &bundle,
-                        &signer,
-                        &root,
-                    )
-                });
-            match outcome {
-                Ok(verified) => {
-                    format!("verified, signer {}", verified.identity.unwrap_or_default())
-                }
-                Err(reason) => {
-                    problems.push(format!("manifest.sigstore.json: {reason}"));
-                    "failed".to_owned()
-                }
-            }
-        }
-    };
+    let signature = manifest_signature(context, args, &shown, &checked, &mut problems)?;
     let files = checked.manifest.files.len();
     let text = if context.global.format == Format::Json {
         format!(
@@ -149,6 +133,71 @@ fn evidence(context: &Context, args: &VerifyArgs) -> anyhow::Result<ExitStatus> 
         ExitStatus::Success
     } else {
         ExitStatus::Failure
+    })
+}
+
+/// The manifest signature's status; what fails it is pushed onto `problems`. With a key or an
+/// identity named, a missing signature fails; without one, a signature over another digest fails
+/// and the others are said to be integrity only.
+fn manifest_signature(
+    context: &Context,
+    args: &VerifyArgs,
+    shown: &str,
+    checked: &crabox_evidence::check::Checked,
+    problems: &mut Vec<String>,
+) -> anyhow::Result<String> {
+    let named = args.key.is_some()
+        || args.certificate_identity.is_some()
+        || args.certificate_identity_regexp.is_some();
+    let (_, digest) = crabox_types::digest::sha256_reader(checked.manifest_bytes.as_slice())?;
+    let digest = sigstore_types::Sha256Hash::new(digest);
+    let parsed = checked.signature.as_ref().map(|bytes| {
+        sigstore_types::Bundle::from_json(&String::from_utf8_lossy(bytes))
+            .map_err(|e| format!("not a Sigstore bundle: {e}"))
+    });
+    Ok(match (parsed, named) {
+        // A key or an identity was named: only a signature by it passes (fail closed).
+        (None, true) => {
+            problems.push(format!(
+                "{MANIFEST_SIGNATURE}: missing: the manifest is not signed, so it cannot come from the named signer"
+            ));
+            "missing".to_owned()
+        }
+        (None, false) => {
+            tracing::warn!(
+                "{shown}: integrity only: NOT authenticated (no signature, no manifest.sigstore.json)"
+            );
+            "integrity only: NOT authenticated (no signature)".to_owned()
+        }
+        (Some(Err(reason)), _) => {
+            problems.push(format!("{MANIFEST_SIGNATURE}: {reason}"));
+            "failed".to_owned()
+        }
+        (Some(Ok(bundle)), false) => match verify::signs_digest(&bundle, &digest) {
+            Ok(()) => {
+                tracing::warn!(
+                    "{shown}: the manifest signature was not checked against a signer: pass --key PUBFILE, or --certificate-identity[-regexp] with --certificate-oidc-issuer"
+                );
+                "present, signs this manifest; signer NOT checked (integrity only)".to_owned()
+            }
+            Err(reason) => {
+                problems.push(format!("{MANIFEST_SIGNATURE}: {reason}"));
+                "failed".to_owned()
+            }
+        },
+        (Some(Ok(bundle)), true) => {
+            let signer = signer(context, args)?;
+            let root = trusted_root(context, args)?;
+            match verify::verify_digest(digest, &bundle, &signer, &root) {
+                Ok(verified) => {
+                    format!("verified, signer {}", verified.identity.unwrap_or_default())
+                }
+                Err(reason) => {
+                    problems.push(format!("{MANIFEST_SIGNATURE}: {reason}"));
+                    "failed".to_owned()
+                }
+            }
+        }
     })
 }
 

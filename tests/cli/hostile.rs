@@ -1,0 +1,476 @@
+//! Issue 19 (Trust I): crabox tried as an attacker would. Each test reproduces one defect of the
+//! review from small generated inputs: names that try to become paths, bundles that try to pass
+//! `verify` without a signature, archives that try to exhaust the disk or the CPU.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::Write as _;
+use std::time::{Duration, Instant};
+
+use crabox_test::{TestContext, output_text};
+
+use crate::bundle::{bundle_name, project};
+
+fn run(context: &TestContext, args: &[&str]) -> (Option<i32>, String, String) {
+    let output = context.crabox().args(args).output().unwrap();
+    let (stdout, stderr) = output_text(&output);
+    (output.status.code(), stdout, stderr)
+}
+
+/// Every file under `dir`, relative, sorted.
+fn files_under(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in fs_err::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(
+                    path.strip_prefix(dir)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+use crate::bundle::BUNDLE as UNSIGNED;
+
+// 1. Names never become paths.
+
+#[test]
+fn a_product_name_with_dot_dot_writes_nothing_outside_the_bundle() {
+    let context = project();
+    // Unique, so that the files an escape would write (next to the test directory) are known.
+    let unique = format!(
+        "escaped-{}",
+        context.path().file_name().unwrap().to_string_lossy()
+    );
+    context.write(
+        "crabox.toml",
+        &format!("[product]\nname = \"../../../../{unique}\"\n"),
+    );
+    let (code, stdout, stderr) = run(&context, &UNSIGNED);
+    assert_eq!(code, Some(0), "{stderr}");
+    let parent = context.path().parent().unwrap();
+    for escaped in [
+        parent.join(format!("{unique}.cdx.json")),
+        parent.join(format!("{unique}.spdx.json")),
+        context.path().join(format!("{unique}.cdx.json")),
+    ] {
+        assert!(!escaped.exists(), "{} was written", escaped.display());
+    }
+    let dir = stdout.lines().next().unwrap().to_owned();
+    let safe = unique.trim_start_matches('.').to_owned();
+    assert_eq!(dir, format!("crabox-evidence/{safe}-1.1.0"));
+    let sboms = files_under(&context.path().join(&dir).join("sbom"));
+    assert_eq!(
+        sboms,
+        [format!("{safe}.cdx.json"), format!("{safe}.spdx.json")]
+    );
+    let (code, _, stderr) = run(&context, &["verify", &dir]);
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[test]
+fn a_scoped_npm_name_keeps_a_readable_file_name() {
+    let context = project();
+    context.write(
+        "crabox.toml",
+        "[product]\nname = \"@acme/widget\"\nversion = \"2.0.0\"\n",
+    );
+    let (code, stdout, stderr) = run(&context, &UNSIGNED);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        stdout.lines().next().unwrap(),
+        "crabox-evidence/acme-widget-1.1.0"
+    );
+    assert!(context.exists("crabox-evidence/acme-widget-1.1.0/sbom/acme-widget.cdx.json"));
+}
+
+#[test]
+fn a_package_json_name_does_not_become_a_path() {
+    let context = crate::repo();
+    context.write(
+        "package.json",
+        r#"{"name": "../../../../pkg-escaped", "version": "1.0.0"}"#,
+    );
+    context.write(
+        "package-lock.json",
+        r#"{"name": "x", "version": "1.0.0", "lockfileVersion": 3, "packages": {"": {"name": "x", "version": "1.0.0"}}}"#,
+    );
+    context.git(&["add", "."]);
+    context.git(&["commit", "-qm", "init"]);
+    let (code, stdout, stderr) = run(&context, &["bundle", "--no-sign", "--db", "."]);
+    assert!(code.is_some_and(|c| c <= 1), "{stderr}");
+    assert!(!context.path().join("../pkg-escaped.cdx.json").exists());
+    assert_eq!(
+        stdout.lines().next().unwrap(),
+        "crabox-evidence/pkg-escaped-1.0.0",
+        "{stderr}"
+    );
+    assert!(context.exists("crabox-evidence/pkg-escaped-1.0.0/sbom/pkg-escaped.cdx.json"));
+}
+
+// 2. `crabox verify` fails closed.
+
+#[test]
+fn verify_with_a_key_refuses_a_bundle_whose_signature_was_deleted() {
+    let context = crate::verify_bundle::signed_bundle();
+    // The attacker empties the findings, re-hashes the manifest and deletes the signature.
+    context.write(
+        "b/audit/findings.json",
+        "{\"findings\": [], \"emptied\": true}\n",
+    );
+    fs_err::remove_file(context.path().join("b/manifest.json")).unwrap();
+    fs_err::remove_file(context.path().join("b/manifest.sigstore.json")).unwrap();
+    let manifest = crabox_evidence::manifest::Manifest::of_directory(
+        &context.path().join("b"),
+        crabox_evidence::manifest::Tool {
+            name: "crabox".into(),
+            version: "0.1.0".into(),
+        },
+        crabox_evidence::manifest::Inputs::default(),
+    )
+    .unwrap();
+    fs_err::write(context.path().join("b/manifest.json"), manifest.to_bytes()).unwrap();
+    let (code, _, stderr) = run(&context, &["verify", "b", "--key", "k.pub"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("manifest.sigstore.json: missing"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(
+        &context,
+        &[
+            "verify",
+            "b",
+            "--certificate-identity",
+            "me@acme.example",
+            "--certificate-oidc-issuer",
+            "https://issuer.example",
+        ],
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    // Without a signer named, the same bundle is intact but says it is not authenticated.
+    let (code, stdout, stderr) = run(&context, &["verify", "b"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.contains("integrity only: NOT authenticated (no signature)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn verify_without_a_key_refuses_a_signature_over_another_manifest() {
+    let context = crate::verify_bundle::signed_bundle();
+    context.write(
+        "b/audit/findings.json",
+        "{\"findings\": [], \"emptied\": true}\n",
+    );
+    let manifest = crabox_evidence::manifest::Manifest::of_directory(
+        &context.path().join("b"),
+        crabox_evidence::manifest::Tool {
+            name: "crabox".into(),
+            version: "0.1.0".into(),
+        },
+        crabox_evidence::manifest::Inputs::default(),
+    )
+    .unwrap();
+    fs_err::write(context.path().join("b/manifest.json"), manifest.to_bytes()).unwrap();
+    let (code, _, stderr) = run(&context, &["verify", "b"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the signature signs another digest"),
+        "{stderr}"
+    );
+}
+
+/// A valid bundle archive's bytes (from `crabox bundle`), and the context it was made in.
+fn bundle_archive() -> (TestContext, String, Vec<u8>) {
+    let context = project();
+    let (code, _, stderr) = run(&context, &UNSIGNED);
+    assert_eq!(code, Some(0), "{stderr}");
+    let archive = format!("crabox-evidence/{}.tar.gz", bundle_name(&context));
+    let bytes = fs_err::read(context.path().join(&archive)).unwrap();
+    (context, archive, bytes)
+}
+
+#[test]
+fn verify_refuses_an_archive_with_a_bad_crc_a_bad_size_or_trailing_bytes() {
+    let (context, archive, bytes) = bundle_archive();
+    let (code, _, stderr) = run(&context, &["verify", &archive]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let n = bytes.len();
+    let mut bad_crc = bytes.clone();
+    bad_crc[n - 8] ^= 0xff;
+    let mut bad_size = bytes.clone();
+    bad_size[n - 4] ^= 0x01;
+    let mut trailing = bytes.clone();
+    trailing.extend_from_slice(b"garbage after the stream");
+    // A tar header whose size field is not octal, in a freshly compressed archive.
+    let mut tar_bytes = Vec::new();
+    flate2::read::GzDecoder::new(bytes.as_slice()).read_to_end_into(&mut tar_bytes);
+    tar_bytes[124..136].copy_from_slice(b"99999999999z");
+    let mut bad_field = Vec::new();
+    {
+        let mut gz = flate2::write::GzEncoder::new(&mut bad_field, flate2::Compression::fast());
+        gz.write_all(&tar_bytes).unwrap();
+        gz.finish().unwrap();
+    }
+    for (what, damaged) in [
+        ("crc", bad_crc),
+        ("size", bad_size),
+        ("trailing", trailing),
+        ("tar size field", bad_field),
+    ] {
+        fs_err::write(context.path().join("damaged.tar.gz"), &damaged).unwrap();
+        let (code, stdout, stderr) = run(&context, &["verify", "damaged.tar.gz"]);
+        assert_eq!(code, Some(1), "{what}: {stdout}{stderr}");
+        assert!(stderr.contains("refused"), "{what}: {stderr}");
+    }
+}
+
+trait ReadToEndInto {
+    fn read_to_end_into(self, out: &mut Vec<u8>);
+}
+
+impl<R: std::io::Read> ReadToEndInto for R {
+    fn read_to_end_into(mut self, out: &mut Vec<u8>) {
+        self.read_to_end(out).unwrap();
+    }
+}
+
+// 3. Baselines and archives are bounded.
+
+/// A `.tar.gz` of the given entries (name, declared size, data), names written raw.
+fn tar_gz(entries: &[(String, tar::EntryType, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
+            &mut out,
+            flate2::Compression::default(),
+        ));
+        for (name, kind, data) in entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_entry_type(*kind);
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            if name.len() <= 100 {
+                header.set_path(name).unwrap();
+                header.set_cksum();
+                tar.append(&header, data.as_slice()).unwrap();
+            } else {
+                tar.append_data(&mut header, name, data.as_slice()).unwrap();
+            }
+        }
+        tar.into_inner().unwrap().finish().unwrap();
+    }
+    out
+}
+
+#[test]
+fn a_baseline_archive_bomb_is_refused_quickly_without_writing_to_disk() {
+    let context = project();
+    let tmp = context.path().join("tmp");
+    fs_err::create_dir_all(&tmp).unwrap();
+    // 64 MiB of zeros in one entry: a few hundred KiB compressed, a ratio of about 1000.
+    let bomb = tar_gz(&[
+        ("b/".into(), tar::EntryType::Directory, Vec::new()),
+        (
+            "b/manifest.json".into(),
+            tar::EntryType::Regular,
+            vec![0u8; 64 << 20],
+        ),
+    ]);
+    assert!(bomb.len() < 1 << 20);
+    fs_err::write(context.path().join("bomb.tar.gz"), &bomb).unwrap();
+    let start = Instant::now();
+    let output = context
+        .crabox()
+        .env("TMPDIR", &tmp)
+        .args(["gate", "--db", "advisories", "--baseline", "bomb.tar.gz"])
+        .output()
+        .unwrap();
+    let stderr = output_text(&output).1;
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("may expand to"), "{stderr}");
+    assert!(start.elapsed() < Duration::from_secs(20));
+    assert!(files_under(&tmp).is_empty(), "{:?}", files_under(&tmp));
+}
+
+#[test]
+fn a_baseline_archive_of_deeply_nested_folders_is_refused() {
+    let context = project();
+    let mut entries = Vec::new();
+    let mut name = String::from("b/");
+    for _ in 0..2000 {
+        name.push_str("d/");
+        entries.push((name.clone(), tar::EntryType::Directory, Vec::new()));
+    }
+    fs_err::write(context.path().join("deep.tar.gz"), tar_gz(&entries)).unwrap();
+    let start = Instant::now();
+    let (code, _, stderr) = run(
+        &context,
+        &["gate", "--db", "advisories", "--baseline", "deep.tar.gz"],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("levels deep"), "{stderr}");
+    assert!(start.elapsed() < Duration::from_secs(20));
+}
+
+#[test]
+fn a_baseline_with_an_entry_not_in_its_manifest_or_a_changed_file_is_refused() {
+    let (context, archive, bytes) = bundle_archive();
+    let mut tar_bytes = Vec::new();
+    flate2::read::GzDecoder::new(bytes.as_slice()).read_to_end_into(&mut tar_bytes);
+    let mut entries = Vec::new();
+    let mut top = String::new();
+    for entry in tar::Archive::new(tar_bytes.as_slice()).entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().to_string_lossy().into_owned();
+        if top.is_empty() {
+            top = name.clone();
+        }
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut data).unwrap();
+        entries.push((name, entry.header().entry_type(), data));
+    }
+    let mut extra = entries.clone();
+    extra.push((
+        format!("{top}audit/planted.json"),
+        tar::EntryType::Regular,
+        b"{}".to_vec(),
+    ));
+    let mut changed = entries.clone();
+    let findings = changed
+        .iter_mut()
+        .find(|(n, _, _)| n.ends_with("audit/findings.json"))
+        .unwrap();
+    findings.2 = b"{\"findings\": []}".to_vec();
+    for (what, entries, expected) in [
+        ("extra", extra, "not in the manifest"),
+        ("changed", changed, "changed: sha256"),
+    ] {
+        fs_err::write(context.path().join("base.tar.gz"), tar_gz(&entries)).unwrap();
+        let (code, _, stderr) = run(
+            &context,
+            &["gate", "--db", "advisories", "--baseline", "base.tar.gz"],
+        );
+        assert_eq!(code, Some(2), "{what}: {stderr}");
+        assert!(
+            stderr.contains("does not verify against its manifest") && stderr.contains(expected),
+            "{what}: {stderr}"
+        );
+    }
+    // The intact archive is accepted.
+    let (code, _, stderr) = run(
+        &context,
+        &["gate", "--db", "advisories", "--baseline", &archive],
+    );
+    assert!(code.is_some_and(|c| c <= 1), "{stderr}");
+}
+
+// 5. An audit that covers nothing does not pass.
+
+/// A repository with an npm lockfile only, and a RustSec database beside it.
+fn npm_project() -> TestContext {
+    let context = crate::repo();
+    context.write(
+        "package-lock.json",
+        r#"{"name": "web", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
+  "packages": {"": {"name": "web", "version": "1.0.0", "dependencies": {"left-pad": "^1.3.0"}},
+    "node_modules/left-pad": {"version": "1.3.0", "resolved": "https://registry.npmjs.org/left-pad/-/left-pad-1.3.0.tgz"}}}"#,
+    );
+    context.write(
+        "rustsec/crates/foo/RUSTSEC-2099-0001.md",
+        crate::audit::ADVISORY,
+    );
+    context
+}
+
+#[test]
+fn an_audit_whose_databases_do_not_cover_the_ecosystem_does_not_pass() {
+    let context = npm_project();
+    let (code, stdout, stderr) = run(&context, &["audit", "--db", "rustsec"]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("npm: 1 packages NOT checked") && !stdout.contains("audit passed"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("audit-ecosystem-unchecked"), "{stderr}");
+    let (code, stdout, stderr) = run(&context, &["audit", "--db", "rustsec", "--allow-unchecked"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.contains("audit passed for what was checked (NOT checked: npm)"),
+        "{stdout}"
+    );
+    let (_, json, _) = run(
+        &context,
+        &[
+            "audit",
+            "--db",
+            "rustsec",
+            "--format",
+            "json",
+            "--allow-unchecked",
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        json["coverage"],
+        serde_json::json!([{"ecosystem": "npm", "packages": 1, "checked": false, "databases": []}])
+    );
+}
+
+#[test]
+fn a_database_that_holds_no_advisory_is_an_error_naming_it() {
+    let context = npm_project();
+    context.write("empty/.keep", "");
+    context.write("notadb/README.txt", "hello\n");
+    context.write("notadb/config.json", "{\"not\": \"an advisory\"}\n");
+    for db in ["empty", "notadb"] {
+        let (code, _, stderr) = run(&context, &["audit", "--db", db]);
+        assert_eq!(code, Some(2), "{db}: {stderr}");
+        assert!(
+            stderr.contains(&format!("`{db}` holds no advisory")),
+            "{db}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn the_bundle_and_the_gate_do_not_pass_an_unchecked_ecosystem() {
+    let context = npm_project();
+    context.write(".gitignore", "rustsec/\ncrabox-evidence/\n");
+    context.git(&["add", "."]);
+    context.git(&["commit", "-qm", "init"]);
+    let (_, stdout, stderr) = run(&context, &["bundle", "--no-sign", "--db", "rustsec"]);
+    let dir = stdout.lines().next().unwrap_or_default().to_owned();
+    let report: serde_json::Value =
+        serde_json::from_str(&context.read(&format!("{dir}/cra/report.json"))).unwrap();
+    let row = report["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "I.2(a)")
+        .unwrap()
+        .clone();
+    assert_eq!(row["status"], "missing", "{row}\n{stderr}");
+    assert!(row["reason"].as_str().unwrap().contains("npm"), "{row}");
+    let findings: serde_json::Value =
+        serde_json::from_str(&context.read(&format!("{dir}/audit/findings.json"))).unwrap();
+    assert_eq!(findings["coverage"][0]["checked"], false);
+    let (code, stdout, stderr) = run(&context, &["gate", "--db", "rustsec", "--format", "json"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stdout.contains("npm: could not be checked: no advisory database given covers npm"),
+        "{stdout}"
+    );
+}

@@ -2,7 +2,8 @@
 //! review from small generated inputs: names that try to become paths, bundles that try to pass
 //! `verify` without a signature, archives that try to exhaust the disk or the CPU.
 
-#![allow(clippy::unwrap_used)]
+// SKIP lines go to stdout, as in the other tests that need `../shared`.
+#![allow(clippy::unwrap_used, clippy::disallowed_macros)]
 
 use std::io::Write as _;
 use std::time::{Duration, Instant};
@@ -97,9 +98,13 @@ fn a_scoped_npm_name_keeps_a_readable_file_name() {
 #[test]
 fn a_package_json_name_does_not_become_a_path() {
     let context = crate::repo();
+    let unique = format!(
+        "pkg-{}",
+        context.path().file_name().unwrap().to_string_lossy()
+    );
     context.write(
         "package.json",
-        r#"{"name": "../../../../pkg-escaped", "version": "1.0.0"}"#,
+        &format!(r#"{{"name": "../../../../{unique}", "version": "1.0.0"}}"#),
     );
     context.write(
         "package-lock.json",
@@ -107,15 +112,18 @@ fn a_package_json_name_does_not_become_a_path() {
     );
     context.git(&["add", "."]);
     context.git(&["commit", "-qm", "init"]);
-    let (code, stdout, stderr) = run(&context, &["bundle", "--no-sign", "--db", "."]);
+    let (code, stdout, stderr) = run(&context, &["bundle", "--no-sign"]);
     assert!(code.is_some_and(|c| c <= 1), "{stderr}");
-    assert!(!context.path().join("../pkg-escaped.cdx.json").exists());
+    let parent = context.path().parent().unwrap();
+    assert!(!parent.join(format!("{unique}.cdx.json")).exists());
     assert_eq!(
         stdout.lines().next().unwrap(),
-        "crabox-evidence/pkg-escaped-1.0.0",
+        format!("crabox-evidence/{unique}-1.0.0"),
         "{stderr}"
     );
-    assert!(context.exists("crabox-evidence/pkg-escaped-1.0.0/sbom/pkg-escaped.cdx.json"));
+    assert!(context.exists(&format!(
+        "crabox-evidence/{unique}-1.0.0/sbom/{unique}.cdx.json"
+    )));
 }
 
 // 2. `crabox verify` fails closed.
@@ -473,4 +481,215 @@ fn the_bundle_and_the_gate_do_not_pass_an_unchecked_ecosystem() {
         stdout.contains("npm: could not be checked: no advisory database given covers npm"),
         "{stdout}"
     );
+}
+
+// 6. No workflow commands from data.
+
+/// Whether every line of `text` that the runner would read as a workflow command is one crabox
+/// wrote itself: inside a `::stop-commands::TOKEN` … `::TOKEN::` block, or an annotation.
+fn no_command_from_data(text: &str, data_command: &str) -> bool {
+    let mut stopped: Option<String> = None;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if let Some(token) = &stopped {
+            if trimmed == format!("::{token}::") {
+                stopped = None;
+            }
+            continue;
+        }
+        if let Some(token) = trimmed.strip_prefix("::stop-commands::") {
+            stopped = Some(token.to_owned());
+            continue;
+        }
+        if trimmed.starts_with(data_command) {
+            return false;
+        }
+    }
+    true
+}
+
+#[test]
+fn data_printed_in_github_actions_never_becomes_a_workflow_command() {
+    let context = crate::repo();
+    context.write(
+        "crabox.toml",
+        "[product]\nname = \"x\"\nintended-purpose = \"\"\"\n::warning::from-config\n\"\"\"\n",
+    );
+    context.write("README.md", "x\n");
+    context.git(&["add", "."]);
+    context.git(&[
+        "commit",
+        "-qm",
+        "feat: a change\n\nCo-authored-by: ::warning::from-trailer <a@b.example>",
+    ]);
+    context.git(&["tag", "v1.0.0"]);
+    let actions = |args: &[&str]| {
+        let output = context
+            .crabox()
+            .env("GITHUB_ACTIONS", "true")
+            .args(args)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = output_text(&output);
+        format!("{stdout}\n{stderr}")
+    };
+    let config = actions(&["config"]);
+    assert!(config.contains("::warning::from-config"), "{config}");
+    assert!(
+        no_command_from_data(&config, "::warning::from-config"),
+        "{config}"
+    );
+    let notes = actions(&["notes", "--to", "v1.0.0"]);
+    assert!(notes.contains("::warning::from-trailer"), "{notes}");
+    assert!(
+        no_command_from_data(&notes, "::warning::from-trailer"),
+        "{notes}"
+    );
+    // Outside Actions nothing is wrapped.
+    let output = context.crabox().args(["config"]).output().unwrap();
+    assert!(!output_text(&output).0.contains("::stop-commands::"));
+}
+
+// 7. What is the product.
+
+/// A repository laid out like cargo-deny's: a root Cargo.lock without a known vulnerability,
+/// more lockfiles under `tests/` and `examples/` with one.
+fn deny_like() -> TestContext {
+    let context = crate::repo();
+    let clean = "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"foo\"]\n\n[[package]]\nname = \"foo\"\nversion = \"1.2.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n";
+    let vulnerable = clean.replace("1.2.0", "1.1.0");
+    context.write("Cargo.lock", clean);
+    for dir in [
+        "tests/a",
+        "tests/b",
+        "examples/demo",
+        "test_data/x",
+        "benches/b",
+    ] {
+        context.write(&format!("{dir}/Cargo.lock"), &vulnerable);
+    }
+    context.write(
+        "advisories/crates/foo/RUSTSEC-2099-0001.md",
+        crate::audit::ADVISORY,
+    );
+    context
+}
+
+#[test]
+fn test_and_example_lockfiles_are_not_the_product() {
+    let context = deny_like();
+    let output = context
+        .crabox()
+        .args(["-v", "audit", "--db", "advisories", "--format", "json"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = output_text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["findings"], serde_json::json!([]), "{json:#}");
+    assert!(stderr.contains("audit: read Cargo.lock"), "{stderr}");
+    assert!(
+        stderr.contains("audit: skipped tests/a/Cargo.lock: under `tests/`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("5 skipped by rule"), "{stderr}");
+    // `[sbom] include` reads an example again; `exclude` drops the root.
+    context.write(
+        "crabox.toml",
+        "[sbom]\ninclude = [\"examples/**\"]\nexclude = [\"Cargo.lock\"]\n",
+    );
+    let (code, stdout, stderr) = run(
+        &context,
+        &["audit", "--db", "advisories", "--format", "json"],
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let files: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"]["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["examples/demo/Cargo.lock"]);
+    // A bundle says which lockfiles it skipped.
+    context.write("crabox.toml", "");
+    context.write(".gitignore", "advisories/\ncrabox-evidence/\n");
+    context.git(&["add", "."]);
+    context.git(&["commit", "-qm", "init"]);
+    let (_, stdout, stderr) = run(&context, &["bundle", "--no-sign", "--db", "advisories"]);
+    let dir = stdout.lines().next().unwrap_or_default().to_owned();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&context.read(&format!("{dir}/manifest.json"))).unwrap();
+    assert_eq!(
+        manifest["inputs"]["skipped_lockfiles"]
+            .as_array()
+            .map(Vec::len),
+        Some(5),
+        "{manifest:#}\n{stderr}"
+    );
+    assert_eq!(manifest["inputs"]["lockfiles"][0]["path"], "Cargo.lock");
+}
+
+/// cargo-deny's layout with real lockfiles (when `../shared` is present): its root Cargo.lock,
+/// and other projects' lockfiles under `tests/` and `examples/`. The default scan reads the root
+/// one only, and the audit reports exactly what cargo-audit 0.22.2 reports for it.
+#[test]
+fn a_cargo_deny_layout_audits_its_root_lockfile_as_cargo_audit_does() {
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
+    let lockfiles = shared.join("fixtures/lockfiles/cargo");
+    if !lockfiles.is_dir() {
+        println!("SKIP: ../shared is absent; the cargo-deny layout is not checked");
+        return;
+    }
+    let context = crate::repo();
+    let copy = |from: &str, to: &str| {
+        let target = context.path().join(to);
+        fs_err::create_dir_all(target.parent().unwrap()).unwrap();
+        fs_err::copy(lockfiles.join(from), target).unwrap();
+    };
+    copy("cargo-deny-2022-09.Cargo.lock", "Cargo.lock");
+    copy(
+        "cargo-deny-2020-02.Cargo.lock",
+        "tests/test_data/advisories/Cargo.lock",
+    );
+    copy("ripgrep.Cargo.lock", "examples/01_ban/Cargo.lock");
+    copy("gitoxide.Cargo.lock", "tests/features/Cargo.lock");
+    let db = shared.join("data/rustsec-advisory-db");
+    let output = context
+        .crabox()
+        .args(["audit", "--format", "json", "--fail-on", "none", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = output_text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let mut actual: Vec<String> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "vulnerability")
+        .map(|f| {
+            assert_eq!(f["location"]["file"], "Cargo.lock", "{f}");
+            format!(
+                "{} {} {}",
+                f["id"].as_str().unwrap(),
+                f["package"]["name"].as_str().unwrap(),
+                f["package"]["version"].as_str().unwrap()
+            )
+        })
+        .collect();
+    actual.sort();
+    let expected_text = fs_err::read_to_string(
+        shared.join("fixtures/expected/cargo-audit/cargo-deny-2022-09.vulns.txt"),
+    )
+    .unwrap();
+    let mut expected: Vec<String> = expected_text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_owned)
+        .collect();
+    expected.sort();
+    assert!(!expected.is_empty());
+    assert_eq!(actual, expected);
 }

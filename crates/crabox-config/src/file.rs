@@ -79,6 +79,14 @@ pub struct SbomConfig {
     pub include_dev: Option<bool>,
     /// Built artifacts to hash (SHA-256, SHA-512) and describe as the product.
     pub artifacts: Option<Vec<String>>,
+    /// Globs of lockfiles to read even under the directories skipped by default (`tests/`,
+    /// `test/`, `testdata/`, `test_data/`, `fixtures/`, `examples/`, `benches/`, `docs/`),
+    /// relative to the scanned directory; `*` stays within a directory, `**` crosses them.
+    /// Example: `["examples/server/**"]`. Default: none.
+    pub include: Option<Vec<String>>,
+    /// Globs of lockfiles not to read, relative to the scanned directory. Example:
+    /// `["tools/**"]`. Default: none.
+    pub exclude: Option<Vec<String>>,
 }
 
 /// An advisory database.

@@ -39,6 +39,8 @@ pub struct SbomSettings {
     pub formats: Vec<SbomFormat>,
     pub include_dev: bool,
     pub artifacts: Vec<String>,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
 }
 
 /// Where the RustSec database is fetched from.
@@ -158,6 +160,8 @@ impl Settings {
                     .unwrap_or_else(|| vec![SbomFormat::CyclonedxJson]),
                 include_dev: sbom.include_dev.unwrap_or(true),
                 artifacts: sbom.artifacts.unwrap_or_default(),
+                include: sbom.include.unwrap_or_default(),
+                exclude: sbom.exclude.unwrap_or_default(),
             },
             audit: AuditSettings {
                 sources: audit

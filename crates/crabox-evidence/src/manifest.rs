@@ -40,6 +40,17 @@ pub struct Inputs {
     pub dirty: Option<bool>,
     pub lockfiles: Vec<Digested>,
     pub databases: Vec<Database>,
+    /// Lockfiles found in the repository and not read as the product's (test data, examples,
+    /// `[sbom] exclude`), with the rule that skipped each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped_lockfiles: Vec<SkippedInput>,
+}
+
+/// A lockfile not read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedInput {
+    pub path: String,
+    pub rule: String,
 }
 
 /// An input file by path and SHA-256.

@@ -32,6 +32,7 @@ fn bundle(dir: &Path) {
             sha256: "00".repeat(32),
         }],
         databases: Vec::new(),
+        skipped_lockfiles: Vec::new(),
     };
     let tool = Tool {
         name: "crabox".into(),

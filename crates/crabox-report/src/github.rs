@@ -121,6 +121,39 @@ fn fit_summary(markdown: &str, room: usize) -> (String, SummaryWrite) {
     (text, SummaryWrite::Truncated)
 }
 
+/// Whether the runner could read a workflow command from `text`: a line that starts with `::`
+/// once trimmed (as the runner trims it), or that holds the old `##[` form anywhere.
+pub fn could_command(text: &str) -> bool {
+    text.lines()
+        .any(|line| line.trim_start().starts_with("::") || line.contains("##["))
+}
+
+/// A token for `::stop-commands::`: 128 bits from the standard library's per-process random
+/// hash keys (seeded by the operating system), so data cannot guess it to resume commands.
+pub fn stop_token() -> String {
+    let state = RandomState::new();
+    format!(
+        "crabox-{:016x}{:016x}",
+        state.hash_one(0x5eed_u64),
+        RandomState::new().hash_one(std::process::id())
+    )
+}
+
+/// `text` made inert for the runner: unchanged when no line could be a workflow command,
+/// otherwise between `::stop-commands::TOKEN` and `::TOKEN::` (GitHub's way to print untrusted
+/// data), so that nothing crabox prints from data (commit messages, names, configuration
+/// values) is run as a command.
+pub fn inert(text: &str) -> std::borrow::Cow<'_, str> {
+    if !could_command(text) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let token = stop_token();
+    let newline = if text.ends_with('\n') { "" } else { "\n" };
+    std::borrow::Cow::Owned(format!(
+        "::stop-commands::{token}\n{text}{newline}::{token}::\n"
+    ))
+}
+
 /// Escapes the message of a workflow command.
 pub fn escape_data(text: &str) -> String {
     text.replace('%', "%25")
@@ -253,5 +286,23 @@ mod tests {
         );
         let w = Finding::warning(codes::CONFIG_INVALID_VALUE, "x");
         assert_eq!(annotation(&w), "::warning title=config-invalid-value::x");
+    }
+
+    #[test]
+    fn data_that_could_be_a_command_is_made_inert() {
+        for text in [
+            "::warning::x\n",
+            "notes\n  ::set-output name=a::b",
+            "a line with ##[error] inside\n",
+        ] {
+            let out = inert(text);
+            let lines: Vec<&str> = out.lines().collect();
+            let token = lines[0].strip_prefix("::stop-commands::").unwrap();
+            assert!(token.len() > 30, "{token}");
+            assert_eq!(lines.last().unwrap(), &format!("::{token}::"));
+            assert!(out.contains(text.trim_end()));
+        }
+        assert_eq!(inert("plain: text\n a::b\n"), "plain: text\n a::b\n");
+        assert_ne!(stop_token(), stop_token());
     }
 }

@@ -15,6 +15,12 @@ pub enum SbomError {
         line: u32,
         message: String,
     },
+    #[error("`[sbom] {key}` pattern `{pattern}` is not a glob: {message}")]
+    Glob {
+        key: &'static str,
+        pattern: String,
+        message: String,
+    },
     #[error("could not list the files under `{}`", path.display())]
     Walk {
         path: std::path::PathBuf,

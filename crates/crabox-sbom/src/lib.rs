@@ -24,7 +24,7 @@ use crabox_types::codes;
 use rayon::prelude::*;
 
 pub use artifact::Artifact;
-pub use discover::discover;
+pub use discover::{NOT_THE_PRODUCT, Selection, Skipped, discover};
 pub use error::SbomError;
 pub use model::{Diagnostic, Ecosystem, Format, Lockfile, Package, Scope};
 
@@ -37,6 +37,8 @@ pub struct Options {
     pub path: PathBuf,
     /// Cargo's home, for licences in the local registry cache.
     pub cargo_home: Option<PathBuf>,
+    /// Which lockfiles are the product's (`[sbom] include`/`exclude`).
+    pub selection: Selection,
 }
 
 /// Every lockfile read, and what could not be read.
@@ -45,6 +47,9 @@ pub struct Inventory {
     pub lockfiles: Vec<Lockfile>,
     /// Problems outside any one lockfile's entries (no lockfile at all).
     pub diagnostics: Vec<Diagnostic>,
+    /// Lockfiles found and not read (test data, examples, `[sbom] exclude`), paths relative to
+    /// the root.
+    pub skipped: Vec<Skipped>,
 }
 
 impl Inventory {
@@ -106,7 +111,7 @@ pub fn read_lockfile(
 /// Finds and reads every lockfile under `options.path`, in parallel. An unreadable or malformed
 /// lockfile is an error naming file and line; a bad entry inside one is a diagnostic.
 pub fn scan(options: &Options) -> Result<Inventory, SbomError> {
-    let found = discover(&options.path)?;
+    let (found, skipped) = discover::discover_in_scope(&options.path, &options.selection)?;
     let read = |(path, format): &(PathBuf, Format)| {
         read_lockfile(&options.root, path, *format, options.cargo_home.as_deref())
     };
@@ -119,13 +124,30 @@ pub fn scan(options: &Options) -> Result<Inventory, SbomError> {
     let mut inventory = Inventory {
         lockfiles: lockfiles?,
         diagnostics: Vec::new(),
+        skipped: skipped
+            .into_iter()
+            .map(|s| Skipped {
+                path: PathBuf::from(display(&options.root, &s.path)),
+                rule: s.rule,
+            })
+            .collect(),
     };
     if found.is_empty() {
+        let message = if inventory.skipped.is_empty() {
+            "no lockfile found: the SBOM lists the product alone".to_owned()
+        } else {
+            format!(
+                "no lockfile of the product found ({} skipped by rule, e.g. `{}`: {}): the SBOM lists the product alone",
+                inventory.skipped.len(),
+                inventory.skipped[0].path.display(),
+                inventory.skipped[0].rule
+            )
+        };
         inventory.diagnostics.push(Diagnostic {
             code: codes::SBOM_NO_LOCKFILE,
             file: PathBuf::from(display(&options.root, &options.path)),
             line: 0,
-            message: "no lockfile found: the SBOM lists the product alone".to_owned(),
+            message,
         });
     }
     Ok(inventory)

@@ -57,6 +57,25 @@ pub struct Context {
     pub color_stderr: bool,
     /// Set when running inside GitHub Actions.
     pub actions: Option<Actions>,
+    /// stdout is a regular file (`crabox … > file`), which the Actions runner does not read.
+    pub stdout_is_file: bool,
+}
+
+/// Whether stdout is a regular file.
+fn stdout_is_file() -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd as _;
+        std::io::stdout()
+            .as_fd()
+            .try_clone_to_owned()
+            .ok()
+            .map(std::fs::File::from)
+            .and_then(|f| f.metadata().ok())
+            .is_some_and(|m| m.is_file())
+    }
+    #[cfg(not(unix))]
+    false
 }
 
 fn wants_color(choice: ColorChoice, env: &Env, is_terminal: bool) -> bool {
@@ -95,6 +114,7 @@ impl Context {
             color_stdout,
             color_stderr,
             actions,
+            stdout_is_file: stdout_is_file(),
         })
     }
 
@@ -113,7 +133,15 @@ impl Context {
 
     /// Writes data to stdout. A closed stdout (`crabox … | head`) surfaces as an I/O error of
     /// kind `BrokenPipe`, which ends the process with status 0.
+    ///
+    /// In GitHub Actions, text that could hold a workflow command (data: commit messages, names,
+    /// configuration values) is made inert (`::stop-commands::`), unless stdout is a file.
     pub fn print(&self, text: &str) -> anyhow::Result<()> {
+        let text = if self.actions.is_some() && !self.stdout_is_file {
+            crabox_report::github::inert(text)
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        };
         let mut stdout = std::io::stdout().lock();
         stdout.write_all(text.as_bytes())?;
         stdout.flush()?;

@@ -117,16 +117,21 @@ fn invalid_finding(invalid: &InvalidConfig, context: Option<&Context>) -> Findin
 
 pub(crate) fn emit(findings: &[Finding], context: Option<&Context>) {
     let color = context.is_some_and(|c| c.color_stderr);
+    let actions = context.is_some_and(|c| c.actions.is_some());
     let mut text = String::new();
     for finding in findings {
-        let _ = writeln!(
-            text,
-            "{}\n",
+        let human = format!(
+            "{}\n\n",
             crabox_report::render::human_finding(finding, color)
         );
-        if context.is_some_and(|c| c.actions.is_some()) {
+        if actions {
+            // The finding's text is data; only the annotation crabox writes is a command
+            // (escaped onto one line).
+            text.push_str(&github::inert(&human));
             // Workflow commands are read from stderr too; stdout stays data only.
             let _ = writeln!(text, "{}", github::annotation(finding));
+        } else {
+            text.push_str(&human);
         }
     }
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
@@ -170,6 +175,9 @@ pub fn report(err: &anyhow::Error, context: Option<&Context>) -> ExitStatus {
         err.downcast_ref::<ConfigError>(),
         Some(ConfigError::Read { .. })
     );
+    if context.is_some_and(|c| c.actions.is_some()) {
+        text = github::inert(&text).into_owned();
+    }
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
     if usage.is_some() || is_config_read {
         ExitStatus::Usage

@@ -26,6 +26,8 @@ pub fn filter_for(verbose: u8, quiet: u8) -> &'static str {
 
 struct Human {
     color: bool,
+    /// In GitHub Actions: a log line that could hold a workflow command is made inert.
+    actions: bool,
 }
 
 impl<S, N> FormatEvent<S, N> for Human
@@ -52,12 +54,20 @@ where
         } else {
             Style::new()
         };
-        write!(writer, "{style}{label}{style:#}: ")?;
+        // Formatted whole first: log messages carry data (names, paths, commit messages).
+        let mut line = String::new();
+        let mut buffer = Writer::new(&mut line);
+        write!(buffer, "{style}{label}{style:#}: ")?;
         if level >= Level::DEBUG {
-            write!(writer, "[{}] ", event.metadata().target())?;
+            write!(buffer, "[{}] ", event.metadata().target())?;
         }
-        ctx.format_fields(writer.by_ref(), event)?;
-        writeln!(writer)
+        ctx.format_fields(buffer.by_ref(), event)?;
+        writeln!(buffer)?;
+        if self.actions {
+            writer.write_str(&crabox_report::github::inert(&line))
+        } else {
+            writer.write_str(&line)
+        }
     }
 }
 
@@ -76,6 +86,7 @@ pub fn init(context: &Context) {
         .with_ansi(context.color_stderr)
         .event_format(Human {
             color: context.color_stderr,
+            actions: context.actions.is_some(),
         })
         .try_init();
 }

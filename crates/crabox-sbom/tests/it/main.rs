@@ -17,6 +17,7 @@ pub fn scan(dir: &Path) -> crabox_sbom::Inventory {
     crabox_sbom::scan(&Options {
         root: dir.to_owned(),
         path: dir.to_owned(),
+        selection: crabox_sbom::Selection::default(),
         cargo_home: None,
     })
     .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))

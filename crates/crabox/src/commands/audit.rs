@@ -74,11 +74,16 @@ fn load(
     // The lockfiles first: a RustSec database then reads only the crates they pin.
     let inventory = match inventory {
         Some(inventory) => inventory,
-        None => crabox_sbom::scan(&crabox_sbom::Options {
-            root: root.to_owned(),
-            path: scan_path,
-            cargo_home: None,
-        })?,
+        None => {
+            let inventory = crabox_sbom::scan(&crabox_sbom::Options {
+                root: root.to_owned(),
+                path: scan_path,
+                cargo_home: None,
+                selection: crate::commands::sbom::selection(settings),
+            })?;
+            crate::commands::sbom::log_selection(&inventory, "audit");
+            inventory
+        }
     };
     let databases = databases(context, settings, &args.db, &[&inventory])?;
     Ok((inventory, databases))

@@ -438,7 +438,7 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
     // here, the audit beside it.)
     // The lockfiles are read once, for both steps.
     let inventory = timed("lockfiles", || {
-        crate::commands::sbom::scan(context, &root, scan_path.clone())
+        crate::commands::sbom::scan(context, settings, &root, scan_path.clone())
     })?;
     let audit_inventory = inventory.clone();
     let notes_args = crabox_cli::NotesArgs {
@@ -883,6 +883,15 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
         dirty,
         lockfiles,
         databases,
+        skipped_lockfiles: sboms
+            .inventory
+            .skipped
+            .iter()
+            .map(|s| manifest::SkippedInput {
+                path: s.path.to_string_lossy().replace('\\', "/"),
+                rule: s.rule.clone(),
+            })
+            .collect(),
     };
     let tool = Tool {
         name: "crabox".into(),

@@ -161,7 +161,7 @@ pub fn run(context: &Context, args: &GateArgs) -> anyhow::Result<ExitStatus> {
     let loaded = context.load_config()?;
     let (repo, root) = context.repository()?;
     let scan_path = crate::commands::sbom::scan_path(context, args.path.as_deref(), &root);
-    let inventory = crate::commands::sbom::scan(context, &root, scan_path)?;
+    let inventory = crate::commands::sbom::scan(context, &loaded.settings, &root, scan_path)?;
     let report = evaluate(
         context,
         &loaded,
@@ -398,8 +398,12 @@ pub fn evaluate(
                             .as_ref()
                             .map(|p| context.dir.join(p))
                             .and_then(|p| p.strip_prefix(&root).ok().map(Path::to_path_buf));
-                        let old =
-                            crate::commands::notes::inventory_at(repo, &commit, scan.as_deref())?;
+                        let old = crate::commands::notes::inventory_at(
+                            repo,
+                            &commit,
+                            scan.as_deref(),
+                            settings,
+                        )?;
                         let old_packages = packages(&old);
                         let old_advisories = match &now_advisories {
                             Some(_) => {

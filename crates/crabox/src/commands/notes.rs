@@ -29,6 +29,7 @@ pub(crate) fn inventory_at(
     repo: &crabox_git::Repo,
     id: &str,
     scan: Option<&Path>,
+    settings: &crabox_config::Settings,
 ) -> anyhow::Result<Inventory> {
     let files = repo.files_at(id, |name| {
         Format::of_file_name(name).is_some() || SIBLINGS.contains(&name)
@@ -49,6 +50,7 @@ pub(crate) fn inventory_at(
         root: dir.path().to_owned(),
         path,
         cargo_home: None,
+        selection: crate::commands::sbom::selection(settings),
     })
     .with_context(|| {
         format!(
@@ -124,12 +126,12 @@ fn security(
         }
         None => None,
     };
-    let after = inventory_at(repo, to, scan.as_deref())?;
+    let settings = &loaded.settings;
+    let after = inventory_at(repo, to, scan.as_deref(), settings)?;
     let before = match from {
-        Some(from) => inventory_at(repo, from, scan.as_deref())?,
+        Some(from) => inventory_at(repo, from, scan.as_deref(), settings)?,
         None => Inventory::default(),
     };
-    let settings = &loaded.settings;
     let databases =
         match crate::commands::audit::databases(context, settings, &args.db, &[&before, &after]) {
             Ok(databases) => databases,

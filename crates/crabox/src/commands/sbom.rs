@@ -120,15 +120,53 @@ pub struct Sboms {
     pub documents: Vec<(SbomFormat, String)>,
 }
 
-/// Reads every lockfile under `scan_path`, with licences from the local package caches.
-pub fn scan(context: &Context, root: &Path, scan_path: PathBuf) -> anyhow::Result<Inventory> {
+/// `[sbom] include` and `exclude`: which lockfiles are the product's.
+pub fn selection(settings: &crabox_config::Settings) -> crabox_sbom::Selection {
+    crabox_sbom::Selection {
+        include: settings.sbom.include.clone(),
+        exclude: settings.sbom.exclude.clone(),
+    }
+}
+
+/// Says which lockfiles were read and which were skipped by rule: each with `-v`, a count when
+/// some were skipped.
+pub fn log_selection(inventory: &Inventory, what: &str) {
+    for lockfile in &inventory.lockfiles {
+        tracing::debug!("{what}: read {}", lockfile.path);
+    }
+    for skipped in &inventory.skipped {
+        tracing::debug!(
+            "{what}: skipped {}: {}",
+            skipped.path.display(),
+            skipped.rule
+        );
+    }
+    if !inventory.skipped.is_empty() {
+        tracing::info!(
+            "{what}: {} lockfile(s) read, {} skipped by rule (test data, examples, `[sbom] exclude`; -v lists them)",
+            inventory.lockfiles.len(),
+            inventory.skipped.len()
+        );
+    }
+}
+
+/// Reads every lockfile of the product under `scan_path`, with licences from the local package
+/// caches.
+pub fn scan(
+    context: &Context,
+    settings: &crabox_config::Settings,
+    root: &Path,
+    scan_path: PathBuf,
+) -> anyhow::Result<Inventory> {
     let spinner = crate::progress::spinner(context, "reading lockfiles");
     let inventory = crabox_sbom::scan(&Options {
         root: root.to_owned(),
         path: scan_path,
         cargo_home: cargo_home(context),
+        selection: selection(settings),
     })?;
     spinner.finish_and_clear();
+    log_selection(&inventory, "lockfiles");
     Ok(inventory)
 }
 
@@ -164,7 +202,7 @@ pub fn generate(
     }
     let inventory = match inventory {
         Some(inventory) => inventory,
-        None => scan(context, root, scan_path)?,
+        None => scan(context, settings, root, scan_path)?,
     };
     let product = product(settings, root, repo, commit, artifacts);
     let document = Document {

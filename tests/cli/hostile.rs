@@ -693,3 +693,99 @@ fn a_cargo_deny_layout_audits_its_root_lockfile_as_cargo_audit_does() {
     assert!(!expected.is_empty());
     assert_eq!(actual, expected);
 }
+
+// 4. Parsers are linear; a byte order mark is accepted everywhere.
+
+#[test]
+fn a_deeply_nested_pnpm_lock_is_refused_in_milliseconds() {
+    let context = crate::repo();
+    let depth = 10_000;
+    context.write(
+        "pnpm-lock.yaml",
+        &format!(
+            "lockfileVersion: '9.0'\npackages:\n  x: {}1{}\n",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        ),
+    );
+    let start = Instant::now();
+    let (code, _, stderr) = run(&context, &["sbom"]);
+    let elapsed = start.elapsed();
+    assert_ne!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("pnpm-lock.yaml:3") && stderr.contains("levels deep"),
+        "{stderr}"
+    );
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+}
+
+#[test]
+fn a_byte_order_mark_is_accepted_in_every_lockfile_format() {
+    const BOM: &str = "\u{feff}";
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "Cargo.lock",
+            "version = 3\n\n[[package]]\nname = \"foo\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
+            "pkg:cargo/foo@1.0.0",
+        ),
+        (
+            "package-lock.json",
+            r#"{"name": "x", "lockfileVersion": 3, "packages": {"": {"name": "x"}, "node_modules/foo": {"version": "1.0.0", "resolved": "https://registry.npmjs.org/foo/-/foo-1.0.0.tgz"}}}"#,
+            "pkg:npm/foo@1.0.0",
+        ),
+        (
+            "requirements.txt",
+            "foo==1.0.0\nbar==2.0.0\n",
+            "pkg:pypi/foo@1.0.0",
+        ),
+        (
+            "go.mod",
+            "module example.com/x\n\ngo 1.22\n\nrequire github.com/foo/bar v1.0.0\n",
+            "pkg:golang/github.com/foo/bar@v1.0.0",
+        ),
+        (
+            "pnpm-lock.yaml",
+            "lockfileVersion: '9.0'\n\nimporters:\n  .:\n    dependencies:\n      foo:\n        specifier: ^1.0.0\n        version: 1.0.0\n\npackages:\n  foo@1.0.0:\n    resolution: {integrity: sha512-AAAA}\n\nsnapshots:\n  foo@1.0.0: {}\n",
+            "pkg:npm/foo@1.0.0",
+        ),
+        (
+            "yarn.lock",
+            "# yarn lockfile v1\n\n\nfoo@^1.0.0:\n  version \"1.0.0\"\n  resolved \"https://registry.yarnpkg.com/foo/-/foo-1.0.0.tgz\"\n",
+            "pkg:npm/foo@1.0.0",
+        ),
+        (
+            "poetry.lock",
+            "[[package]]\nname = \"foo\"\nversion = \"1.0.0\"\ndescription = \"\"\noptional = false\npython-versions = \"*\"\nfiles = []\n\n[metadata]\nlock-version = \"2.0\"\npython-versions = \"*\"\ncontent-hash = \"x\"\n",
+            "pkg:pypi/foo@1.0.0",
+        ),
+        (
+            "uv.lock",
+            "version = 1\nrequires-python = \">=3.8\"\n\n[[package]]\nname = \"foo\"\nversion = \"1.0.0\"\nsource = { registry = \"https://pypi.org/simple\" }\n",
+            "pkg:pypi/foo@1.0.0",
+        ),
+        (
+            "Pipfile.lock",
+            r#"{"_meta": {}, "default": {"foo": {"version": "==1.0.0"}}, "develop": {}}"#,
+            "pkg:pypi/foo@1.0.0",
+        ),
+    ];
+    for (file, text, purl) in cases {
+        let context = crate::plain_dir();
+        context.write(file, &format!("{BOM}{text}"));
+        let (code, stdout, stderr) = run(&context, &["sbom"]);
+        assert_eq!(code, Some(0), "{file}: {stderr}");
+        assert!(
+            stdout.contains(purl),
+            "{file}: {purl} missing\n{stdout}\n{stderr}"
+        );
+        if *file == "requirements.txt" {
+            assert!(stdout.contains("pkg:pypi/bar@2.0.0"), "{stdout}");
+        }
+    }
+    // crabox.toml too.
+    let context = crate::plain_dir();
+    context.write("crabox.toml", &format!("{BOM}[product]\nname = \"bom\"\n"));
+    let (code, stdout, stderr) = run(&context, &["config"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("name = \"bom\""), "{stdout}");
+}

@@ -79,10 +79,12 @@ pub fn load(options: &LoadOptions<'_>) -> Result<Loaded, ConfigError> {
     };
     let mut file_layer = ConfigFile::default();
     if let Some(path) = &file {
-        let text = fs_err::read_to_string(path).map_err(|err| ConfigError::Read {
-            path: path.clone(),
-            source: err,
-        })?;
+        let text = fs_err::read_to_string(path)
+            .map(crabox_types::encoding::without_bom)
+            .map_err(|err| ConfigError::Read {
+                path: path.clone(),
+                source: err,
+            })?;
         file_layer = parse(path, &text)?;
     }
     // Environment overrides are merged as TOML values into the file layer, which is

@@ -28,7 +28,7 @@ pub fn detect(root: &Path) -> Option<ManifestFacts> {
     readers.iter().find_map(|(name, read)| {
         let file = root.join(name);
         let text = fs_err::read_to_string(&file).ok()?;
-        let (name, version) = read(&text)?;
+        let (name, version) = read(crabox_types::encoding::strip_bom(&text))?;
         (name.is_some() || version.is_some()).then_some(ManifestFacts {
             file,
             name,

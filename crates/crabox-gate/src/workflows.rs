@@ -174,7 +174,26 @@ fn check_file(root: &Path, path: &Path) -> Vec<Check> {
         .unwrap_or(path)
         .to_string_lossy()
         .replace('\\', "/");
-    let text = fs_err::read_to_string(path).unwrap_or_default();
+    let text = fs_err::read_to_string(path)
+        .map(crabox_types::encoding::without_bom)
+        .unwrap_or_default();
+    if let Some((line, depth)) =
+        crabox_types::encoding::yaml_too_deep(&text, crabox_types::encoding::YAML_MAX_DEPTH)
+    {
+        return vec![
+            Check::new(
+                Category::Workflows,
+                codes::REPO_WORKFLOW_INVALID,
+                format!("{shown}: YAML"),
+                Outcome::Fail,
+                format!(
+                    "YAML nested {depth} levels deep: more than {} is refused unread",
+                    crabox_types::encoding::YAML_MAX_DEPTH
+                ),
+            )
+            .at(shown, line),
+        ];
+    }
     let doc: Value = match serde_yaml_ng::from_str(&text) {
         Ok(doc) => doc,
         Err(err) => {

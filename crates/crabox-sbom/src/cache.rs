@@ -47,8 +47,10 @@ fn npm_license(dir: &Path, name: &str, version: &str) -> Option<String> {
             .join("package.json"),
     ];
     candidates.iter().find_map(|path| {
-        let manifest: serde_json::Value =
-            serde_json::from_str(&fs_err::read_to_string(path).ok()?).ok()?;
+        let manifest: serde_json::Value = serde_json::from_str(crabox_types::encoding::strip_bom(
+            &fs_err::read_to_string(path).ok()?,
+        ))
+        .ok()?;
         if manifest.get("version")?.as_str()? != version {
             return None;
         }

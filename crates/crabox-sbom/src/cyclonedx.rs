@@ -1,6 +1,7 @@
 //! CycloneDX 1.6 JSON, with the BSI TR-03183-2 properties and compositions. No vulnerability
 //! data: that goes to the audit's files.
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::graph::{Component, Graph};
@@ -16,7 +17,31 @@ pub fn product_ref(product: &Product) -> String {
     )
 }
 
-fn licenses(component: &Component) -> Option<Value> {
+/// A component's licences: one SPDX expression when every stated licence is one, else each as a
+/// named licence (stated, but not SPDX: never dressed up as an expression).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Licenses<'a> {
+    Expression([ExpressionJson; 1]),
+    Named(Vec<NamedJson<'a>>),
+}
+
+#[derive(Serialize)]
+struct ExpressionJson {
+    expression: String,
+}
+
+#[derive(Serialize)]
+struct NamedJson<'a> {
+    license: NameJson<'a>,
+}
+
+#[derive(Serialize)]
+struct NameJson<'a> {
+    name: &'a str,
+}
+
+fn licenses<'a>(component: &Component<'a>) -> Option<Licenses<'a>> {
     if component.licenses.is_empty() {
         return None;
     }
@@ -26,7 +51,7 @@ fn licenses(component: &Component) -> Option<Value> {
         .all(|l| crate::graph::is_spdx_expression(l))
     {
         let expression = if component.licenses.len() == 1 {
-            component.licenses.first().expect("one licence").clone()
+            (*component.licenses.first().expect("one licence")).to_owned()
         } else {
             let joined: Vec<String> = component
                 .licenses
@@ -35,71 +60,125 @@ fn licenses(component: &Component) -> Option<Value> {
                 .collect();
             joined.join(" AND ")
         };
-        return Some(json!([{ "expression": expression }]));
+        return Some(Licenses::Expression([ExpressionJson { expression }]));
     }
-    // Stated, but not SPDX: kept as named licences, never dressed up as an expression.
-    Some(Value::Array(
+    Some(Licenses::Named(
         component
             .licenses
             .iter()
-            .map(|l| json!({ "license": { "name": l } }))
+            .map(|l| NamedJson {
+                license: NameJson { name: l },
+            })
             .collect(),
     ))
 }
 
-fn component_json(component: &Component) -> Value {
+#[derive(Serialize)]
+struct HashJson<'a> {
+    alg: &'static str,
+    content: &'a str,
+}
+
+#[derive(Serialize)]
+struct PropertyJson<'a> {
+    name: &'static str,
+    value: std::borrow::Cow<'a, str>,
+}
+
+/// One component as CycloneDX writes it, borrowed from the graph and written as it is made (a
+/// `serde_json::Value` per component took the memory of a 50 MB lockfile 40 times over).
+#[derive(Serialize)]
+struct ComponentJson<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(rename = "bom-ref")]
+    bom_ref: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<&'a str>,
+    name: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    version: &'a str,
+    scope: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hashes: Vec<HashJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    licenses: Option<Licenses<'a>>,
+    purl: &'a str,
+    properties: Vec<PropertyJson<'a>>,
+}
+
+fn component_json<'a>(component: &Component<'a>) -> ComponentJson<'a> {
     let package = &component.package;
     let (group, name) = match package.ecosystem {
         crate::model::Ecosystem::Npm => match package.name.split_once('/') {
-            Some((scope, name)) if scope.starts_with('@') => {
-                (Some(scope.to_owned()), name.to_owned())
-            }
-            _ => (None, package.name.clone()),
+            Some((scope, name)) if scope.starts_with('@') => (Some(scope), name),
+            _ => (None, package.name.as_str()),
         },
-        _ => (None, package.name.clone()),
+        _ => (None, package.name.as_str()),
     };
-    let mut value = json!({
-        "type": if package.is_root { "application" } else { "library" },
-        "bom-ref": component.purl,
-    });
-    let object = value.as_object_mut().expect("an object");
-    if let Some(group) = group {
-        object.insert("group".into(), json!(group));
+    let mut properties: Vec<PropertyJson> = component
+        .locations
+        .iter()
+        .map(|(file, line)| PropertyJson {
+            name: "crabox:lockfile",
+            value: format!("{file}:{line}").into(),
+        })
+        .collect();
+    if component.scope == Scope::Dev {
+        properties.push(PropertyJson {
+            name: "crabox:scope",
+            value: "development".into(),
+        });
     }
-    object.insert("name".into(), json!(name));
-    if !package.version.is_empty() {
-        object.insert("version".into(), json!(package.version));
-    }
-    object.insert(
-        "scope".into(),
-        json!(match component.scope {
+    ComponentJson {
+        kind: if package.is_root {
+            "application"
+        } else {
+            "library"
+        },
+        bom_ref: component.purl,
+        group,
+        name,
+        version: &package.version,
+        scope: match component.scope {
             Scope::Required => "required",
             Scope::Optional => "optional",
             Scope::Dev => "excluded",
-        }),
-    );
-    if !component.hashes.is_empty() {
-        let hashes: Vec<Value> = component
+        },
+        hashes: component
             .hashes
             .iter()
-            .map(|h| json!({ "alg": h.alg.cyclonedx(), "content": h.hex }))
-            .collect();
-        object.insert("hashes".into(), Value::Array(hashes));
+            .map(|h| HashJson {
+                alg: h.alg.cyclonedx(),
+                content: &h.hex,
+            })
+            .collect(),
+        licenses: licenses(component),
+        purl: component.purl,
+        properties,
     }
-    if let Some(licenses) = licenses(component) {
-        object.insert("licenses".into(), licenses);
+}
+
+/// A sequence written from an iterator as it is serialized, never held whole.
+pub(crate) struct Lazy<F>(pub F);
+
+impl<F, I> Serialize for Lazy<F>
+where
+    F: Fn() -> I,
+    I: Iterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq((self.0)())
     }
-    object.insert("purl".into(), json!(component.purl));
-    let mut properties: Vec<Value> = component
-        .locations
-        .iter()
-        .map(|l| json!({ "name": "crabox:lockfile", "value": l }))
-        .collect();
-    if component.scope == Scope::Dev {
-        properties.push(json!({ "name": "crabox:scope", "value": "development" }));
-    }
-    object.insert("properties".into(), Value::Array(properties));
-    value
+}
+
+#[derive(Serialize)]
+struct DependencyJson<'a, D: Serialize> {
+    #[serde(rename = "ref")]
+    reference: &'a str,
+    #[serde(rename = "dependsOn")]
+    depends_on: D,
 }
 
 fn artifact_json(artifact: &crate::Artifact) -> Value {
@@ -187,6 +266,40 @@ fn organization(name: &str, contact: Option<&str>) -> Value {
     value
 }
 
+/// The product's dependency entry or a component's.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Either<'a, P: Serialize, C: Serialize> {
+    Product(DependencyJson<'a, P>),
+    Component(DependencyJson<'a, C>),
+}
+
+#[derive(Serialize)]
+struct Bom<'a, C, D> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    #[serde(rename = "bomFormat")]
+    format: &'static str,
+    #[serde(rename = "specVersion")]
+    spec_version: &'static str,
+    #[serde(rename = "serialNumber")]
+    serial_number: &'static str,
+    version: u32,
+    metadata: Value,
+    components: C,
+    dependencies: D,
+    compositions: Vec<Composition<'a>>,
+}
+
+#[derive(Serialize)]
+struct Composition<'a> {
+    aggregate: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assemblies: Option<[&'a str; 1]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dependencies: Option<Vec<&'a str>>,
+}
+
 /// The CycloneDX 1.6 JSON document, pretty-printed with a trailing newline.
 pub fn render(product: &Product, graph: &Graph, document: &Document) -> String {
     let product_ref = product_ref(product);
@@ -205,42 +318,65 @@ pub fn render(product: &Product, graph: &Graph, document: &Document) -> String {
         metadata["manufacturer"] =
             organization(manufacturer, product.manufacturer_contact.as_deref());
     }
-    let components: Vec<Value> = graph.components.values().map(component_json).collect();
-    let mut dependencies = vec![json!({
-        "ref": product_ref,
-        "dependsOn": graph.direct.iter().collect::<Vec<_>>(),
-    })];
-    for component in graph.components.values() {
-        if graph.edges_unknown.contains(&component.purl) && component.depends_on.is_empty() {
-            continue; // Unknown, not "none": said in the compositions.
-        }
-        dependencies.push(json!({ "ref": component.purl, "dependsOn": component.depends_on }));
-    }
-    let known: Vec<&String> = graph
+    let components = Lazy(|| graph.components.values().map(component_json));
+    let dependencies = Lazy(|| {
+        let product = DependencyJson {
+            reference: product_ref.as_str(),
+            depends_on: Lazy(|| graph.direct.iter()),
+        };
+        std::iter::once(Either::Product(product)).chain(
+            graph
+                .components
+                .values()
+                // Unknown, not "none": said in the compositions.
+                .filter(|c| !(graph.edges_unknown.contains(&c.purl) && c.depends_on.is_empty()))
+                .map(|c| {
+                    Either::Component(DependencyJson {
+                        reference: c.purl,
+                        depends_on: &c.depends_on,
+                    })
+                }),
+        )
+    });
+    let known: Vec<&str> = graph
         .components
         .keys()
         .filter(|p| !graph.edges_unknown.contains(*p))
+        .copied()
         .collect();
-    let mut compositions = vec![json!({
-        "aggregate": if graph.complete { "complete" } else { "incomplete" },
-        "assemblies": [product_ref],
-    })];
+    let mut compositions = vec![Composition {
+        aggregate: if graph.complete {
+            "complete"
+        } else {
+            "incomplete"
+        },
+        assemblies: Some([product_ref.as_str()]),
+        dependencies: None,
+    }];
     if !known.is_empty() {
-        compositions.push(json!({ "aggregate": "complete", "dependencies": known }));
+        compositions.push(Composition {
+            aggregate: "complete",
+            assemblies: None,
+            dependencies: Some(known),
+        });
     }
     if !graph.edges_unknown.is_empty() {
-        compositions.push(json!({ "aggregate": "unknown", "dependencies": graph.edges_unknown }));
+        compositions.push(Composition {
+            aggregate: "unknown",
+            assemblies: None,
+            dependencies: Some(graph.edges_unknown.iter().copied().collect()),
+        });
     }
-    let bom = json!({
-        "$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json",
-        "bomFormat": "CycloneDX",
-        "specVersion": "1.6",
-        "serialNumber": crate::graph::PLACEHOLDER_URN,
-        "version": 1,
-        "metadata": metadata,
-        "components": components,
-        "dependencies": dependencies,
-        "compositions": compositions,
-    });
+    let bom = Bom {
+        schema: "http://cyclonedx.org/schema/bom-1.6.schema.json",
+        format: "CycloneDX",
+        spec_version: "1.6",
+        serial_number: crate::graph::PLACEHOLDER_URN,
+        version: 1,
+        metadata,
+        components,
+        dependencies,
+        compositions,
+    };
     crate::graph::seal(&bom, "serialNumber", "urn:uuid:")
 }

@@ -6,74 +6,88 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::Inventory;
 use crate::model::{Hash, Package, Scope};
 
-/// One component: a package, merged across lockfiles that pin the same purl.
+/// One component: a package, merged across lockfiles that pin the same purl. Everything is
+/// borrowed from the inventory and the purls computed once ([`purls`]): the graph of a 50 MB
+/// lockfile adds pointers, not copies.
 #[derive(Debug, Clone)]
-pub struct Component {
-    pub purl: String,
-    pub package: Package,
+pub struct Component<'a> {
+    pub purl: &'a str,
+    pub package: &'a Package,
     pub scope: Scope,
-    pub hashes: BTreeSet<Hash>,
-    pub licenses: BTreeSet<String>,
-    pub depends_on: BTreeSet<String>,
-    /// `lockfile:line` of every entry that pins it.
-    pub locations: BTreeSet<String>,
+    pub hashes: BTreeSet<&'a Hash>,
+    pub licenses: BTreeSet<&'a str>,
+    pub depends_on: BTreeSet<&'a str>,
+    /// Lockfile and line of every entry that pins it.
+    pub locations: BTreeSet<(&'a str, u32)>,
 }
 
 /// Everything the SBOM lists.
 #[derive(Debug, Clone, Default)]
-pub struct Graph {
-    pub components: BTreeMap<String, Component>,
+pub struct Graph<'a> {
+    pub components: BTreeMap<&'a str, Component<'a>>,
     /// Components the product depends on directly.
-    pub direct: BTreeSet<String>,
+    pub direct: BTreeSet<&'a str>,
     /// Components whose own dependencies are not recorded by their lockfile.
-    pub edges_unknown: BTreeSet<String>,
+    pub edges_unknown: BTreeSet<&'a str>,
     /// False when a lockfile left packages out or could not be read.
     pub complete: bool,
 }
 
-/// Merges the inventory; `exclude_dev` leaves development-only packages out.
-pub fn merge(inventory: &Inventory, exclude_dev: bool) -> Graph {
+/// The purl of every package, lockfile by lockfile (what [`merge`] borrows).
+pub fn purls(inventory: &Inventory) -> Vec<Vec<String>> {
+    inventory
+        .lockfiles
+        .iter()
+        .map(|l| l.packages.iter().map(Package::purl).collect())
+        .collect()
+}
+
+/// Merges the inventory; `exclude_dev` leaves development-only packages out. `purls` is
+/// [`purls`] of the same inventory.
+pub fn merge<'a>(
+    inventory: &'a Inventory,
+    purls: &'a [Vec<String>],
+    exclude_dev: bool,
+) -> Graph<'a> {
     let mut graph = Graph {
         complete: inventory.complete(),
         ..Graph::default()
     };
-    for lockfile in &inventory.lockfiles {
-        let purls: Vec<String> = lockfile.packages.iter().map(Package::purl).collect();
+    for (lockfile, purls) in inventory.lockfiles.iter().zip(purls) {
         let kept = |i: usize| !(exclude_dev && lockfile.packages[i].scope == Scope::Dev);
         for (i, package) in lockfile.packages.iter().enumerate() {
             if !kept(i) {
                 continue;
             }
-            let purl = &purls[i];
-            let component = graph
-                .components
-                .entry(purl.clone())
-                .or_insert_with(|| Component {
-                    purl: purl.clone(),
-                    package: package.clone(),
-                    scope: package.scope,
-                    hashes: BTreeSet::new(),
-                    licenses: BTreeSet::new(),
-                    depends_on: BTreeSet::new(),
-                    locations: BTreeSet::new(),
-                });
+            let purl = purls[i].as_str();
+            let component = graph.components.entry(purl).or_insert_with(|| Component {
+                purl,
+                package,
+                scope: package.scope,
+                hashes: BTreeSet::new(),
+                licenses: BTreeSet::new(),
+                depends_on: BTreeSet::new(),
+                locations: BTreeSet::new(),
+            });
             // Required in any lockfile means it ships.
             component.scope = component.scope.min(package.scope);
-            component.hashes.extend(package.hashes.iter().cloned());
-            component.licenses.extend(package.licenses.iter().cloned());
+            component.hashes.extend(package.hashes.iter());
+            component
+                .licenses
+                .extend(package.licenses.iter().map(String::as_str));
             component.depends_on.extend(
                 package
                     .dependencies
                     .iter()
                     .filter(|&&d| kept(d))
-                    .map(|&d| purls[d].clone()),
+                    .map(|&d| purls[d].as_str()),
             );
             component.depends_on.remove(purl);
             component
                 .locations
-                .insert(format!("{}:{}", lockfile.path, package.line));
+                .insert((lockfile.path.as_str(), package.line));
             if !lockfile.graph_complete {
-                graph.edges_unknown.insert(purl.clone());
+                graph.edges_unknown.insert(purl);
             }
         }
         graph.direct.extend(
@@ -81,7 +95,7 @@ pub fn merge(inventory: &Inventory, exclude_dev: bool) -> Graph {
                 .direct
                 .iter()
                 .filter(|&&d| kept(d))
-                .map(|&d| purls[d].clone()),
+                .map(|&d| purls[d].as_str()),
         );
     }
     graph
@@ -100,7 +114,7 @@ pub const PLACEHOLDER_URN: &str = "urn:uuid:00000000-0000-5000-8000-000000000000
 /// Pretty JSON of a document whose `key` holds `prefix` + [`PLACEHOLDER_UUID`], with the
 /// placeholder replaced by a UUID derived from the rest of the text: the same content always
 /// gets the same identifier, in one serialization.
-pub fn seal(document: &serde_json::Value, key: &str, prefix: &str) -> String {
+pub fn seal(document: &impl serde::Serialize, key: &str, prefix: &str) -> String {
     let mut text = serde_json::to_string_pretty(document).expect("JSON serializes");
     text.push('\n');
     let needle = format!("\"{key}\": \"{prefix}{PLACEHOLDER_UUID}\"");

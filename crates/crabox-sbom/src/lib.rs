@@ -184,7 +184,8 @@ pub fn render(
     inventory: &Inventory,
     document: &Document,
 ) -> String {
-    let graph = graph::merge(inventory, document.exclude_dev);
+    let purls = graph::purls(inventory);
+    let graph = graph::merge(inventory, &purls, document.exclude_dev);
     match format {
         SbomFormat::CyclonedxJson => cyclonedx::render(product, &graph, document),
         SbomFormat::SpdxJson => spdx::render(product, &graph, document),

@@ -12,7 +12,7 @@ use crate::{Document, Product};
 const PRODUCT_ID: &str = "SPDXRef-Product";
 
 /// `SPDXRef-…` ids: `[A-Za-z0-9.-]` only, unique.
-fn ids(graph: &Graph) -> BTreeMap<String, String> {
+fn ids<'a>(graph: &Graph<'a>) -> BTreeMap<&'a str, String> {
     let mut out = BTreeMap::new();
     let mut used = std::collections::HashSet::new();
     for component in graph.components.values() {
@@ -38,7 +38,7 @@ fn ids(graph: &Graph) -> BTreeMap<String, String> {
             id = format!("SPDXRef-Package-{base}-{n}");
             n += 1;
         }
-        out.insert(component.purl.clone(), id);
+        out.insert(component.purl, id);
     }
     out
 }
@@ -56,7 +56,7 @@ fn spdx_expression(component: &Component) -> Option<String> {
         return None;
     }
     Some(if component.licenses.len() == 1 {
-        component.licenses.first().expect("one").clone()
+        (*component.licenses.first().expect("one")).to_owned()
     } else {
         component
             .licenses
@@ -95,11 +95,15 @@ fn package_json(component: &Component, id: &str) -> Value {
         );
     }
     if !component.locations.is_empty() {
-        let pinned: Vec<&str> = component.locations.iter().map(String::as_str).collect();
+        let pinned: Vec<String> = component
+            .locations
+            .iter()
+            .map(|(file, line)| format!("{file}:{line}"))
+            .collect();
         value["comment"] = json!(format!("pinned by {}", pinned.join(", ")));
     }
     if spdx_expression(component).is_none() && !component.licenses.is_empty() {
-        let stated: Vec<&str> = component.licenses.iter().map(String::as_str).collect();
+        let stated: Vec<&str> = component.licenses.iter().copied().collect();
         value["licenseComments"] = json!(format!(
             "stated licence, not an SPDX expression: {}",
             stated.join("; ")
@@ -168,7 +172,7 @@ pub fn render(product: &Product, graph: &Graph, document: &Document) -> String {
         }
     }
     for component in graph.components.values() {
-        packages.push(package_json(component, &ids[&component.purl]));
+        packages.push(package_json(component, &ids[component.purl]));
     }
     let edge = |from: &str, to: &Component, to_id: &str| {
         if to.scope == Scope::Dev {
@@ -181,7 +185,7 @@ pub fn render(product: &Product, graph: &Graph, document: &Document) -> String {
         relationships.push(edge(PRODUCT_ID, &graph.components[purl], &ids[purl]));
     }
     for component in graph.components.values() {
-        let from = &ids[&component.purl];
+        let from = &ids[component.purl];
         for target in &component.depends_on {
             relationships.push(edge(from, &graph.components[target], &ids[target]));
         }

@@ -569,7 +569,10 @@ fn workspace_manifests(dir: &Path) -> BTreeMap<String, Declared> {
 }
 
 fn read_manifest(path: &Path) -> Option<toml::Table> {
-    toml::from_str(&fs_err::read_to_string(path).ok()?).ok()
+    toml::from_str(crabox_types::encoding::strip_bom(
+        &fs_err::read_to_string(path).ok()?,
+    ))
+    .ok()
 }
 
 fn collect(table: &toml::Table, declared: &mut Declared) {

@@ -92,6 +92,7 @@ impl Parsed {
 
 /// Reads one lockfile of the given format.
 pub fn parse(format: Format, text: &str, context: &Context) -> Result<Parsed, SbomError> {
+    let text = crabox_types::encoding::strip_bom(text);
     match format {
         Format::CargoLock => cargo::parse(text, context),
         Format::PackageLock => npm::parse(text, context),
@@ -136,7 +137,9 @@ pub fn mark_unreached_dev(packages: &mut [Package], roots: &[usize]) {
 
 /// Reads a file beside the lockfile, if it is there.
 pub fn sibling(dir: &Path, name: &str) -> Option<String> {
-    fs_err::read_to_string(dir.join(name)).ok()
+    fs_err::read_to_string(dir.join(name))
+        .ok()
+        .map(crabox_types::encoding::without_bom)
 }
 
 /// A TOML lockfile as a value, with the 1-based line of each `[[package]]` entry in order.

@@ -111,22 +111,189 @@ fn line_of(text: &str, index: &LineIndex, key: &str, from: usize) -> (u32, usize
 }
 
 pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
-    let document: Value = serde_json::from_str(text).map_err(|err| {
+    let document: Lock = serde_json::from_str(text).map_err(|err| {
         context.parse_error(
             u32::try_from(err.line()).unwrap_or(0),
             format!("not a valid package-lock.json (JSON): {err}"),
         )
     })?;
-    let Value::Object(document) = document else {
-        return Err(context.parse_error(1, "expected a JSON object at the top level"));
-    };
     let index = LineIndex::new(text);
-    match document.get("packages") {
-        Some(Value::Object(packages)) => Ok(parse_v2(packages, text, &index, context)),
-        _ => match document.get("dependencies") {
-            Some(Value::Object(dependencies)) => Ok(parse_v1(dependencies, text, &index, context)),
-            _ => Ok(Parsed::new()),
-        },
+    match (&document.packages, &document.dependencies) {
+        (Some(Value::Object(packages)), _) => Ok(parse_v2(packages, text, &index, context)),
+        (_, Some(Value::Object(dependencies))) => Ok(parse_v1(dependencies, text, &index, context)),
+        _ => Ok(Parsed::new()),
+    }
+}
+
+/// The keys of a `packages` entry the cataloger reads; the others (`engines`, `bin`, `funding`,
+/// …) are skipped while parsing, so that a 60 MB lockfile is not held as a whole JSON tree.
+const ENTRY_KEYS: &[&str] = &[
+    "name",
+    "version",
+    "resolved",
+    "integrity",
+    "license",
+    "dev",
+    "optional",
+    "devOptional",
+    "link",
+    "dependencies",
+    "optionalDependencies",
+    "peerDependencies",
+    "devDependencies",
+];
+
+/// The parts of a package-lock.json the cataloger reads: `packages` (v2, v3) with each entry
+/// pruned to [`ENTRY_KEYS`], or else the v1 `dependencies` tree. Anything else is skipped.
+struct Lock {
+    packages: Option<Value>,
+    dependencies: Option<Value>,
+}
+
+impl<'de> serde::Deserialize<'de> for Lock {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Lock, D::Error> {
+        struct Top;
+        impl<'de> serde::de::Visitor<'de> for Top {
+            type Value = Lock;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object at the top level")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Lock, A::Error> {
+                let mut lock = Lock {
+                    packages: None,
+                    dependencies: None,
+                };
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "packages" => lock.packages = Some(map.next_value::<Packages>()?.0),
+                        // The v1 tree; v2 has both, and reads `packages`.
+                        "dependencies" if lock.packages.is_none() => {
+                            lock.dependencies = Some(map.next_value()?);
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                if lock.packages.is_some() {
+                    lock.dependencies = None;
+                }
+                Ok(lock)
+            }
+        }
+        deserializer.deserialize_map(Top)
+    }
+}
+
+/// `packages`, each object entry pruned to [`ENTRY_KEYS`] (another value is kept as it is, for
+/// the cataloger to report).
+struct Packages(Value);
+
+impl<'de> serde::Deserialize<'de> for Packages {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Packages, D::Error> {
+        struct Entries;
+        impl<'de> serde::de::Visitor<'de> for Entries {
+            type Value = Packages;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of packages")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Packages, A::Error> {
+                let mut out = Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let entry = map.next_value::<Entry>()?;
+                    out.insert(key, entry.0);
+                }
+                Ok(Packages(Value::Object(out)))
+            }
+            // Not an object: the cataloger reads nothing from it, as before.
+            fn visit_unit<E>(self) -> Result<Packages, E> {
+                Ok(Packages(Value::Null))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Packages, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Packages(Value::Null))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Packages, E> {
+                Ok(Packages(Value::Null))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Packages, E> {
+                Ok(Packages(Value::Null))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Packages, E> {
+                Ok(Packages(Value::Null))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Packages, E> {
+                Ok(Packages(Value::Null))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Packages, E> {
+                Ok(Packages(Value::Null))
+            }
+        }
+        deserializer.deserialize_any(Entries)
+    }
+}
+
+/// One `packages` entry: an object pruned to [`ENTRY_KEYS`], or any other value as it is.
+struct Entry(Value);
+
+impl<'de> serde::Deserialize<'de> for Entry {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Entry, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = Entry;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a package entry")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Entry, A::Error> {
+                let mut out = Map::new();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if ENTRY_KEYS.contains(&key.as_ref()) {
+                        out.insert(key.into_owned(), map.next_value()?);
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(Entry(Value::Object(out)))
+            }
+            fn visit_unit<E>(self) -> Result<Entry, E> {
+                Ok(Entry(Value::Null))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Entry, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<Value>()? {
+                    items.push(item);
+                }
+                Ok(Entry(Value::Array(items)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Entry, E> {
+                Ok(Entry(Value::String(v.to_owned())))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Entry, E> {
+                Ok(Entry(Value::Bool(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Entry, E> {
+                Ok(Entry(Value::from(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Entry, E> {
+                Ok(Entry(Value::from(v)))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Entry, E> {
+                Ok(Entry(Value::from(v)))
+            }
+        }
+        deserializer.deserialize_any(Fields)
     }
 }
 
@@ -264,7 +431,9 @@ fn cached_license(context: &Context, key: &str) -> Option<String> {
     if context.dir.as_os_str().is_empty() || !key.contains("node_modules/") {
         return None;
     }
-    let text = fs_err::read_to_string(context.dir.join(key).join("package.json")).ok()?;
+    let text = fs_err::read_to_string(context.dir.join(key).join("package.json"))
+        .ok()
+        .map(crabox_types::encoding::without_bom)?;
     let manifest: Value = serde_json::from_str(&text).ok()?;
     license_of(manifest.get("license"))
 }

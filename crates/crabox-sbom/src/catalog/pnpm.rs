@@ -99,6 +99,15 @@ fn dependency_refs(map: &Mapping, keys: &[&str]) -> Vec<(String, String)> {
 }
 
 pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
+    use crabox_types::encoding::{YAML_MAX_DEPTH, yaml_too_deep};
+    if let Some((line, depth)) = yaml_too_deep(text, YAML_MAX_DEPTH) {
+        return Err(context.parse_error(
+            line,
+            format!(
+                "YAML nested {depth} levels deep here; a pnpm-lock.yaml nests a few levels, and more than {YAML_MAX_DEPTH} is refused unread"
+            ),
+        ));
+    }
     let document: Value = serde_yaml_ng::from_str(text).map_err(|err| {
         let line = err
             .location()

@@ -5,6 +5,7 @@
 // SKIP lines go to stdout, as in the other tests that need `../shared`.
 #![allow(clippy::unwrap_used, clippy::disallowed_macros)]
 
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
@@ -788,4 +789,138 @@ fn a_byte_order_mark_is_accepted_in_every_lockfile_format() {
     let (code, stdout, stderr) = run(&context, &["config"]);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stdout.contains("name = \"bom\""), "{stdout}");
+}
+
+// 8. Smaller ones.
+
+#[test]
+fn tag_pattern_character_classes_match_and_unmatched_tags_are_named() {
+    let context = crate::repo();
+    context.write("a.txt", "1\n");
+    context.git(&["add", "."]);
+    context.git(&["commit", "-qm", "feat: one"]);
+    context.git(&["tag", "1.0.0"]);
+    context.write("a.txt", "2\n");
+    context.git(&["commit", "-qam", "fix: two"]);
+    context.git(&["tag", "1.1.0"]);
+    // The default `v*` matches none of the bare SemVer tags: said, with the hint.
+    let (code, stdout, stderr) = run(&context, &["notes", "--to", "1.1.0"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stdout.contains("First release"), "{stdout}");
+    assert!(
+        stdout.contains("none matches `[notes] tag-pattern = \"v*\"`")
+            && stdout.contains("`tag-pattern = \"[0-9]*\"`")
+            && stderr.contains("no previous release tag"),
+        "{stdout}\n{stderr}"
+    );
+    context.write("crabox.toml", "[notes]\ntag-pattern = \"[0-9]*\"\n");
+    let (code, stdout, stderr) = run(&context, &["notes", "--to", "1.1.0"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("Changes since 1.0.0"), "{stdout}");
+}
+
+#[test]
+fn a_security_contact_must_be_https_mailto_or_an_address() {
+    let context = crate::plain_dir();
+    for (contact, ok) in [
+        ("https://acme.example/security", true),
+        ("mailto:security@acme.example", true),
+        ("security@acme.example", true),
+        ("http://acme.example/security", false),
+        ("javascript:alert(1)", false),
+        ("the security team", false),
+    ] {
+        context.write(
+            "crabox.toml",
+            &format!("[product]\nsecurity-contact = \"{contact}\"\n"),
+        );
+        let (code, _, stderr) = run(&context, &["config"]);
+        if ok {
+            assert_eq!(code, Some(0), "{contact}: {stderr}");
+        } else {
+            assert_eq!(code, Some(2), "{contact}: {stderr}");
+            assert!(
+                stderr.contains("crabox.toml:2") && stderr.contains("not an https: URL"),
+                "{contact}: {stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_empty_key_password_is_refused_for_a_new_key() {
+    let context = crate::plain_dir();
+    let output = context
+        .crabox()
+        .env("CRABOX_KEY_PASSWORD", "")
+        .args(["sign", "--generate-key", "k"])
+        .output()
+        .unwrap();
+    let stderr = output_text(&output).1;
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("CRABOX_KEY_PASSWORD is empty"), "{stderr}");
+    assert!(!context.exists("k.key") && !context.exists("k.pub"));
+}
+
+#[cfg(unix)]
+#[test]
+fn the_bundle_and_its_archive_are_readable_by_others() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let (context, archive, _) = bundle_archive();
+    let mode = |p: &str| {
+        fs_err::metadata(context.path().join(p))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(&archive), 0o644);
+    assert_eq!(mode(archive.trim_end_matches(".tar.gz")), 0o755);
+}
+
+#[test]
+fn gate_checks_are_sorted_by_line_and_messages_do_not_repeat_the_id() {
+    let context = crate::repo();
+    let mut lock = String::from("version = 3\n\n");
+    for i in 0..12 {
+        let _ = write!(
+            lock,
+            "[[package]]\nname = \"foo{i}\"\nversion = \"1.1.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n"
+        );
+    }
+    context.write("Cargo.lock", &lock);
+    for i in 0..12 {
+        context.write(
+            &format!("advisories/crates/foo{i}/RUSTSEC-2099-00{i:02}.md"),
+            &crate::audit::ADVISORY
+                .replace("RUSTSEC-2099-0001", &format!("RUSTSEC-2099-00{i:02}"))
+                .replace("package = \"foo\"", &format!("package = \"foo{i}\"")),
+        );
+    }
+    let (_, stdout, stderr) = run(
+        &context,
+        &["--format", "json", "gate", "--db", "advisories"],
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let vulns: Vec<&serde_json::Value> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["code"] == "gate-vulnerability" && c["location"].is_object())
+        .collect();
+    assert_eq!(vulns.len(), 12, "{report:#}");
+    let lines: Vec<u64> = vulns
+        .iter()
+        .map(|c| c["location"]["line"].as_u64().unwrap())
+        .collect();
+    let mut sorted = lines.clone();
+    sorted.sort_unstable();
+    assert_eq!(lines, sorted);
+    for check in vulns {
+        assert!(
+            !check["message"].as_str().unwrap().contains("RUSTSEC"),
+            "{check}"
+        );
+    }
 }

@@ -51,15 +51,15 @@ fn writes_three_files_then_refuses_to_overwrite() {
     assert_eq!(resolved["settings"]["product"]["version"], "1.4.0");
     assert_eq!(resolved["product_from"], "Cargo.toml");
 
-    // A second run refuses, names every file, and changes nothing.
+    // A second run keeps every file, names each, and changes nothing.
     context.write("SECURITY.md", "# our own policy\n");
     let output = context.crabox().arg("init").output().unwrap();
     let (stdout, stderr) = output_text(&output);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stdout.is_empty());
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(stdout, "\n");
     for file in ["crabox.toml", "SECURITY.md", ".github/workflows/crabox.yml"] {
         assert!(
-            stderr.contains(&format!("`{file}` already exists")),
+            stderr.contains(&format!("kept `{file}`: it already exists")),
             "{file}: {stderr}"
         );
     }
@@ -72,16 +72,21 @@ fn writes_three_files_then_refuses_to_overwrite() {
     assert!(context.read("SECURITY.md").contains("# Security policy"));
 }
 
+/// Issue 19: a repository's own SECURITY.md is kept and the other starter files are written.
 #[test]
-fn one_existing_file_blocks_all_writes() {
+fn an_existing_security_policy_is_kept_and_the_other_files_are_written() {
     let context = repo();
     context.write("SECURITY.md", "# mine\n");
     let output = context.crabox().arg("init").output().unwrap();
-    let (_, stderr) = output_text(&output);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr.contains("`SECURITY.md` already exists"), "{stderr}");
-    assert!(!stderr.contains("crabox.toml"), "{stderr}");
-    assert!(!context.exists("crabox.toml") && !context.exists(".github"));
+    let (stdout, stderr) = output_text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("kept `SECURITY.md`: it already exists"),
+        "{stderr}"
+    );
+    assert_eq!(stdout, "crabox.toml\n.github/workflows/crabox.yml\n");
+    assert_eq!(context.read("SECURITY.md"), "# mine\n");
+    assert!(context.exists("crabox.toml") && context.exists(".github/workflows/crabox.yml"));
 }
 
 #[test]

@@ -235,13 +235,19 @@ fn ranges_can_be_named_and_a_first_release_has_no_previous_tag() {
         stderr.contains("--from `v0.9.0` does not name a commit"),
         "{stderr}"
     );
-    // A tag pattern as a regular expression that matches neither tag: a first release.
+    // A tag pattern as a regular expression that matches neither tag: no previous release,
+    // and the notes say which tags exist.
     context.write(
         "crabox.toml",
         "[product]\nname = \"app\"\n[notes]\ntag-pattern = \"^release-.*$\"\n",
     );
     let (_, text, _) = notes(&context, &[]);
-    assert!(text.contains("First release: 9 commits."), "{text}");
+    // Issue 19: not "First release" when tags exist that the pattern does not match.
+    assert!(
+        text.contains("No previous release found: 1 tag(s) exist (`v1.0.0`) but none matches")
+            && text.contains("9 commits listed."),
+        "{text}"
+    );
 }
 
 #[test]

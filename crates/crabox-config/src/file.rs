@@ -45,8 +45,9 @@ pub struct ProductConfig {
     pub manufacturer: Option<String>,
     /// Manufacturer's postal, e-mail or web contact (Annex II (1)).
     pub manufacturer_contact: Option<String>,
-    /// Single point of contact for vulnerability reports, a `mailto:` or `https:` URI
-    /// (Annex I Part II (6), Annex II (2)).
+    /// Single point of contact for vulnerability reports, a `mailto:` or `https:` URI or an
+    /// e-mail address (Annex I Part II (6), Annex II (2)).
+    #[serde(default, deserialize_with = "security_contact")]
     pub security_contact: Option<String>,
     /// Coordinated vulnerability disclosure policy, a path in the repository
     /// (Annex I Part II (5)).
@@ -305,4 +306,66 @@ pub struct ExploitedEntry {
     /// When a corrective or mitigating measure became available: the final report is due 14 days
     /// later.
     pub fix_available: Option<Timestamp>,
+}
+
+/// `[product] security-contact`: an `https:` or `mailto:` URI, or a bare e-mail address; anything
+/// else (`http:`, `javascript:`, a name) is refused where it is written.
+fn security_contact<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    let value = String::deserialize(deserializer)?;
+    if is_security_contact(&value) {
+        Ok(Some(value))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "`{}` is not an https: URL, a mailto: URL or an e-mail address",
+            value.escape_debug()
+        )))
+    }
+}
+
+/// Whether `value` is an acceptable security contact.
+pub fn is_security_contact(value: &str) -> bool {
+    let printable =
+        !value.is_empty() && !value.chars().any(|c| c.is_whitespace() || c.is_control());
+    let email = |text: &str| {
+        text.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+    };
+    printable
+        && (value
+            .strip_prefix("https://")
+            .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'))
+            || value.strip_prefix("mailto:").is_some_and(email)
+            || (!value.contains(':') && email(value)))
+}
+
+#[cfg(test)]
+mod contact_tests {
+    #[test]
+    fn security_contacts() {
+        for good in [
+            "https://acme.example/security",
+            "mailto:security@acme.example",
+            "security@acme.example",
+        ] {
+            assert!(super::is_security_contact(good), "{good}");
+        }
+        for bad in [
+            "http://acme.example",
+            "javascript:alert(1)",
+            "Security Team",
+            "",
+            "https://",
+            "mailto:",
+            "a@b",
+            "::warning::x@y.z",
+        ] {
+            assert!(!super::is_security_contact(bad), "{bad}");
+        }
+    }
 }

@@ -193,9 +193,17 @@ pub struct Summary {
 pub const SCHEMA_VERSION: u32 = 1;
 
 impl Report {
-    /// The report of `checks`, sorted by category, then name.
+    /// The report of `checks`, sorted by category, then file and line (numerically), then name.
     pub fn new(mut checks: Vec<Check>) -> Report {
-        checks.sort_by(|a, b| (a.category, &a.name, a.code).cmp(&(b.category, &b.name, b.code)));
+        let at = |c: &Check| {
+            c.location
+                .as_ref()
+                .map(|l| (l.file.clone(), l.line))
+                .unwrap_or_default()
+        };
+        checks.sort_by(|a, b| {
+            (a.category, at(a), &a.name, a.code).cmp(&(b.category, at(b), &b.name, b.code))
+        });
         let mut summary = Summary::default();
         for check in &checks {
             *match check.outcome {
@@ -211,5 +219,31 @@ impl Report {
             summary,
             checks,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_are_sorted_by_file_and_line_as_numbers() {
+        let check = |line: u32| {
+            Check::new(
+                Category::Policy,
+                crabox_types::codes::GATE_VULNERABILITY,
+                format!("Cargo.lock: x{line}"),
+                Outcome::Fail,
+                "severity high",
+            )
+            .at("Cargo.lock", line)
+        };
+        let report = Report::new(vec![check(100), check(9), check(20)]);
+        let lines: Vec<u32> = report
+            .checks
+            .iter()
+            .map(|c| c.location.as_ref().expect("a location").line)
+            .collect();
+        assert_eq!(lines, [9, 20, 100]);
     }
 }

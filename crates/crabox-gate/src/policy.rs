@@ -107,13 +107,11 @@ pub fn check(packages: &[Package], advisories: &[Advisory], policy: &Policy) -> 
                 codes::GATE_VULNERABILITY,
                 format!("{}: {} {} {}", a.file, a.package, a.version, a.id),
                 if over { Outcome::Fail } else { Outcome::Warn },
+                // The name says which advisory and package; the message says why it counts.
                 format!(
-                    "{} in {} {} ({}){}",
-                    a.id,
-                    a.package,
-                    a.version,
+                    "severity {}{}",
                     a.severity
-                        .map_or("severity unknown, counted as high", Severity::as_str),
+                        .map_or("unknown, counted as high", Severity::as_str),
                     match threshold {
                         Some(t) if over => format!(", at or above `fail-on = \"{}\"`", t.as_str()),
                         Some(t) => format!(", below `fail-on = \"{}\"`", t.as_str()),

@@ -14,19 +14,29 @@ use crate::NotesError;
 pub struct TagPattern(Regex);
 
 impl TagPattern {
-    /// A glob (`v*`, `release-?.*`; `*` and `?` are the only wildcards) or, when the pattern
-    /// starts with `^`, a regular expression.
+    /// A glob (`v*`, `release-?.*`, `v[0-9]*`: `*`, `?` and character classes `[…]`, negated
+    /// with `[!…]`) or, when the pattern starts with `^`, a regular expression.
     pub fn new(pattern: &str) -> Result<TagPattern, NotesError> {
         let source = if pattern.starts_with('^') {
             pattern.to_owned()
         } else {
             let mut re = String::from("^");
-            for c in pattern.chars() {
-                match c {
+            let chars: Vec<char> = pattern.chars().collect();
+            let mut i = 0;
+            while i < chars.len() {
+                match chars[i] {
                     '*' => re.push_str(".*"),
                     '?' => re.push('.'),
+                    '[' => match class(&chars[i + 1..]) {
+                        Some((class, used)) => {
+                            re.push_str(&class);
+                            i += used;
+                        }
+                        None => re.push_str(r"\["),
+                    },
                     c => re.push_str(&regex::escape(&c.to_string())),
                 }
+                i += 1;
             }
             re.push('$');
             re
@@ -42,6 +52,32 @@ impl TagPattern {
     pub fn matches(&self, name: &str) -> bool {
         self.0.is_match(name)
     }
+}
+
+/// The regular-expression class of a glob's `[…]` whose text (after the `[`) starts `rest`, and
+/// how many characters it took (the `]` included); `None` when it is not closed.
+fn class(rest: &[char]) -> Option<(String, usize)> {
+    let mut out = String::from("[");
+    let mut i = 0;
+    if matches!(rest.first(), Some('!' | '^')) {
+        out.push('^');
+        i += 1;
+    }
+    let start = i;
+    while i < rest.len() {
+        let c = rest[i];
+        if c == ']' && i > start {
+            out.push(']');
+            return Some((out, i + 1));
+        }
+        if c == '-' && i > start && rest.get(i + 1).is_some_and(|n| *n != ']') {
+            out.push('-');
+        } else {
+            out.push_str(&regex::escape(&c.to_string()));
+        }
+        i += 1;
+    }
+    None
 }
 
 /// The version a tag names: what follows the last non-digit prefix (`v1.2.0`, `app-1.2`,
@@ -106,6 +142,16 @@ mod tests {
             commit: commit.into(),
             time,
         }
+    }
+
+    #[test]
+    fn glob_character_classes_match() {
+        let digits = TagPattern::new("v[0-9]*").unwrap();
+        assert!(digits.matches("v1.2.0") && !digits.matches("vx1") && !digits.matches("v"));
+        let not_v = TagPattern::new("[!v]*").unwrap();
+        assert!(not_v.matches("1.0.0") && !not_v.matches("v1.0.0"));
+        assert!(TagPattern::new("a[").unwrap().matches("a["));
+        assert!(TagPattern::new("[]x]").unwrap().matches("]"));
     }
 
     #[test]

@@ -94,6 +94,9 @@ pub struct Release {
     pub tag: Option<String>,
     pub previous_tag: Option<String>,
     pub previous_version: Option<String>,
+    /// Without a previous release: why, when tags exist but none matches `[notes] tag-pattern`
+    /// (the notes then do not call it a first release).
+    pub tag_hint: Option<String>,
     /// `YYYY-MM-DD` of the tag (or the commit, or `SOURCE_DATE_EPOCH`).
     pub date: String,
     /// The range: `from` (excluded; `None` for a first release) and `to` commit ids.

@@ -63,7 +63,7 @@ codes! {
     CONFIG_MISSING_KEY = "config-missing-key": "a required configuration key (such as an ignore entry's reason) is absent";
     CONFIG_INVALID_ENV = "config-invalid-env": "a CRABOX_* environment variable holds a value crabox cannot use";
     // crabox init
-    INIT_FILE_EXISTS = "init-file-exists": "crabox init would overwrite a file that already exists";
+    INIT_FILE_EXISTS = "init-file-exists": "a file crabox init writes already exists, so it was kept (--force overwrites it)";
     // crabox sbom
     SBOM_ENTRY_SKIPPED = "sbom-entry-skipped": "a lockfile entry could not be read and is missing from the SBOM";
     SBOM_UNPINNED = "sbom-unpinned-requirement": "a requirement is not pinned to one version, so the SBOM cannot list it";

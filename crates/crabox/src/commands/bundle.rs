@@ -929,6 +929,15 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
         )?;
         std::io::Write::flush(&mut writer)?;
     }
+    // Temporary files and directories are private (0600, 0700); the bundle is not.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        archive_temp
+            .as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+        fs_err::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
+    }
     archive_temp.as_file().sync_all()?;
     let destination = out.join(&name);
     let archive = out.join(format!("{name}.tar.gz"));

@@ -1,6 +1,7 @@
 //! `crabox init`: writes starter `crabox.toml`, `SECURITY.md` (a coordinated vulnerability
 //! disclosure policy with the ISO/IEC 29147 elements) and `.github/workflows/crabox.yml`,
-//! filled with what can be detected. Never overwrites a file without `--force`.
+//! filled with what can be detected. Never overwrites a file without `--force`: an existing one is
+//! kept (and said so), the others are written.
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +11,6 @@ use crabox_types::codes;
 use minijinja::{Environment, context};
 use serde::Serialize;
 
-use crate::errors::Refused;
 use crate::{Context, ExitStatus};
 
 /// The crabox repository, for the workflow's install step.
@@ -150,29 +150,28 @@ pub fn run(context: &Context, args: &InitArgs) -> anyhow::Result<ExitStatus> {
         .map(|(rel, text)| (root.join(rel), text))
         .collect();
 
-    if !args.force {
-        let existing: Vec<Finding> = targets
-            .iter()
-            .filter(|(path, _)| path.exists())
-            .map(|(path, _)| {
-                let shown = context.display_path(path);
-                Finding::error(codes::INIT_FILE_EXISTS, format!("`{shown}` already exists"))
-                    .with_location(Location::file(shown))
-                    .with_help("pass --force to overwrite it; nothing was written")
-            })
-            .collect();
-        if !existing.is_empty() {
-            return Err(Refused { findings: existing }.into());
-        }
-    }
-
+    // Files that exist are kept (a repository's own SECURITY.md is usually better than the
+    // starter) and said so; the others are written. --force overwrites.
+    let mut kept = Vec::new();
     let mut written = Vec::new();
     for (path, text) in &targets {
-        atomic::write(path, text.as_bytes())?;
         let shown = context.display_path(path);
+        if !args.force && path.exists() {
+            kept.push(
+                Finding::warning(
+                    codes::INIT_FILE_EXISTS,
+                    format!("kept `{shown}`: it already exists"),
+                )
+                .with_location(Location::file(shown))
+                .with_help("pass --force to overwrite it with the starter"),
+            );
+            continue;
+        }
+        atomic::write(path, text.as_bytes())?;
         tracing::info!("wrote {shown}");
         written.push(shown);
     }
+    context.emit(&kept);
     if detected.security_contact.is_none() {
         tracing::warn!(
             "no security contact detected (no GitHub remote): fill in SECURITY.md and \

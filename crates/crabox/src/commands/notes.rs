@@ -270,6 +270,25 @@ pub fn prepare(
             )
         }
     };
+    let tag_hint = if previous_tag.is_none() {
+        let others: Vec<&str> = tags
+            .iter()
+            .filter(|t| t.commit != to && !pattern.matches(&t.name))
+            .map(|t| t.name.as_str())
+            .collect();
+        others.first().map(|first| {
+            let hint = format!(
+                "{} tag(s) exist (`{first}`{}) but none matches `[notes] tag-pattern = \"{}\"`; for bare SemVer tags such as `1.2.0` set `tag-pattern = \"[0-9]*\"`, or name the range with --from",
+                others.len(),
+                if others.len() > 1 { ", …" } else { "" },
+                settings.notes.tag_pattern
+            );
+            tracing::warn!("notes: no previous release tag: {hint}");
+            hint
+        })
+    } else {
+        None
+    };
     let product = crate::commands::sbom::product_name(settings, root);
     let version = tag.as_ref().map_or_else(
         || {
@@ -344,6 +363,7 @@ pub fn prepare(
         tag: tag.as_ref().map(|t| t.name.clone()),
         previous_version: previous_tag.as_deref().map(version_of),
         previous_tag,
+        tag_hint,
         date: timestamp[..10].to_owned(),
         from,
         to,

@@ -333,6 +333,14 @@ fn load_key(context: &Context, path: &Path) -> anyhow::Result<crabox_sign::KeyPa
 
 fn generate_key(context: &Context, prefix: &Path) -> anyhow::Result<ExitStatus> {
     let password = password(context)?;
+    // An empty password encrypts the private key with a key anyone can derive.
+    if password.is_empty() {
+        return Err(UsageError::new(
+            "CRABOX_KEY_PASSWORD is empty: the private key would be as good as unencrypted",
+        )
+        .with_hint("export a password in CRABOX_KEY_PASSWORD (it is never logged)")
+        .into());
+    }
     let prefix = context.dir.join(prefix);
     let with = |extension: &str| {
         let mut name = prefix.as_os_str().to_owned();

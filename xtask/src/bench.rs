@@ -73,7 +73,8 @@ pub fn run(target: &str) -> anyhow::Result<()> {
         "audit" => run_audit(),
         "bundle" => run_bundle(),
         "notes" => crate::bench_notes::run(),
-        _ => bail!("unknown benchmark `{target}`; available: sbom, audit, bundle, notes"),
+        "scaling" => crate::bench_scaling::run(),
+        _ => bail!("unknown benchmark `{target}`; available: sbom, audit, bundle, notes, scaling"),
     }
 }
 

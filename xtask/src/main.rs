@@ -10,6 +10,7 @@
 
 mod bench;
 mod bench_notes;
+mod bench_scaling;
 mod check_deps;
 mod codegen;
 mod dist;
@@ -50,8 +51,9 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
-    /// Benchmarks against the peers, as whole-process ratios (`sbom`, `audit`, `notes`), and
-    /// `bundle` timed on all shared lockfiles
+    /// Benchmarks against the peers, as whole-process ratios (`sbom`, `audit`, `notes`),
+    /// `bundle` timed on all shared lockfiles, and `scaling` (every parser's time and memory at
+    /// 1x, 2x and 4x an input, and deeply nested YAML)
     Bench {
         /// What to benchmark
         target: String,

@@ -629,6 +629,11 @@ fn test_and_example_lockfiles_are_not_the_product() {
         "{manifest:#}\n{stderr}"
     );
     assert_eq!(manifest["inputs"]["lockfiles"][0]["path"], "Cargo.lock");
+    let report = context.read(&format!("{dir}/cra/report.json"));
+    assert!(
+        report.contains("5 lockfile(s) under test, example, benchmark or documentation directories were not read"),
+        "{report}"
+    );
 }
 
 /// cargo-deny's layout with real lockfiles (when `../shared` is present): its root Cargo.lock,

@@ -336,6 +336,9 @@ pub struct Facts {
     pub security_contact: Option<String>,
     /// Step → why it could not run.
     pub skipped: BTreeMap<String, String>,
+    /// Lockfiles found and not read as the product's (test data, examples, `[sbom] exclude`);
+    /// the manifest's `inputs.skipped_lockfiles` lists them.
+    pub skipped_lockfiles: usize,
 }
 
 /// One row of the report.
@@ -428,11 +431,9 @@ fn check(requirement: &Requirement, facts: &Facts, declared: bool) -> Option<Che
         Check::Declared => None,
         Check::NoOpenVulnerabilities => Some(audit_check(facts, false)),
         Check::Remediation => Some(audit_check(facts, true)),
-        Check::Sbom if !facts.sboms.is_empty() => Some((
-            Status::Pass,
-            format!("{} SBOM(s), validated when written", facts.sboms.len()),
-            facts.sboms.clone(),
-        )),
+        Check::Sbom if !facts.sboms.is_empty() => {
+            Some((Status::Pass, sbom_reason(facts), facts.sboms.clone()))
+        }
         Check::Sbom => Some((Status::Missing, skipped(facts, "sbom", "SBOM"), Vec::new())),
         Check::SignedUpdates | Check::Integrity | Check::UpdateDistribution => {
             Some(signature_check(requirement.check, facts, declared))
@@ -578,6 +579,18 @@ fn gate_check(check: Check, facts: &Facts) -> Checked {
         },
     };
     (status, reason, files)
+}
+
+/// Why the SBOM row passes, with the lockfiles that were not read as the product.
+fn sbom_reason(facts: &Facts) -> String {
+    if facts.skipped_lockfiles == 0 {
+        return format!("{} SBOM(s), validated when written", facts.sboms.len());
+    }
+    format!(
+        "{} SBOM(s), validated when written; {} lockfile(s) under test, example, benchmark or documentation directories were not read as the product (manifest.json `inputs.skipped_lockfiles`; `[sbom] include` reads them)",
+        facts.sboms.len(),
+        facts.skipped_lockfiles
+    )
 }
 
 /// The audit rows: open vulnerabilities (`remediation`: only those a released fix would close).

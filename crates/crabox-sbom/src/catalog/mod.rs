@@ -227,4 +227,29 @@ mod properties {
             }
         }
     }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(16))]
+        /// Deep nesting, as each format can write it, is read or refused by every parser without
+        /// running out of stack or time (a stack overflow aborts the test process).
+        #[test]
+        fn every_parser_survives_deep_nesting(depth in 1_000usize..60_000, open in 0usize..4) {
+            let (a, b) = [("[", "]"), ("{", "}"), ("[{\"a\":", "}]"), ("{\"a\":", "}")][open];
+            let nested = format!("{}1{}", a.repeat(depth), b.repeat(depth));
+            let texts = [
+                format!("version = 3\n\n[[package]]\nname = \"a\"\nversion = \"1\"\nx = {nested}\n"),
+                format!("{{\"lockfileVersion\": 3, \"packages\": {{\"node_modules/a\": {nested}}}}}"),
+                format!("lockfileVersion: '9.0'\npackages:\n  a@1.0.0: {nested}\n"),
+                format!("a@^1:\n  version {nested}\n"),
+                nested.clone(),
+            ];
+            let start = std::time::Instant::now();
+            for format in FORMATS {
+                for text in &texts {
+                    let _ = parse(format, text, &Context::default());
+                }
+            }
+            prop_assert!(start.elapsed() < std::time::Duration::from_secs(30));
+        }
+    }
 }

@@ -495,6 +495,7 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
         (sboms, assessment, notes)
     });
     let sboms = sboms?;
+    facts.skipped_lockfiles = sboms.inventory.skipped.len();
     let sbom_name = crabox_types::file_name::component(&product);
     for (format, text) in &sboms.documents {
         let extension = match format {

@@ -129,16 +129,14 @@ fn a_package_json_name_does_not_become_a_path() {
 
 // 2. `crabox verify` fails closed.
 
-#[test]
-fn verify_with_a_key_refuses_a_bundle_whose_signature_was_deleted() {
-    let context = crate::verify_bundle::signed_bundle();
-    // The attacker empties the findings, re-hashes the manifest and deletes the signature.
+/// What an attacker does to the signed bundle `b`: empties its findings and writes a manifest
+/// whose digests match again.
+fn empty_the_findings_and_rehash(context: &TestContext) {
     context.write(
         "b/audit/findings.json",
         "{\"findings\": [], \"emptied\": true}\n",
     );
     fs_err::remove_file(context.path().join("b/manifest.json")).unwrap();
-    fs_err::remove_file(context.path().join("b/manifest.sigstore.json")).unwrap();
     let manifest = crabox_evidence::manifest::Manifest::of_directory(
         &context.path().join("b"),
         crabox_evidence::manifest::Tool {
@@ -149,6 +147,14 @@ fn verify_with_a_key_refuses_a_bundle_whose_signature_was_deleted() {
     )
     .unwrap();
     fs_err::write(context.path().join("b/manifest.json"), manifest.to_bytes()).unwrap();
+}
+
+#[test]
+fn verify_with_a_key_refuses_a_bundle_whose_signature_was_deleted() {
+    let context = crate::verify_bundle::signed_bundle();
+    // The attacker empties the findings, re-hashes the manifest and deletes the signature.
+    empty_the_findings_and_rehash(&context);
+    fs_err::remove_file(context.path().join("b/manifest.sigstore.json")).unwrap();
     let (code, _, stderr) = run(&context, &["verify", "b", "--key", "k.pub"]);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
@@ -179,20 +185,7 @@ fn verify_with_a_key_refuses_a_bundle_whose_signature_was_deleted() {
 #[test]
 fn verify_without_a_key_refuses_a_signature_over_another_manifest() {
     let context = crate::verify_bundle::signed_bundle();
-    context.write(
-        "b/audit/findings.json",
-        "{\"findings\": [], \"emptied\": true}\n",
-    );
-    let manifest = crabox_evidence::manifest::Manifest::of_directory(
-        &context.path().join("b"),
-        crabox_evidence::manifest::Tool {
-            name: "crabox".into(),
-            version: "0.1.0".into(),
-        },
-        crabox_evidence::manifest::Inputs::default(),
-    )
-    .unwrap();
-    fs_err::write(context.path().join("b/manifest.json"), manifest.to_bytes()).unwrap();
+    empty_the_findings_and_rehash(&context);
     let (code, _, stderr) = run(&context, &["verify", "b"]);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(

@@ -177,22 +177,28 @@ fn check_file(root: &Path, path: &Path) -> Vec<Check> {
     let text = fs_err::read_to_string(path)
         .map(crabox_types::encoding::without_bom)
         .unwrap_or_default();
-    if let Some((line, depth)) =
-        crabox_types::encoding::yaml_too_deep(&text, crabox_types::encoding::YAML_MAX_DEPTH)
-    {
-        return vec![
+    let invalid = |message: String, line: u32| {
+        vec![
             Check::new(
                 Category::Workflows,
                 codes::REPO_WORKFLOW_INVALID,
                 format!("{shown}: YAML"),
                 Outcome::Fail,
-                format!(
-                    "YAML nested {depth} levels deep: more than {} is refused unread",
-                    crabox_types::encoding::YAML_MAX_DEPTH
-                ),
+                message,
             )
-            .at(shown, line),
-        ];
+            .at(shown.clone(), line),
+        ]
+    };
+    if let Some((line, depth)) =
+        crabox_types::encoding::yaml_too_deep(&text, crabox_types::encoding::YAML_MAX_DEPTH)
+    {
+        return invalid(
+            format!(
+                "YAML nested {depth} levels deep: more than {} is refused unread",
+                crabox_types::encoding::YAML_MAX_DEPTH
+            ),
+            line,
+        );
     }
     let doc: Value = match serde_yaml_ng::from_str(&text) {
         Ok(doc) => doc,
@@ -200,16 +206,7 @@ fn check_file(root: &Path, path: &Path) -> Vec<Check> {
             let line = err
                 .location()
                 .map_or(0, |l| u32::try_from(l.line()).unwrap_or(0));
-            return vec![
-                Check::new(
-                    Category::Workflows,
-                    codes::REPO_WORKFLOW_INVALID,
-                    format!("{shown}: YAML"),
-                    Outcome::Fail,
-                    format!("not valid YAML: {err}"),
-                )
-                .at(shown, line),
-            ];
+            return invalid(format!("not valid YAML: {err}"), line);
         }
     };
     let mut file = FileChecks {

@@ -3,7 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
 use serde_json::{Value, json};
+
+use crate::cyclonedx::Lazy;
 
 use crate::graph::{Component, Graph};
 use crate::model::Scope;
@@ -67,49 +70,158 @@ fn spdx_expression(component: &Component) -> Option<String> {
     })
 }
 
-fn package_json(component: &Component, id: &str) -> Value {
-    let package = &component.package;
-    let mut value = json!({
-        "SPDXID": id,
-        "name": package.name,
-        "versionInfo": package.version,
-        "downloadLocation": "NOASSERTION",
-        "filesAnalyzed": false,
-        "licenseConcluded": "NOASSERTION",
-        "licenseDeclared": spdx_expression(component).unwrap_or_else(|| "NOASSERTION".to_owned()),
-        "copyrightText": "NOASSERTION",
-        "externalRefs": [{
-            "referenceCategory": "PACKAGE-MANAGER",
-            "referenceType": "purl",
-            "referenceLocator": component.purl,
-        }],
-        "primaryPackagePurpose": if package.is_root { "APPLICATION" } else { "LIBRARY" },
-    });
-    if !component.hashes.is_empty() {
-        value["checksums"] = Value::Array(
-            component
-                .hashes
-                .iter()
-                .map(|h| json!({ "algorithm": h.alg.spdx(), "checksumValue": h.hex }))
-                .collect(),
-        );
-    }
-    if !component.locations.is_empty() {
-        let pinned: Vec<String> = component
-            .locations
-            .iter()
-            .map(|(file, line)| format!("{file}:{line}"))
-            .collect();
-        value["comment"] = json!(format!("pinned by {}", pinned.join(", ")));
-    }
-    if spdx_expression(component).is_none() && !component.licenses.is_empty() {
+#[derive(Serialize)]
+struct ExternalRef<'a> {
+    #[serde(rename = "referenceCategory")]
+    category: &'static str,
+    #[serde(rename = "referenceType")]
+    kind: &'static str,
+    #[serde(rename = "referenceLocator")]
+    locator: &'a str,
+}
+
+#[derive(Serialize)]
+struct Checksum<'a> {
+    algorithm: &'static str,
+    #[serde(rename = "checksumValue")]
+    value: &'a str,
+}
+
+/// One component as an SPDX package, borrowed from the graph and written as it is made.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PackageJson<'a> {
+    #[serde(rename = "SPDXID")]
+    spdx_id: &'a str,
+    name: &'a str,
+    version_info: &'a str,
+    download_location: &'static str,
+    files_analyzed: bool,
+    license_concluded: &'static str,
+    license_declared: String,
+    copyright_text: &'static str,
+    external_refs: [ExternalRef<'a>; 1],
+    primary_package_purpose: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    checksums: Vec<Checksum<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    license_comments: Option<String>,
+}
+
+fn package_json<'a>(component: &Component<'a>, id: &'a str) -> PackageJson<'a> {
+    let package = component.package;
+    let expression = spdx_expression(component);
+    let license_comments = (expression.is_none() && !component.licenses.is_empty()).then(|| {
         let stated: Vec<&str> = component.licenses.iter().copied().collect();
-        value["licenseComments"] = json!(format!(
+        format!(
             "stated licence, not an SPDX expression: {}",
             stated.join("; ")
-        ));
+        )
+    });
+    PackageJson {
+        spdx_id: id,
+        name: &package.name,
+        version_info: &package.version,
+        download_location: "NOASSERTION",
+        files_analyzed: false,
+        license_concluded: "NOASSERTION",
+        license_declared: expression.unwrap_or_else(|| "NOASSERTION".to_owned()),
+        copyright_text: "NOASSERTION",
+        external_refs: [ExternalRef {
+            category: "PACKAGE-MANAGER",
+            kind: "purl",
+            locator: component.purl,
+        }],
+        primary_package_purpose: if package.is_root {
+            "APPLICATION"
+        } else {
+            "LIBRARY"
+        },
+        checksums: component
+            .hashes
+            .iter()
+            .map(|h| Checksum {
+                algorithm: h.alg.spdx(),
+                value: &h.hex,
+            })
+            .collect(),
+        comment: (!component.locations.is_empty()).then(|| {
+            let pinned: Vec<String> = component
+                .locations
+                .iter()
+                .map(|(file, line)| format!("{file}:{line}"))
+                .collect();
+            format!("pinned by {}", pinned.join(", "))
+        }),
+        license_comments,
     }
-    value
+}
+
+/// A relationship between two SPDX elements.
+#[derive(Serialize)]
+struct Edge<'a> {
+    #[serde(rename = "spdxElementId")]
+    from: &'a str,
+    #[serde(rename = "relationshipType")]
+    kind: &'static str,
+    #[serde(rename = "relatedSpdxElement")]
+    to: &'a str,
+}
+
+/// `from` depends on `to` (`DEPENDS_ON`), or `to` is a development dependency of `from`.
+fn edge<'a>(graph: &Graph, ids: &'a BTreeMap<&str, String>, from: &'a str, to: &str) -> Edge<'a> {
+    let to_id = ids[to].as_str();
+    if graph.components[to].scope == Scope::Dev {
+        Edge {
+            from: to_id,
+            kind: "DEV_DEPENDENCY_OF",
+            to: from,
+        }
+    } else {
+        Edge {
+            from,
+            kind: "DEPENDS_ON",
+            to: to_id,
+        }
+    }
+}
+
+/// A package or relationship given as a value (the product, artifacts) or written lazily.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Item<'a, T> {
+    Value(&'a Value),
+    Typed(T),
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreationInfo<'a> {
+    created: &'a str,
+    creators: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct SpdxDocument<'a, P, R> {
+    #[serde(rename = "spdxVersion")]
+    spdx_version: &'static str,
+    #[serde(rename = "dataLicense")]
+    data_license: &'static str,
+    #[serde(rename = "SPDXID")]
+    spdx_id: &'static str,
+    name: String,
+    #[serde(rename = "documentNamespace")]
+    namespace: String,
+    #[serde(rename = "creationInfo")]
+    creation_info: CreationInfo<'a>,
+    #[serde(rename = "documentDescribes")]
+    describes: [&'static str; 1],
+    packages: P,
+    relationships: R,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<&'static str>,
 }
 
 fn product_json(product: &Product) -> Value {
@@ -140,12 +252,13 @@ fn product_json(product: &Product) -> Value {
     value
 }
 
-/// The SPDX 2.3 JSON document, pretty-printed with a trailing newline.
+/// The SPDX 2.3 JSON document, pretty-printed with a trailing newline. The components'
+/// packages and relationships are written as they are serialized, never held as a value tree.
 pub fn render(product: &Product, graph: &Graph, document: &Document) -> String {
     let ids = ids(graph);
-    let mut packages = vec![product_json(product)];
+    let mut head = vec![product_json(product)];
     // Several artifacts: each is a package the product contains.
-    let mut relationships = vec![json!({
+    let mut head_edges = vec![json!({
         "spdxElementId": "SPDXRef-DOCUMENT",
         "relationshipType": "DESCRIBES",
         "relatedSpdxElement": PRODUCT_ID,
@@ -153,7 +266,7 @@ pub fn render(product: &Product, graph: &Graph, document: &Document) -> String {
     if product.artifacts.len() > 1 {
         for (i, artifact) in product.artifacts.iter().enumerate() {
             let id = format!("SPDXRef-Artifact-{}", i + 1);
-            packages.push(json!({
+            head.push(json!({
                 "SPDXID": id,
                 "name": artifact.file_name,
                 "packageFileName": artifact.file_name,
@@ -168,47 +281,39 @@ pub fn render(product: &Product, graph: &Graph, document: &Document) -> String {
                 ],
                 "primaryPackagePurpose": if artifact.executable { "APPLICATION" } else { "FILE" },
             }));
-            relationships.push(json!({ "spdxElementId": PRODUCT_ID, "relationshipType": "CONTAINS", "relatedSpdxElement": id }));
+            head_edges.push(json!({ "spdxElementId": PRODUCT_ID, "relationshipType": "CONTAINS", "relatedSpdxElement": id }));
         }
     }
-    for component in graph.components.values() {
-        packages.push(package_json(component, &ids[component.purl]));
-    }
-    let edge = |from: &str, to: &Component, to_id: &str| {
-        if to.scope == Scope::Dev {
-            json!({ "spdxElementId": to_id, "relationshipType": "DEV_DEPENDENCY_OF", "relatedSpdxElement": from })
-        } else {
-            json!({ "spdxElementId": from, "relationshipType": "DEPENDS_ON", "relatedSpdxElement": to_id })
-        }
-    };
-    for purl in &graph.direct {
-        relationships.push(edge(PRODUCT_ID, &graph.components[purl], &ids[purl]));
-    }
-    for component in graph.components.values() {
-        let from = &ids[component.purl];
-        for target in &component.depends_on {
-            relationships.push(edge(from, &graph.components[target], &ids[target]));
-        }
-    }
+    let packages = Lazy(|| {
+        head.iter().map(Item::Value).chain(
+            graph
+                .components
+                .values()
+                .map(|c| Item::Typed(package_json(c, &ids[c.purl]))),
+        )
+    });
+    let edge = |from, to| edge(graph, &ids, from, to);
+    let relationships = Lazy(|| {
+        head_edges
+            .iter()
+            .map(Item::Value)
+            .chain(
+                graph
+                    .direct
+                    .iter()
+                    .map(|purl| Item::Typed(edge(PRODUCT_ID, purl))),
+            )
+            .chain(graph.components.values().flat_map(|component| {
+                let from = ids[component.purl].as_str();
+                component
+                    .depends_on
+                    .iter()
+                    .map(move |target| Item::Typed(edge(from, target)))
+            }))
+    });
     let mut creators = vec![format!("Tool: crabox-{}", document.tool_version)];
     if let Some(manufacturer) = &product.manufacturer {
         creators.push(format!("Organization: {manufacturer}"));
-    }
-    let mut doc = json!({
-        "spdxVersion": "SPDX-2.3",
-        "dataLicense": "CC0-1.0",
-        "SPDXID": "SPDXRef-DOCUMENT",
-        "name": format!("{}-{}", product.name, product.version.as_deref().unwrap_or("unversioned")),
-        "documentNamespace": "",
-        "creationInfo": { "created": document.timestamp, "creators": creators },
-        "documentDescribes": [PRODUCT_ID],
-        "packages": packages,
-        "relationships": relationships,
-    });
-    if !graph.complete {
-        doc["comment"] = json!(
-            "Incomplete: some lockfile entries could not be read or are not pinned; see crabox sbom's diagnostics."
-        );
     }
     let prefix = format!(
         "https://spdx.org/spdxdocs/{}-",
@@ -222,6 +327,26 @@ pub fn render(product: &Product, graph: &Graph, document: &Document) -> String {
             })
             .collect::<String>()
     );
-    doc["documentNamespace"] = json!(format!("{prefix}{}", crate::graph::PLACEHOLDER_UUID));
+    let doc = SpdxDocument {
+        spdx_version: "SPDX-2.3",
+        data_license: "CC0-1.0",
+        spdx_id: "SPDXRef-DOCUMENT",
+        name: format!(
+            "{}-{}",
+            product.name,
+            product.version.as_deref().unwrap_or("unversioned")
+        ),
+        namespace: format!("{prefix}{}", crate::graph::PLACEHOLDER_UUID),
+        creation_info: CreationInfo {
+            created: &document.timestamp,
+            creators,
+        },
+        describes: [PRODUCT_ID],
+        packages,
+        relationships,
+        comment: (!graph.complete).then_some(
+            "Incomplete: some lockfile entries could not be read or are not pinned; see crabox sbom's diagnostics.",
+        ),
+    };
     crate::graph::seal(&doc, "documentNamespace", &prefix)
 }

@@ -180,6 +180,12 @@ fn verify_with_a_key_refuses_a_bundle_whose_signature_was_deleted() {
         stdout.contains("integrity only: NOT authenticated (no signature)"),
         "{stdout}"
     );
+    let (_, stdout, _) = run(&context, &["--format", "json", "verify", "b"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (&json["verified"], &json["authenticated"]),
+        (&serde_json::json!(true), &serde_json::json!(false))
+    );
 }
 
 #[test]

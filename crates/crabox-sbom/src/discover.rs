@@ -111,7 +111,7 @@ pub fn discover_in_scope(
 }
 
 /// Every lockfile under `dir` with its format, sorted by path, test and example directories
-/// included (see [`discover_in_scope`] for the product's).
+/// included (`scan` keeps the product's only).
 pub fn discover(dir: &Path) -> Result<Vec<(PathBuf, Format)>, SbomError> {
     if dir.is_file() {
         let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();

@@ -115,6 +115,8 @@ fn evidence(context: &Context, args: &VerifyArgs) -> anyhow::Result<ExitStatus> 
             serde_json::to_string_pretty(&serde_json::json!({
                 "bundle": shown,
                 "verified": problems.is_empty(),
+                // Only a signature checked against a named key or identity authenticates.
+                "authenticated": problems.is_empty() && signature.starts_with("verified"),
                 "files": files,
                 "signature": signature,
                 "problems": problems,

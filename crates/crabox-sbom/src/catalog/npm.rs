@@ -165,7 +165,7 @@ impl<'de> serde::Deserialize<'de> for Lock {
                 };
                 while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
                     match key.as_ref() {
-                        "packages" => lock.packages = Some(map.next_value::<Packages>()?.0),
+                        "packages" => lock.packages = map.next_value::<Packages>()?.0,
                         // The v1 tree; v2 has both, and reads `packages`.
                         "dependencies" if lock.packages.is_none() => {
                             lock.dependencies = Some(map.next_value()?);
@@ -175,6 +175,8 @@ impl<'de> serde::Deserialize<'de> for Lock {
                         }
                     }
                 }
+                // v2 has both and reads `packages`; an object of them, that is (a `packages`
+                // that is not one leaves the v1 tree to read).
                 if lock.packages.is_some() {
                     lock.dependencies = None;
                 }
@@ -186,8 +188,8 @@ impl<'de> serde::Deserialize<'de> for Lock {
 }
 
 /// `packages`, each object entry pruned to [`ENTRY_KEYS`] (another value is kept as it is, for
-/// the cataloger to report).
-struct Packages(Value);
+/// the cataloger to report); `None` when `packages` is not an object.
+struct Packages(Option<Value>);
 
 impl<'de> serde::Deserialize<'de> for Packages {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Packages, D::Error> {
@@ -206,33 +208,33 @@ impl<'de> serde::Deserialize<'de> for Packages {
                     let entry = map.next_value::<Entry>()?;
                     out.insert(key, entry.0);
                 }
-                Ok(Packages(Value::Object(out)))
+                Ok(Packages(Some(Value::Object(out))))
             }
             // Not an object: the cataloger reads nothing from it, as before.
             fn visit_unit<E>(self) -> Result<Packages, E> {
-                Ok(Packages(Value::Null))
+                Ok(Packages(None))
             }
             fn visit_seq<A: serde::de::SeqAccess<'de>>(
                 self,
                 mut seq: A,
             ) -> Result<Packages, A::Error> {
                 while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-                Ok(Packages(Value::Null))
+                Ok(Packages(None))
             }
             fn visit_str<E>(self, _: &str) -> Result<Packages, E> {
-                Ok(Packages(Value::Null))
+                Ok(Packages(None))
             }
             fn visit_bool<E>(self, _: bool) -> Result<Packages, E> {
-                Ok(Packages(Value::Null))
+                Ok(Packages(None))
             }
             fn visit_i64<E>(self, _: i64) -> Result<Packages, E> {
-                Ok(Packages(Value::Null))
+                Ok(Packages(None))
             }
             fn visit_u64<E>(self, _: u64) -> Result<Packages, E> {
-                Ok(Packages(Value::Null))
+                Ok(Packages(None))
             }
             fn visit_f64<E>(self, _: f64) -> Result<Packages, E> {
-                Ok(Packages(Value::Null))
+                Ok(Packages(None))
             }
         }
         deserializer.deserialize_any(Entries)
@@ -533,6 +535,20 @@ mod tests {
             display: "package-lock.json".into(),
             ..Context::default()
         }
+    }
+
+    #[test]
+    fn entries_are_pruned_and_a_packages_that_is_not_an_object_leaves_the_v1_tree() {
+        let v1 = r#"{"lockfileVersion": 1, "packages": null,
+          "dependencies": {"foo": {"version": "1.0.0", "resolved": "https://registry.npmjs.org/foo/-/foo-1.0.0.tgz"}}}"#;
+        let parsed = parse(v1, &context()).unwrap();
+        assert_eq!(parsed.packages.len(), 1, "{parsed:?}");
+        let v3 = r#"{"dependencies": {"old": {"version": "9.9.9"}}, "lockfileVersion": 3, "packages": {"": {"name": "x"},
+          "node_modules/foo": {"version": "1.0.0", "engines": {"node": ">=1"}, "bin": {"x": "y"}}}}"#;
+        let parsed = parse(v3, &context()).unwrap();
+        let names: Vec<&str> = parsed.packages.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["foo"]);
+        assert!(parse("[1, 2]", &context()).is_err());
     }
 
     const V3: &str = r#"{

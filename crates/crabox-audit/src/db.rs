@@ -301,21 +301,6 @@ impl Database {
         let parsed = read_all(layout, path)?;
         Ok(assemble(layout, path, &parsed))
     }
-
-    /// Loads the advisories for the packages in `wanted`. With a cache directory, through the
-    /// on-disk index kept there: built on the first use of each database version (and rebuilt
-    /// when an advisory file it covers changed), after which only the wanted packages' records
-    /// are read. Without one, or when the index cannot be written, every file is parsed.
-    pub fn open_for(
-        path: &Path,
-        wanted: &Wanted,
-        cache: Option<&Path>,
-    ) -> Result<Database, AuditError> {
-        match cache {
-            Some(cache) => crate::index::open(path, wanted, cache),
-            None => Database::open(path),
-        }
-    }
 }
 
 fn rustsec_kind(advisory: &rustsec::Advisory) -> Kind {

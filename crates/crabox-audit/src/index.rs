@@ -37,6 +37,24 @@ use crate::advisory::{Advisory, Event};
 use crate::db::{self, Database, Layout, Parsed, Wanted};
 use crate::error::AuditError;
 
+impl Database {
+    /// Loads the advisories for the packages in `wanted`. With a cache directory, through the
+    /// on-disk index kept there: built on the first use of each database version (and rebuilt
+    /// when an advisory file it covers changed), after which only the wanted packages' records
+    /// are read. Without one, or when the index cannot be written, every file is parsed. (Here,
+    /// beside the index, so that `db` does not depend on this module.)
+    pub fn open_for(
+        path: &Path,
+        wanted: &Wanted,
+        cache: Option<&Path>,
+    ) -> Result<Database, AuditError> {
+        match cache {
+            Some(cache) => open(path, wanted, cache),
+            None => Database::open(path),
+        }
+    }
+}
+
 const MAGIC: &str = "crabox-index 4\n";
 
 /// A file or directory below the database root, its size and its modification time

@@ -192,10 +192,6 @@ impl Package {
             is_root: false,
         }
     }
-
-    pub fn purl(&self) -> String {
-        crate::purl::for_package(self)
-    }
 }
 
 /// The lockfile formats crabox reads.

@@ -5,6 +5,14 @@ use std::fmt::Write as _;
 
 use crate::component::{Ecosystem, Package, Source};
 
+impl Package {
+    /// The package URL of this package (defined here, beside the rules, so that the component
+    /// vocabulary does not depend on this module).
+    pub fn purl(&self) -> String {
+        for_package(self)
+    }
+}
+
 fn is_unreserved(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '~')
 }

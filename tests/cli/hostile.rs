@@ -928,3 +928,123 @@ fn gate_checks_are_sorted_by_line_and_messages_do_not_repeat_the_id() {
         );
     }
 }
+
+/// `code name` of every gate check against the baseline `archive` that neither passed nor was
+/// not applicable.
+fn baseline_problems(context: &TestContext, archive: &str) -> Vec<String> {
+    let (_, stdout, stderr) = run(
+        context,
+        &[
+            "--format",
+            "json",
+            "gate",
+            "--db",
+            "advisories",
+            "--db",
+            "osv",
+            "--baseline",
+            archive,
+        ],
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["outcome"] != "pass" && c["outcome"] != "not-applicable")
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["code"].as_str().unwrap(),
+                c["name"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// A signed baseline's signature is credited only when it verifies with the project's public
+/// key (the `.pub` beside `[sign] key`); without that key it is not credited and the gate says
+/// so; with another key the baseline is refused.
+#[test]
+fn a_baseline_signature_is_credited_only_when_the_project_key_verifies_it() {
+    let context = project();
+    let password = "baseline-test-password";
+    for prefix in ["k", "other"] {
+        let output = context
+            .crabox()
+            .env("CRABOX_KEY_PASSWORD", password)
+            .args(["sign", "--generate-key", prefix])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", output_text(&output).1);
+    }
+    context.write(
+        ".gitignore",
+        "crabox-evidence/\nadvisories/\nosv/\nk.*\nother.*\ncrabox.toml\n",
+    );
+    context.write("crabox.toml", "[sign]\nmode = \"key\"\nkey = \"k.key\"\n");
+    let mut signed = UNSIGNED.to_vec();
+    signed.retain(|a| *a != "--no-sign");
+    let output = context
+        .crabox()
+        .env("CRABOX_KEY_PASSWORD", password)
+        .args(&signed)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = output_text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let archive = stdout.lines().nth(1).unwrap().to_owned();
+    assert!(context.exists(&format!(
+        "{}/manifest.sigstore.json",
+        archive.trim_end_matches(".tar.gz")
+    )));
+    // Now unsigned: the verified baseline signature makes its loss a regression.
+    context.write("crabox.toml", "[sign]\nmode = \"none\"\nkey = \"k.key\"\n");
+    let problems = baseline_problems(&context, &archive);
+    assert!(
+        problems.contains(&"gate-regression-evidence evidence: signed manifest".to_owned()),
+        "{problems:?}"
+    );
+    assert!(
+        !problems
+            .iter()
+            .any(|p| p.starts_with("gate-baseline-untrusted"))
+    );
+    // Without the public key: not credited, and said.
+    fs_err::rename(
+        context.path().join("k.pub"),
+        context.path().join("k.pub.away"),
+    )
+    .unwrap();
+    let problems = baseline_problems(&context, &archive);
+    assert!(
+        problems.contains(&"gate-baseline-untrusted baseline signature".to_owned()),
+        "{problems:?}"
+    );
+    assert!(
+        !problems
+            .iter()
+            .any(|p| p.contains("evidence: signed manifest"))
+    );
+    // Another key: refused.
+    fs_err::copy(
+        context.path().join("other.pub"),
+        context.path().join("k.pub"),
+    )
+    .unwrap();
+    let (code, _, stderr) = run(
+        &context,
+        &[
+            "gate",
+            "--db",
+            "advisories",
+            "--db",
+            "osv",
+            "--baseline",
+            &archive,
+        ],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("does not verify with"), "{stderr}");
+}

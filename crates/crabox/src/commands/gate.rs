@@ -4,7 +4,7 @@
 //! hardening of `--artifact` binaries; exit 1 when any check fails.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crabox_audit::policy::Status;
@@ -99,12 +99,32 @@ const BASELINE_LIMITS: crabox_evidence::archive::Limits = crabox_evidence::archi
     ratio: 200,
 };
 
+/// What the gate could tell of a baseline bundle's manifest signature.
+enum BaselineSignature {
+    None,
+    /// Verified with the project's public key (the `.pub` beside `[sign] key`).
+    Verified(String),
+    /// Present and over this manifest, but there is no key to check who made it.
+    Unauthenticated,
+}
+
+/// The public key beside `[sign] key` (`release.key` -> `release.pub`), if there is one.
+fn project_public_key(settings: &crabox_config::Settings, root: &Path) -> Option<PathBuf> {
+    let key = root.join(settings.sign.key.as_ref()?);
+    let public = key.with_extension("pub");
+    public.is_file().then_some(public)
+}
+
 /// An earlier bundle (a directory or a `.tar.gz`) as a baseline: checked against its manifest
 /// first (a bundle that does not verify, or has entries its manifest does not list, is refused),
-/// then the files the baseline needs read into memory. Its signature cannot be authenticated
-/// here (the gate takes no key), so it is never credited; a signature that does not even sign
-/// this manifest refuses the baseline.
-fn baseline_bundle(path: &Path, shown: &str) -> anyhow::Result<(baseline::BundleFiles, bool)> {
+/// then the files the baseline needs read into memory. Its signature is credited only when it
+/// verifies with the project's public key; a signature that does not sign this manifest, or that
+/// the key does not verify, refuses the baseline.
+fn baseline_bundle(
+    path: &Path,
+    shown: &str,
+    public_key: Option<&Path>,
+) -> anyhow::Result<(baseline::BundleFiles, BaselineSignature)> {
     let refuse = |message: String| UsageError::new(format!("--baseline `{shown}`: {message}"));
     let (checked, mut files) = if path.is_dir() {
         let checked = crabox_evidence::check::directory(path).map_err(|e| refuse(e.to_string()))?;
@@ -134,7 +154,7 @@ fn baseline_bundle(path: &Path, shown: &str) -> anyhow::Result<(baseline::Bundle
     let wanted: BTreeSet<&str> = baseline::wanted_files(listed).into_iter().collect();
     files.retain(|name, _| wanted.contains(name.as_str()));
     let signed = match &checked.signature {
-        None => false,
+        None => BaselineSignature::None,
         Some(bytes) => {
             let (_, digest) =
                 crabox_types::digest::sha256_reader(checked.manifest_bytes.as_slice())?;
@@ -144,15 +164,36 @@ fn baseline_bundle(path: &Path, shown: &str) -> anyhow::Result<(baseline::Bundle
                         "manifest.sigstore.json: not a Sigstore bundle: {e}"
                     ))
                 })?;
-            crabox_sign::verify::signs_digest(&bundle, &sigstore_types::Sha256Hash::new(digest))
+            let digest = sigstore_types::Sha256Hash::new(digest);
+            crabox_sign::verify::signs_digest(&bundle, &digest)
                 .map_err(|e| refuse(format!("manifest.sigstore.json: {e}")))?;
-            true
+            match public_key {
+                None => BaselineSignature::Unauthenticated,
+                Some(public) => {
+                    let text = fs_err::read_to_string(public)?;
+                    let key = crabox_sign::keys::load_public(&public.display().to_string(), &text)
+                        .map_err(|e| refuse(e.to_string()))?;
+                    // Key-based bundles without a log entry need no trusted root; one with a
+                    // log entry is checked against the public-good root.
+                    let root = crabox_sign::verify::trusted_root(None)?;
+                    let signer = crabox_sign::verify::Signer::Key(key);
+                    crabox_sign::verify::verify_digest(digest, &bundle, &signer, &root).map_err(
+                        |e| {
+                            refuse(format!(
+                                "manifest.sigstore.json does not verify with {}: {e}",
+                                public.display()
+                            ))
+                        },
+                    )?;
+                    BaselineSignature::Verified(public.display().to_string())
+                }
+            }
         }
     };
     let bundle = baseline::BundleFiles {
         label: shown.to_owned(),
         files,
-        signature_verified: false,
+        signature_verified: matches!(signed, BaselineSignature::Verified(_)),
     };
     Ok((bundle, signed))
 }
@@ -341,17 +382,22 @@ pub fn evaluate(
     let before: Option<Snapshot> = if wanted != crabox_config::DEFAULT_BASELINE
         && (bundle_path.is_dir() || wanted.ends_with(".tar.gz"))
     {
-        let (bundle, signed) = baseline_bundle(&bundle_path, &wanted)?;
-        if signed {
-            checks.push(Check::new(
+        let public_key = project_public_key(settings, &root);
+        let (bundle, signed) = baseline_bundle(&bundle_path, &wanted, public_key.as_deref())?;
+        match signed {
+            BaselineSignature::None => {}
+            BaselineSignature::Verified(key) => tracing::info!(
+                "gate: the baseline bundle's manifest signature verifies with {key}"
+            ),
+            BaselineSignature::Unauthenticated => checks.push(Check::new(
                 Category::Baseline,
                 codes::GATE_BASELINE_UNTRUSTED,
                 "baseline signature",
                 Outcome::Warn,
                 format!(
-                    "the baseline bundle `{wanted}` has a manifest signature over its manifest, but the gate cannot check who made it (verify it with `crabox verify {wanted} --key ...`): its signature is not credited, so a signature missing now is not reported as lost"
+                    "the baseline bundle `{wanted}` has a signature over its manifest, but no key to check who made it (`[sign] key` with its `.pub` beside it): its signature is not credited, so a signature missing now is not reported as lost"
                 ),
-            ));
+            )),
         }
         let refuse = |p: &Package| {
             p.licenses

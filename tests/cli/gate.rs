@@ -50,7 +50,10 @@ fn project() -> TestContext {
     context
 }
 
-fn gate(context: &TestContext, args: &[&str]) -> (Option<i32>, serde_json::Value, String) {
+pub(crate) fn gate(
+    context: &TestContext,
+    args: &[&str],
+) -> (Option<i32>, serde_json::Value, String) {
     let output = context
         .crabox()
         .args([
@@ -72,7 +75,7 @@ fn gate(context: &TestContext, args: &[&str]) -> (Option<i32>, serde_json::Value
 }
 
 /// `(code, outcome)` of every check that is not a pass.
-fn problems(report: &serde_json::Value) -> Vec<(String, String)> {
+pub(crate) fn problems(report: &serde_json::Value) -> Vec<(String, String)> {
     report["checks"]
         .as_array()
         .unwrap()

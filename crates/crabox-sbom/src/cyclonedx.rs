@@ -283,7 +283,7 @@ struct Bom<'a, C, D> {
     #[serde(rename = "specVersion")]
     spec_version: &'static str,
     #[serde(rename = "serialNumber")]
-    serial_number: &'static str,
+    serial_number: crate::graph::Serial<'a>,
     version: u32,
     metadata: Value,
     components: C,
@@ -302,6 +302,19 @@ struct Composition<'a> {
 
 /// The CycloneDX 1.6 JSON document, pretty-printed with a trailing newline.
 pub fn render(product: &Product, graph: &Graph, document: &Document) -> String {
+    render_into(product, graph, document, crate::graph::Target::Text)
+        .ok()
+        .flatten()
+        .expect("a document serializes to text")
+}
+
+/// [`render`] into `target`: returned as text, or written to a stream without holding it.
+pub fn render_into(
+    product: &Product,
+    graph: &Graph,
+    document: &Document,
+    target: crate::graph::Target,
+) -> std::io::Result<Option<String>> {
     let product_ref = product_ref(product);
     let mut metadata = json!({
         "timestamp": document.timestamp,
@@ -367,16 +380,17 @@ pub fn render(product: &Product, graph: &Graph, document: &Document) -> String {
             dependencies: Some(graph.edges_unknown.iter().copied().collect()),
         });
     }
+    let serial = std::cell::RefCell::new(crate::graph::PLACEHOLDER_URN.to_owned());
     let bom = Bom {
         schema: "http://cyclonedx.org/schema/bom-1.6.schema.json",
         format: "CycloneDX",
         spec_version: "1.6",
-        serial_number: crate::graph::PLACEHOLDER_URN,
+        serial_number: crate::graph::Serial(&serial),
         version: 1,
         metadata,
         components,
         dependencies,
         compositions,
     };
-    crate::graph::seal(&bom, "serialNumber", "urn:uuid:")
+    crate::graph::seal_into(&bom, &serial, "serialNumber", "urn:uuid:", target)
 }

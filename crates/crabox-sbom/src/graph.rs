@@ -129,9 +129,69 @@ pub fn seal(document: &impl serde::Serialize, key: &str, prefix: &str) -> String
     text
 }
 
+/// Where a sealed document goes: returned as text, or written to a stream.
+pub enum Target<'w> {
+    Text,
+    Stream(&'w mut dyn std::io::Write),
+}
+
+/// A document's content-derived identifier, serialized from a cell so that the same document
+/// can be written twice: with the placeholder (to hash), then with the identifier.
+pub struct Serial<'a>(pub &'a std::cell::RefCell<String>);
+
+impl serde::Serialize for Serial<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0.borrow())
+    }
+}
+
+/// Counts what is written through it into a SHA-256.
+struct Hashing(sha2::Sha256);
+
+impl std::io::Write for Hashing {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        sha2::Digest::update(&mut self.0, buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Seals `document`, whose `key` is serialized from `serial` (holding `prefix` +
+/// [`PLACEHOLDER_UUID`]), into `target`. As text: [`seal`]. To a stream: the document is
+/// serialized once into a hash (the same bytes [`seal`] hashes), `serial` is set to the
+/// identifier, and the document is serialized again into the stream, so that the text is never
+/// held whole (a 50 MB lockfile's SPDX is 220 MB).
+pub fn seal_into(
+    document: &impl serde::Serialize,
+    serial: &std::cell::RefCell<String>,
+    key: &str,
+    prefix: &str,
+    target: Target,
+) -> std::io::Result<Option<String>> {
+    match target {
+        Target::Text => Ok(Some(seal(document, key, prefix))),
+        Target::Stream(out) => {
+            let mut hashing = Hashing(sha2::Sha256::default());
+            serde_json::to_writer_pretty(&mut hashing, document)?;
+            std::io::Write::write_all(&mut hashing, b"\n")?;
+            let digest = crabox_types::encoding::hex(&sha2::Digest::finalize(hashing.0));
+            *serial.borrow_mut() = format!("{prefix}{}", uuid_of_digest(&digest));
+            serde_json::to_writer_pretty(&mut *out, document)?;
+            out.write_all(b"\n")?;
+            Ok(None)
+        }
+    }
+}
+
 /// A UUID (version 5 layout) from a SHA-256 of content: stable for the same content.
 pub fn content_uuid(content: &[u8]) -> String {
-    let digest = crate::artifact::sha256_hex(content);
+    uuid_of_digest(&crate::artifact::sha256_hex(content))
+}
+
+/// The UUID of [`content_uuid`] from the content's SHA-256 in hex.
+fn uuid_of_digest(digest: &str) -> String {
     let mut hex: Vec<char> = digest[..32].chars().collect();
     hex[12] = '5';
     let variant = u8::from_str_radix(&hex[16].to_string(), 16).expect("hex digit");

@@ -191,3 +191,22 @@ pub fn render(
         SbomFormat::SpdxJson => spdx::render(product, &graph, document),
     }
 }
+
+/// [`render`] written to `out` as it is serialized (twice: once into a hash for the
+/// content-derived identifier, then into `out`), never held whole: the same bytes.
+pub fn write(
+    format: SbomFormat,
+    product: &Product,
+    inventory: &Inventory,
+    document: &Document,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let purls = graph::purls(inventory);
+    let graph = graph::merge(inventory, &purls, document.exclude_dev);
+    let target = graph::Target::Stream(out);
+    match format {
+        SbomFormat::CyclonedxJson => cyclonedx::render_into(product, &graph, document, target),
+        SbomFormat::SpdxJson => spdx::render_into(product, &graph, document, target),
+    }
+    .map(drop)
+}

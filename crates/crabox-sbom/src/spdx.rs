@@ -213,7 +213,7 @@ struct SpdxDocument<'a, P, R> {
     spdx_id: &'static str,
     name: String,
     #[serde(rename = "documentNamespace")]
-    namespace: String,
+    namespace: crate::graph::Serial<'a>,
     #[serde(rename = "creationInfo")]
     creation_info: CreationInfo<'a>,
     #[serde(rename = "documentDescribes")]
@@ -255,6 +255,19 @@ fn product_json(product: &Product) -> Value {
 /// The SPDX 2.3 JSON document, pretty-printed with a trailing newline. The components'
 /// packages and relationships are written as they are serialized, never held as a value tree.
 pub fn render(product: &Product, graph: &Graph, document: &Document) -> String {
+    render_into(product, graph, document, crate::graph::Target::Text)
+        .ok()
+        .flatten()
+        .expect("a document serializes to text")
+}
+
+/// [`render`] into `target`: returned as text, or written to a stream without holding it.
+pub fn render_into(
+    product: &Product,
+    graph: &Graph,
+    document: &Document,
+    target: crate::graph::Target,
+) -> std::io::Result<Option<String>> {
     let ids = ids(graph);
     let mut head = vec![product_json(product)];
     // Several artifacts: each is a package the product contains.
@@ -327,6 +340,7 @@ pub fn render(product: &Product, graph: &Graph, document: &Document) -> String {
             })
             .collect::<String>()
     );
+    let serial = std::cell::RefCell::new(format!("{prefix}{}", crate::graph::PLACEHOLDER_UUID));
     let doc = SpdxDocument {
         spdx_version: "SPDX-2.3",
         data_license: "CC0-1.0",
@@ -336,7 +350,7 @@ pub fn render(product: &Product, graph: &Graph, document: &Document) -> String {
             product.name,
             product.version.as_deref().unwrap_or("unversioned")
         ),
-        namespace: format!("{prefix}{}", crate::graph::PLACEHOLDER_UUID),
+        namespace: crate::graph::Serial(&serial),
         creation_info: CreationInfo {
             created: &document.timestamp,
             creators,
@@ -348,5 +362,5 @@ pub fn render(product: &Product, graph: &Graph, document: &Document) -> String {
             "Incomplete: some lockfile entries could not be read or are not pinned; see crabox sbom's diagnostics.",
         ),
     };
-    crate::graph::seal(&doc, "documentNamespace", &prefix)
+    crate::graph::seal_into(&doc, &serial, "documentNamespace", &prefix, target)
 }

@@ -171,9 +171,10 @@ pub fn scan(
 }
 
 /// Hashes the artifacts, reads the lockfiles under `scan_path` (unless `inventory` already holds
-/// them) and renders each format; the timestamp is the commit's (or `SOURCE_DATE_EPOCH`).
+/// them) and describes the document: what every SBOM format is rendered from. The timestamp is
+/// the commit's (or `SOURCE_DATE_EPOCH`).
 #[allow(clippy::too_many_arguments)] // the step's inputs, each from a different source
-pub fn generate(
+pub fn prepare(
     context: &Context,
     settings: &crabox_config::Settings,
     root: &Path,
@@ -181,8 +182,7 @@ pub fn generate(
     scan_path: PathBuf,
     inventory: Option<Inventory>,
     artifact_paths: &[PathBuf],
-    formats: &[SbomFormat],
-) -> anyhow::Result<Sboms> {
+) -> anyhow::Result<(Product, Inventory, Document)> {
     let commit = match repo {
         Some(repo) => repo.head_commit()?,
         None => None,
@@ -210,6 +210,30 @@ pub fn generate(
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         exclude_dev: !settings.sbom.include_dev,
     };
+    Ok((product, inventory, document))
+}
+
+/// [`prepare`], then each format rendered as text.
+#[allow(clippy::too_many_arguments)] // the step's inputs, each from a different source
+pub fn generate(
+    context: &Context,
+    settings: &crabox_config::Settings,
+    root: &Path,
+    repo: Option<&crabox_git::Repo>,
+    scan_path: PathBuf,
+    inventory: Option<Inventory>,
+    artifact_paths: &[PathBuf],
+    formats: &[SbomFormat],
+) -> anyhow::Result<Sboms> {
+    let (product, inventory, document) = prepare(
+        context,
+        settings,
+        root,
+        repo,
+        scan_path,
+        inventory,
+        artifact_paths,
+    )?;
     let documents = formats
         .iter()
         .map(|&format| {
@@ -263,7 +287,7 @@ pub fn run(context: &Context, args: &SbomArgs) -> anyhow::Result<ExitStatus> {
     let mut artifact_paths: Vec<PathBuf> =
         args.artifact.iter().map(|a| context.dir.join(a)).collect();
     artifact_paths.extend(settings.sbom.artifacts.iter().map(|a| root.join(a)));
-    let sboms = generate(
+    let (product, inventory, document) = prepare(
         context,
         settings,
         &root,
@@ -271,10 +295,7 @@ pub fn run(context: &Context, args: &SbomArgs) -> anyhow::Result<ExitStatus> {
         scan_path,
         None,
         &artifact_paths,
-        &[format],
     )?;
-    let (inventory, text) = (sboms.inventory, &sboms.documents[0].1);
-
     let findings = diagnostics_findings(&inventory);
     context.emit(&findings);
     let packages: usize = inventory.lockfiles.iter().map(|l| l.packages.len()).sum();
@@ -289,16 +310,25 @@ pub fn run(context: &Context, args: &SbomArgs) -> anyhow::Result<ExitStatus> {
         }
     );
 
+    // Written as it is serialized, never held whole (the SBOM of a 50 MB lockfile is four times
+    // its size). A JSON document has no line a workflow command could start.
     match &args.output {
         Some(output) => {
             let path = context.dir.join(output);
-            atomic::write(&path, text.as_bytes())?;
+            atomic::write_with(&path, atomic::WriteOptions::default(), |out| {
+                crabox_sbom::write(format, &product, &inventory, &document, out)
+            })?;
             tracing::info!("wrote {}", context.display_path(&path));
             if let Some(actions) = &context.actions {
                 actions.set_output("sbom", &context.display_path(&path))?;
             }
         }
-        None => context.print(text)?,
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+            crabox_sbom::write(format, &product, &inventory, &document, &mut out)?;
+            std::io::Write::flush(&mut out)?;
+        }
     }
     if let Some(actions) = &context.actions {
         actions.append_summary(&summary_markdown(&inventory, findings))?;

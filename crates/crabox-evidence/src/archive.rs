@@ -270,11 +270,10 @@ fn finish_stream(
     Ok(())
 }
 
-/// A bundle archive read into memory: its top-level directory, its files by path under it, and
-/// the entries refused.
+/// A bundle archive read into memory: its files by path under its top-level directory, and the
+/// entries refused.
 #[derive(Debug, Default)]
 pub struct InMemory {
-    pub top: String,
     pub files: BTreeMap<String, Vec<u8>>,
     pub refused: Vec<Refusal>,
 }
@@ -302,11 +301,7 @@ pub fn read(path: &Path, limits: &Limits) -> Result<InMemory, EvidenceError> {
     })?;
     let mut refused = walked.refused;
     refused.extend(duplicates);
-    Ok(InMemory {
-        top: walked.top.unwrap_or_default(),
-        files,
-        refused,
-    })
+    Ok(InMemory { files, refused })
 }
 
 /// Why an archive entry name could escape the bundle, if it could.

@@ -137,15 +137,8 @@ fn finish(
 /// Checks a bundle archive (`.tar.gz`) without unpacking it, within the default
 /// [`Limits`](crate::archive::Limits).
 pub fn archive(path: &Path) -> Result<Checked, EvidenceError> {
-    archive_within(path, &crate::archive::Limits::default())
-}
-
-/// [`archive`] within `limits`.
-pub fn archive_within(
-    path: &Path,
-    limits: &crate::archive::Limits,
-) -> Result<Checked, EvidenceError> {
     use sha2::Digest as _;
+    let limits = crate::archive::Limits::default();
     let io = |source| EvidenceError::Io {
         path: path.to_owned(),
         source,
@@ -154,7 +147,7 @@ pub fn archive_within(
     let mut problems = Vec::new();
     let mut manifest_bytes = None;
     let mut signature = None;
-    let walked = crate::archive::walk(path, limits, |rest, entry| {
+    let walked = crate::archive::walk(path, &limits, |rest, entry| {
         let mut hasher = sha2::Sha256::new();
         let mut buffer = vec![0u8; 64 * 1024];
         let mut size = 0u64;

@@ -123,7 +123,7 @@ fn fit_summary(markdown: &str, room: usize) -> (String, SummaryWrite) {
 
 /// Whether the runner could read a workflow command from `text`: a line that starts with `::`
 /// once trimmed (as the runner trims it), or that holds the old `##[` form anywhere.
-pub fn could_command(text: &str) -> bool {
+fn could_command(text: &str) -> bool {
     text.lines()
         .any(|line| line.trim_start().starts_with("::") || line.contains("##["))
 }

@@ -300,15 +300,8 @@ struct Composition<'a> {
     dependencies: Option<Vec<&'a str>>,
 }
 
-/// The CycloneDX 1.6 JSON document, pretty-printed with a trailing newline.
-pub fn render(product: &Product, graph: &Graph, document: &Document) -> String {
-    render_into(product, graph, document, crate::graph::Target::Text)
-        .ok()
-        .flatten()
-        .expect("a document serializes to text")
-}
-
-/// [`render`] into `target`: returned as text, or written to a stream without holding it.
+/// The CycloneDX 1.6 JSON document, pretty-printed with a trailing newline, into `target`:
+/// returned as text, or written to a stream without holding it.
 pub fn render_into(
     product: &Product,
     graph: &Graph,

@@ -14,7 +14,7 @@ const PRUNED: &[&str] = &["target", "node_modules", "vendor", ".git"];
 /// Test data, examples, benchmarks and documentation: their lockfiles are not the product's
 /// (cargo-deny's 36 lockfiles under `tests/` and `examples/` are not cargo-deny). Skipped by
 /// default, and said so.
-pub const NOT_THE_PRODUCT: &[&str] = &[
+const NOT_THE_PRODUCT: &[&str] = &[
     "tests",
     "test",
     "testdata",
@@ -33,6 +33,16 @@ pub const NOT_THE_PRODUCT: &[&str] = &[
 pub struct Selection {
     pub include: Vec<String>,
     pub exclude: Vec<String>,
+}
+
+impl Selection {
+    /// `[sbom] include` and `exclude`.
+    pub fn of(settings: &crabox_config::SbomSettings) -> Selection {
+        Selection {
+            include: settings.include.clone(),
+            exclude: settings.exclude.clone(),
+        }
+    }
 }
 
 /// A lockfile found and not read, and the rule that skipped it.

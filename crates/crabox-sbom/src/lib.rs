@@ -24,7 +24,7 @@ use crabox_types::codes;
 use rayon::prelude::*;
 
 pub use artifact::Artifact;
-pub use discover::{NOT_THE_PRODUCT, Selection, Skipped, discover};
+pub use discover::{Selection, Skipped, discover};
 pub use error::SbomError;
 pub use model::{Diagnostic, Ecosystem, Format, Lockfile, Package, Scope};
 
@@ -184,12 +184,10 @@ pub fn render(
     inventory: &Inventory,
     document: &Document,
 ) -> String {
-    let purls = graph::purls(inventory);
-    let graph = graph::merge(inventory, &purls, document.exclude_dev);
-    match format {
-        SbomFormat::CyclonedxJson => cyclonedx::render(product, &graph, document),
-        SbomFormat::SpdxJson => spdx::render(product, &graph, document),
-    }
+    render_into(format, product, inventory, document, graph::Target::Text)
+        .ok()
+        .flatten()
+        .expect("a document serializes to text")
 }
 
 /// [`render`] written to `out` as it is serialized (twice: once into a hash for the
@@ -201,12 +199,28 @@ pub fn write(
     document: &Document,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
+    render_into(
+        format,
+        product,
+        inventory,
+        document,
+        graph::Target::Stream(out),
+    )
+    .map(drop)
+}
+
+/// The graph of `inventory`, rendered in `format` into `target`.
+fn render_into(
+    format: SbomFormat,
+    product: &Product,
+    inventory: &Inventory,
+    document: &Document,
+    target: graph::Target,
+) -> std::io::Result<Option<String>> {
     let purls = graph::purls(inventory);
     let graph = graph::merge(inventory, &purls, document.exclude_dev);
-    let target = graph::Target::Stream(out);
     match format {
         SbomFormat::CyclonedxJson => cyclonedx::render_into(product, &graph, document, target),
         SbomFormat::SpdxJson => spdx::render_into(product, &graph, document, target),
     }
-    .map(drop)
 }

@@ -252,16 +252,9 @@ fn product_json(product: &Product) -> Value {
     value
 }
 
-/// The SPDX 2.3 JSON document, pretty-printed with a trailing newline. The components'
-/// packages and relationships are written as they are serialized, never held as a value tree.
-pub fn render(product: &Product, graph: &Graph, document: &Document) -> String {
-    render_into(product, graph, document, crate::graph::Target::Text)
-        .ok()
-        .flatten()
-        .expect("a document serializes to text")
-}
-
-/// [`render`] into `target`: returned as text, or written to a stream without holding it.
+/// The SPDX 2.3 JSON document, pretty-printed with a trailing newline, into `target`: returned
+/// as text, or written to a stream without holding it. The components' packages and
+/// relationships are written as they are serialized, never held as a value tree.
 pub fn render_into(
     product: &Product,
     graph: &Graph,

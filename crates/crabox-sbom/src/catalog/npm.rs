@@ -165,7 +165,10 @@ impl<'de> serde::Deserialize<'de> for Lock {
                 };
                 while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
                     match key.as_ref() {
-                        "packages" => lock.packages = map.next_value::<Packages>()?.0,
+                        "packages" => {
+                            lock.packages =
+                                map.next_value::<Pruned<AllEntries>>()?.0.map(Value::Object);
+                        }
                         // The v1 tree; v2 has both, and reads `packages`.
                         "dependencies" if lock.packages.is_none() => {
                             lock.dependencies = Some(map.next_value()?);
@@ -187,115 +190,94 @@ impl<'de> serde::Deserialize<'de> for Lock {
     }
 }
 
-/// `packages`, each object entry pruned to [`ENTRY_KEYS`] (another value is kept as it is, for
-/// the cataloger to report); `None` when `packages` is not an object.
-struct Packages(Option<Value>);
+/// Which keys of a JSON object [`Pruned`] keeps, and how it reads their values.
+trait Pruning {
+    type Item: for<'de> serde::Deserialize<'de>;
+    fn keep(key: &str) -> bool;
+    fn value(item: Self::Item) -> Value;
+}
 
-impl<'de> serde::Deserialize<'de> for Packages {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Packages, D::Error> {
-        struct Entries;
-        impl<'de> serde::de::Visitor<'de> for Entries {
-            type Value = Packages;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an object of packages")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Packages, A::Error> {
-                let mut out = Map::new();
-                while let Some(key) = map.next_key::<String>()? {
-                    let entry = map.next_value::<Entry>()?;
-                    out.insert(key, entry.0);
-                }
-                Ok(Packages(Some(Value::Object(out))))
-            }
-            // Not an object: the cataloger reads nothing from it, as before.
-            fn visit_unit<E>(self) -> Result<Packages, E> {
-                Ok(Packages(None))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<Packages, A::Error> {
-                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-                Ok(Packages(None))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Packages, E> {
-                Ok(Packages(None))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Packages, E> {
-                Ok(Packages(None))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Packages, E> {
-                Ok(Packages(None))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Packages, E> {
-                Ok(Packages(None))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Packages, E> {
-                Ok(Packages(None))
-            }
-        }
-        deserializer.deserialize_any(Entries)
+/// `packages`: every entry, each pruned to [`ENTRY_KEYS`].
+struct AllEntries;
+
+impl Pruning for AllEntries {
+    type Item = Pruned<EntryKeys>;
+    fn keep(_: &str) -> bool {
+        true
+    }
+    /// An entry that is not an object is `null` (the cataloger reports it).
+    fn value(item: Pruned<EntryKeys>) -> Value {
+        item.0.map_or(Value::Null, Value::Object)
     }
 }
 
-/// One `packages` entry: an object pruned to [`ENTRY_KEYS`], or any other value as it is.
-struct Entry(Value);
+/// One `packages` entry: the keys the cataloger reads.
+struct EntryKeys;
 
-impl<'de> serde::Deserialize<'de> for Entry {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Entry, D::Error> {
-        struct Fields;
-        impl<'de> serde::de::Visitor<'de> for Fields {
-            type Value = Entry;
+impl Pruning for EntryKeys {
+    type Item = Value;
+    fn keep(key: &str) -> bool {
+        ENTRY_KEYS.contains(&key)
+    }
+    fn value(item: Value) -> Value {
+        item
+    }
+}
+
+/// A JSON object with only the keys `P` keeps (the others skipped while parsing), or `None`
+/// when the value is not an object (skipped too).
+struct Pruned<P>(Option<Map<String, Value>>, std::marker::PhantomData<P>);
+
+impl<'de, P: Pruning> serde::Deserialize<'de> for Pruned<P> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Pruned<P>, D::Error> {
+        struct Object<P>(std::marker::PhantomData<P>);
+        impl<'de, P: Pruning> serde::de::Visitor<'de> for Object<P> {
+            type Value = Pruned<P>;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a package entry")
+                f.write_str("a JSON value")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut map: A,
-            ) -> Result<Entry, A::Error> {
+            ) -> Result<Pruned<P>, A::Error> {
                 let mut out = Map::new();
                 while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                    if ENTRY_KEYS.contains(&key.as_ref()) {
-                        out.insert(key.into_owned(), map.next_value()?);
+                    if P::keep(&key) {
+                        let item = map.next_value::<P::Item>()?;
+                        out.insert(key.into_owned(), P::value(item));
                     } else {
                         map.next_value::<serde::de::IgnoredAny>()?;
                     }
                 }
-                Ok(Entry(Value::Object(out)))
-            }
-            fn visit_unit<E>(self) -> Result<Entry, E> {
-                Ok(Entry(Value::Null))
+                Ok(Pruned(Some(out), std::marker::PhantomData))
             }
             fn visit_seq<A: serde::de::SeqAccess<'de>>(
                 self,
                 mut seq: A,
-            ) -> Result<Entry, A::Error> {
-                let mut items = Vec::new();
-                while let Some(item) = seq.next_element::<Value>()? {
-                    items.push(item);
-                }
-                Ok(Entry(Value::Array(items)))
+            ) -> Result<Pruned<P>, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Pruned(None, std::marker::PhantomData))
             }
-            fn visit_str<E>(self, v: &str) -> Result<Entry, E> {
-                Ok(Entry(Value::String(v.to_owned())))
+            fn visit_unit<E>(self) -> Result<Pruned<P>, E> {
+                Ok(Pruned(None, std::marker::PhantomData))
             }
-            fn visit_bool<E>(self, v: bool) -> Result<Entry, E> {
-                Ok(Entry(Value::Bool(v)))
+            fn visit_str<E>(self, _: &str) -> Result<Pruned<P>, E> {
+                Ok(Pruned(None, std::marker::PhantomData))
             }
-            fn visit_i64<E>(self, v: i64) -> Result<Entry, E> {
-                Ok(Entry(Value::from(v)))
+            fn visit_bool<E>(self, _: bool) -> Result<Pruned<P>, E> {
+                Ok(Pruned(None, std::marker::PhantomData))
             }
-            fn visit_u64<E>(self, v: u64) -> Result<Entry, E> {
-                Ok(Entry(Value::from(v)))
+            fn visit_i64<E>(self, _: i64) -> Result<Pruned<P>, E> {
+                Ok(Pruned(None, std::marker::PhantomData))
             }
-            fn visit_f64<E>(self, v: f64) -> Result<Entry, E> {
-                Ok(Entry(Value::from(v)))
+            fn visit_u64<E>(self, _: u64) -> Result<Pruned<P>, E> {
+                Ok(Pruned(None, std::marker::PhantomData))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Pruned<P>, E> {
+                Ok(Pruned(None, std::marker::PhantomData))
             }
         }
-        deserializer.deserialize_any(Fields)
+        deserializer.deserialize_any(Object(std::marker::PhantomData))
     }
 }
 

@@ -79,9 +79,9 @@ fn load(
                 root: root.to_owned(),
                 path: scan_path,
                 cargo_home: None,
-                selection: crate::commands::sbom::selection(settings),
+                selection: crabox_sbom::Selection::of(&settings.sbom),
             })?;
-            crate::commands::sbom::log_selection(&inventory, "audit");
+            crate::logging::selection(&inventory, "audit");
             inventory
         }
     };

@@ -683,7 +683,7 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
             // The name goes into SHA256SUMS lines and a file name of the bundle as it is.
-            if !crabox_types::file_name::is_contained(&file_name) || file_name.contains('/') {
+            if !crabox_types::file_name::is_contained(&file_name) {
                 return Err(UsageError::new(format!(
                     "artifact `{}`: its file name has a control character or a back-slash",
                     file_name.escape_debug()

@@ -50,7 +50,7 @@ pub(crate) fn inventory_at(
         root: dir.path().to_owned(),
         path,
         cargo_home: None,
-        selection: crate::commands::sbom::selection(settings),
+        selection: crabox_sbom::Selection::of(&settings.sbom),
     })
     .with_context(|| {
         format!(

@@ -120,36 +120,6 @@ pub struct Sboms {
     pub documents: Vec<(SbomFormat, String)>,
 }
 
-/// `[sbom] include` and `exclude`: which lockfiles are the product's.
-pub fn selection(settings: &crabox_config::Settings) -> crabox_sbom::Selection {
-    crabox_sbom::Selection {
-        include: settings.sbom.include.clone(),
-        exclude: settings.sbom.exclude.clone(),
-    }
-}
-
-/// Says which lockfiles were read and which were skipped by rule: each with `-v`, a count when
-/// some were skipped.
-pub fn log_selection(inventory: &Inventory, what: &str) {
-    for lockfile in &inventory.lockfiles {
-        tracing::debug!("{what}: read {}", lockfile.path);
-    }
-    for skipped in &inventory.skipped {
-        tracing::debug!(
-            "{what}: skipped {}: {}",
-            skipped.path.display(),
-            skipped.rule
-        );
-    }
-    if !inventory.skipped.is_empty() {
-        tracing::info!(
-            "{what}: {} lockfile(s) read, {} skipped by rule (test data, examples, `[sbom] exclude`; -v lists them)",
-            inventory.lockfiles.len(),
-            inventory.skipped.len()
-        );
-    }
-}
-
 /// Reads every lockfile of the product under `scan_path`, with licences from the local package
 /// caches.
 pub fn scan(
@@ -163,10 +133,10 @@ pub fn scan(
         root: root.to_owned(),
         path: scan_path,
         cargo_home: cargo_home(context),
-        selection: selection(settings),
+        selection: crabox_sbom::Selection::of(&settings.sbom),
     })?;
     spinner.finish_and_clear();
-    log_selection(&inventory, "lockfiles");
+    crate::logging::selection(&inventory, "lockfiles");
     Ok(inventory)
 }
 

@@ -108,8 +108,16 @@ fn project(osv_url: &str) -> (TestContext, TestContext) {
     (context, remote)
 }
 
+/// crabox with the database origins of the project's `crabox.toml` (the harness points them at a
+/// closed port otherwise).
 fn run(context: &TestContext, args: &[&str]) -> (Option<i32>, String, String) {
-    let output = context.crabox().args(args).output().unwrap();
+    let output = context
+        .crabox()
+        .env_remove("CRABOX_AUDIT_RUSTSEC_URL")
+        .env_remove("CRABOX_AUDIT_OSV_URL")
+        .args(args)
+        .output()
+        .unwrap();
     let (stdout, stderr) = output_text(&output);
     (output.status.code(), stdout, stderr)
 }
@@ -135,8 +143,8 @@ fn update_status_and_audit_from_the_cache() {
     let (url, seen) = serve(Arc::clone(&responses));
     let (context, remote) = project(&url);
 
-    // Nothing cached yet: the audit says how to get a database.
-    let (code, _, stderr) = run(&context, &["audit"]);
+    // Nothing cached yet, and offline: the audit says how to get a database.
+    let (code, _, stderr) = run(&context, &["--offline", "audit"]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("crabox db update"), "{stderr}");
     let (code, stdout, stderr) = run(&context, &["db", "status"]);
@@ -221,6 +229,32 @@ fn update_status_and_audit_from_the_cache() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("--offline"), "{stderr}");
     assert_eq!(seen.lock().unwrap().len(), before);
+}
+
+#[test]
+fn an_audit_online_fills_an_empty_cache_first() {
+    let zip = zip_of(&[("PYSEC-2099-1.json", OSV_REQUESTS)]);
+    let (url, seen) = serve(Arc::new(Mutex::new(vec![(200, zip)])));
+    let (context, _remote) = project(&url);
+    let (code, stdout, stderr) = run(&context, &["audit", "--format", "json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("`rustsec` is not in the cache: fetching it first"),
+        "{stderr}"
+    );
+    assert_eq!(*seen.lock().unwrap(), ["/PyPI/all.zip"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let ids: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"RUSTSEC-2099-0001"), "{ids:?}");
+    assert!(ids.contains(&"PYSEC-2099-1"), "{ids:?}");
+    // Filled once: the next audit reads the cache, offline.
+    let (ids, _) = finding_ids(&context);
+    assert!(ids.contains(&"PYSEC-2099-1".to_owned()), "{ids:?}");
 }
 
 #[test]

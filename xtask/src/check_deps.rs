@@ -18,6 +18,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("crabox-gate", 2),
     ("crabox-github", 2),
     ("crabox-cli", 3),
+    ("crabox-pipeline", 3),
     ("crabox", 4),
 ];
 

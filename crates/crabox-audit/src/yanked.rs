@@ -18,6 +18,8 @@ pub struct Yanked {
     pub yanked: Vec<(usize, usize)>,
     /// Packages looked up.
     pub checked: usize,
+    /// `(lockfile index, package index)` of each package looked up with an answer.
+    pub answered: Vec<(usize, usize)>,
     /// Packages that could not be looked up, with the first reason.
     pub unchecked: usize,
     pub reason: Option<String>,
@@ -124,6 +126,7 @@ pub fn check(lockfiles: &[Lockfile], index_url: &str) -> Yanked {
         match result {
             Ok(yanked) => {
                 out.checked += 1;
+                out.answered.push(key);
                 if yanked == Some(true) {
                     out.yanked.push(key);
                 }

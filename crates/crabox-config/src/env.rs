@@ -44,6 +44,7 @@ env_vars! {
     HOME: "The user's home directory (for the default `CARGO_HOME` and cache directory).";
     XDG_CACHE_HOME: "Base of the cache directory: advisory databases and their indexes go to `$XDG_CACHE_HOME/crabox`. Default: `~/.cache`.";
     CRABOX_CACHE_DIR: "The cache directory itself, instead of `$XDG_CACHE_HOME/crabox`.";
+    ACTIONS_ID_TOKEN_REQUEST_URL: "Set by GitHub Actions when the job may request an OIDC token (`permissions: id-token: write`): keyless signing is possible.";
 }
 
 /// A configuration key that an environment variable can set.

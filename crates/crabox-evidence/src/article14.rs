@@ -165,6 +165,91 @@ pub fn read_kev(what: &str, text: &str) -> Result<BTreeMap<String, Date>, Eviden
         .collect())
 }
 
+/// One open vulnerability of the audit: its id and aliases, and `name@version` of the package.
+pub type Open = (Vec<String>, String);
+
+/// What Article 14 is worked out from: the declared exploited vulnerabilities, the KEV
+/// catalogue when the repository carries one (its name and entries), the audit's open findings,
+/// or why the audit did not run.
+pub struct Inputs<'a> {
+    pub declared: Vec<Exploited>,
+    pub kev: Option<(&'a str, &'a BTreeMap<String, Date>)>,
+    pub open: &'a [Open],
+    pub audit_not_run: Option<&'a crabox_types::Reason>,
+    pub as_of: i64,
+}
+
+/// The Article 14 section: the declared actively exploited vulnerabilities, and the open
+/// findings whose CVE the KEV catalogue lists (aware since the bundle's time, or the day the
+/// catalogue added it when later).
+pub fn assess(inputs: Inputs<'_>) -> Article14 {
+    let Inputs {
+        declared,
+        kev,
+        open,
+        audit_not_run,
+        as_of,
+    } = inputs;
+    let packages_of = |id: &str| -> Vec<String> {
+        let mut packages: Vec<String> = open
+            .iter()
+            .filter(|(ids, _)| ids.iter().any(|i| i == id))
+            .map(|(_, package)| package.clone())
+            .collect();
+        packages.sort();
+        packages.dedup();
+        packages
+    };
+    let mut exploited: Vec<Exploited> = declared
+        .into_iter()
+        .map(|mut e| {
+            e.packages = packages_of(&e.id);
+            e
+        })
+        .collect();
+    let mut sources = vec![format!(
+        "`[evidence] exploited` ({} declared)",
+        exploited.len()
+    )];
+    let mut unchecked = Vec::new();
+    match kev {
+        Some((name, kev)) => {
+            sources.push(format!("KEV catalogue {name} ({} CVEs)", kev.len()));
+            for (ids, _) in open {
+                let Some((cve, added)) = ids.iter().find_map(|id| kev.get_key_value(id)) else {
+                    continue;
+                };
+                if exploited
+                    .iter()
+                    .any(|e| ids.contains(&e.id) || e.id == *cve)
+                {
+                    continue;
+                }
+                exploited.push(Exploited {
+                    id: cve.clone(),
+                    packages: packages_of(cve),
+                    source: Source::Kev {
+                        date_added: added.to_string(),
+                    },
+                    aware_since: as_of.max(added.days_since_epoch() * DAY),
+                    fix_available: None,
+                });
+            }
+        }
+        None => unchecked.push(
+            "a CISA Known Exploited Vulnerabilities catalogue \
+             (`[evidence] kev-catalog = \"known_exploited_vulnerabilities.json\"`)"
+                .to_owned(),
+        ),
+    }
+    if let Some(why) = audit_not_run {
+        unchecked.push(format!(
+            "the audit's findings (it did not run: {why}), so none was matched"
+        ));
+    }
+    deadlines(exploited, as_of, sources, unchecked)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crabox_types::{Step, StepName};
 use serde::Serialize;
 
 /// One essential requirement.
@@ -316,26 +317,27 @@ pub struct Facts {
     /// Requirement id → why it does not apply (`[evidence] not-applicable`).
     pub not_applicable: BTreeMap<String, String>,
     pub sboms: Vec<String>,
-    pub audit: Option<AuditFacts>,
+    /// The audit, or why it did not run.
+    pub audit: Step<AuditFacts>,
     /// Signature bundles of the artifacts.
     pub signatures: Vec<String>,
     /// Signed attestations about the artifacts (provenance, SBOM, vulnerabilities).
     pub provenance: Vec<String>,
     /// `artifacts/SHA256SUMS`, when artifacts were given.
     pub checksums: Option<String>,
-    /// Gate results (repository checks, tests, hardening), when `crabox gate` ran.
-    pub gate: Option<GateFacts>,
+    /// Gate results (repository checks, tests, hardening), or why `crabox gate` did not run.
+    pub gate: Step<GateFacts>,
     /// Release notes and CSAF advisories, when `crabox notes` ran.
     pub notes: Vec<String>,
     pub csaf: Vec<String>,
-    /// The notes' security section, when `crabox notes` ran.
-    pub notes_security: Option<NotesFacts>,
+    /// The notes' security section, or why `crabox notes` did not run.
+    pub notes_security: Step<NotesFacts>,
     /// The CVD policy (`[product] cvd-policy`), copied into the bundle.
     pub cvd_policy: Option<String>,
     /// `[product] security-contact`.
     pub security_contact: Option<String>,
-    /// Step → why it could not run.
-    pub skipped: BTreeMap<String, String>,
+    /// Whether there was a signer, or why not.
+    pub sign: Step<()>,
     /// Lockfiles found and not read as the product's (test data, examples, `[sbom] exclude`);
     /// the manifest's `inputs.skipped_lockfiles` lists them.
     pub skipped_lockfiles: usize,
@@ -358,11 +360,12 @@ pub struct Row {
     pub declare_with: Option<String>,
 }
 
-fn skipped(facts: &Facts, step: &str, what: &str) -> String {
-    match facts.skipped.get(step) {
-        Some(why) => format!("`crabox {step}` did not run: {why}"),
-        None => format!("no {what} in this bundle (`crabox {step}` not run)"),
-    }
+const NO_SBOM: &str = "no SBOM in this bundle (`crabox sbom` not run)";
+
+/// Why a step's evidence is missing: the reason it did not run, or that it was not run.
+fn skipped<T>(step: &Step<T>, name: StepName, what: &str) -> String {
+    step.not_run_sentence(name, what)
+        .unwrap_or_else(|| format!("no {what} in this bundle (`crabox {name}` gave none)"))
 }
 
 /// The row of `requirement` given `facts`.
@@ -434,32 +437,36 @@ fn check(requirement: &Requirement, facts: &Facts, declared: bool) -> Option<Che
         Check::Sbom if !facts.sboms.is_empty() => {
             Some((Status::Pass, sbom_reason(facts), facts.sboms.clone()))
         }
-        Check::Sbom => Some((Status::Missing, skipped(facts, "sbom", "SBOM"), Vec::new())),
+        Check::Sbom => Some((Status::Missing, NO_SBOM.to_owned(), Vec::new())),
         Check::SignedUpdates | Check::Integrity | Check::UpdateDistribution => {
             Some(signature_check(requirement.check, facts, declared))
         }
         Check::RepositoryChecks | Check::Hardening | Check::SecurityTests
-            if facts.gate.is_some() =>
+            if facts.gate.ran().is_some() =>
         {
             Some(gate_check(requirement.check, facts))
         }
         Check::RepositoryChecks | Check::Hardening | Check::SecurityTests => Some((
             Status::Missing,
-            skipped(facts, "gate", "gate result"),
+            skipped(&facts.gate, StepName::Gate, "gate result"),
             Vec::new(),
         )),
-        Check::Disclosure | Check::Advisories if facts.notes_security.is_some() => {
+        Check::Disclosure | Check::Advisories if facts.notes_security.ran().is_some() => {
             Some(disclosure_check(requirement.check, facts))
         }
         Check::Disclosure | Check::Advisories => Some((
             Status::Missing,
-            skipped(facts, "notes", "release notes or advisories"),
+            skipped(
+                &facts.notes_security,
+                StepName::Notes,
+                "release notes or advisories",
+            ),
             Vec::new(),
         )),
         Check::CvdPolicy
             if facts
                 .gate
-                .as_ref()
+                .ran()
                 .is_some_and(|g| g.security_policy == Some(false)) =>
         {
             Some((
@@ -472,7 +479,7 @@ fn check(requirement: &Requirement, facts: &Facts, declared: bool) -> Option<Che
         Check::CvdPolicy
             if facts
                 .gate
-                .as_ref()
+                .ran()
                 .is_some_and(|g| g.security_policy == Some(true)) =>
         {
             let mut files: Vec<String> = facts.cvd_policy.iter().cloned().collect();
@@ -486,7 +493,7 @@ fn check(requirement: &Requirement, facts: &Facts, declared: bool) -> Option<Che
         Check::Contact
             if facts
                 .gate
-                .as_ref()
+                .ran()
                 .is_some_and(|g| g.security_txt == Some(false)) =>
         {
             Some((
@@ -527,7 +534,7 @@ type Checked = (Status, String, Vec<String>);
 fn gate_files(facts: &Facts) -> Vec<String> {
     facts
         .gate
-        .as_ref()
+        .ran()
         .map(|g| g.files.clone())
         .unwrap_or_default()
 }
@@ -535,7 +542,7 @@ fn gate_files(facts: &Facts) -> Vec<String> {
 /// The gate rows: attack surface (workflows, committed binaries), hardening of the artifacts,
 /// and security test commands.
 fn gate_check(check: Check, facts: &Facts) -> Checked {
-    let gate = facts.gate.clone().unwrap_or_default();
+    let gate = facts.gate.ran().cloned().unwrap_or_default();
     let files = gate.files.clone();
     let counted = |(failed, total): (usize, usize), what: &str| {
         if failed == 0 {
@@ -595,10 +602,10 @@ fn sbom_reason(facts: &Facts) -> String {
 
 /// The audit rows: open vulnerabilities (`remediation`: only those a released fix would close).
 fn audit_check(facts: &Facts, remediation: bool) -> Checked {
-    let Some(audit) = &facts.audit else {
+    let Some(audit) = facts.audit.ran() else {
         return (
             Status::Missing,
-            skipped(facts, "audit", "audit"),
+            skipped(&facts.audit, StepName::Audit, "audit"),
             Vec::new(),
         );
     };
@@ -641,7 +648,7 @@ fn signature_check(check: Check, facts: &Facts, declared: bool) -> Checked {
     if facts.signatures.is_empty() {
         return (
             Status::Missing,
-            skipped(facts, "sign", "signed artifact"),
+            skipped(&facts.sign, StepName::Sign, "signed artifact"),
             Vec::new(),
         );
     }
@@ -673,7 +680,7 @@ fn signature_check(check: Check, facts: &Facts, declared: bool) -> Checked {
 /// II.4 (fixed vulnerabilities disclosed in the notes) and II.8 (advisories published): only
 /// when the notes could compare the audits of both releases.
 fn disclosure_check(check: Check, facts: &Facts) -> Checked {
-    let security = facts.notes_security.clone().unwrap_or_default();
+    let security = facts.notes_security.ran().cloned().unwrap_or_default();
     let mut files = facts.notes.clone();
     files.extend(facts.csaf.iter().cloned());
     if let Some(why) = &security.not_audited {
@@ -741,7 +748,7 @@ mod tests {
     fn an_audit_that_left_an_ecosystem_unchecked_does_not_pass() {
         let facts = Facts {
             sboms: vec!["sbom/app.cdx.json".into()],
-            audit: Some(AuditFacts {
+            audit: Step::Ran(AuditFacts {
                 open: 0,
                 open_with_fix: 0,
                 files: vec!["audit/findings.json".into()],
@@ -765,7 +772,7 @@ mod tests {
     fn checks_declarations_and_exemptions_set_the_status() {
         let mut facts = Facts {
             sboms: vec!["sbom/app.cdx.json".into()],
-            audit: Some(AuditFacts {
+            audit: Step::Ran(AuditFacts {
                 open: 2,
                 open_with_fix: 0,
                 files: vec!["audit/findings.json".into()],
@@ -780,7 +787,7 @@ mod tests {
         facts
             .not_applicable
             .insert("I.2(g)".into(), "stores no personal data".into());
-        facts.skipped.insert("gate".into(), "not built yet".into());
+        facts.gate = Step::NotRun(crabox_types::Reason::Refused("not built yet".into()));
         let rows = evaluate_all(&facts);
         assert_eq!(row(&rows, "II.1").status, Status::Pass);
         assert_eq!(row(&rows, "I.2(a)").status, Status::Fail);

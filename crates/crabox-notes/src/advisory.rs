@@ -246,9 +246,20 @@ fn vulnerability(first: &Vulnerability, cves: &mut Vec<String>) -> Value {
             "category": "description",
             "title": "Description",
             "text": if first.title.is_empty() {
-                format!("{} in {} ({})", first.id, first.package, first.ecosystem)
+                format!(
+                    "{} in {} ({})",
+                    first.id,
+                    first.package,
+                    first.ecosystem.osv_name()
+                )
             } else {
-                format!("{}: {} in {} ({})", first.id, first.title, first.package, first.ecosystem)
+                format!(
+                    "{}: {} in {} ({})",
+                    first.id,
+                    first.title,
+                    first.package,
+                    first.ecosystem.osv_name()
+                )
             },
         }],
     });
@@ -294,11 +305,16 @@ pub fn security_advisory(release: &Release, meta: &Meta) -> Option<(String, Stri
         let mut fixed_ids = vec![after.clone()];
         let mut steps = Vec::new();
         for v in &group {
-            affected.push(products.id(&v.ecosystem, &v.package, &v.version, Some(&v.purl)));
+            affected.push(products.id(
+                v.ecosystem.osv_name(),
+                &v.package,
+                &v.version,
+                Some(&v.purl),
+            ));
             match &v.fixed_version {
                 Some(now) => {
                     fixed_ids.push(products.id(
-                        &v.ecosystem,
+                        v.ecosystem.osv_name(),
                         &v.package,
                         now,
                         Some(&purl_at(&v.purl, now)),

@@ -2,18 +2,26 @@
 //! contributors and the security section. This is the template context (`crabox notes
 //! --context` prints it as JSON).
 
+use crabox_types::component::Ecosystem;
 use serde::Serialize;
 
 use crate::commit::{Entry, person_name};
 
 /// A vulnerability in a package the product pins, as the audit found it.
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde passes a reference
+fn osv_name<S: serde::Serializer>(ecosystem: &Ecosystem, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(ecosystem.osv_name())
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Vulnerability {
     pub id: String,
     pub aliases: Vec<String>,
     pub title: String,
     pub package: String,
-    pub ecosystem: String,
+    /// Shown by its OSV name (`crates.io`, `npm`, `PyPI`, `Go`).
+    #[serde(serialize_with = "osv_name")]
+    pub ecosystem: Ecosystem,
     /// The version the product pinned where the vulnerability applies.
     pub version: String,
     pub purl: String,
@@ -216,7 +224,7 @@ pub fn security_diff(
     after: &[Vulnerability],
     pinned_now: impl Fn(&Vulnerability) -> Option<String>,
 ) -> (Vec<Vulnerability>, Vec<Vulnerability>) {
-    let key = |v: &Vulnerability| (v.id.clone(), v.ecosystem.clone(), v.package.clone());
+    let key = |v: &Vulnerability| (v.id.clone(), v.ecosystem, v.package.clone());
     let mut fixed: Vec<Vulnerability> = before
         .iter()
         .filter(|b| !after.iter().any(|a| key(a) == key(b)))
@@ -314,7 +322,7 @@ mod tests {
             aliases: vec![],
             title: String::new(),
             package: package.into(),
-            ecosystem: "crates.io".into(),
+            ecosystem: Ecosystem::Cargo,
             version: version.into(),
             purl: String::new(),
             fixed_version: None,

@@ -18,6 +18,12 @@ const BASE_ENV: &[(&str, &str)] = &[
     // Tests never reach the internet: the yanked-crate lookup goes to a closed local port unless
     // a test starts its own index.
     ("CRABOX_AUDIT_INDEX_URL", "http://127.0.0.1:9"),
+    // An empty advisory cache is filled before an audit when online: from a closed local port.
+    (
+        "CRABOX_AUDIT_RUSTSEC_URL",
+        "http://127.0.0.1:9/advisory-db.git",
+    ),
+    ("CRABOX_AUDIT_OSV_URL", "http://127.0.0.1:9/osv"),
     // Nor the public Sigstore: keyless tests start a fake one and point these at it.
     ("CRABOX_SIGN_FULCIO_URL", "http://127.0.0.1:9"),
     ("CRABOX_SIGN_REKOR_URL", "http://127.0.0.1:9"),

@@ -11,8 +11,10 @@ pub mod file_name;
 pub mod purl;
 mod secret;
 mod severity;
+mod step;
 
 pub use codes::Code;
 pub use date::{Date, ParseDateError, Timestamp, parse_http_date, rfc3339, unix_now};
 pub use secret::{REDACTED, SecretString};
 pub use severity::{Level, ParseSeverityError, Severity};
+pub use step::{Reason, Step, StepName};

@@ -46,6 +46,12 @@ impl Env {
     }
 }
 
+impl crabox_pipeline::Environment for Env {
+    fn var(&self, name: &str) -> Option<String> {
+        Env::var(self, name)
+    }
+}
+
 /// The context of one run.
 pub struct Context {
     pub global: GlobalArgs,
@@ -120,9 +126,14 @@ impl Context {
 
     /// Loads `crabox.toml` and the `CRABOX_*` overrides, then applies the global flags.
     pub fn load_config(&self) -> anyhow::Result<Loaded> {
+        self.load_config_in(&self.dir)
+    }
+
+    /// [`Context::load_config`], looking for `crabox.toml` from `dir` upward.
+    pub fn load_config_in(&self, dir: &Path) -> anyhow::Result<Loaded> {
         let env = |name: &str| self.env.var(name);
         let mut loaded = crabox_config::load(&LoadOptions {
-            dir: self.dir.clone(),
+            dir: dir.to_owned(),
             config: self.global.config.clone(),
             env: &env,
             env_names: Some(self.env.names()),
@@ -156,6 +167,34 @@ impl Context {
             .as_ref()
             .map_or_else(|| self.dir.clone(), crabox_git::Repo::root);
         Ok((repo, root))
+    }
+
+    /// The scope of a command (`-C` and `--path`, one meaning for every command; see
+    /// [`crabox_pipeline::Scope`]), its repository and its configuration.
+    pub fn scope(
+        &self,
+        path: Option<&Path>,
+    ) -> anyhow::Result<(crabox_pipeline::Scope, Option<crabox_git::Repo>, Loaded)> {
+        let (scope, repo) =
+            crabox_pipeline::Scope::resolve(&self.dir, self.global.directory.is_some(), path)?;
+        let loaded = self.load_config_in(&scope.config_dir)?;
+        Ok((scope, repo, loaded))
+    }
+
+    /// What the pipeline runs with.
+    pub fn pipeline<'a>(
+        &'a self,
+        scope: &'a crabox_pipeline::Scope,
+        loaded: &'a Loaded,
+        progress: &'a crate::progress::Spinners,
+    ) -> crabox_pipeline::Run<'a> {
+        crabox_pipeline::Run {
+            scope,
+            loaded,
+            env: &self.env,
+            cache_dir: self.cache_dir(),
+            progress,
+        }
     }
 
     /// The cache directory (advisory databases and indexes): `CRABOX_CACHE_DIR`, else

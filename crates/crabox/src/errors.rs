@@ -168,7 +168,13 @@ pub fn report(err: &anyhow::Error, context: Option<&Context>) -> ExitStatus {
         let _ = writeln!(text, "  {bold}caused by{bold:#}: {cause}");
     }
     let usage = err.downcast_ref::<UsageError>();
-    if let Some(hint) = usage.and_then(|u| u.hint.as_deref()) {
+    // A pipeline step refused its input: the command line or the configuration asks for
+    // something that cannot be done.
+    let refused = err.downcast_ref::<crabox_pipeline::Error>();
+    let hint = usage
+        .and_then(|u| u.hint.clone())
+        .or_else(|| refused.and_then(crabox_pipeline::Error::hint));
+    if let Some(hint) = hint {
         let _ = writeln!(text, "  {bold}hint{bold:#}: {hint}");
     }
     let is_config_read = matches!(
@@ -179,7 +185,7 @@ pub fn report(err: &anyhow::Error, context: Option<&Context>) -> ExitStatus {
         text = github::inert(&text).into_owned();
     }
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
-    if usage.is_some() || is_config_read {
+    if usage.is_some() || refused.is_some() || is_config_read {
         ExitStatus::Usage
     } else {
         ExitStatus::Error

@@ -90,25 +90,3 @@ pub fn init(context: &Context) {
         })
         .try_init();
 }
-
-/// Says which lockfiles were read and which were skipped by rule: each with `-v`, a count when
-/// some were skipped.
-pub fn selection(inventory: &crabox_sbom::Inventory, what: &str) {
-    for lockfile in &inventory.lockfiles {
-        tracing::debug!("{what}: read {}", lockfile.path);
-    }
-    for skipped in &inventory.skipped {
-        tracing::debug!(
-            "{what}: skipped {}: {}",
-            skipped.path.display(),
-            skipped.rule
-        );
-    }
-    if !inventory.skipped.is_empty() {
-        tracing::info!(
-            "{what}: {} lockfile(s) read, {} skipped by rule (test data, examples, `[sbom] exclude`; -v lists them)",
-            inventory.lockfiles.len(),
-            inventory.skipped.len()
-        );
-    }
-}

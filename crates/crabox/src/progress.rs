@@ -40,3 +40,41 @@ pub fn bar(context: &Context, total: u64, message: impl Into<String>) -> Progres
     bar.set_message(message.into());
     bar
 }
+
+/// Clears its spinner when dropped.
+struct Finish(ProgressBar);
+
+impl Drop for Finish {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
+/// The pipeline's progress: spinners on a terminal.
+pub struct Spinners {
+    visible: bool,
+}
+
+impl Spinners {
+    pub fn new(context: &Context) -> Spinners {
+        Spinners {
+            visible: visible(context),
+        }
+    }
+}
+
+impl crabox_pipeline::Progress for Spinners {
+    fn start(&self, message: &str) -> Box<dyn std::any::Any + Send> {
+        if !self.visible {
+            return Box::new(());
+        }
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                .expect("the template is valid"),
+        );
+        bar.set_message(message.to_owned());
+        bar.enable_steady_tick(Duration::from_millis(100));
+        Box::new(Finish(bar))
+    }
+}

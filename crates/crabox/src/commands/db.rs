@@ -2,19 +2,18 @@
 //! cache directory.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
-use crabox_audit::store::{Origins, State, Store};
+use crabox_audit::store::{State, Store};
 use crabox_cli::{DbArgs, DbCommand, Format};
-use crabox_config::file::AdvisorySource;
+use crabox_pipeline::databases::{
+    self, STALE_DAYS, age_days, missing_source, source_names, stale_warning, store,
+};
 use crabox_report::Finding;
 use crabox_report::render::markdown_escape as escape_cell;
 use crabox_types::codes;
 
+use crate::progress::Spinners;
 use crate::{Context, ExitStatus, UsageError};
-
-/// Age in days above which a database is stale.
-pub const STALE_DAYS: i64 = 7;
 
 pub fn run(context: &Context, args: &DbArgs) -> anyhow::Result<ExitStatus> {
     match args.command {
@@ -23,71 +22,11 @@ pub fn run(context: &Context, args: &DbArgs) -> anyhow::Result<ExitStatus> {
     }
 }
 
-/// The store of the cache directory, or a usage error saying how to name one.
-pub fn store(context: &Context) -> anyhow::Result<Store> {
-    let cache = context.cache_dir().ok_or_else(|| {
-        UsageError::new("no cache directory for advisory databases")
-            .with_hint("set CRABOX_CACHE_DIR (or XDG_CACHE_HOME or HOME)")
-    })?;
-    Ok(Store::new(&cache))
-}
-
-/// The names of the databases `[audit] sources` stands for (`rustsec`, `osv/<ecosystem>`).
-pub fn source_names(settings: &crabox_config::Settings) -> Vec<String> {
-    let mut names = Vec::new();
-    for source in &settings.audit.sources {
-        match source {
-            AdvisorySource::Rustsec => names.push("rustsec".to_owned()),
-            AdvisorySource::Osv => names.extend(
-                settings
-                    .audit
-                    .osv_ecosystems
-                    .iter()
-                    .map(|e| format!("osv/{e}")),
-            ),
-        }
-    }
-    names
-}
-
-/// Whole days since the database's own date.
-pub fn age_days(state: &State) -> i64 {
-    (crabox_types::unix_now() - state.date).max(0) / 86_400
-}
-
-/// A warning for a source of `[audit] sources` that is not in the cache; during an audit it
-/// also says that the source was not checked.
-fn missing_source(name: &str, auditing: bool) -> Finding {
-    let (consequence, help) = if auditing {
-        (": not checked", "run `crabox db update`, or pass --db PATH")
-    } else {
-        ("", "run `crabox db update`")
-    };
-    Finding::warning(
-        codes::AUDIT_SOURCE_MISSING,
-        format!("`{name}` (from `[audit] sources`) is not in the cache{consequence}"),
-    )
-    .with_help(help)
-}
-
-/// A warning for a database older than [`STALE_DAYS`].
-pub fn stale_warning(state: &State) -> Option<Finding> {
-    let age = age_days(state);
-    (age > STALE_DAYS).then(|| {
-        Finding::warning(
-            codes::DB_STALE,
-            format!(
-                "the `{}` database is {age} days old (newer advisories are not in it)",
-                state.name
-            ),
-        )
-        .with_help("run `crabox db update`")
-    })
-}
-
 fn update(context: &Context) -> anyhow::Result<ExitStatus> {
-    let loaded = context.load_config()?;
+    let (scope, _, loaded) = context.scope(None)?;
     let settings = &loaded.settings;
+    let progress = Spinners::new(context);
+    let run = context.pipeline(&scope, &loaded, &progress);
     if settings.offline {
         return Err(UsageError::new(
             "`crabox db update` fetches databases, and --offline forbids the network",
@@ -97,22 +36,12 @@ fn update(context: &Context) -> anyhow::Result<ExitStatus> {
         )
         .into());
     }
-    let store = store(context)?;
-    let origins = Origins {
-        rustsec: settings.audit.rustsec_url.clone(),
-        osv: settings.audit.osv_url.clone(),
-        osv_ecosystems: settings.audit.osv_ecosystems.clone(),
-    };
+    let store = store(&run)?;
     let mut failures = Vec::new();
     let mut updated = Vec::new();
     for name in source_names(settings) {
-        let spinner = crate::progress::spinner(context, format!("updating {name}"));
         let started = std::time::Instant::now();
-        let result = match name.strip_prefix("osv/") {
-            Some(ecosystem) => store.update_osv(&origins.osv, ecosystem),
-            None => store.update_rustsec(&origins.rustsec),
-        };
-        spinner.finish_and_clear();
+        let result = databases::update(&run, &store, &name);
         match result {
             Ok(state) => {
                 tracing::info!(
@@ -138,8 +67,10 @@ fn update(context: &Context) -> anyhow::Result<ExitStatus> {
 }
 
 fn status(context: &Context) -> anyhow::Result<ExitStatus> {
-    let loaded = context.load_config()?;
-    let store = store(context)?;
+    let (scope, _, loaded) = context.scope(None)?;
+    let progress = Spinners::new(context);
+    let run = context.pipeline(&scope, &loaded, &progress);
+    let store = store(&run)?;
     let states = store.states();
     let mut notices: Vec<Finding> = states.iter().filter_map(stale_warning).collect();
     for name in source_names(&loaded.settings) {
@@ -265,24 +196,4 @@ fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
         line(row.iter().map(String::as_str).collect());
     }
     text
-}
-
-/// The cached databases for `[audit] sources`, with warnings for missing and stale ones.
-pub fn cached(
-    context: &Context,
-    settings: &crabox_config::Settings,
-) -> anyhow::Result<(Vec<PathBuf>, Vec<Finding>)> {
-    let store = store(context)?;
-    let mut paths = Vec::new();
-    let mut notices = Vec::new();
-    for name in source_names(settings) {
-        match store.state(&name) {
-            Some(state) => {
-                notices.extend(stale_warning(&state));
-                paths.push(store.path(&state));
-            }
-            None => notices.push(missing_source(&name, true)),
-        }
-    }
-    Ok((paths, notices))
 }

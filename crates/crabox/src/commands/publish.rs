@@ -5,11 +5,12 @@
 
 use std::path::{Path, PathBuf};
 
-use crabox_cli::{NotesArgs, PublishArgs};
+use crabox_cli::PublishArgs;
 use crabox_config::EnvVars;
 use crabox_github::{Client, Upload};
 use crabox_notes::render::{self, Templates};
 
+use crate::progress::Spinners;
 use crate::{Context, ExitStatus, UsageError};
 
 /// The files of a bundle directory that go to the release, by asset name.
@@ -36,9 +37,11 @@ fn bundle_files(dir: &Path) -> Vec<PathBuf> {
 
 #[allow(clippy::too_many_lines)] // the step, in order: who, what body, which files, publish
 pub fn run(context: &Context, args: &PublishArgs) -> anyhow::Result<ExitStatus> {
-    let loaded = context.load_config()?;
+    let (scope, repo, loaded) = context.scope(None)?;
     let settings = &loaded.settings;
-    let (repo, root) = context.repository()?;
+    let root = scope.root.clone();
+    let progress = Spinners::new(context);
+    let run = context.pipeline(&scope, &loaded, &progress);
     let token = settings.secrets.github_token.as_ref().ok_or_else(|| {
         UsageError::new("`crabox publish` needs GITHUB_TOKEN").with_hint(
             "in GitHub Actions: `env: GITHUB_TOKEN: ${{ github.token }}` and `permissions: contents: write`",
@@ -67,18 +70,10 @@ pub fn run(context: &Context, args: &PublishArgs) -> anyhow::Result<ExitStatus> 
     let version = args.tag.trim_start_matches('v').to_owned();
     let body = match &repo {
         Some(repo) => {
-            let notes_args = NotesArgs {
-                path: None,
-                from: None,
-                to: repo.resolve(&args.tag).ok().map(|_| args.tag.clone()),
-                db: Vec::new(),
-                output: None,
-                csaf_dir: None,
-                openvex: None,
-                context: false,
-            };
-            let mut prepared =
-                crate::commands::notes::prepare(context, &loaded, repo, &root, &notes_args)?;
+            let to = repo.resolve(&args.tag).ok().map(|_| args.tag.as_str());
+            let (mut prepared, notices) =
+                crabox_pipeline::notes::compose(&run, repo, None, to, &[])?;
+            context.emit(&notices);
             prepared.release.version.clone_from(&version);
             let templates = Templates {
                 dir: Some(root.join("templates")).filter(|d| d.is_dir()),
@@ -91,7 +86,7 @@ pub fn run(context: &Context, args: &PublishArgs) -> anyhow::Result<ExitStatus> 
     };
 
     // The bundle's files.
-    let product = crate::commands::sbom::product_name(settings, &root);
+    let product = run.product_name();
     let bundle = args.bundle.as_ref().map_or_else(
         || {
             root.join("crabox-evidence")

@@ -6,27 +6,26 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use crabox_cli::{AttestType, Format, SignArgs};
 use crabox_config::EnvVars;
-use crabox_config::SignSettings;
-use crabox_config::file::SignMode;
 use crabox_report::atomic;
 use crabox_sign::attest::Kind;
-use crabox_sign::keyless::{KeylessSigner, Retry, Services};
-use crabox_sign::sign::KeySigner;
-use crabox_sign::verify;
 use serde_json::Value;
-use sigstore_types::{Bundle, Sha256Hash};
 
+use crabox_pipeline::sign::{Identity, identity};
+
+use crate::progress::Spinners;
 use crate::{Context, ExitStatus, UsageError};
 
 pub fn run(context: &Context, args: &SignArgs) -> anyhow::Result<ExitStatus> {
     if let Some(prefix) = &args.generate_key {
         return generate_key(context, prefix);
     }
-    let loaded = context.load_config()?;
+    let (scope, _, loaded) = context.scope(None)?;
+    let progress = Spinners::new(context);
+    let run = context.pipeline(&scope, &loaded, &progress);
     let settings = &loaded.settings.sign;
-    let signer = identity(context, args.key.as_deref(), settings)?;
+    let signer = identity(&run, args.key.as_deref(), settings)?;
     let attestation = match args.attest {
-        Some(kind) => Some(attestation(context, args, kind)?),
+        Some(kind) => Some(attestation(context, &run, args, kind)?),
         None => None,
     };
     // Sign (and for keyless, check against the trusted root) everything before writing
@@ -90,47 +89,11 @@ pub fn run(context: &Context, args: &SignArgs) -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-impl Identity {
-    /// A bundle over the artifact with `digest`, or over `statement` (an in-toto statement about
-    /// it); a keyless bundle is verified against the trusted root before it is returned.
-    pub(crate) fn sign(
-        &self,
-        digest: Sha256Hash,
-        statement: Option<&[u8]>,
-    ) -> anyhow::Result<Bundle> {
-        Ok(match self {
-            Identity::Key(signer) => match statement {
-                Some(statement) => signer.sign_statement(statement)?,
-                None => signer.sign_digest(digest)?,
-            },
-            Identity::Keyless {
-                signer,
-                root,
-                issuer,
-            } => {
-                let bundle = match statement {
-                    Some(statement) => signer.sign_statement(statement)?,
-                    None => signer.sign_digest(digest)?,
-                };
-                let expected = verify::Signer::Certificate {
-                    identity: Some(verify::Identity::Exact(signer.identity().to_owned())),
-                    issuer: Some(issuer.clone()),
-                };
-                if let Err(reason) = verify::verify_digest(digest, &bundle, &expected, root) {
-                    anyhow::bail!(
-                        "the new bundle does not verify against the trusted root: {reason}; nothing written"
-                    );
-                }
-                bundle
-            }
-        })
-    }
-}
-
 /// The attestation kind and its predicate: SLSA provenance from the GitHub Actions environment,
 /// or the `--predicate` document checked (and an audit report converted) for its kind.
 fn attestation(
     context: &Context,
+    run: &crabox_pipeline::Run<'_>,
     args: &SignArgs,
     kind: AttestType,
 ) -> anyhow::Result<(Kind, Value)> {
@@ -172,9 +135,9 @@ fn attestation(
     // The scan time of a converted audit report: the commit's (or SOURCE_DATE_EPOCH), as the
     // audit's own documents.
     let now = if kind == Kind::Vulns && document["findings"].is_array() {
-        let (repo, _) = context.repository()?;
+        let repo = run.scope.open_repo()?;
         let commit = repo.as_ref().and_then(|r| r.head_commit().ok().flatten());
-        crabox_types::rfc3339(crate::commands::sbom::build_time(context, commit.as_ref())?)
+        crabox_types::rfc3339(crabox_pipeline::time::build_time(run, commit.as_ref())?)
             .context("timestamp out of range")?
     } else {
         String::new()
@@ -182,117 +145,6 @@ fn attestation(
     let predicate = crabox_sign::attest::predicate(kind, document, env!("CARGO_PKG_VERSION"), &now)
         .map_err(|why| UsageError::new(format!("{shown}: {why}")))?;
     Ok((kind, predicate))
-}
-
-/// Who signs: a cosign key, or a Fulcio certificate with the trusted root its bundles are
-/// checked against and the token's issuer.
-pub(crate) enum Identity {
-    Key(KeySigner),
-    Keyless {
-        signer: Box<KeylessSigner>,
-        root: verify::TrustedRoot,
-        issuer: String,
-    },
-}
-
-/// The identity `--key`, `[sign] mode` and `[sign] key` select. `auto`: an OIDC token in CI
-/// first, then the configured key.
-pub(crate) fn identity(
-    context: &Context,
-    key_arg: Option<&Path>,
-    settings: &SignSettings,
-) -> anyhow::Result<Identity> {
-    if let Some(key) = key_arg {
-        return Ok(Identity::Key(KeySigner::new(load_key(
-            context,
-            &context.dir.join(key),
-        )?)?));
-    }
-    let key = || -> anyhow::Result<Identity> {
-        match &settings.key {
-            Some(key) => Ok(Identity::Key(KeySigner::new(load_key(
-                context,
-                &context.dir.join(key),
-            )?)?)),
-            None => Err(
-                UsageError::new("`[sign] mode = \"key\"` needs `[sign] key`")
-                    .with_hint("create a key with `crabox sign --generate-key PREFIX`")
-                    .into(),
-            ),
-        }
-    };
-    match settings.mode {
-        SignMode::None => Err(UsageError::new("`[sign] mode = \"none\"`: nothing is signed")
-            .with_hint("pass --key KEYFILE to sign with a key anyway")
-            .into()),
-        SignMode::Key => key(),
-        SignMode::Keyless => keyless(context, settings)?.ok_or_else(|| {
-            UsageError::new("keyless signing needs an OIDC token, and none is available")
-                .with_hint("in GitHub Actions, give the job `permissions: id-token: write`")
-                .into()
-        }),
-        SignMode::Auto => match keyless(context, settings)? {
-            Some(identity) => Ok(identity),
-            None if settings.key.is_some() => key(),
-            None => Err(UsageError::new(
-                "no signing identity: no OIDC token (keyless) and no `[sign] key`",
-            )
-            .with_hint(
-                "pass --key KEYFILE or set `[sign] key` (create one with `crabox sign --generate-key PREFIX`); in GitHub Actions, `permissions: id-token: write` enables keyless signing",
-            )
-            .into()),
-        },
-    }
-}
-
-/// A keyless signer when the environment offers an OIDC token, `None` when it does not.
-pub(crate) fn keyless(
-    context: &Context,
-    settings: &SignSettings,
-) -> anyhow::Result<Option<Identity>> {
-    if context.global.offline {
-        return Ok(None);
-    }
-    if !matches!(settings.rekor_version, 1 | 2) {
-        return Err(UsageError::new(format!(
-            "`[sign] rekor-version` is {}; Rekor speaks API version 1 or 2",
-            settings.rekor_version
-        ))
-        .into());
-    }
-    let token = match crabox_sign::keyless::ambient_token() {
-        Ok(Some(token)) => token,
-        Ok(None) => return Ok(None),
-        // In auto mode a CI job without `id-token: write` falls back to the key, saying why.
-        Err(err) if settings.mode == SignMode::Auto => {
-            tracing::warn!(
-                "no OIDC token for keyless signing ({err}); in GitHub Actions the job needs `permissions: id-token: write`"
-            );
-            return Ok(None);
-        }
-        Err(err) => return Err(err.into()),
-    };
-    let root = verify::trusted_root(
-        settings
-            .trusted_root
-            .as_ref()
-            .map(|p| context.dir.join(p))
-            .as_deref(),
-    )?;
-    let services = Services {
-        fulcio_url: settings.fulcio_url.clone(),
-        rekor_url: settings.rekor_url.clone(),
-        rekor_version: settings.rekor_version,
-        tsa_url: Some(settings.tsa_url.clone()),
-    };
-    let issuer = token.issuer().to_owned();
-    let signer = KeylessSigner::new(services, &token, Retry::default())?;
-    tracing::info!("signing as {} (issuer {issuer})", signer.identity());
-    Ok(Some(Identity::Keyless {
-        signer: Box::new(signer),
-        root,
-        issuer,
-    }))
 }
 
 /// `FILE.sigstore.json` (`FILE.<kind>.sigstore.json` for an attestation), beside the file or in
@@ -312,27 +164,14 @@ fn bundle_path(file: &Path, kind: Option<&str>, dir: Option<PathBuf>) -> anyhow:
     })
 }
 
-fn password(context: &Context) -> anyhow::Result<String> {
-    context
+fn generate_key(context: &Context, prefix: &Path) -> anyhow::Result<ExitStatus> {
+    let password = context
         .env
         .var(EnvVars::CRABOX_KEY_PASSWORD)
         .ok_or_else(|| {
             UsageError::new("CRABOX_KEY_PASSWORD is not set")
                 .with_hint("export the key's password in CRABOX_KEY_PASSWORD (it is never logged)")
-                .into()
-        })
-}
-
-fn load_key(context: &Context, path: &Path) -> anyhow::Result<crabox_sign::KeyPair> {
-    let password = password(context)?;
-    let text =
-        fs_err::read_to_string(path).map_err(|e| UsageError::new(format!("signing key: {e}")))?;
-    crabox_sign::keys::load_private(&context.display_path(path), &text, password.as_bytes())
-        .map_err(|e| UsageError::new(e.to_string()).into())
-}
-
-fn generate_key(context: &Context, prefix: &Path) -> anyhow::Result<ExitStatus> {
-    let password = password(context)?;
+        })?;
     // An empty password encrypts the private key with a key anyone can derive.
     if password.is_empty() {
         return Err(UsageError::new(

@@ -1,0 +1,110 @@
+//! The lockfiles: of the working tree, read once per run, and of a commit, read from git
+//! objects. Both read licences from the same local caches, so that the two ends of a comparison
+//! differ only where the lockfiles do.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use crabox_config::EnvVars;
+use crabox_report::{Finding, Location};
+use crabox_sbom::{Format, Inventory};
+
+use crate::Run;
+
+/// Files beside a lockfile that its cataloger reads (workspace manifests, `package.json`,
+/// `go.sum`, `pyproject.toml`).
+const SIBLINGS: &[&str] = &["Cargo.toml", "package.json", "go.sum", "pyproject.toml"];
+
+/// Cargo's home: `CARGO_HOME`, else `~/.cargo`.
+pub fn cargo_home(run: &Run<'_>) -> Option<PathBuf> {
+    run.var(EnvVars::CARGO_HOME)
+        .map(PathBuf::from)
+        .or_else(|| run.var(EnvVars::HOME).map(|h| Path::new(&h).join(".cargo")))
+}
+
+/// Every lockfile of the product under the scope's `--path`, with licences from the local
+/// package caches; `what` names the step in the log.
+pub fn read(run: &Run<'_>, what: &str) -> anyhow::Result<Inventory> {
+    let _progress = run.progress.start("reading lockfiles");
+    let inventory = crabox_sbom::scan(&crabox_sbom::Options {
+        root: run.scope.root.clone(),
+        path: run.scope.scan.clone(),
+        cargo_home: cargo_home(run),
+        selection: crabox_sbom::Selection::of(&run.settings().sbom),
+    })?;
+    log_selection(&inventory, what);
+    Ok(inventory)
+}
+
+/// The lockfiles of commit `id` (and the files beside them) under the scope's `--path`, read
+/// from git objects into a temporary directory and cataloged there, with the same caches as
+/// [`read`].
+pub fn at_commit(run: &Run<'_>, repo: &crabox_git::Repo, id: &str) -> anyhow::Result<Inventory> {
+    let files = repo.files_at(id, |name| {
+        Format::of_file_name(name).is_some() || SIBLINGS.contains(&name)
+    })?;
+    let dir = tempfile::tempdir().context("could not create a temporary directory")?;
+    for file in &files {
+        let path = dir.path().join(&file.path);
+        if let Some(parent) = path.parent() {
+            fs_err::create_dir_all(parent)?;
+        }
+        fs_err::write(&path, &file.bytes)?;
+    }
+    let path = run
+        .scope
+        .relative_scan()
+        .map_or_else(|| dir.path().to_owned(), |s| dir.path().join(s));
+    if !path.exists() {
+        return Ok(Inventory::default());
+    }
+    crabox_sbom::scan(&crabox_sbom::Options {
+        root: dir.path().to_owned(),
+        path,
+        cargo_home: cargo_home(run),
+        selection: crabox_sbom::Selection::of(&run.settings().sbom),
+    })
+    .with_context(|| {
+        format!(
+            "reading the lockfiles of commit {}",
+            &id[..id.len().min(12)]
+        )
+    })
+}
+
+/// Says which lockfiles were read and which were skipped by rule: each with `-v`, a count when
+/// some were skipped.
+pub fn log_selection(inventory: &Inventory, what: &str) {
+    for lockfile in &inventory.lockfiles {
+        tracing::debug!("{what}: read {}", lockfile.path);
+    }
+    for skipped in &inventory.skipped {
+        tracing::debug!(
+            "{what}: skipped {}: {}",
+            skipped.path.display(),
+            skipped.rule
+        );
+    }
+    if !inventory.skipped.is_empty() {
+        tracing::info!(
+            "{what}: {} lockfile(s) read, {} skipped by rule (test data, examples, `[sbom] exclude`; -v lists them)",
+            inventory.lockfiles.len(),
+            inventory.skipped.len()
+        );
+    }
+}
+
+/// The findings for what the catalogers could not read.
+pub fn diagnostics(inventory: &Inventory) -> Vec<Finding> {
+    inventory
+        .all_diagnostics()
+        .map(|d| {
+            let location = if d.line > 0 {
+                Location::line(d.file.clone(), d.line, None)
+            } else {
+                Location::file(d.file.clone())
+            };
+            Finding::warning(d.code, d.message.clone()).with_location(location)
+        })
+        .collect()
+}

@@ -407,3 +407,66 @@ fn repository_checks_fail_in_a_bare_repository_and_a_missing_database_fails_the_
         "{vulnerability}"
     );
 }
+
+/// Issue 20: the previous release's lockfiles were catalogued without the Cargo cache while the
+/// current ones were read with it, so a licence known only from the cache looked new.
+#[test]
+fn a_licence_read_from_the_cargo_cache_at_both_releases_is_not_a_regression() {
+    let context = repo();
+    context.write(
+        "crabox.toml",
+        "[gate]\nfail-on = \"critical\"\nlicenses.allow = [\"MIT\"]\n",
+    );
+    let lock = |extra: &str| {
+        format!(
+            "version = 3\n\n[[package]]\nname = \"copyleft\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n{extra}"
+        )
+    };
+    context.write("Cargo.lock", &lock(""));
+    context.write(".gitignore", "cargo-home/\nadvisories/\n");
+    context.write("advisories/crates/foo/RUSTSEC-2099-0001.md", ADVISORY);
+    context.git(&["add", "-A"]);
+    context.git(&["commit", "-qm", "first"]);
+    context.git(&["tag", "v1.0.0"]);
+    context.write(
+        "Cargo.lock",
+        &lock("\n[[package]]\nname = \"other\"\nversion = \"0.1.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n"),
+    );
+    context.git(&["add", "-A"]);
+    context.git(&["commit", "-qm", "second"]);
+    // The crate's licence is known only from the registry cache.
+    context.write(
+        "cargo-home/registry/src/index.crates.io-1949cf8c6b5b557f/copyleft-1.0.0/Cargo.toml",
+        "[package]\nname = \"copyleft\"\nversion = \"1.0.0\"\nlicense = \"GPL-3.0-only\"\n",
+    );
+    let output = context
+        .crabox()
+        .env("CARGO_HOME", context.path().join("cargo-home"))
+        .args(["--format", "json", "gate", "--db", "advisories"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = output_text(&output);
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    let licence = |code: &str| -> Vec<String> {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["code"] == code)
+            .map(|c| format!("{}: {}", c["outcome"], c["message"]))
+            .collect()
+    };
+    // The licence is refused now, as it was at v1.0.0: a policy failure, not a regression.
+    assert!(
+        licence("gate-license-denied")
+            .iter()
+            .any(|c| c.contains("fail") && c.contains("GPL-3.0-only")),
+        "{stdout}"
+    );
+    assert_eq!(
+        licence("gate-regression-license"),
+        ["\"pass\": \"no refused licence that v1.0.0 (lockfiles read from git) did not have\""],
+        "{stdout}"
+    );
+}

@@ -221,19 +221,27 @@ fn security_severity(finding: &Finding) -> String {
 /// `crabox audit --format sarif`: one rule per advisory, results at the package's lockfile line,
 /// stable fingerprints.
 pub fn sarif(outcome: &Outcome, tool_version: &str) -> String {
-    let mut rules: std::collections::BTreeMap<&str, Value> = std::collections::BTreeMap::new();
+    use crabox_report::render::sarif;
+    let mut rules: std::collections::BTreeMap<&str, sarif::Rule> =
+        std::collections::BTreeMap::new();
     let mut results = Vec::new();
     for (f, status) in &outcome.findings {
-        rules.entry(f.id.as_str()).or_insert_with(|| {
-            json!({
-                "id": f.id,
-                "shortDescription": { "text": if f.title.is_empty() { f.id.clone() } else { f.title.clone() } },
-                "helpUri": f.url.clone().unwrap_or_else(|| format!("https://osv.dev/vulnerability/{}", f.id)),
-                "properties": {
-                    "security-severity": security_severity(f),
-                    "tags": ["security", f.kind.as_str()],
-                },
-            })
+        rules.entry(f.id.as_str()).or_insert_with(|| sarif::Rule {
+            id: f.id.clone(),
+            name: None,
+            short_description: if f.title.is_empty() {
+                f.id.clone()
+            } else {
+                f.title.clone()
+            },
+            help_uri: f
+                .url
+                .clone()
+                .unwrap_or_else(|| format!("https://osv.dev/vulnerability/{}", f.id)),
+            properties: Some(json!({
+                "security-severity": security_severity(f),
+                "tags": ["security", f.kind.as_str()],
+            })),
         });
         let level = match (status, f.kind) {
             (Status::Open, Kind::Vulnerability) => "error",
@@ -250,43 +258,33 @@ pub fn sarif(outcome: &Outcome, tool_version: &str) -> String {
             }
             None => message.push_str(". No fixed version is known."),
         }
-        let mut result = json!({
-            "ruleId": f.id,
-            "level": level,
-            "message": { "text": message },
-            "locations": [{ "physicalLocation": {
-                "artifactLocation": { "uri": f.file },
-                "region": { "startLine": f.line.max(1) },
-            } }],
-            "partialFingerprints": {
-                "crabox/advisory-package/v1": format!("{}/{}", f.id, f.purl),
+        results.push(sarif::Finding {
+            rule_id: f.id.clone(),
+            rule_index: None,
+            level,
+            message,
+            location: Some(sarif::Location {
+                file: f.file.clone(),
+                line: Some(f.line.max(1)),
+            }),
+            fingerprint: ("crabox/advisory-package/v1", format!("{}/{}", f.id, f.purl)),
+            suppression: match status {
+                Status::Open => None,
+                Status::Ignored { reason } => Some(reason.clone()),
+                Status::NotAffected { justification, .. } => Some(justification.clone()),
             },
         });
-        if *status != Status::Open {
-            result["suppressions"] = json!([{ "kind": "external", "justification": match status {
-                Status::Ignored { reason } => reason.clone(),
-                Status::NotAffected { justification, .. } => justification.clone(),
-                Status::Open => String::new(),
-            } }]);
-        }
-        results.push(result);
     }
-    let document = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "crabox",
-                "version": tool_version,
-                "informationUri": env!("CARGO_PKG_REPOSITORY"),
-                "rules": rules.into_values().collect::<Vec<_>>(),
-            } },
-            "results": results,
-        }],
-    });
-    let mut text = serde_json::to_string_pretty(&document).expect("JSON serializes");
-    text.push('\n');
-    text
+    let rules: Vec<sarif::Rule> = rules.into_values().collect();
+    sarif::document(
+        &sarif::Tool {
+            name: "crabox",
+            version: tool_version,
+            information_uri: env!("CARGO_PKG_REPOSITORY"),
+        },
+        &rules,
+        &results,
+    )
 }
 
 fn state(status: &Status) -> &'static str {

@@ -7,45 +7,7 @@
 
 use crate::schema::{self, Key, Shape};
 
-macro_rules! env_vars {
-    ($( $name:ident : $description:literal; )*) => {
-        /// Names of the environment variables crabox reads besides the configuration-key twins.
-        pub struct EnvVars;
-
-        impl EnvVars {
-            $(
-                #[doc = $description]
-                pub const $name: &'static str = stringify!($name);
-            )*
-
-            /// Every variable above with its description, for the generated reference.
-            pub const ALL: &'static [(&'static str, &'static str)] =
-                &[$((stringify!($name), $description)),*];
-        }
-    };
-}
-
-env_vars! {
-    CRABOX_CONFIG: "Path of the configuration file, like `--config`.";
-    CRABOX_FORMAT: "Output format, like `--format`.";
-    CRABOX_OFFLINE: "`true` never touches the network, like `--offline`.";
-    CRABOX_COLOR: "Colour choice, like `--color`.";
-    CRABOX_LOG: "Log filter in `tracing` directive syntax (e.g. `debug` or `crabox_config=trace`); wins over `-v`/`-q`.";
-    CRABOX_KEY_PASSWORD: "Password of the cosign-format signing key. Secret: never logged or written.";
-    NO_COLOR: "Any non-empty value turns colour off under `--color auto` (<https://no-color.org>).";
-    GITHUB_ACTIONS: "`true` inside GitHub Actions: outputs, job summary and annotations are written.";
-    GITHUB_OUTPUT: "File that step outputs are appended to (GitHub Actions).";
-    GITHUB_STEP_SUMMARY: "File that the job summary is appended to (GitHub Actions).";
-    GITHUB_TOKEN: "Token for the GitHub API (`crabox publish`). Secret: never logged or written.";
-    GITHUB_API_URL: "Base URL of the GitHub API (`crabox publish`). Default: `https://api.github.com`.";
-    GITHUB_REPOSITORY: "`owner/name` of the repository (`crabox publish`). Default: from the git remote.";
-    SOURCE_DATE_EPOCH: "Unix time used for every timestamp crabox writes (reproducible builds).";
-    CARGO_HOME: "Cargo's home, whose registry cache gives crate licences offline. Default: `~/.cargo`.";
-    HOME: "The user's home directory (for the default `CARGO_HOME` and cache directory).";
-    XDG_CACHE_HOME: "Base of the cache directory: advisory databases and their indexes go to `$XDG_CACHE_HOME/crabox`. Default: `~/.cache`.";
-    CRABOX_CACHE_DIR: "The cache directory itself, instead of `$XDG_CACHE_HOME/crabox`.";
-    ACTIONS_ID_TOKEN_REQUEST_URL: "Set by GitHub Actions when the job may request an OIDC token (`permissions: id-token: write`): keyless signing is possible.";
-}
+pub use crabox_types::env::EnvVars;
 
 /// A configuration key that an environment variable can set.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use quick_xml::escape::escape;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 use crate::{Category, Check, Outcome, Report};
@@ -109,6 +109,7 @@ pub fn junit(report: &Report) -> String {
 
 /// `crabox gate --format sarif`: one rule per code that failed or warned, one result each.
 pub fn sarif(report: &Report, tool_version: &str) -> String {
+    use crabox_report::render::sarif;
     let reported: Vec<&Check> = report
         .checks
         .iter()
@@ -117,55 +118,49 @@ pub fn sarif(report: &Report, tool_version: &str) -> String {
     let mut codes: Vec<crabox_types::Code> = reported.iter().map(|c| c.code).collect();
     codes.sort();
     codes.dedup();
-    let rules: Vec<Value> = codes
+    let rules: Vec<sarif::Rule> = codes
         .iter()
-        .map(|code| {
-            json!({
-                "id": code.id(),
-                "name": code.id(),
-                "shortDescription": { "text": code.summary() },
-                "helpUri": "https://github.com/crabox-dev/crabox/blob/main/docs/gate.md",
-            })
+        .map(|code| sarif::Rule {
+            id: code.id().to_owned(),
+            name: Some(code.id().to_owned()),
+            short_description: code.summary().to_owned(),
+            help_uri: "https://github.com/crabox-dev/crabox/blob/main/docs/gate.md".to_owned(),
+            properties: None,
         })
         .collect();
-    let results: Vec<Value> = reported
+    let results: Vec<sarif::Finding> = reported
         .iter()
-        .map(|check| {
-            let mut result = json!({
-                "ruleId": check.code.id(),
-                "ruleIndex": codes.iter().position(|c| *c == check.code).unwrap_or(0),
-                "level": if check.outcome == Outcome::Fail { "error" } else { "warning" },
-                "message": { "text": format!("{}: {}", check.name, check.message) },
-                "partialFingerprints": {
-                    "crabox/v1": crabox_types::encoding::hex(&Sha256::digest(format!("{}\n{}", check.code, check.name).as_bytes())),
-                },
-            });
-            if let Some(location) = &check.location {
-                let mut physical = json!({ "artifactLocation": { "uri": location.file } });
-                if location.line > 0 {
-                    physical["region"] = json!({ "startLine": location.line });
-                }
-                result["locations"] = json!([{ "physicalLocation": physical }]);
-            }
-            result
+        .map(|check| sarif::Finding {
+            rule_id: check.code.id().to_owned(),
+            rule_index: Some(codes.iter().position(|c| *c == check.code).unwrap_or(0)),
+            level: if check.outcome == Outcome::Fail {
+                "error"
+            } else {
+                "warning"
+            },
+            message: format!("{}: {}", check.name, check.message),
+            location: check.location.as_ref().map(|l| sarif::Location {
+                file: l.file.clone(),
+                line: (l.line > 0).then_some(l.line),
+            }),
+            fingerprint: (
+                "crabox/v1",
+                crabox_types::encoding::hex(&Sha256::digest(
+                    format!("{}\n{}", check.code, check.name).as_bytes(),
+                )),
+            ),
+            suppression: None,
         })
         .collect();
-    let doc = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "crabox gate",
-                "version": tool_version,
-                "informationUri": "https://github.com/crabox-dev/crabox",
-                "rules": rules,
-            }},
-            "results": results,
-        }],
-    });
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    text.push('\n');
-    text
+    sarif::document(
+        &sarif::Tool {
+            name: "crabox gate",
+            version: tool_version,
+            information_uri: "https://github.com/crabox-dev/crabox",
+        },
+        &rules,
+        &results,
+    )
 }
 
 fn symbol(outcome: Outcome) -> &'static str {

@@ -4,6 +4,7 @@
 //! Only active when `GITHUB_ACTIONS=true`; the caller passes the environment in, so that tests
 //! never depend on the process environment.
 
+use crabox_types::env::EnvVars;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::io::Write as _;
@@ -39,13 +40,13 @@ pub enum SummaryWrite {
 impl Actions {
     /// The Actions context when `GITHUB_ACTIONS=true`, reading variables through `var`.
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Option<Actions> {
-        if var("GITHUB_ACTIONS").as_deref() != Some("true") {
+        if var(EnvVars::GITHUB_ACTIONS).as_deref() != Some("true") {
             return None;
         }
         let path = |name: &str| var(name).filter(|v| !v.is_empty()).map(PathBuf::from);
         Some(Actions {
-            output: path("GITHUB_OUTPUT"),
-            summary: path("GITHUB_STEP_SUMMARY"),
+            output: path(EnvVars::GITHUB_OUTPUT),
+            summary: path(EnvVars::GITHUB_STEP_SUMMARY),
         })
     }
 

@@ -3,6 +3,7 @@
 //! environment), CycloneDX and SPDX SBOMs, vulnerability reports (`vulns` v0.2, converted from
 //! `crabox audit --format json`) and test results (`test-result` v0.1).
 
+use crabox_types::env::EnvVars;
 use serde_json::{Value, json};
 use sigstore_types::Sha256Hash;
 
@@ -58,12 +59,12 @@ pub fn statement(subjects: &[(String, Sha256Hash)], kind: Kind, predicate: &Valu
 
 /// The environment variables SLSA provenance of a GitHub Actions run is built from.
 pub const PROVENANCE_ENV: [&str; 6] = [
-    "GITHUB_REPOSITORY",
-    "GITHUB_SHA",
-    "GITHUB_REF",
-    "GITHUB_WORKFLOW_REF",
-    "GITHUB_RUN_ID",
-    "GITHUB_RUN_ATTEMPT",
+    EnvVars::GITHUB_REPOSITORY,
+    EnvVars::GITHUB_SHA,
+    EnvVars::GITHUB_REF,
+    EnvVars::GITHUB_WORKFLOW_REF,
+    EnvVars::GITHUB_RUN_ID,
+    EnvVars::GITHUB_RUN_ATTEMPT,
 ];
 
 /// SLSA provenance v1 for the GitHub Actions run described by `env` (the build type
@@ -78,14 +79,14 @@ pub fn provenance(env: impl Fn(&str) -> Option<String>) -> Result<Value, Vec<&'s
         return Err(missing);
     }
     let var = |name: &str| env(name).unwrap_or_default();
-    let server = env("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".to_owned());
-    let repository = var("GITHUB_REPOSITORY");
-    let workflow_ref = var("GITHUB_WORKFLOW_REF");
+    let server = env(EnvVars::GITHUB_SERVER_URL).unwrap_or_else(|| "https://github.com".to_owned());
+    let repository = var(EnvVars::GITHUB_REPOSITORY);
+    let workflow_ref = var(EnvVars::GITHUB_WORKFLOW_REF);
     // `owner/repo/.github/workflows/release.yml@refs/heads/main`
     let (workflow_path, workflow_at) = workflow_ref
         .strip_prefix(&format!("{repository}/"))
         .and_then(|rest| rest.split_once('@'))
-        .map_or((String::new(), var("GITHUB_REF")), |(path, at)| {
+        .map_or((String::new(), var(EnvVars::GITHUB_REF)), |(path, at)| {
             (path.to_owned(), at.to_owned())
         });
     let optional = |name: &str| env(name).filter(|v| !v.is_empty());
@@ -101,15 +102,15 @@ pub fn provenance(env: impl Fn(&str) -> Option<String>) -> Result<Value, Vec<&'s
             },
             "internalParameters": {
                 "github": {
-                    "event_name": optional("GITHUB_EVENT_NAME"),
-                    "repository_id": optional("GITHUB_REPOSITORY_ID"),
-                    "repository_owner_id": optional("GITHUB_REPOSITORY_OWNER_ID"),
-                    "runner_environment": optional("RUNNER_ENVIRONMENT"),
+                    "event_name": optional(EnvVars::GITHUB_EVENT_NAME),
+                    "repository_id": optional(EnvVars::GITHUB_REPOSITORY_ID),
+                    "repository_owner_id": optional(EnvVars::GITHUB_REPOSITORY_OWNER_ID),
+                    "runner_environment": optional(EnvVars::RUNNER_ENVIRONMENT),
                 }
             },
             "resolvedDependencies": [{
-                "uri": format!("git+{server}/{repository}@{}", var("GITHUB_REF")),
-                "digest": { "gitCommit": var("GITHUB_SHA") },
+                "uri": format!("git+{server}/{repository}@{}", var(EnvVars::GITHUB_REF)),
+                "digest": { "gitCommit": var(EnvVars::GITHUB_SHA) },
             }],
         },
         "runDetails": {
@@ -117,8 +118,8 @@ pub fn provenance(env: impl Fn(&str) -> Option<String>) -> Result<Value, Vec<&'s
             "metadata": {
                 "invocationId": format!(
                     "{server}/{repository}/actions/runs/{}/attempts/{}",
-                    var("GITHUB_RUN_ID"),
-                    var("GITHUB_RUN_ATTEMPT")
+                    var(EnvVars::GITHUB_RUN_ID),
+                    var(EnvVars::GITHUB_RUN_ATTEMPT)
                 ),
             },
         },

@@ -7,6 +7,7 @@ pub mod component;
 mod date;
 pub mod digest;
 pub mod encoding;
+pub mod env;
 pub mod file_name;
 pub mod purl;
 mod secret;

@@ -1,9 +1,11 @@
-//! Renderers: a [`Report`] or a single [`Finding`](crate::Finding) as human text, JSON or Markdown.
+//! Renderers: a [`Report`] or a single [`Finding`](crate::Finding) as human text, JSON or Markdown;
+//! [`sarif`], the one SARIF writer of every step.
 //!
 //! Every renderer is a pure function of its input, so output is deterministic.
 
 mod human;
 mod markdown;
+pub mod sarif;
 
 pub use human::{finding as human_finding, report as human};
 pub use markdown::{escape_cell as markdown_escape, report as markdown};

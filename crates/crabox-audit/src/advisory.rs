@@ -8,28 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::version::Version;
 
-/// What kind of finding an advisory gives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum Kind {
-    Vulnerability,
-    Unmaintained,
-    Unsound,
-    Notice,
-    /// The installed release was withdrawn from its registry (not an advisory).
-    Yanked,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Vulnerability => "vulnerability",
-            Kind::Unmaintained => "unmaintained",
-            Kind::Unsound => "unsound",
-            Kind::Notice => "notice",
-            Kind::Yanked => "yanked",
-        }
-    }
-}
+/// What kind of finding an advisory gives (the vocabulary is `crabox-types`').
+pub use crabox_types::component::FindingKind as Kind;
 
 /// One OSV range event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,7 +9,9 @@ use serde::Deserialize;
 
 use crabox_types::codes;
 
-use crate::{Advisory, Category, Check, Outcome, Package, Source};
+use crabox_types::component::{self, Ecosystem, FindingKind};
+
+use crate::{Advisory, Category, Check, Outcome, Package};
 
 /// Kinds of evidence whose disappearance is a regression.
 pub const SBOM: &str = "SBOM";
@@ -29,8 +31,8 @@ pub struct Snapshot {
     pub evidence: BTreeSet<&'static str>,
 }
 
-fn key(a: &Advisory) -> (String, String, String) {
-    (a.kind.clone(), a.id.clone(), a.package.clone())
+fn key(a: &Advisory) -> (FindingKind, Ecosystem, &str, &str) {
+    (a.kind, a.ecosystem, a.id.as_str(), a.package.as_str())
 }
 
 /// The baseline checks: regressions fail, improvements pass, and each kind of regression that
@@ -38,7 +40,7 @@ fn key(a: &Advisory) -> (String, String, String) {
 #[allow(clippy::too_many_lines)] // one block per kind of regression
 pub fn compare(before: &Snapshot, after: &Snapshot) -> Vec<Check> {
     let mut checks = Vec::new();
-    let open = |s: &Snapshot, kind: &str| -> Vec<Advisory> {
+    let open = |s: &Snapshot, kind: FindingKind| -> Vec<Advisory> {
         s.advisories
             .iter()
             .filter(|a| a.open && a.kind == kind)
@@ -47,16 +49,20 @@ pub fn compare(before: &Snapshot, after: &Snapshot) -> Vec<Check> {
     };
     for (kind, code, what) in [
         (
-            "vulnerability",
+            FindingKind::Vulnerability,
             codes::GATE_REGRESSION_VULNERABILITY,
             "vulnerability",
         ),
         (
-            "unmaintained",
+            FindingKind::Unmaintained,
             codes::GATE_REGRESSION_UNMAINTAINED,
             "unmaintained dependency",
         ),
-        ("yanked", codes::GATE_REGRESSION_YANKED, "yanked dependency"),
+        (
+            FindingKind::Yanked,
+            codes::GATE_REGRESSION_YANKED,
+            "yanked dependency",
+        ),
     ] {
         let old = open(before, kind);
         let new = open(after, kind);
@@ -256,12 +262,59 @@ pub fn wanted_files<'a>(listed: impl IntoIterator<Item = &'a str>) -> Vec<&'a st
     wanted
 }
 
+/// The findings of a bundle's `audit/findings.json` as the gate sees them.
+fn advisories(
+    text: &str,
+    err: &dyn Fn(&str, String) -> BaselineError,
+) -> Result<Vec<Advisory>, BaselineError> {
+    let findings: Findings = serde_json::from_str(text).map_err(|e| {
+        err(
+            "audit/findings.json",
+            format!("not a crabox audit report: {e}"),
+        )
+    })?;
+    let mut advisories = Vec::with_capacity(findings.findings.len());
+    for f in findings.findings {
+        let kind = FindingKind::parse(&f.kind).ok_or_else(|| {
+            err(
+                "audit/findings.json",
+                format!("finding `{}`: unknown kind `{}`", f.id, f.kind),
+            )
+        })?;
+        let ecosystem = Ecosystem::from_osv_name(&f.package.ecosystem).ok_or_else(|| {
+            err(
+                "audit/findings.json",
+                format!(
+                    "finding `{}`: unknown ecosystem `{}`",
+                    f.id, f.package.ecosystem
+                ),
+            )
+        })?;
+        advisories.push(Advisory {
+            open: f.status.state == "open",
+            id: f.id,
+            kind,
+            ecosystem,
+            package: f.package.name,
+            version: f.package.version,
+            severity: f.severity.parse().ok(),
+            file: f
+                .location
+                .as_ref()
+                .map(|l| l.file.clone())
+                .unwrap_or_default(),
+            line: f.location.map_or(0, |l| l.line),
+        });
+    }
+    Ok(advisories)
+}
+
 /// The snapshot of an evidence bundle: its audit findings, the packages of its CycloneDX SBOM
 /// (for the licence policy, by `refused`) and which evidence it holds (a signed manifest only
 /// when the signature was verified).
 pub fn from_bundle(
     bundle: &BundleFiles,
-    refused: impl Fn(&Package) -> Vec<String>,
+    refused: impl Fn(&Package<'_>) -> Vec<String>,
 ) -> Result<Snapshot, BaselineError> {
     let err = |path: &str, message: String| BaselineError {
         path: format!("{}/{path}", bundle.label),
@@ -294,32 +347,7 @@ pub fn from_bundle(
         snapshot.evidence.insert(SECURITY_POLICY);
     }
     if files.contains(&"audit/findings.json") {
-        let findings: Findings =
-            serde_json::from_str(&read("audit/findings.json")?).map_err(|e| {
-                err(
-                    "audit/findings.json",
-                    format!("not a crabox audit report: {e}"),
-                )
-            })?;
-        snapshot.advisories = findings
-            .findings
-            .into_iter()
-            .map(|f| Advisory {
-                open: f.status.state == "open",
-                id: f.id,
-                kind: f.kind,
-                ecosystem: f.package.ecosystem,
-                package: f.package.name,
-                version: f.package.version,
-                severity: f.severity.parse().ok(),
-                file: f
-                    .location
-                    .as_ref()
-                    .map(|l| l.file.clone())
-                    .unwrap_or_default(),
-                line: f.location.map_or(0, |l| l.line),
-            })
-            .collect();
+        snapshot.advisories = advisories(&read("audit/findings.json")?, &err)?;
     }
     if let Some(sbom) = files
         .iter()
@@ -339,14 +367,25 @@ pub fn from_bundle(
                         .map(str::to_owned)
                 })
                 .collect();
+            // The ecosystem from the purl (`pkg:cargo/…`); a component without one is not a
+            // package of a lockfile (the product itself, an artifact).
+            let Some(ecosystem) = component["purl"]
+                .as_str()
+                .and_then(|p| p.strip_prefix("pkg:"))
+                .and_then(|p| p.split('/').next())
+                .and_then(Ecosystem::from_purl_type)
+            else {
+                continue;
+            };
+            let mut package = component::Package::new(
+                ecosystem,
+                component["name"].as_str().unwrap_or_default(),
+                component["version"].as_str().unwrap_or_default(),
+            );
+            package.licenses = licenses;
             let package = Package {
-                ecosystem: String::new(),
-                name: component["name"].as_str().unwrap_or_default().to_owned(),
-                version: component["version"].as_str().unwrap_or_default().to_owned(),
-                source: Source::Registry,
-                licenses,
-                file: (*sbom).to_owned(),
-                line: 0,
+                package: std::borrow::Cow::Owned(package),
+                file: std::borrow::Cow::Borrowed(*sbom),
             };
             for expression in refused(&package) {
                 snapshot
@@ -367,8 +406,8 @@ mod tests {
     fn advisory(kind: &str, id: &str, package: &str) -> Advisory {
         Advisory {
             id: id.into(),
-            kind: kind.into(),
-            ecosystem: "crates.io".into(),
+            kind: FindingKind::parse(kind).unwrap(),
+            ecosystem: Ecosystem::Cargo,
             package: package.into(),
             version: "1.0.0".into(),
             severity: None,

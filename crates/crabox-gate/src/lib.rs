@@ -19,6 +19,7 @@ pub mod repo;
 pub mod workflows;
 
 use crabox_types::Code;
+use crabox_types::component::{self, Ecosystem, FindingKind};
 use serde::Serialize;
 
 /// What a check concluded.
@@ -129,38 +130,29 @@ impl Check {
     }
 }
 
-/// A package as the gate sees it: from a lockfile, with where it is pinned.
+/// A package as the gate sees it: the catalogers' [`component::Package`] with the file that
+/// pins it (a lockfile, or the SBOM of a baseline bundle).
+/// Borrowed from the inventory when the gate judges lockfiles; owned when read from a bundle.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Package {
-    /// `crates.io`, `npm`, `PyPI`, `Go`.
-    pub ecosystem: String,
-    pub name: String,
-    pub version: String,
-    /// `registry` (the default one), `registry:<url>`, `git:<url>`, `path:<dir>`, `url:<url>`.
-    pub source: Source,
-    /// SPDX expressions stated for it (empty: unknown).
-    pub licenses: Vec<String>,
-    pub file: String,
-    pub line: u32,
+pub struct Package<'a> {
+    pub package: std::borrow::Cow<'a, component::Package>,
+    pub file: std::borrow::Cow<'a, str>,
 }
 
-/// Where a package comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    Registry,
-    OtherRegistry(String),
-    Git(String),
-    Path(String),
-    Url(String),
+impl std::ops::Deref for Package<'_> {
+    type Target = component::Package;
+
+    fn deref(&self) -> &component::Package {
+        &self.package
+    }
 }
 
 /// A finding of the audit as the gate sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Advisory {
     pub id: String,
-    /// `vulnerability`, `unmaintained`, `unsound`, `notice`, `yanked`.
-    pub kind: String,
-    pub ecosystem: String,
+    pub kind: FindingKind,
+    pub ecosystem: Ecosystem,
     pub package: String,
     pub version: String,
     /// `None`: the advisory gives none (counts as high).

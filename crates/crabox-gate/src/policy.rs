@@ -7,7 +7,9 @@ use crabox_types::Severity;
 
 use crabox_types::codes;
 
-use crate::{Advisory, Category, Check, Outcome, Package, Source};
+use crabox_types::component::{FindingKind, Source};
+
+use crate::{Advisory, Category, Check, Outcome, Package};
 
 /// What `[gate]` allows.
 #[derive(Debug, Clone, Default)]
@@ -61,14 +63,14 @@ pub fn license_problem(expression: &str, allow: &[String], deny: &[String]) -> O
     })
 }
 
-fn ban_matches(ban: &BanEntry, package: &Package) -> bool {
+fn ban_matches(ban: &BanEntry, package: &Package<'_>) -> bool {
     if ban.name != package.name {
         return false;
     }
     if ban
         .ecosystem
         .as_ref()
-        .is_some_and(|e| !e.eq_ignore_ascii_case(&package.ecosystem))
+        .is_some_and(|e| !e.eq_ignore_ascii_case(package.ecosystem.osv_name()))
     {
         return false;
     }
@@ -87,16 +89,16 @@ fn ban_matches(ban: &BanEntry, package: &Package) -> bool {
 /// The policy's checks (one block per rule): one failing check per violation, and one passing check per rule that
 /// found none (so a report says what was checked).
 #[allow(clippy::too_many_lines)]
-pub fn check(packages: &[Package], advisories: &[Advisory], policy: &Policy) -> Vec<Check> {
+pub fn check(packages: &[Package<'_>], advisories: &[Advisory], policy: &Policy) -> Vec<Check> {
     let mut checks = Vec::new();
-    let here = |p: &Package| format!("{}: {} {}", p.file, p.name, p.version);
+    let here = |p: &Package<'_>| format!("{}: {} {}", p.file, p.name, p.version);
 
     // Vulnerabilities.
     let threshold = policy.fail_on.filter(|s| *s != Severity::None);
     let mut failing = 0;
     for a in advisories
         .iter()
-        .filter(|a| a.open && a.kind == "vulnerability")
+        .filter(|a| a.open && a.kind == FindingKind::Vulnerability)
     {
         let severity = a.severity.unwrap_or(Severity::High);
         let over = threshold.is_some_and(|t| severity >= t);
@@ -165,7 +167,7 @@ pub fn check(packages: &[Package], advisories: &[Advisory], policy: &Policy) -> 
                             Outcome::Fail,
                             format!("{} {}: {problem}", p.name, p.version),
                         )
-                        .at(&p.file, p.line),
+                        .at(p.file.as_ref(), p.line),
                     );
                 }
             }
@@ -234,7 +236,7 @@ pub fn check(packages: &[Package], advisories: &[Advisory], policy: &Policy) -> 
                             ban.reason
                         ),
                     )
-                    .at(&p.file, p.line),
+                    .at(p.file.as_ref(), p.line),
                 );
             }
         }
@@ -262,7 +264,7 @@ pub fn check(packages: &[Package], advisories: &[Advisory], policy: &Policy) -> 
                     ),
                 ))
             }
-            Source::Git(url)
+            Source::Git { url, .. }
                 if !policy
                     .git_sources
                     .iter()
@@ -282,7 +284,7 @@ pub fn check(packages: &[Package], advisories: &[Advisory], policy: &Policy) -> 
             bad_sources += 1;
             checks.push(
                 Check::new(Category::Policy, code, here(p), Outcome::Fail, message)
-                    .at(&p.file, p.line),
+                    .at(p.file.as_ref(), p.line),
             );
         }
     }
@@ -308,19 +310,20 @@ mod tests {
 
     use super::*;
 
-    fn package(name: &str, version: &str, license: &str, source: Source) -> Package {
+    fn package(name: &str, version: &str, license: &str, source: Source) -> Package<'static> {
+        let mut package = crabox_types::component::Package::new(
+            crabox_types::component::Ecosystem::Cargo,
+            name,
+            version,
+        );
+        package.source = source;
+        if !license.is_empty() {
+            package.licenses = vec![license.into()];
+        }
+        package.line = 7;
         Package {
-            ecosystem: "crates.io".into(),
-            name: name.into(),
-            version: version.into(),
-            source,
-            licenses: if license.is_empty() {
-                vec![]
-            } else {
-                vec![license.into()]
-            },
+            package: std::borrow::Cow::Owned(package),
             file: "Cargo.lock".into(),
-            line: 7,
         }
     }
 
@@ -384,13 +387,16 @@ mod tests {
                 "fork",
                 "1.0.0",
                 "MIT",
-                Source::Git("https://github.com/acme/fork".into()),
+                Source::Git {
+                    url: "https://github.com/acme/fork".into(),
+                    rev: None,
+                },
             ),
         ];
         let advisories = [Advisory {
             id: "R-1".into(),
-            kind: "vulnerability".into(),
-            ecosystem: "crates.io".into(),
+            kind: FindingKind::Vulnerability,
+            ecosystem: crabox_types::component::Ecosystem::Cargo,
             package: "serde".into(),
             version: "1.0.0".into(),
             severity: Some(Severity::Medium),
@@ -418,7 +424,10 @@ mod tests {
                 "fork",
                 "1.0.0",
                 "MIT",
-                Source::Git("https://github.com/mallory/fork".into()),
+                Source::Git {
+                    url: "https://github.com/mallory/fork".into(),
+                    rev: None,
+                },
             ),
         ];
         let mut severe = advisories.clone();

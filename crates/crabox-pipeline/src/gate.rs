@@ -11,7 +11,7 @@ use crabox_audit::policy::Status;
 use crabox_config::EnvVars;
 use crabox_gate::baseline::{self, Snapshot};
 use crabox_gate::policy::{self, Policy};
-use crabox_gate::{Advisory, Category, Check, Outcome, Package, Report, Source};
+use crabox_gate::{Advisory, Category, Check, Outcome, Package, Report};
 use crabox_sbom::Inventory;
 use crabox_types::codes;
 
@@ -21,28 +21,15 @@ use crate::{Error, Run, Step};
 /// Default time limit of a security test command, in seconds.
 const DEFAULT_TIMEOUT: u64 = 600;
 
-/// The packages of an inventory as the gate sees them.
-pub fn packages(inventory: &Inventory) -> Vec<Package> {
+/// The packages of an inventory as the gate sees them: each with its lockfile.
+pub fn packages(inventory: &Inventory) -> Vec<Package<'_>> {
     inventory
         .lockfiles
         .iter()
         .flat_map(|l| {
             l.packages.iter().filter(|p| !p.is_root).map(|p| Package {
-                ecosystem: p.ecosystem.osv_name().to_owned(),
-                name: p.name.clone(),
-                version: p.version.clone(),
-                source: match &p.source {
-                    crabox_sbom::model::Source::Registry => Source::Registry,
-                    crabox_sbom::model::Source::OtherRegistry(url) => {
-                        Source::OtherRegistry(url.clone())
-                    }
-                    crabox_sbom::model::Source::Git { url, .. } => Source::Git(url.clone()),
-                    crabox_sbom::model::Source::Path(path) => Source::Path(path.clone()),
-                    crabox_sbom::model::Source::Url(url) => Source::Url(url.clone()),
-                },
-                licenses: p.licenses.clone(),
-                file: l.path.clone(),
-                line: p.line,
+                package: std::borrow::Cow::Borrowed(p),
+                file: std::borrow::Cow::Borrowed(l.path.as_str()),
             })
         })
         .collect()
@@ -56,8 +43,8 @@ fn advisories(assessment: &Assessment) -> Vec<Advisory> {
         .iter()
         .map(|(f, status)| Advisory {
             id: f.id.clone(),
-            kind: f.kind.as_str().to_owned(),
-            ecosystem: f.ecosystem.osv_name().to_owned(),
+            kind: f.kind,
+            ecosystem: f.ecosystem,
             package: f.package.clone(),
             version: f.version.clone(),
             severity: f.severity,
@@ -69,7 +56,7 @@ fn advisories(assessment: &Assessment) -> Vec<Advisory> {
 }
 
 /// `(package, expression)` pairs the licence policy refuses.
-fn license_violations(packages: &[Package], policy: &Policy) -> Vec<(String, String)> {
+fn license_violations(packages: &[Package<'_>], policy: &Policy) -> Vec<(String, String)> {
     if policy.allow.is_empty() && policy.deny.is_empty() {
         return Vec::new();
     }
@@ -366,7 +353,7 @@ pub fn evaluate(run: &Run<'_>, inputs: Inputs<'_>) -> anyhow::Result<Report> {
                     ),
                 )),
             }
-            let refuse = |p: &Package| {
+            let refuse = |p: &Package<'_>| {
                 p.licenses
                     .iter()
                     .filter(|e| policy::license_problem(e, &policy.allow, &policy.deny).is_some())

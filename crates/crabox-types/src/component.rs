@@ -38,6 +38,61 @@ impl Ecosystem {
             Ecosystem::Golang => "Go",
         }
     }
+
+    pub const ALL: [Ecosystem; 4] = [
+        Ecosystem::Cargo,
+        Ecosystem::Npm,
+        Ecosystem::Pypi,
+        Ecosystem::Golang,
+    ];
+
+    /// The ecosystem of an OSV name (`crates.io`, `npm`, `PyPI`, `Go`).
+    pub fn from_osv_name(name: &str) -> Option<Ecosystem> {
+        Ecosystem::ALL.into_iter().find(|e| e.osv_name() == name)
+    }
+
+    /// The ecosystem of a purl type (`cargo`, `npm`, `pypi`, `golang`).
+    pub fn from_purl_type(name: &str) -> Option<Ecosystem> {
+        Ecosystem::ALL.into_iter().find(|e| e.purl_type() == name)
+    }
+}
+
+/// What kind of finding an advisory (or the registry) gives about a package.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum FindingKind {
+    Vulnerability,
+    Unmaintained,
+    Unsound,
+    Notice,
+    /// The installed release was withdrawn from its registry (not an advisory).
+    Yanked,
+}
+
+impl FindingKind {
+    pub const ALL: [FindingKind; 5] = [
+        FindingKind::Vulnerability,
+        FindingKind::Unmaintained,
+        FindingKind::Unsound,
+        FindingKind::Notice,
+        FindingKind::Yanked,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::Vulnerability => "vulnerability",
+            FindingKind::Unmaintained => "unmaintained",
+            FindingKind::Unsound => "unsound",
+            FindingKind::Notice => "notice",
+            FindingKind::Yanked => "yanked",
+        }
+    }
+
+    /// The kind named by [`FindingKind::as_str`].
+    pub fn parse(name: &str) -> Option<FindingKind> {
+        FindingKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
 }
 
 /// Whether a package ships with the product.

@@ -141,6 +141,34 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
+/// One meaning of `-C` and `--path` for every command.
+const SCOPE: &str = "## Scope: `-C` and `--path`\n\n\
+`-C DIR` is the repository a command works on: its git history and tags, workflows, \
+`SECURITY.md`, `crabox.toml`. `--path` (`sbom`, `audit`, `gate`, `notes`, `bundle`) narrows which \
+lockfiles are read, and is read relative to `-C` (or the current directory). Without `-C`, the \
+repository is the one that contains `--path`, found upward from it as git does: \
+`crabox gate --path ../other` checks `../other`'s repository, its workflows and its tags, and \
+`crabox notes --path ../other --to v0.2.0` looks for the tag there. A `--path` in no repository \
+is scanned as a plain directory. With `-C`, a `--path` outside that repository is an error naming \
+both (exit 2).\n\n";
+
+/// The exit status of every command.
+const EXIT_CODES: &str = "## Exit status by command\n\n\
+| command | 0 | 1 | 2 | 3 |\n\
+|---|---|---|---|---|\n\
+| `init` | starters written (existing files kept, with a warning) | | usage | I/O |\n\
+| `config` | configuration printed | | invalid configuration | I/O |\n\
+| `sbom` | SBOM written | | usage, invalid configuration | a lockfile that cannot be read, I/O |\n\
+| `audit` | no open vulnerability at or above the threshold | an open vulnerability at or above `--fail-on`, an expired ignore, or an ecosystem no database covers (unless `--allow-unchecked`) | no advisory database, a database with no advisory, usage | I/O, malformed database |\n\
+| `db update` | every source updated | | `--offline` | a source could not be updated (the previous copy stays) |\n\
+| `db status` | status printed | | usage | I/O |\n\
+| `sign` | every file signed | | no signing identity, key or password | a Sigstore service failed, I/O |\n\
+| `verify` | verified (an unsigned bundle: integrity only, said so) | a signature or file that does not verify, a missing signature with `--key` or an identity, a damaged archive | usage | I/O |\n\
+| `gate` | no check failed | a check failed | usage, a baseline that does not verify | I/O |\n\
+| `notes` | notes written | | not a git repository, a shallow clone without `--from`, a revision that names no commit | I/O |\n\
+| `bundle` | bundle written, no CRA requirement row fails | bundle written, a CRA requirement row fails | a declared document missing, usage | I/O; the previous bundle stays in place |\n\
+| `publish` | release published (or left alone when already published) | | no token, no GitHub repository, no bundle | the GitHub API failed after retries |\n\n";
+
 fn cli_reference() -> String {
     let mut command = crabox_cli::Cli::command();
     command.build();
@@ -158,6 +186,8 @@ fn cli_reference() -> String {
         "Exit status: 0 success, 1 policy failure, 2 usage or configuration error, 3 runtime error.\n\
          stdout carries data; stderr carries logs, progress and diagnostics.\n\n",
     );
+    out.push_str(SCOPE);
+    out.push_str(EXIT_CODES);
     render_command(&mut out, &mut command, "crabox");
     for sub in command.get_subcommands_mut() {
         if sub.get_name() == "help" {

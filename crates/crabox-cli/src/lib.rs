@@ -29,7 +29,7 @@ pub struct Cli {
 /// Options every step takes.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// Run as if started in DIR
+    /// Run as if started in DIR: the repository worked on; --path is read relative to it
     #[arg(short = 'C', value_name = "DIR", global = true)]
     pub directory: Option<PathBuf>,
 
@@ -160,8 +160,8 @@ pub struct PublishArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct GateArgs {
-    /// Directory (or lockfile) whose lockfiles the policy and baseline read [default: the
-    /// repository root]
+    /// Directory (or lockfile) whose lockfiles the policy and baseline read. Without -C, the repository (git, workflows, SECURITY.md, crabox.toml) is the one that contains it; with -C, it must be inside -C
+    /// [default: the repository root]
     #[arg(long, value_name = "DIR")]
     pub path: Option<PathBuf>,
 
@@ -181,8 +181,8 @@ pub struct GateArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct NotesArgs {
-    /// Directory (or lockfile) whose lockfiles are audited at both ends of the range [default:
-    /// the repository root]
+    /// Directory (or lockfile) whose lockfiles are audited at both ends of the range. Without -C, the repository (git, workflows, SECURITY.md, crabox.toml) is the one that contains it; with -C, it must be inside -C
+    /// [default: the repository root]
     #[arg(long, value_name = "DIR")]
     pub path: Option<PathBuf>,
 
@@ -220,8 +220,8 @@ pub struct NotesArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct BundleArgs {
-    /// Directory (or lockfile) whose lockfiles the SBOM and audit read [default: the repository
-    /// root]
+    /// Directory (or lockfile) whose lockfiles the SBOM and audit read. Without -C, the repository (git, workflows, SECURITY.md, crabox.toml) is the one that contains it; with -C, it must be inside -C [default:
+    /// the repository root]
     #[arg(long, value_name = "DIR")]
     pub path: Option<PathBuf>,
 
@@ -352,7 +352,7 @@ pub enum DbCommand {
 
 #[derive(Debug, Clone, Args)]
 pub struct AuditArgs {
-    /// Directory (or lockfile) to audit [default: the repository root]
+    /// Directory (or lockfile) to audit. Without -C, the repository (git, workflows, SECURITY.md, crabox.toml) is the one that contains it; with -C, it must be inside -C [default: the repository root]
     #[arg(long, value_name = "DIR")]
     pub path: Option<PathBuf>,
 
@@ -397,7 +397,7 @@ pub struct InitArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct SbomArgs {
-    /// Directory (or lockfile) to scan [default: the repository root]
+    /// Directory (or lockfile) to scan. Without -C, the repository (git, workflows, SECURITY.md, crabox.toml) is the one that contains it; with -C, it must be inside -C [default: the repository root]
     #[arg(long, value_name = "DIR")]
     pub path: Option<PathBuf>,
 

@@ -168,7 +168,15 @@ pub fn open(
         )
     };
     if paths.is_empty() {
-        return Ok((Step::NotRun(Reason::NoDatabase { detail: None }), notices));
+        // Said plainly: offline, an empty cache is not filled; online, filling it failed.
+        let detail = if !db.is_empty() || run.settings().audit.sources.is_empty() {
+            None
+        } else if run.settings().offline {
+            Some("offline: the empty cache was not filled; `crabox db update` fills it".to_owned())
+        } else {
+            Some("filling the cache failed; see the warnings".to_owned())
+        };
+        return Ok((Step::NotRun(Reason::NoDatabase { detail }), notices));
     }
     let advisory = load(run, &paths, inventories)?;
     for database in &advisory {

@@ -10,8 +10,8 @@ pub enum Error {
     PathMissing { path: PathBuf },
     #[error("--path `{}` is outside `-C {}`", path.display(), root.display())]
     PathOutside { path: PathBuf, root: PathBuf },
-    #[error("no advisory database: none given, none in the cache")]
-    NoDatabase,
+    #[error("no advisory database: none given, none in the cache{}", detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    NoDatabase { detail: Option<String> },
     #[error("`{path}` holds no advisory: it is neither a RustSec advisory-db nor a tree or .zip of OSV records{}", if *skipped == 0 { String::new() } else { format!(" ({skipped} files could not be read as advisories)") })]
     EmptyDatabase { path: String, skipped: usize },
     #[error("`[audit] vex` names `{pattern}`, which does not exist")]
@@ -57,7 +57,7 @@ impl Error {
     /// What the user can do about it.
     pub fn hint(&self) -> Option<String> {
         match self {
-            Error::NoDatabase => Some("run `crabox db update`, or pass --db PATH (a RustSec advisory-db directory, a tree of OSV records or an OSV .zip export)".into()),
+            Error::NoDatabase { .. } => Some("run `crabox db update`, or pass --db PATH (a RustSec advisory-db directory, a tree of OSV records or an OSV .zip export)".into()),
             Error::EmptyDatabase { .. } => {
                 Some("pass --db PATH with advisories, or run `crabox db update`".into())
             }

@@ -39,7 +39,13 @@ pub fn run(context: &Context, args: &AuditArgs) -> anyhow::Result<ExitStatus> {
     context.emit(&notices);
     let databases = match databases {
         Step::Ran(databases) => databases,
-        Step::NotRun(_) => return Err(crabox_pipeline::Error::NoDatabase.into()),
+        Step::NotRun(reason) => {
+            let detail = match reason {
+                crabox_pipeline::Reason::NoDatabase { detail } => detail,
+                _ => None,
+            };
+            return Err(crabox_pipeline::Error::NoDatabase { detail }.into());
+        }
     };
     let policy = assess::policy(&run, fail_on(args.fail_on), args.allow_unchecked)?;
     let assessment = assess::assess(&inventory, &databases, &policy);

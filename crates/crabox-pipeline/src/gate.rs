@@ -174,7 +174,7 @@ pub fn read_bundle(
                 Some(public) => {
                     let text = fs_err::read_to_string(public)?;
                     let key = crabox_sign::keys::load_public(&public.display().to_string(), &text)
-                        .map_err(|e| refuse(e.to_string()))?;
+                        .map_err(|e| refuse(crabox_types::error_chain(&e)))?;
                     // Key-based bundles without a log entry need no trusted root; one with a
                     // log entry is checked against the public-good root.
                     let root = crabox_sign::verify::trusted_root(None)?;

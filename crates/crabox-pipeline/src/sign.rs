@@ -79,7 +79,7 @@ fn load_key(run: &Run<'_>, path: &Path) -> anyhow::Result<crabox_sign::KeyPair> 
         fs_err::read_to_string(path).map_err(|e| refused(format!("signing key: {e}"), None))?;
     Ok(
         crabox_sign::keys::load_private(&run.scope.show(path), &text, password.as_bytes())
-            .map_err(|e| refused(e.to_string(), None))?,
+            .map_err(|e| refused(crabox_types::error_chain(&e), None))?,
     )
 }
 

@@ -22,7 +22,7 @@ use sigstore_types::{
     TransparencyLogEntry,
 };
 
-use crate::error::SignError;
+use crate::error::{KeyProblem, SignError, source};
 use crate::sign::{IN_TOTO_PAYLOAD_TYPE, dsse_envelope, pae, sign_digest};
 
 /// Where keyless signatures go.
@@ -62,20 +62,28 @@ pub fn ambient_token() -> Result<Option<IdentityToken>, SignError> {
         .map_err(|e| SignError::Service {
             service: "OIDC",
             status: None,
-            message: e.to_string(),
+            attempts: 1,
+            source: source(e),
         })
 }
 
 /// A token given as text (a JWT), for other identity providers.
 pub fn token_from_jwt(jwt: &str) -> Result<IdentityToken, SignError> {
-    IdentityToken::from_jwt(jwt).map_err(|e| SignError::Key(format!("identity token: {e}")))
+    IdentityToken::from_jwt(jwt).map_err(|e| SignError::Key {
+        file: "identity token".to_owned(),
+        problem: KeyProblem::NotJwt,
+        source: Some(source(e)),
+    })
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, SignError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| SignError::Crypto(format!("could not start the I/O runtime: {e}")))
+        .map_err(|e| SignError::Crypto {
+            operation: "start the I/O runtime",
+            source: Some(source(e)),
+        })
 }
 
 /// A signer holding a Fulcio certificate for an ephemeral key.
@@ -155,7 +163,7 @@ fn tsa_failure(err: &sigstore_sign::tsa::Error) -> Failure {
 }
 
 /// Runs `call` until it succeeds, fails for good, or the attempts are used up.
-async fn with_retries<T, E, F, Fut>(
+async fn with_retries<T, E: std::error::Error + Send + Sync + 'static, F, Fut>(
     service: &'static str,
     retry: Retry,
     judge: impl Fn(&E) -> Failure,
@@ -176,11 +184,8 @@ where
                     return Err(SignError::Service {
                         service,
                         status: failure.status,
-                        message: if attempt > 1 {
-                            format!("{} (after {attempt} attempts)", failure.message)
-                        } else {
-                            failure.message
-                        },
+                        attempts: attempt,
+                        source: source(err),
                     });
                 }
                 tracing::warn!(
@@ -200,15 +205,10 @@ impl KeylessSigner {
     /// Generates the ephemeral key and obtains its certificate from Fulcio for `token`.
     pub fn new(services: Services, token: &IdentityToken, retry: Retry) -> Result<Self, SignError> {
         if services.rekor_version == 2 && services.tsa_url.is_none() {
-            return Err(SignError::Key(
-                "Rekor v2 needs a timestamp authority (`[sign] tsa-url`)".to_owned(),
-            ));
+            return Err(SignError::RekorV2WithoutTsa);
         }
         if !matches!(services.rekor_version, 1 | 2) {
-            return Err(SignError::Key(format!(
-                "Rekor API version {} is not supported (1 or 2)",
-                services.rekor_version
-            )));
+            return Err(SignError::RekorVersion(services.rekor_version));
         }
         let runtime = runtime()?;
         let http = reqwest::Client::builder()
@@ -216,12 +216,18 @@ impl KeylessSigner {
             .timeout(Duration::from_secs(60))
             .user_agent(concat!("crabox/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| SignError::Crypto(format!("HTTP client: {e}")))?;
-        let key = KeyPair::generate_ecdsa_p256().map_err(|e| SignError::Crypto(e.to_string()))?;
+            .map_err(|e| SignError::Crypto {
+                operation: "set up the HTTP client",
+                source: Some(source(e)),
+            })?;
+        let key = KeyPair::generate_ecdsa_p256().map_err(|e| SignError::Crypto {
+            operation: "generate the ephemeral key",
+            source: Some(source(e)),
+        })?;
         let fulcio = FulcioClient::builder(&services.fulcio_url)
             .with_http_client(http.clone())
             .build()
-            .map_err(|e| service_setup("Fulcio", &e))?;
+            .map_err(|e| service_setup("Fulcio", e))?;
         let response = runtime.block_on(with_retries("Fulcio", retry, fulcio_failure, || {
             fulcio.create_signing_certificate(token, &key)
         }))?;
@@ -282,7 +288,7 @@ impl KeylessSigner {
             } else {
                 let rekor = self.rekor_v1()?;
                 let request = DsseEntry::new(&envelope, &self.certificate)
-                    .map_err(|e| service_setup("Rekor", &e))?;
+                    .map_err(|e| service_setup("Rekor", e))?;
                 let entry = with_retries("Rekor", self.retry, rekor_failure, || {
                     rekor.create_dsse_entry(request.clone())
                 })
@@ -303,7 +309,7 @@ impl KeylessSigner {
         RekorClient::builder(&self.services.rekor_url)
             .with_http_client(self.http.clone())
             .build()
-            .map_err(|e| service_setup("Rekor", &e))
+            .map_err(|e| service_setup("Rekor", e))
     }
 
     async fn rekor_v2(
@@ -314,7 +320,7 @@ impl KeylessSigner {
         let rekor = RekorV2Client::builder(&self.services.rekor_url)
             .with_http_client(self.http.clone())
             .build()
-            .map_err(|e| service_setup("Rekor", &e))?;
+            .map_err(|e| service_setup("Rekor", e))?;
         let request = HashedRekordV2::new_with_certificate(
             digest,
             signature,
@@ -337,7 +343,7 @@ impl KeylessSigner {
         let tsa = TimestampClient::builder(url)
             .with_http_client(self.http.clone())
             .build()
-            .map_err(|e| service_setup("TSA", &e))?;
+            .map_err(|e| service_setup("TSA", e))?;
         with_retries("TSA", self.retry, tsa_failure, || {
             tsa.timestamp_signature(signature)
         })
@@ -346,11 +352,15 @@ impl KeylessSigner {
     }
 }
 
-fn service_setup(service: &'static str, err: &dyn std::fmt::Display) -> SignError {
+fn service_setup(
+    service: &'static str,
+    err: impl std::error::Error + Send + Sync + 'static,
+) -> SignError {
     SignError::Service {
         service,
         status: None,
-        message: err.to_string(),
+        attempts: 1,
+        source: source(err),
     }
 }
 
@@ -358,9 +368,11 @@ fn to_bundle_entry(
     entry: &sigstore_sign::rekor::LogEntry,
     kind: KindVersion,
 ) -> Result<TransparencyLogEntry, SignError> {
-    entry.to_bundle_entry(kind).map_err(|e| SignError::Service {
-        service: "Rekor",
-        status: None,
-        message: format!("the log entry Rekor returned is not usable: {e}"),
-    })
+    entry
+        .to_bundle_entry(kind)
+        .map_err(|e| SignError::Response {
+            service: "Rekor",
+            what: "the log entry it returned is not usable",
+            source: source(e),
+        })
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use sigstore_crypto::KeyPair;
 use sigstore_types::DerPublicKey;
 
-use crate::error::SignError;
+use crate::error::{KeyProblem, SignError, Source, source};
 
 /// The PEM label cosign 2 writes; older cosign releases wrote [`COSIGN_LABEL`].
 pub const SIGSTORE_LABEL: &str = "ENCRYPTED SIGSTORE PRIVATE KEY";
@@ -64,16 +64,23 @@ fn random<const N: usize>() -> Result<[u8; N], SignError> {
     let mut bytes = [0u8; N];
     aws_lc_rs::rand::SystemRandom::new()
         .fill(&mut bytes)
-        .map_err(|_| SignError::Crypto("the system random number generator failed".to_owned()))?;
+        .map_err(|e| SignError::Crypto {
+            operation: "read the system random number generator",
+            source: Some(source(e)),
+        })?;
     Ok(bytes)
 }
 
 fn derive(password: &[u8], salt: &[u8], log_n: u8, r: u32, p: u32) -> Result<[u8; 32], SignError> {
-    let params = scrypt::Params::new(log_n, r, p)
-        .map_err(|e| SignError::Key(format!("unsupported scrypt parameters: {e}")))?;
+    let params = scrypt::Params::new(log_n, r, p).map_err(|e| SignError::Crypto {
+        operation: "set up scrypt",
+        source: Some(source(e)),
+    })?;
     let mut key = [0u8; 32];
-    scrypt::scrypt(password, salt, &params, &mut key)
-        .map_err(|e| SignError::Key(format!("scrypt: {e}")))?;
+    scrypt::scrypt(password, salt, &params, &mut key).map_err(|e| SignError::Crypto {
+        operation: "derive the key with scrypt",
+        source: Some(source(e)),
+    })?;
     Ok(key)
 }
 
@@ -84,19 +91,28 @@ pub fn generate(password: &[u8]) -> Result<GeneratedKey, SignError> {
         &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
         &rng,
     )
-    .map_err(|_| SignError::Crypto("could not generate a P-256 key".to_owned()))?;
-    let key_pair =
-        KeyPair::from_pkcs8_der(pkcs8.as_ref()).map_err(|e| SignError::Crypto(e.to_string()))?;
-    let public = key_pair
-        .public_key_der()
-        .map_err(|e| SignError::Crypto(e.to_string()))?;
+    .map_err(|e| SignError::Crypto {
+        operation: "generate a P-256 key",
+        source: Some(source(e)),
+    })?;
+    let key_pair = KeyPair::from_pkcs8_der(pkcs8.as_ref()).map_err(|e| SignError::Crypto {
+        operation: "read the generated key",
+        source: Some(source(e)),
+    })?;
+    let public = key_pair.public_key_der().map_err(|e| SignError::Crypto {
+        operation: "encode the public key",
+        source: Some(source(e)),
+    })?;
 
     let salt: [u8; 32] = random()?;
     let nonce: [u8; 24] = random()?;
     let key = derive(password, &salt, LOG_N, R, P)?;
     let ciphertext = XSalsa20Poly1305::new(&key.into())
         .encrypt(&nonce.into(), pkcs8.as_ref())
-        .map_err(|_| SignError::Crypto("could not encrypt the private key".to_owned()))?;
+        .map_err(|_| SignError::Crypto {
+            operation: "encrypt the private key",
+            source: None,
+        })?;
     let document = Encrypted {
         kdf: Kdf {
             name: "scrypt".to_owned(),
@@ -113,7 +129,11 @@ pub fn generate(password: &[u8]) -> Result<GeneratedKey, SignError> {
         },
         ciphertext: STANDARD.encode(ciphertext),
     };
-    let json = serde_json::to_vec(&document).map_err(|e| SignError::Key(e.to_string()))?;
+    let json = serde_json::to_vec(&document).map_err(|e| SignError::Key {
+        file: "(new key)".to_owned(),
+        problem: KeyProblem::Encode,
+        source: Some(source(e)),
+    })?;
     Ok(GeneratedKey {
         private_pem: pem::encode(&pem::Pem::new(SIGSTORE_LABEL, json)),
         public_pem: public.to_pem(),
@@ -123,61 +143,56 @@ pub fn generate(password: &[u8]) -> Result<GeneratedKey, SignError> {
 /// The signing key in a cosign-format encrypted private key file (`text`), decrypted with
 /// `password`. `name` is how errors refer to the file.
 pub fn load_private(name: &str, text: &str, password: &[u8]) -> Result<KeyPair, SignError> {
-    let bad = |what: &str| SignError::Key(format!("{name}: {what}"));
-    let block = pem::parse(text).map_err(|e| {
-        bad(&format!(
-            "not a PEM file ({e}); expected a cosign private key"
-        ))
-    })?;
+    let bad = |problem: KeyProblem, source: Option<Source>| SignError::Key {
+        file: name.to_owned(),
+        problem,
+        source,
+    };
+    let block = pem::parse(text).map_err(|e| bad(KeyProblem::NotPem, Some(source(e))))?;
     if block.tag() != SIGSTORE_LABEL && block.tag() != COSIGN_LABEL {
-        return Err(bad(&format!(
-            "a PEM `{}` block; expected `{SIGSTORE_LABEL}` (a cosign-format key)",
-            block.tag()
-        )));
+        return Err(bad(KeyProblem::Label(block.tag().to_owned()), None));
     }
-    let document: Encrypted = serde_json::from_slice(block.contents()).map_err(|e| {
-        bad(&format!(
-            "the encrypted key is not the cosign JSON layout: {e}"
-        ))
-    })?;
+    let document: Encrypted = serde_json::from_slice(block.contents())
+        .map_err(|e| bad(KeyProblem::Layout, Some(source(e))))?;
     if document.kdf.name != "scrypt" || document.cipher.name != "nacl/secretbox" {
-        return Err(bad(&format!(
-            "encrypted with {} + {}; only scrypt + nacl/secretbox is supported",
-            document.kdf.name, document.cipher.name
-        )));
+        return Err(bad(
+            KeyProblem::Algorithms {
+                kdf: document.kdf.name.clone(),
+                cipher: document.cipher.name.clone(),
+            },
+            None,
+        ));
     }
     let params = &document.kdf.params;
     if !params.n.is_power_of_two() || params.n < 2 || params.n > 1 << 22 {
-        return Err(bad(&format!(
-            "scrypt N = {} is not a power of two up to 2^22",
-            params.n
-        )));
+        return Err(bad(KeyProblem::ScryptCost(params.n), None));
     }
     let log_n = u8::try_from(params.n.trailing_zeros()).unwrap_or(u8::MAX);
-    let decode = |field: &str, value: &str| {
+    scrypt::Params::new(log_n, params.r, params.p)
+        .map_err(|e| bad(KeyProblem::ScryptParameters, Some(source(e))))?;
+    let decode = |field: &'static str, value: &str| {
         STANDARD
             .decode(value)
-            .map_err(|_| bad(&format!("`{field}` is not base64")))
+            .map_err(|_| bad(KeyProblem::NotBase64(field), None))
     };
     let salt = decode("kdf.salt", &document.kdf.salt)?;
     let nonce: [u8; 24] = decode("cipher.nonce", &document.cipher.nonce)?
         .try_into()
-        .map_err(|_| bad("`cipher.nonce` is not 24 bytes"))?;
+        .map_err(|_| bad(KeyProblem::Nonce, None))?;
     let ciphertext = decode("ciphertext", &document.ciphertext)?;
     let key = derive(password, &salt, log_n, params.r, params.p)?;
     let pkcs8 = XSalsa20Poly1305::new(&key.into())
         .decrypt(&nonce.into(), ciphertext.as_slice())
-        .map_err(|_| bad("wrong password (CRABOX_KEY_PASSWORD) or a damaged key"))?;
-    KeyPair::from_pkcs8_der(&pkcs8)
-        .map_err(|e| bad(&format!("the decrypted key is not a PKCS#8 key: {e}")))
+        .map_err(|_| bad(KeyProblem::WrongPassword, None))?;
+    KeyPair::from_pkcs8_der(&pkcs8).map_err(|e| bad(KeyProblem::NotPkcs8, Some(source(e))))
 }
 
 /// A public key from a PEM `PUBLIC KEY` file. `name` is how errors refer to the file.
 pub fn load_public(name: &str, text: &str) -> Result<DerPublicKey, SignError> {
-    DerPublicKey::from_pem(text).map_err(|e| {
-        SignError::Key(format!(
-            "{name}: not a PEM `PUBLIC KEY` ({e}); expected the `.pub` file written with the key"
-        ))
+    DerPublicKey::from_pem(text).map_err(|e| SignError::Key {
+        file: name.to_owned(),
+        problem: KeyProblem::NotPublicKey,
+        source: Some(source(e)),
     })
 }
 

@@ -12,7 +12,7 @@ use sigstore_types::{
     SignatureBytes,
 };
 
-use crate::error::SignError;
+use crate::error::{SignError, source};
 
 /// The DSSE payload type of in-toto statements.
 pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
@@ -42,8 +42,10 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
 
 /// The signature of `key` over an artifact's SHA-256 digest (prehashed ECDSA).
 pub(crate) fn sign_digest(key: &KeyPair, digest: &Sha256Hash) -> Result<SignatureBytes, SignError> {
-    key.sign_digest(digest)
-        .map_err(|e| SignError::Crypto(e.to_string()))
+    key.sign_digest(digest).map_err(|e| SignError::Crypto {
+        operation: "sign the digest",
+        source: Some(source(e)),
+    })
 }
 
 /// A DSSE envelope around an in-toto statement, signed by `key` over its pre-authentication
@@ -51,7 +53,10 @@ pub(crate) fn sign_digest(key: &KeyPair, digest: &Sha256Hash) -> Result<Signatur
 pub(crate) fn dsse_envelope(key: &KeyPair, statement: &[u8]) -> Result<DsseEnvelope, SignError> {
     let signature = key
         .sign(&pae(IN_TOTO_PAYLOAD_TYPE, statement))
-        .map_err(|e| SignError::Crypto(e.to_string()))?;
+        .map_err(|e| SignError::Crypto {
+            operation: "sign the statement",
+            source: Some(source(e)),
+        })?;
     Ok(DsseEnvelope::new(
         IN_TOTO_PAYLOAD_TYPE,
         PayloadBytes::from_bytes(statement),
@@ -67,9 +72,10 @@ pub struct KeySigner {
 
 impl KeySigner {
     pub fn new(key: KeyPair) -> Result<Self, SignError> {
-        let public = key
-            .public_key_der()
-            .map_err(|e| SignError::Crypto(e.to_string()))?;
+        let public = key.public_key_der().map_err(|e| SignError::Crypto {
+            operation: "encode the public key",
+            source: Some(source(e)),
+        })?;
         Ok(KeySigner {
             hint: crate::keys::hint(&public),
             key,

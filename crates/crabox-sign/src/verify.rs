@@ -10,7 +10,7 @@ use sigstore_types::bundle::SignatureContent;
 use sigstore_types::{Bundle, DerPublicKey, Sha256Hash};
 use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy, Verifier};
 
-use crate::error::SignError;
+use crate::error::{SignError, source};
 
 /// Whom the signature must come from.
 pub enum Signer {
@@ -54,7 +54,8 @@ pub fn read_bundle(path: &Path) -> Result<Bundle, SignError> {
     })?;
     Bundle::from_json(&text).map_err(|e| SignError::Malformed {
         path: path.to_owned(),
-        message: format!("not a Sigstore bundle: {e}"),
+        what: "Sigstore bundle",
+        source: source(e),
     })
 }
 
@@ -80,13 +81,15 @@ pub fn trusted_root(path: Option<&Path>) -> Result<TrustedRoot, SignError> {
             })?;
             TrustedRoot::from_json(&text).map_err(|e| SignError::Malformed {
                 path: path.to_owned(),
-                message: format!("not a Sigstore trusted root: {e}"),
+                what: "Sigstore trusted root",
+                source: source(e),
             })
         }
         None => TrustedRoot::from_json(sigstore_trust_root::SIGSTORE_PRODUCTION_TRUSTED_ROOT)
             .map_err(|e| SignError::Malformed {
                 path: "(embedded public-good trusted root)".into(),
-                message: e.to_string(),
+                what: "Sigstore trusted root",
+                source: source(e),
             }),
     }
 }

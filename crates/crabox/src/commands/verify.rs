@@ -215,7 +215,7 @@ fn signer(context: &Context, args: &VerifyArgs) -> anyhow::Result<Signer> {
         let text = fs_err::read_to_string(&path)
             .map_err(|e| UsageError::new(format!("public key: {e}")))?;
         let key = crabox_sign::keys::load_public(&context.display_path(&path), &text)
-            .map_err(|e| UsageError::new(e.to_string()))?;
+            .map_err(|e| UsageError::new(crabox_types::error_chain(&e)))?;
         return Ok(Signer::Key(key));
     }
     let identity = match (

@@ -184,13 +184,7 @@ pub fn compare(before: &Snapshot, after: &Snapshot) -> Vec<Check> {
     checks
 }
 
-/// Why a bundle could not be read as a baseline.
-#[derive(Debug, thiserror::Error)]
-#[error("{path}: {message}")]
-pub struct BaselineError {
-    pub path: String,
-    pub message: String,
-}
+pub use crate::error::BaselineError;
 
 #[derive(Deserialize)]
 struct Manifest {

@@ -12,6 +12,7 @@
 
 pub mod baseline;
 pub mod commands;
+mod error;
 pub mod hardening;
 pub mod policy;
 pub mod render;

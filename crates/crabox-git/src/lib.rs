@@ -3,29 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
+mod error;
 pub mod history;
 pub mod mirror;
 
-/// Why the repository could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum GitError {
-    #[error("could not open the git repository at `{}`", path.display())]
-    Open {
-        path: PathBuf,
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
-    #[error("could not read `{what}` in the git repository at `{}`", path.display())]
-    Read {
-        path: PathBuf,
-        what: &'static str,
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
-    /// Cloning, fetching or exporting a mirror failed.
-    #[error("{0}")]
-    Mirror(String),
-}
+pub use error::GitError;
 
 /// A commit: its full hex id and committer time (Unix seconds).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,33 +12,14 @@ use octocrab::Octocrab;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+mod error;
+
+pub use error::GitHubError;
+
 /// Attempts per request.
 const ATTEMPTS: u32 = 4;
 /// The longest `Retry-After` crabox waits.
 const MAX_WAIT: Duration = Duration::from_secs(120);
-
-#[derive(Debug, thiserror::Error)]
-pub enum GitHubError {
-    #[error("could not set up the GitHub client: {0}")]
-    Client(String),
-    #[error("{method} {url}: HTTP {status}: {message}{}", if *.attempts > 1 { format!(" (after {attempts} attempts)") } else { String::new() })]
-    Status {
-        method: String,
-        url: String,
-        status: u16,
-        message: String,
-        attempts: u32,
-    },
-    #[error("{method} {url}: {message} (after {attempts} attempts)")]
-    Transport {
-        method: String,
-        url: String,
-        message: String,
-        attempts: u32,
-    },
-    #[error("{what}: unexpected response: {message}")]
-    Response { what: String, message: String },
-}
 
 /// A release as the API returns it.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]

@@ -8,23 +8,12 @@
 //! - [`render`]: the minijinja templates (embedded defaults, repository overrides);
 //! - [`advisory`]: CSAF 2.0 security advisory and VEX documents, and OpenVEX.
 
+mod error;
+
+pub use error::NotesError;
+
 pub mod advisory;
 pub mod commit;
 pub mod range;
 pub mod release;
 pub mod render;
-
-/// What went wrong making the notes.
-#[derive(Debug, thiserror::Error)]
-pub enum NotesError {
-    /// A template that does not parse or render: where, and what.
-    #[error("{template}:{line}: {message}")]
-    Template {
-        template: String,
-        line: usize,
-        message: String,
-    },
-    /// A `tag-pattern` that is not a valid glob or regular expression.
-    #[error("`[notes] tag-pattern = \"{pattern}\"`: {message}")]
-    TagPattern { pattern: String, message: String },
-}

@@ -40,6 +40,8 @@ pub struct Options {
     pub db: Vec<PathBuf>,
     /// `--no-sign`.
     pub no_sign: bool,
+    /// Warnings also for each open finding (annotations in GitHub Actions).
+    pub annotate: bool,
 }
 
 /// A bundle written.
@@ -288,7 +290,7 @@ pub fn run(
                 &inventory,
                 &assessed.now.outcome,
                 false,
-                false,
+                options.annotate,
             ));
             let (audit, ids) = facts::audit(run, dir, &assessed.databases, &assessed.now, mtime)?;
             facts.audit = Step::Ran(audit);

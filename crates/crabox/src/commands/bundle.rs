@@ -21,6 +21,7 @@ pub fn run(context: &Context, args: &BundleArgs) -> anyhow::Result<ExitStatus> {
         artifacts: crabox_pipeline::sbom::artifact_paths(&run, &args.artifact),
         db: args.db.clone(),
         no_sign: args.no_sign,
+        annotate: context.actions.is_some(),
     };
     let bundled = crabox_pipeline::bundle::run(&run, repo.as_ref(), &options)?;
     context.emit(&bundled.notices);

@@ -589,6 +589,25 @@ fn run_bundle() -> anyhow::Result<()> {
         ms(times[RUNS / 2]),
         ms(first_time)
     );
+    // Another crabox build (an earlier commit's) on the same inputs, run alternately: a change
+    // is "no slower" only against a baseline timed beside it.
+    if let Some(against) = std::env::var_os("CRABOX_BENCH_AGAINST") {
+        let against = PathBuf::from(against);
+        let (ours, theirs) =
+            time_alternately((&crabox, &args, &env), Some((&against, &args)), &repo)?;
+        let theirs = theirs.context("the baseline build did not run")?;
+        println!();
+        println!(
+            "| alternately ({AUDIT_RUNS} runs each) | this build | CRABOX_BENCH_AGAINST | against / this |"
+        );
+        println!("|---|---:|---:|---:|");
+        println!(
+            "| one repository with the {count} shared lockfiles | {:.0} ms | {:.0} ms | {:.2}x |",
+            ms(ours),
+            ms(theirs),
+            theirs.as_secs_f64() / ours.as_secs_f64()
+        );
+    }
     let _ = fs_err::remove_dir_all(&work);
     Ok(())
 }

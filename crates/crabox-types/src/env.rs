@@ -39,6 +39,7 @@ env_vars! {
     XDG_CACHE_HOME: "Base of the cache directory: advisory databases and their indexes go to `$XDG_CACHE_HOME/crabox`. Default: `~/.cache`.";
     CRABOX_CACHE_DIR: "The cache directory itself, instead of `$XDG_CACHE_HOME/crabox`.";
     ACTIONS_ID_TOKEN_REQUEST_URL: "Set by GitHub Actions when the job may request an OIDC token (`permissions: id-token: write`): keyless signing is possible.";
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: "The bearer token for that request (GitHub Actions); read by `sigstore-oidc` for keyless signing, never logged.";
     GITHUB_SERVER_URL: "Base URL of the GitHub server, for SLSA provenance (GitHub Actions). Default: `https://github.com`.";
     GITHUB_SHA: "The commit the workflow run is for, for SLSA provenance (GitHub Actions).";
     GITHUB_REF: "The ref the workflow run is for, for SLSA provenance (GitHub Actions).";

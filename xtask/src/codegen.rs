@@ -166,7 +166,7 @@ const EXIT_CODES: &str = "## Exit status by command\n\n\
 | `verify` | verified (an unsigned bundle: integrity only, said so) | a signature or file that does not verify, a missing signature with `--key` or an identity, a damaged archive | usage | I/O |\n\
 | `gate` | no check failed | a check failed | usage, a baseline that does not verify | I/O |\n\
 | `notes` | notes written | | not a git repository, a shallow clone without `--from`, a revision that names no commit | I/O |\n\
-| `bundle` | bundle written, no CRA requirement row fails | bundle written, a CRA requirement row fails | a declared document missing, usage | I/O; the previous bundle stays in place |\n\
+| `bundle` | bundle written; no CRA row fails, no Article 14 report is overdue, no row of `[evidence] require` is missing (other `missing` rows are reported) | bundle written, and a CRA row fails, an Article 14 report is overdue, or a row of `[evidence] require` is missing | a declared document missing, usage | I/O; the previous bundle stays in place |\n\
 | `publish` | release published (or left alone when already published) | | no token, no GitHub repository, no bundle | the GitHub API failed after retries |\n\n";
 
 fn cli_reference() -> String {

@@ -127,6 +127,9 @@ pub struct AuditConfig {
     /// Sparse index that says which crates.io releases were yanked (looked up unless
     /// `--offline`). Default: `https://index.crates.io`.
     pub index_url: Option<String>,
+    /// Days an advisory database may be old, before the report time, and still give the CRA
+    /// row I.2(a) a pass. Default: 7.
+    pub max_age: Option<u32>,
 }
 
 /// One ignored advisory.
@@ -282,9 +285,21 @@ pub struct EvidenceConfig {
     pub monitoring: Option<String>,
     /// Secure removal and transfer of data and settings (Annex I Part I (2)(m)).
     pub data_removal: Option<String>,
+    /// The plan of security tests and reviews (Annex I Part II (3)).
+    pub test_plan: Option<String>,
+    /// How updates are distributed securely (Annex I Part II (7)).
+    pub update_distribution: Option<String>,
+    /// How security updates and advisories are published, free of charge (Annex I Part II (8)).
+    pub advisory_policy: Option<String>,
     /// Requirements that do not apply to this product, each with the reason, keyed by the
     /// requirement's number in Regulation (EU) 2024/2847, e.g. `"I.2(g)" = "stores no data"`.
+    /// Only the items of Annex I Part I (2)(b) to (m) ("where applicable") can be.
+    #[serde(default, deserialize_with = "not_applicable")]
     pub not_applicable: Option<BTreeMap<String, String>>,
+    /// Requirement ids whose row fails the bundle (exit 1) when it is `missing`, e.g.
+    /// `["I.1", "II.5"]`.
+    #[serde(default, deserialize_with = "required_rows")]
+    pub require: Option<Vec<String>>,
     /// Actively exploited vulnerabilities the manufacturer knows of (Article 14): the report
     /// gives the early-warning, notification and final-report deadlines of each.
     pub exploited: Option<Vec<ExploitedEntry>>,
@@ -322,6 +337,61 @@ fn security_contact<'de, D: serde::Deserializer<'de>>(
             value.escape_debug()
         )))
     }
+}
+
+/// The requirements of Annex I Part I (2) that apply "where applicable": the only ones
+/// `[evidence] not-applicable` may name.
+pub const WHERE_APPLICABLE: [&str; 12] = [
+    "I.2(b)", "I.2(c)", "I.2(d)", "I.2(e)", "I.2(f)", "I.2(g)", "I.2(h)", "I.2(i)", "I.2(j)",
+    "I.2(k)", "I.2(l)", "I.2(m)",
+];
+
+/// Every requirement id of the CRA report.
+pub const REQUIREMENT_IDS: [&str; 22] = [
+    "I.1", "I.2(a)", "I.2(b)", "I.2(c)", "I.2(d)", "I.2(e)", "I.2(f)", "I.2(g)", "I.2(h)",
+    "I.2(i)", "I.2(j)", "I.2(k)", "I.2(l)", "I.2(m)", "II.1", "II.2", "II.3", "II.4", "II.5",
+    "II.6", "II.7", "II.8",
+];
+
+/// `[evidence] not-applicable`: only the "where applicable" items, each with a reason.
+fn not_applicable<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+    let map = BTreeMap::<String, String>::deserialize(deserializer)?;
+    for (id, reason) in &map {
+        if !WHERE_APPLICABLE.contains(&id.as_str()) {
+            let what = if REQUIREMENT_IDS.contains(&id.as_str()) {
+                "applies to every product"
+            } else {
+                "is not a requirement of Regulation (EU) 2024/2847"
+            };
+            return Err(serde::de::Error::custom(format!(
+                "`{}` {what}: only Annex I Part I (2)(b) to (m), I.2(b) to I.2(m), can be not applicable",
+                id.escape_debug()
+            )));
+        }
+        if reason.trim().is_empty() {
+            return Err(serde::de::Error::custom(format!("`{id}` needs a reason")));
+        }
+    }
+    Ok(Some(map))
+}
+
+/// `[evidence] require`: known requirement ids.
+fn required_rows<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<String>>, D::Error> {
+    let ids = Vec::<String>::deserialize(deserializer)?;
+    if let Some(unknown) = ids
+        .iter()
+        .find(|id| !REQUIREMENT_IDS.contains(&id.as_str()))
+    {
+        return Err(serde::de::Error::custom(format!(
+            "`{}` is not a requirement of Regulation (EU) 2024/2847 (I.1, I.2(a) to I.2(m), II.1 to II.8)",
+            unknown.escape_debug()
+        )));
+    }
+    Ok(Some(ids))
 }
 
 /// Whether `value` is an acceptable security contact.

@@ -256,7 +256,8 @@ mod tests {
                 "rustsec-url",
                 "osv-url",
                 "osv-ecosystems",
-                "index-url"
+                "index-url",
+                "max-age"
             ]
         );
         let ignore: Vec<&str> = table_keys(["audit", "ignore"])

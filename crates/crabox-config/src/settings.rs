@@ -67,6 +67,8 @@ pub struct AuditSettings {
     pub osv_url: String,
     pub osv_ecosystems: Vec<String>,
     pub index_url: String,
+    /// Days a database may be old and still give I.2(a) a pass.
+    pub max_age: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -115,6 +117,8 @@ pub struct EvidenceSettings {
     /// Declaration documents by their `[evidence]` key, sorted.
     pub documents: BTreeMap<String, String>,
     pub not_applicable: BTreeMap<String, String>,
+    /// Rows that fail the bundle when `missing`.
+    pub require: Vec<String>,
     pub exploited: Vec<ExploitedEntry>,
     pub kev_catalog: Option<String>,
 }
@@ -183,6 +187,7 @@ impl Settings {
                 index_url: audit
                     .index_url
                     .unwrap_or_else(|| DEFAULT_INDEX_URL.to_owned()),
+                max_age: audit.max_age.unwrap_or(7),
             },
             sign: SignSettings {
                 mode: sign.mode.unwrap_or(SignMode::Auto),
@@ -238,7 +243,7 @@ fn evidence_settings(evidence: &EvidenceConfig) -> EvidenceSettings {
     let mut documents = BTreeMap::new();
     if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(evidence) {
         for (key, value) in map {
-            if key == "kev-catalog" {
+            if key == "kev-catalog" || key == "require" {
                 continue;
             }
             if let serde_json::Value::String(path) = value {
@@ -249,6 +254,7 @@ fn evidence_settings(evidence: &EvidenceConfig) -> EvidenceSettings {
     EvidenceSettings {
         documents,
         not_applicable,
+        require: evidence.require.clone().unwrap_or_default(),
         exploited: evidence.exploited.clone().unwrap_or_default(),
         kev_catalog: evidence.kev_catalog.clone(),
     }

@@ -17,6 +17,10 @@ use crate::EvidenceError;
 const HOUR: i64 = 3600;
 const DAY: i64 = 24 * HOUR;
 
+/// 2026-09-11T00:00:00Z: Article 14 applies from this day (Article 71(2)), also to products
+/// already on the market; awareness before it starts no deadline.
+pub const APPLIES_FROM: i64 = 1_789_084_800;
+
 /// How crabox learned that a vulnerability is actively exploited.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -60,7 +64,11 @@ pub struct Entry {
     pub packages: Vec<String>,
     pub source: Source,
     pub aware_since: String,
+    /// Empty when the awareness came before Article 14 applied.
     pub deadlines: Vec<Deadline>,
+    /// Why there are no deadlines, when there are none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The report's Article 14 section.
@@ -74,6 +82,21 @@ pub struct Article14 {
     /// What it could not consult, and how to add it.
     pub unchecked: Vec<String>,
     pub vulnerabilities: Vec<Entry>,
+}
+
+impl Article14 {
+    /// The deadlines that passed before the report time: each a report that is overdue.
+    pub fn overdue(&self) -> Vec<(&Entry, &Deadline)> {
+        self.vulnerabilities
+            .iter()
+            .flat_map(|e| e.deadlines.iter().filter(|d| d.passed).map(move |d| (e, d)))
+            .collect()
+    }
+
+    /// Where Article 14 reports go.
+    pub fn recipients(&self) -> &'static str {
+        "the CSIRT designated as coordinator of the Member State of the main establishment, through ENISA's single reporting platform (Article 14(1), 14(7), Article 16)"
+    }
 }
 
 fn time(seconds: i64) -> String {
@@ -97,7 +120,13 @@ pub fn deadlines(
     let vulnerabilities = exploited
         .into_iter()
         .map(|e| Entry {
-            deadlines: vec![
+            note: (e.aware_since < APPLIES_FROM).then(|| {
+                "aware before 2026-09-11, when Article 14 began to apply: no reporting deadline runs from this awareness".to_owned()
+            }),
+            deadlines: if e.aware_since < APPLIES_FROM {
+                Vec::new()
+            } else {
+                vec![
                 deadline(
                     "early-warning",
                     Some(e.aware_since + 24 * HOUR),
@@ -113,7 +142,8 @@ pub fn deadlines(
                     e.fix_available.map(|fix| fix + 14 * DAY),
                     "within 14 days after a corrective or mitigating measure is available (Article 14(2)(c))",
                 ),
-            ],
+            ]
+            },
             id: e.id,
             packages: e.packages,
             source: e.source,
@@ -231,7 +261,9 @@ pub fn assess(inputs: Inputs<'_>) -> Article14 {
                     source: Source::Kev {
                         date_added: added.to_string(),
                     },
-                    aware_since: as_of.max(added.days_since_epoch() * DAY),
+                    // Not declared: aware from this report (the catalogue's date is when CISA
+                    // learned of it, not when the manufacturer did).
+                    aware_since: as_of,
                     fix_available: None,
                 });
             }

@@ -17,10 +17,57 @@ pub struct Report {
     /// The product and version the bundle is for.
     pub product: String,
     pub version: String,
+    /// When the report was made (`SOURCE_DATE_EPOCH`, else the clock; never the commit time):
+    /// what freshness and the Article 14 deadlines are judged against.
+    pub report_time: String,
+    /// The dates of Regulation (EU) 2024/2847 that apply.
+    pub legal_dates: LegalDates,
+    /// `fail`, `incomplete` or `complete`, and why.
+    pub verdict: Verdict,
+    /// What to do, most urgent first: overdue Article 14 reports, failing rows, required rows
+    /// missing, other missing rows.
+    pub next_steps: Vec<String>,
     pub summary: Summary,
     pub requirements: Vec<Row>,
     /// Reporting deadlines of actively exploited vulnerabilities (Article 14).
     pub article14: Article14,
+}
+
+/// The dates of Regulation (EU) 2024/2847.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LegalDates {
+    pub in_force: &'static str,
+    /// Article 14 (reporting) applies, also to products already on the market.
+    pub reporting_obligations: &'static str,
+    /// Every other obligation applies.
+    pub main_obligations: &'static str,
+}
+
+/// The Regulation's dates.
+pub const LEGAL_DATES: LegalDates = LegalDates {
+    in_force: "2024-12-10",
+    reporting_obligations: "2026-09-11",
+    main_obligations: "2027-12-11",
+};
+
+impl Default for LegalDates {
+    fn default() -> Self {
+        LEGAL_DATES
+    }
+}
+
+/// The overall verdict of a report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// A row fails, a required row is missing, or an Article 14 report is overdue: the bundle
+    /// exits 1.
+    Fail,
+    /// Nothing fails, but rows are missing.
+    #[default]
+    Incomplete,
+    /// Every row passes, is evidenced, declared or not applicable.
+    Complete,
 }
 
 /// How many rows have each status.
@@ -28,6 +75,7 @@ pub struct Report {
 pub struct Summary {
     pub pass: usize,
     pub fail: usize,
+    pub evidence: usize,
     pub declared: usize,
     pub missing: usize,
     pub not_applicable: usize,
@@ -40,6 +88,7 @@ impl Report {
             *match row.status {
                 Status::Pass => &mut summary.pass,
                 Status::Fail => &mut summary.fail,
+                Status::Evidence => &mut summary.evidence,
                 Status::Declared => &mut summary.declared,
                 Status::Missing => &mut summary.missing,
                 Status::NotApplicable => &mut summary.not_applicable,
@@ -49,6 +98,10 @@ impl Report {
             schema_version: SCHEMA_VERSION,
             product: product.to_owned(),
             version: version.to_owned(),
+            report_time: String::new(),
+            legal_dates: LEGAL_DATES,
+            verdict: Verdict::Incomplete,
+            next_steps: Vec::new(),
             summary,
             requirements,
             article14: Article14::default(),
@@ -62,6 +115,69 @@ impl Report {
         self
     }
 
+    /// The verdict and the next steps, as of `report_time`; a row of `require` that is missing
+    /// fails the report.
+    #[must_use]
+    pub fn judged(mut self, report_time: &str, require: &[String]) -> Report {
+        report_time.clone_into(&mut self.report_time);
+        let mut steps = Vec::new();
+        for (entry, deadline) in self.article14.overdue() {
+            steps.push(format!(
+                "OVERDUE: the Article 14 {} for {} was due {} ({}); submit it to {}",
+                deadline.obligation.replace('-', " "),
+                entry.id,
+                deadline.due.as_deref().unwrap_or("-"),
+                deadline.rule,
+                self.article14.recipients()
+            ));
+        }
+        let overdue = !steps.is_empty();
+        for row in self
+            .requirements
+            .iter()
+            .filter(|r| r.status == Status::Fail)
+        {
+            steps.push(format!("{} fails: {}", row.id, row.reason));
+        }
+        let missing = |required: bool| {
+            self.requirements
+                .iter()
+                .filter(move |r| {
+                    r.status == Status::Missing && require.iter().any(|id| id == r.id) == required
+                })
+                .map(move |r| {
+                    format!(
+                        "{} is missing{}: {}",
+                        r.id,
+                        if required {
+                            " and required (`[evidence] require`)"
+                        } else {
+                            ""
+                        },
+                        r.reason
+                    )
+                })
+        };
+        let required_missing: Vec<String> = missing(true).collect();
+        let fails = overdue || self.summary.fail > 0 || !required_missing.is_empty();
+        steps.extend(required_missing);
+        steps.extend(missing(false));
+        self.verdict = if fails {
+            Verdict::Fail
+        } else if self.summary.missing > 0 {
+            Verdict::Incomplete
+        } else {
+            Verdict::Complete
+        };
+        self.next_steps = steps;
+        self
+    }
+
+    /// Whether the bundle fails (exit 1).
+    pub fn failed(&self) -> bool {
+        self.verdict == Verdict::Fail
+    }
+
     /// `cra/report.json`: pretty JSON with a final newline.
     pub fn to_json(&self) -> String {
         let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
@@ -73,10 +189,31 @@ impl Report {
     /// each missing row the `crabox.toml` lines that would declare it.
     pub fn to_markdown(&self) -> String {
         let s = &self.summary;
+        let d = &self.legal_dates;
         let mut out = format!(
-            "# CRA evidence: {} {}\n\n{} pass, {} fail, {} declared, {} missing, {} not applicable \
+            "# CRA evidence: {} {}\n\n\
+             Regulation (EU) 2024/2847: in force {}; Article 14 (reporting) applies from {}; the other obligations from {}. Report time: {}.\n\n\
+             **Verdict: {}**\n\n",
+            self.product,
+            self.version,
+            d.in_force,
+            d.reporting_obligations,
+            d.main_obligations,
+            self.report_time,
+            verdict_name(self.verdict),
+        );
+        if !self.next_steps.is_empty() {
+            out.push_str("Next steps, most urgent first:\n\n");
+            for step in &self.next_steps {
+                let _ = writeln!(out, "1. {}", step.replace('\n', " "));
+            }
+            out.push('\n');
+        }
+        let _ = write!(
+            out,
+            "{} pass, {} fail, {} evidence, {} declared, {} missing, {} not applicable \
              (Regulation (EU) 2024/2847, Annex I).\n\n",
-            self.product, self.version, s.pass, s.fail, s.declared, s.missing, s.not_applicable
+            s.pass, s.fail, s.evidence, s.declared, s.missing, s.not_applicable
         );
         out.push_str(
             "| Requirement | Proposal | IEC 62443 | Status | Why | Evidence |\n|---|---|---|---|---|---|\n",
@@ -150,15 +287,18 @@ impl Report {
                         format!("KEV catalogue, added {date_added}")
                     }
                 };
-                let due: Vec<String> = v
-                    .deadlines
-                    .iter()
-                    .map(|d| match (&d.due, d.passed) {
-                        (Some(due), true) => format!("{due} (**passed**)"),
-                        (Some(due), false) => due.clone(),
-                        (None, _) => "when a fix is available".to_owned(),
-                    })
-                    .collect();
+                let due: Vec<String> = match &v.note {
+                    Some(note) => vec![cell(note), String::new(), String::new()],
+                    None => v
+                        .deadlines
+                        .iter()
+                        .map(|d| match (&d.due, d.passed) {
+                            (Some(due), true) => format!("{due} (**OVERDUE**)"),
+                            (Some(due), false) => due.clone(),
+                            (None, _) => "when a fix is available".to_owned(),
+                        })
+                        .collect(),
+                };
                 let _ = write!(
                     out,
                     "| {} | {} | {source} | {} | {} |",
@@ -200,10 +340,20 @@ impl Report {
     }
 }
 
+/// The verdict as the report writes it.
+pub fn verdict_name(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Fail => "fail",
+        Verdict::Incomplete => "incomplete",
+        Verdict::Complete => "complete",
+    }
+}
+
 pub fn status_name(status: Status) -> &'static str {
     match status {
         Status::Pass => "pass",
         Status::Fail => "fail",
+        Status::Evidence => "evidence",
         Status::Declared => "declared",
         Status::Missing => "missing",
         Status::NotApplicable => "not-applicable",
@@ -281,10 +431,21 @@ mod tests {
     fn the_report_counts_rows_and_tells_how_to_declare_the_missing_ones() {
         let facts = Facts {
             sboms: vec!["sbom/app.cdx.json".into()],
+            packages: 12,
             ..Facts::default()
         };
-        let report = Report::new("acme-gateway", "1.4.0", evaluate_all(&facts));
+        let report = Report::new("acme-gateway", "1.4.0", evaluate_all(&facts))
+            .judged("2026-12-03T00:00:00Z", &[]);
         assert_eq!(report.summary.pass, 1);
+        assert_eq!(report.verdict, Verdict::Incomplete);
+        assert!(
+            report.next_steps[0].starts_with("I.1 is missing"),
+            "{:?}",
+            report.next_steps
+        );
+        let required = Report::new("acme-gateway", "1.4.0", evaluate_all(&facts))
+            .judged("2026-12-03T00:00:00Z", &["I.1".to_owned()]);
+        assert_eq!(required.verdict, Verdict::Fail);
         assert_eq!(report.summary.missing, report.requirements.len() - 1);
         let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
         assert_eq!(json["schema_version"], 1);

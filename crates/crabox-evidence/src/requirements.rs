@@ -210,7 +210,7 @@ pub const REQUIREMENTS: [Requirement; 22] = [
         "II.3",
         "GAP",
         "Effective and regular security tests and reviews",
-        None,
+        Some("test-plan"),
         Check::SecurityTests,
     ),
     req(
@@ -242,7 +242,7 @@ pub const REQUIREMENTS: [Requirement; 22] = [
         "II.7",
         "4-1",
         "Secure distribution of updates",
-        None,
+        Some("update-distribution"),
         Check::UpdateDistribution,
     ),
     req(
@@ -250,7 +250,7 @@ pub const REQUIREMENTS: [Requirement; 22] = [
         "II.8",
         "4-1",
         "Security updates without delay and free of charge, with advisories",
-        None,
+        Some("advisory-policy"),
         Check::Advisories,
     ),
 ];
@@ -259,20 +259,37 @@ pub const REQUIREMENTS: [Requirement; 22] = [
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
+    /// crabox's own checks demonstrate the requirement, on non-empty, covered, fresh input.
     Pass,
+    /// A check found a violation.
     Fail,
+    /// crabox's checks support the requirement; the manufacturer's judgement completes it (the
+    /// row becomes `declared` with the declaration).
+    Evidence,
+    /// The manufacturer's document is present, with any evidence linked.
     Declared,
+    /// Neither evidence nor declaration.
     Missing,
+    /// Annex I Part I (2)(b)–(m) only, with a reason.
     NotApplicable,
 }
 
 /// The audit's result, for the rows that depend on it.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFacts {
+    /// Packages the audit read (0: it checked nothing).
+    pub packages: usize,
     /// Vulnerabilities left open after ignores and VEX.
     pub open: usize,
     /// Of those, the ones a released fix would close.
     pub open_with_fix: usize,
+    /// Ignored vulnerabilities that a released fix would close (II.2 counts them as open).
+    pub ignored_with_fix: usize,
+    /// Age in days of the oldest database at the report time; `None` when not known (a
+    /// database given with `--db` carries no date).
+    pub database_age_days: Option<i64>,
+    /// `[audit] max-age`: the oldest database that can give I.2(a) a pass.
+    pub max_age_days: u32,
     /// The audit's files in the bundle.
     pub files: Vec<String>,
     /// Ecosystems of the lockfiles no database covered (`npm`, `PyPI`): not checked.
@@ -296,6 +313,8 @@ pub struct GateFacts {
     pub security_policy: Option<bool>,
     /// The security.txt check passed (`None`: there is none).
     pub security_txt: Option<bool>,
+    /// Every failing check of the gate.
+    pub failures: usize,
 }
 
 /// The security section of the release notes.
@@ -317,6 +336,8 @@ pub struct Facts {
     /// Requirement id → why it does not apply (`[evidence] not-applicable`).
     pub not_applicable: BTreeMap<String, String>,
     pub sboms: Vec<String>,
+    /// Packages read from the lockfiles (what the SBOMs list).
+    pub packages: usize,
     /// The audit, or why it did not run.
     pub audit: Step<AuditFacts>,
     /// Signature bundles of the artifacts.
@@ -402,10 +423,18 @@ pub fn evaluate(requirement: &Requirement, facts: &Facts) -> Row {
             format!("declared; {reason}"),
             vec![path.clone()],
         ),
+        (Some((Status::Evidence, reason, mut evidence)), Some((key, path))) => {
+            evidence.push(path.clone());
+            row(
+                Status::Declared,
+                format!("declared in `[evidence] {key}`; {reason}"),
+                evidence,
+            )
+        }
         (Some((status, reason, mut evidence)), declared) => {
             evidence.extend(declared.map(|(_, path)| path.clone()));
             let mut r = row(status, reason, evidence);
-            if status == Status::Missing {
+            if matches!(status, Status::Missing | Status::Evidence) {
                 r.declare_with = declare_with;
             }
             r
@@ -429,104 +458,114 @@ pub fn evaluate(requirement: &Requirement, facts: &Facts) -> Row {
 
 /// What the checks say about `requirement`: status, reason and evidence, or `None` when only a
 /// declaration can evidence it.
-fn check(requirement: &Requirement, facts: &Facts, declared: bool) -> Option<Checked> {
-    match requirement.check {
-        Check::Declared => None,
-        Check::NoOpenVulnerabilities => Some(audit_check(facts, false)),
-        Check::Remediation => Some(audit_check(facts, true)),
-        Check::Sbom if !facts.sboms.is_empty() => {
-            Some((Status::Pass, sbom_reason(facts), facts.sboms.clone()))
-        }
-        Check::Sbom => Some((Status::Missing, NO_SBOM.to_owned(), Vec::new())),
+fn check(requirement: &Requirement, facts: &Facts, _declared: bool) -> Option<Checked> {
+    Some(match requirement.check {
+        Check::Declared => return None,
+        Check::NoOpenVulnerabilities => audit_check(facts),
+        Check::Remediation => remediation_check(facts),
+        Check::Sbom => sbom_check(facts),
         Check::SignedUpdates | Check::Integrity | Check::UpdateDistribution => {
-            Some(signature_check(requirement.check, facts, declared))
+            signature_check(requirement.check, facts)
         }
-        Check::RepositoryChecks | Check::Hardening | Check::SecurityTests
-            if facts.gate.ran().is_some() =>
-        {
-            Some(gate_check(requirement.check, facts))
+        Check::RepositoryChecks | Check::Hardening | Check::SecurityTests => {
+            match facts.gate.ran() {
+                Some(gate) => gate_check(requirement.check, gate),
+                None => (
+                    Status::Missing,
+                    skipped(&facts.gate, StepName::Gate, "gate result"),
+                    Vec::new(),
+                ),
+            }
         }
-        Check::RepositoryChecks | Check::Hardening | Check::SecurityTests => Some((
-            Status::Missing,
-            skipped(&facts.gate, StepName::Gate, "gate result"),
-            Vec::new(),
-        )),
-        Check::Disclosure | Check::Advisories if facts.notes_security.ran().is_some() => {
-            Some(disclosure_check(requirement.check, facts))
-        }
-        Check::Disclosure | Check::Advisories => Some((
-            Status::Missing,
-            skipped(
-                &facts.notes_security,
-                StepName::Notes,
-                "release notes or advisories",
-            ),
-            Vec::new(),
-        )),
-        Check::CvdPolicy
-            if facts
-                .gate
-                .ran()
-                .is_some_and(|g| g.security_policy == Some(false)) =>
-        {
-            Some((
-                Status::Fail,
-                "`crabox gate`: SECURITY.md is missing, has no contact or no disclosure terms"
-                    .into(),
-                gate_files(facts),
-            ))
-        }
-        Check::CvdPolicy
-            if facts
-                .gate
-                .ran()
-                .is_some_and(|g| g.security_policy == Some(true)) =>
-        {
-            let mut files: Vec<String> = facts.cvd_policy.iter().cloned().collect();
-            files.extend(gate_files(facts));
-            Some((
-                Status::Pass,
-                "SECURITY.md checked by `crabox gate`: a contact and the disclosure terms".into(),
-                files,
-            ))
-        }
-        Check::Contact
-            if facts
-                .gate
-                .ran()
-                .is_some_and(|g| g.security_txt == Some(false)) =>
-        {
-            Some((
-                Status::Fail,
-                "`crabox gate`: security.txt is invalid or expired (RFC 9116)".into(),
-                gate_files(facts),
-            ))
-        }
-        Check::CvdPolicy => Some(match &facts.cvd_policy {
-            Some(path) => (
-                Status::Declared,
-                "CVD policy present".into(),
-                vec![path.clone()],
-            ),
+        Check::Disclosure | Check::Advisories => match facts.notes_security.ran() {
+            Some(security) => disclosure_check(requirement.check, facts, security),
             None => (
                 Status::Missing,
-                "no CVD policy: set `[product] cvd-policy` (crabox init writes SECURITY.md)".into(),
+                skipped(
+                    &facts.notes_security,
+                    StepName::Notes,
+                    "release notes or advisories",
+                ),
                 Vec::new(),
             ),
-        }),
-        Check::Contact => Some(match &facts.security_contact {
-            Some(contact) => (
-                Status::Declared,
-                format!("security contact {contact}"),
-                Vec::new(),
-            ),
-            None => (
-                Status::Missing,
-                "no security contact: set `[product] security-contact`".into(),
-                Vec::new(),
-            ),
-        }),
+        },
+        Check::CvdPolicy => cvd_check(facts),
+        Check::Contact => contact_check(facts),
+    })
+}
+
+/// II.5: SECURITY.md as `crabox gate` checked it (every ISO/IEC 29147 element).
+fn cvd_check(facts: &Facts) -> Checked {
+    let mut files: Vec<String> = facts.cvd_policy.iter().cloned().collect();
+    files.extend(gate_files(facts));
+    match facts.gate.ran().and_then(|g| g.security_policy) {
+        Some(true) => (
+            Status::Pass,
+            "SECURITY.md checked by `crabox gate`: a contact, what a report should hold, the disclosure terms and the versions that get fixes".into(),
+            files,
+        ),
+        Some(false) => (
+            Status::Fail,
+            "`crabox gate`: SECURITY.md is a placeholder or lacks an element of a disclosure policy (see gate/results.json)".into(),
+            files,
+        ),
+        None if facts.cvd_policy.is_some() => (
+            Status::Missing,
+            "a CVD policy is named (`[product] cvd-policy`) but `crabox gate` did not check a SECURITY.md".into(),
+            files,
+        ),
+        None => (
+            Status::Missing,
+            "no CVD policy: set `[product] cvd-policy` (crabox init writes SECURITY.md)".into(),
+            Vec::new(),
+        ),
     }
+}
+
+/// II.6: a contact (`https:` or `mailto:`, checked when read) and a valid security.txt where
+/// there is one.
+fn contact_check(facts: &Facts) -> Checked {
+    if facts.gate.ran().and_then(|g| g.security_txt) == Some(false) {
+        return (
+            Status::Fail,
+            "`crabox gate`: security.txt is invalid or expired (RFC 9116)".into(),
+            gate_files(facts),
+        );
+    }
+    match &facts.security_contact {
+        Some(contact) => (
+            Status::Pass,
+            format!(
+                "security contact {contact}{}",
+                if facts.gate.ran().and_then(|g| g.security_txt) == Some(true) {
+                    "; security.txt valid (RFC 9116)"
+                } else {
+                    ""
+                }
+            ),
+            gate_files(facts),
+        ),
+        None => (
+            Status::Missing,
+            "no security contact: set `[product] security-contact`".into(),
+            Vec::new(),
+        ),
+    }
+}
+
+/// II.1: the SBOMs, holding the packages of every lockfile read; none read is nothing shown.
+fn sbom_check(facts: &Facts) -> Checked {
+    if facts.sboms.is_empty() {
+        return (Status::Missing, NO_SBOM.to_owned(), Vec::new());
+    }
+    if facts.packages == 0 {
+        return (
+            Status::Missing,
+            "the SBOMs list no package: no lockfile was read, so no component is identified".into(),
+            facts.sboms.clone(),
+        );
+    }
+    (Status::Pass, sbom_reason(facts), facts.sboms.clone())
 }
 
 type Checked = (Status, String, Vec<String>);
@@ -540,13 +579,18 @@ fn gate_files(facts: &Facts) -> Vec<String> {
 }
 
 /// The gate rows: attack surface (workflows, committed binaries), hardening of the artifacts,
-/// and security test commands.
-fn gate_check(check: Check, facts: &Facts) -> Checked {
-    let gate = facts.gate.ran().cloned().unwrap_or_default();
+/// and security test commands. They support a requirement the manufacturer's judgement
+/// completes: `evidence` at best, `fail` on a violation, `missing` with nothing to check.
+fn gate_check(check: Check, gate: &GateFacts) -> Checked {
     let files = gate.files.clone();
     let counted = |(failed, total): (usize, usize), what: &str| {
-        if failed == 0 {
-            (Status::Pass, format!("{total} {what} checks pass"))
+        if total == 0 {
+            (
+                Status::Missing,
+                format!("nothing to check: no {what} checks applied"),
+            )
+        } else if failed == 0 {
+            (Status::Evidence, format!("{total} {what} checks pass"))
         } else {
             (
                 Status::Fail,
@@ -564,15 +608,22 @@ fn gate_check(check: Check, facts: &Facts) -> Checked {
             ),
         },
         _ => match gate.commands {
-            Some((0, total)) => (
-                Status::Pass,
+            Some((0, total)) if gate.failures == 0 => (
+                Status::Evidence,
                 format!(
-                    "{total} security test command(s) pass{}",
+                    "{total} security test command(s) pass and the gate has no failure{}",
                     if gate.ci_workflow {
                         "; a CI workflow runs on every change"
                     } else {
                         "; no CI workflow found"
                     }
+                ),
+            ),
+            Some((0, total)) => (
+                Status::Fail,
+                format!(
+                    "{total} security test command(s) pass, but {} check(s) of the gate fail",
+                    gate.failures
                 ),
             ),
             Some((failed, total)) => (
@@ -600,8 +651,36 @@ fn sbom_reason(facts: &Facts) -> String {
     )
 }
 
-/// The audit rows: open vulnerabilities (`remediation`: only those a released fix would close).
-fn audit_check(facts: &Facts, remediation: bool) -> Checked {
+/// Why the audit cannot give a pass although it found nothing open: nothing read, an
+/// ecosystem no database covers, a stale database.
+fn audit_gap(audit: &AuditFacts) -> Option<String> {
+    if audit.packages == 0 {
+        return Some("no package was read: the audit checked nothing".to_owned());
+    }
+    if !audit.unchecked.is_empty() {
+        return Some(format!(
+            "no open vulnerability in what was checked, but the {} dependencies were NOT checked: no advisory database given covers them",
+            audit.unchecked.join(", ")
+        ));
+    }
+    match audit.database_age_days {
+        Some(age) if age > i64::from(audit.max_age_days) => Some(format!(
+            "the advisory database is {age} days old, older than `[audit] max-age = {}`: run `crabox db update`",
+            audit.max_age_days
+        )),
+        _ => None,
+    }
+}
+
+fn database_age(audit: &AuditFacts) -> String {
+    match audit.database_age_days {
+        Some(age) => format!("database {age} day(s) old"),
+        None => "database date not known (given with --db)".to_owned(),
+    }
+}
+
+/// I.2(a): no open vulnerability, on packages read, every ecosystem covered, a fresh database.
+fn audit_check(facts: &Facts) -> Checked {
     let Some(audit) = facts.audit.ran() else {
         return (
             Status::Missing,
@@ -609,42 +688,72 @@ fn audit_check(facts: &Facts, remediation: bool) -> Checked {
             Vec::new(),
         );
     };
-    let (count, pass, what) = if remediation {
-        (
-            audit.open_with_fix,
-            "no open vulnerability has a released fix left unapplied",
-            "with a released fix",
-        )
-    } else {
-        (
-            audit.open,
-            "the audit found no open vulnerability after VEX and ignores",
-            "after VEX and ignores",
-        )
-    };
-    if count == 0 && !audit.unchecked.is_empty() {
+    if audit.open > 0 {
+        let plural = if audit.open == 1 { "y" } else { "ies" };
         return (
-            Status::Missing,
+            Status::Fail,
             format!(
-                "no open vulnerability in what was checked, but the {} dependencies were NOT checked: no advisory database given covers them",
-                audit.unchecked.join(", ")
+                "{} open vulnerabilit{plural} after VEX and ignores",
+                audit.open
             ),
             audit.files.clone(),
         );
     }
-    if count == 0 {
-        return (Status::Pass, pass.to_owned(), audit.files.clone());
+    if let Some(gap) = audit_gap(audit) {
+        return (Status::Missing, gap, audit.files.clone());
     }
-    let plural = if count == 1 { "y" } else { "ies" };
     (
-        Status::Fail,
-        format!("{count} open vulnerabilit{plural} {what}"),
+        Status::Pass,
+        format!(
+            "the audit of {} package(s) found no open vulnerability after VEX and ignores ({})",
+            audit.packages,
+            database_age(audit)
+        ),
         audit.files.clone(),
     )
 }
 
-/// The signature rows; signed updates also need the update channel declared.
-fn signature_check(check: Check, facts: &Facts, declared: bool) -> Checked {
+/// II.2: no vulnerability with a fix left open (an ignored one with a fix counts), and every
+/// unfixed one under a VEX or mitigation statement (an open one has none).
+fn remediation_check(facts: &Facts) -> Checked {
+    let Some(audit) = facts.audit.ran() else {
+        return (
+            Status::Missing,
+            skipped(&facts.audit, StepName::Audit, "audit"),
+            Vec::new(),
+        );
+    };
+    let with_fix = audit.open_with_fix + audit.ignored_with_fix;
+    let unfixed = audit.open - audit.open_with_fix;
+    if with_fix > 0 || unfixed > 0 {
+        let mut why = Vec::new();
+        if with_fix > 0 {
+            why.push(format!(
+                "{with_fix} vulnerabilit{} with a released fix not applied ({} of them ignored)",
+                if with_fix == 1 { "y" } else { "ies" },
+                audit.ignored_with_fix
+            ));
+        }
+        if unfixed > 0 {
+            why.push(format!(
+                "{unfixed} without a fix and without a VEX or mitigation statement"
+            ));
+        }
+        return (Status::Fail, why.join("; "), audit.files.clone());
+    }
+    if let Some(gap) = audit_gap(audit) {
+        return (Status::Missing, gap, audit.files.clone());
+    }
+    (
+        Status::Pass,
+        "no vulnerability with a released fix is left open or ignored, and none is open without a fix".into(),
+        audit.files.clone(),
+    )
+}
+
+/// The signature rows: signatures (and for I.2(f) provenance) support the requirement; the
+/// declaration of the update mechanism, runtime integrity or distribution channel completes it.
+fn signature_check(check: Check, facts: &Facts) -> Checked {
     if facts.signatures.is_empty() {
         return (
             Status::Missing,
@@ -655,10 +764,10 @@ fn signature_check(check: Check, facts: &Facts, declared: bool) -> Checked {
     let mut files = facts.signatures.clone();
     files.extend(facts.provenance.iter().cloned());
     files.extend(facts.checksums.iter().cloned());
-    if check == Check::SignedUpdates && !declared {
+    if check == Check::Integrity && facts.provenance.is_empty() {
         return (
             Status::Missing,
-            "the artifacts are signed; how updates reach users is not declared".into(),
+            "the artifacts are signed, but no provenance attests how they were built; a release signature does not show the integrity of data and configuration at run time".into(),
             files,
         );
     }
@@ -667,20 +776,24 @@ fn signature_check(check: Check, facts: &Facts, declared: bool) -> Checked {
     } else {
         format!(" and {} signed attestation(s)", facts.provenance.len())
     };
+    let needs = match check {
+        Check::SignedUpdates => "; how updates reach users is for the manufacturer to declare",
+        Check::Integrity => "; integrity at run time is for the manufacturer to declare",
+        _ => "; the distribution channel is for the manufacturer to declare",
+    };
     (
-        Status::Pass,
+        Status::Evidence,
         format!(
-            "{} signature bundle(s){attestations}",
+            "{} signature bundle(s){attestations}{needs}",
             facts.signatures.len()
         ),
         files,
     )
 }
 
-/// II.4 (fixed vulnerabilities disclosed in the notes) and II.8 (advisories published): only
-/// when the notes could compare the audits of both releases.
-fn disclosure_check(check: Check, facts: &Facts) -> Checked {
-    let security = facts.notes_security.ran().cloned().unwrap_or_default();
+/// II.4 (fixed vulnerabilities disclosed in the notes: a pass) and II.8 (advisories written:
+/// evidence): only when the notes could compare the audits of both releases.
+fn disclosure_check(check: Check, facts: &Facts, security: &NotesFacts) -> Checked {
     let mut files = facts.notes.clone();
     files.extend(facts.csaf.iter().cloned());
     if let Some(why) = &security.not_audited {
@@ -691,24 +804,33 @@ fn disclosure_check(check: Check, facts: &Facts) -> Checked {
         );
     }
     let plural = |n: usize| if n == 1 { "y" } else { "ies" };
-    let reason = match check {
-        Check::Advisories if facts.csaf.is_empty() => {
-            "no vulnerability fixed or known in this release: no advisory is due".to_owned()
-        }
-        Check::Advisories => format!(
-            "{} CSAF document(s) for {} fixed and {} known vulnerabilit{}",
-            facts.csaf.len(),
-            security.fixed,
-            security.known,
-            plural(security.known)
+    match check {
+        Check::Advisories if facts.csaf.is_empty() => (
+            Status::Evidence,
+            "no vulnerability fixed or known in this release: no advisory is due; the publication policy is for the manufacturer to declare".to_owned(),
+            files,
         ),
-        _ => format!(
-            "release notes disclose {} fixed vulnerabilit{}",
-            security.fixed,
-            plural(security.fixed)
+        Check::Advisories => (
+            Status::Evidence,
+            format!(
+                "{} CSAF document(s) for {} fixed and {} known vulnerabilit{}; their publication is for the manufacturer to declare",
+                facts.csaf.len(),
+                security.fixed,
+                security.known,
+                plural(security.known)
+            ),
+            files,
         ),
-    };
-    (Status::Pass, reason, files)
+        _ => (
+            Status::Pass,
+            format!(
+                "both releases audited; the release notes disclose {} fixed vulnerabilit{}",
+                security.fixed,
+                plural(security.fixed)
+            ),
+            files,
+        ),
+    }
 }
 
 /// Every row of the map for `facts`.
@@ -744,15 +866,27 @@ mod tests {
         );
     }
 
+    fn audit(open: usize, open_with_fix: usize) -> AuditFacts {
+        AuditFacts {
+            packages: 3,
+            open,
+            open_with_fix,
+            ignored_with_fix: 0,
+            database_age_days: Some(1),
+            max_age_days: 7,
+            files: vec!["audit/findings.json".into()],
+            unchecked: Vec::new(),
+        }
+    }
+
     #[test]
     fn an_audit_that_left_an_ecosystem_unchecked_does_not_pass() {
         let facts = Facts {
             sboms: vec!["sbom/app.cdx.json".into()],
+            packages: 3,
             audit: Step::Ran(AuditFacts {
-                open: 0,
-                open_with_fix: 0,
-                files: vec!["audit/findings.json".into()],
                 unchecked: vec!["npm".into()],
+                ..audit(0, 0)
             }),
             ..Facts::default()
         };
@@ -769,16 +903,98 @@ mod tests {
     }
 
     #[test]
+    fn nothing_read_stale_data_and_ignored_fixes_give_no_pass() {
+        // No package read: an SBOM and an audit of nothing show nothing.
+        let empty = Facts {
+            sboms: vec!["sbom/app.cdx.json".into()],
+            audit: Step::Ran(AuditFacts {
+                packages: 0,
+                ..audit(0, 0)
+            }),
+            ..Facts::default()
+        };
+        let rows = evaluate_all(&empty);
+        for id in ["I.2(a)", "II.1", "II.2"] {
+            assert_eq!(row(&rows, id).status, Status::Missing, "{id}");
+        }
+        // A database older than max-age cannot give I.2(a) a pass.
+        let stale = Facts {
+            sboms: vec!["sbom/app.cdx.json".into()],
+            packages: 3,
+            audit: Step::Ran(AuditFacts {
+                database_age_days: Some(30),
+                ..audit(0, 0)
+            }),
+            ..Facts::default()
+        };
+        let rows = evaluate_all(&stale);
+        assert_eq!(row(&rows, "I.2(a)").status, Status::Missing);
+        assert!(row(&rows, "I.2(a)").reason.contains("30 days old"));
+        assert_eq!(row(&rows, "II.1").status, Status::Pass);
+        // An ignored vulnerability with a fix is not remediated.
+        let ignored = Facts {
+            packages: 3,
+            audit: Step::Ran(AuditFacts {
+                ignored_with_fix: 1,
+                ..audit(0, 0)
+            }),
+            ..Facts::default()
+        };
+        let rows = evaluate_all(&ignored);
+        assert_eq!(row(&rows, "I.2(a)").status, Status::Pass);
+        assert_eq!(row(&rows, "II.2").status, Status::Fail);
+        // An open one without a fix has no VEX or mitigation statement.
+        let unfixed = Facts {
+            packages: 3,
+            audit: Step::Ran(audit(1, 0)),
+            ..Facts::default()
+        };
+        assert_eq!(
+            row(&evaluate_all(&unfixed), "II.2").reason,
+            "1 without a fix and without a VEX or mitigation statement"
+        );
+    }
+
+    #[test]
+    fn signatures_and_gate_checks_are_evidence_until_declared() {
+        let mut facts = Facts {
+            signatures: vec!["artifacts/app.sigstore.json".into()],
+            gate: Step::Ran(GateFacts {
+                attack_surface: (0, 0),
+                commands: Some((0, 1)),
+                failures: 9,
+                ..GateFacts::default()
+            }),
+            ..Facts::default()
+        };
+        let rows = evaluate_all(&facts);
+        assert_eq!(row(&rows, "I.2(c)").status, Status::Evidence);
+        assert_eq!(row(&rows, "II.7").status, Status::Evidence);
+        // Signatures without provenance show nothing of run-time integrity.
+        assert_eq!(row(&rows, "I.2(f)").status, Status::Missing);
+        // Nothing to check is not a pass.
+        assert_eq!(row(&rows, "I.2(j)").status, Status::Missing);
+        // A passing command does not outweigh the gate's failures.
+        assert_eq!(row(&rows, "II.3").status, Status::Fail);
+        facts
+            .declarations
+            .insert("security-updates".into(), "declarations/updates.md".into());
+        let rows = evaluate_all(&facts);
+        assert_eq!(row(&rows, "I.2(c)").status, Status::Declared);
+        assert_eq!(
+            row(&rows, "I.2(c)").evidence,
+            ["artifacts/app.sigstore.json", "declarations/updates.md"]
+        );
+    }
+
+    #[test]
     fn checks_declarations_and_exemptions_set_the_status() {
         let mut facts = Facts {
             sboms: vec!["sbom/app.cdx.json".into()],
-            audit: Step::Ran(AuditFacts {
-                open: 2,
-                open_with_fix: 0,
-                files: vec!["audit/findings.json".into()],
-                unchecked: Vec::new(),
-            }),
+            packages: 3,
+            audit: Step::Ran(audit(2, 0)),
             signatures: vec!["artifacts/app.tar.gz.sigstore.json".into()],
+            provenance: vec!["attestations/slsa-provenance.sigstore.json".into()],
             ..Facts::default()
         };
         facts
@@ -795,13 +1011,12 @@ mod tests {
             row(&rows, "I.2(a)").reason,
             "2 open vulnerabilities after VEX and ignores"
         );
-        assert_eq!(row(&rows, "II.2").status, Status::Pass);
+        assert_eq!(row(&rows, "II.2").status, Status::Fail);
         assert_eq!(row(&rows, "I.1").status, Status::Declared);
         assert_eq!(row(&rows, "I.1").evidence, ["declarations/risk.md"]);
         assert_eq!(row(&rows, "I.2(g)").status, Status::NotApplicable);
-        assert_eq!(row(&rows, "I.2(f)").status, Status::Pass);
-        // Signed, but the update channel is not declared.
-        assert_eq!(row(&rows, "I.2(c)").status, Status::Missing);
+        assert_eq!(row(&rows, "I.2(f)").status, Status::Evidence);
+        assert_eq!(row(&rows, "I.2(c)").status, Status::Evidence);
         assert_eq!(
             row(&rows, "II.3").reason,
             "`crabox gate` did not run: not built yet"

@@ -92,9 +92,12 @@ pub fn update(run: &Run<'_>, store: &Store, name: &str) -> Result<State, crabox_
     }
 }
 
+/// A cached database: its path and its snapshot date (Unix seconds).
+pub type Cached = (PathBuf, i64);
+
 /// The cached databases for `[audit] sources`, with warnings for missing and stale ones. A
 /// source missing from the cache is fetched first when the network is allowed.
-pub fn cached(run: &Run<'_>) -> Result<(Vec<PathBuf>, Vec<Finding>), Error> {
+pub fn cached(run: &Run<'_>) -> Result<(Vec<Cached>, Vec<Finding>), Error> {
     let store = store(run)?;
     let mut paths = Vec::new();
     let mut notices = Vec::new();
@@ -122,7 +125,7 @@ pub fn cached(run: &Run<'_>) -> Result<(Vec<PathBuf>, Vec<Finding>), Error> {
         match state {
             Some(state) => {
                 notices.extend(stale_warning(&state));
-                paths.push(store.path(&state));
+                paths.push((store.path(&state), state.date));
             }
             None => notices.push(missing_source(&name, true)),
         }
@@ -146,6 +149,9 @@ pub struct Databases {
     pub advisory: Vec<crabox_audit::Database>,
     /// What the reports say of each database (path as the user reads it).
     pub info: Vec<crabox_audit::render::DatabaseInfo>,
+    /// The snapshot date (Unix seconds) of the oldest database, when every one has a known
+    /// date (the cache's do; a `--db` path carries none).
+    pub oldest: Option<i64>,
     pub yanked: Yanked,
 }
 
@@ -159,13 +165,14 @@ pub fn open(
     db: &[PathBuf],
     inventories: &[&Inventory],
 ) -> anyhow::Result<(Step<Databases>, Vec<Finding>)> {
-    let (paths, mut notices) = if db.is_empty() {
-        cached(run)?
+    let (paths, oldest, mut notices) = if db.is_empty() {
+        let (cached, notices) = cached(run)?;
+        let oldest = cached.iter().map(|(_, date)| *date).min();
+        let paths: Vec<PathBuf> = cached.into_iter().map(|(p, _)| p).collect();
+        (paths, oldest, notices)
     } else {
-        (
-            db.iter().map(|p| run.scope.dir.join(p)).collect(),
-            Vec::new(),
-        )
+        let paths: Vec<PathBuf> = db.iter().map(|p| run.scope.dir.join(p)).collect();
+        (paths, None, Vec::new())
     };
     if paths.is_empty() {
         // Said plainly: offline, an empty cache is not filled; online, filling it failed.
@@ -204,6 +211,7 @@ pub fn open(
         Step::Ran(Databases {
             advisory,
             info,
+            oldest,
             yanked,
         }),
         notices,

@@ -26,3 +26,15 @@ pub fn build_time(run: &Run<'_>, commit: Option<&crabox_git::Commit>) -> Result<
 pub fn pinned(run: &Run<'_>) -> bool {
     run.var(EnvVars::SOURCE_DATE_EPOCH).is_some()
 }
+
+/// The time a report is judged at: `SOURCE_DATE_EPOCH` when set, else the clock; never the
+/// commit's time (deadlines and freshness run in real time).
+pub fn report_time(run: &Run<'_>) -> Result<i64, Error> {
+    match run.var(EnvVars::SOURCE_DATE_EPOCH) {
+        Some(raw) => raw
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| Error::SourceDateEpoch { raw }),
+        None => Ok(crabox_types::unix_now()),
+    }
+}

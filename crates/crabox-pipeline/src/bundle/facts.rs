@@ -20,8 +20,10 @@ pub fn audit(
     dir: &Path,
     databases: &Databases,
     assessment: &Assessment,
-    time: i64,
+    times: (i64, i64),
+    packages: usize,
 ) -> anyhow::Result<(AuditFacts, Vec<article14::Open>)> {
+    let (time, report_time) = times;
     let outcome = &assessment.outcome;
     let open: Vec<_> = outcome
         .findings
@@ -56,8 +58,22 @@ pub fn audit(
         })
         .collect();
     let facts = AuditFacts {
+        packages,
         open: open.len(),
         open_with_fix: open.iter().filter(|(f, _)| f.fix.is_some()).count(),
+        ignored_with_fix: outcome
+            .findings
+            .iter()
+            .filter(|(f, s)| {
+                matches!(s, crabox_audit::policy::Status::Ignored { .. })
+                    && f.kind == crabox_audit::advisory::Kind::Vulnerability
+                    && f.fix.is_some()
+            })
+            .count(),
+        database_age_days: databases
+            .oldest
+            .map(|date| (report_time - date).max(0) / 86_400),
+        max_age_days: run.settings().audit.max_age,
         files,
         unchecked: outcome
             .unchecked()
@@ -117,12 +133,13 @@ pub fn gate(dir: &Path, report: &crabox_gate::Report) -> anyhow::Result<GateFact
     let commands = count(&|c| c.category == Category::Commands);
     // A file's check, when the file exists (a missing file is missing evidence, not a failure
     // of the file).
+    // Only a pass is a pass: a SECURITY.md the gate warns about lacks an element.
     let outcome_of = |code| {
         report
             .checks
             .iter()
             .find(|c| c.code == code && c.outcome != Outcome::NotApplicable && c.location.is_some())
-            .map(|c| c.outcome != Outcome::Fail)
+            .map(|c| c.outcome == Outcome::Pass)
     };
     Ok(GateFacts {
         files,
@@ -136,6 +153,7 @@ pub fn gate(dir: &Path, report: &crabox_gate::Report) -> anyhow::Result<GateFact
             .any(|c| c.category == Category::Workflows && c.outcome != Outcome::NotApplicable),
         security_policy: outcome_of(codes::REPO_SECURITY_POLICY),
         security_txt: outcome_of(codes::REPO_SECURITY_TXT),
+        failures: report.summary.fail,
     })
 }
 

@@ -18,7 +18,7 @@ use crabox_evidence::manifest::{
     self, Digested, Inputs, MANIFEST, MANIFEST_SIGNATURE, Manifest, Tool,
 };
 use crabox_evidence::report::Report;
-use crabox_evidence::requirements::{self, Facts, Status};
+use crabox_evidence::requirements::{self, Facts};
 use crabox_report::atomic;
 use crabox_sbom::Inventory;
 
@@ -277,7 +277,16 @@ pub fn run(
     }
 
     let commit = repo.and_then(|r| r.head_commit().ok().flatten());
+    // Files are dated by the commit (or SOURCE_DATE_EPOCH); the report is judged at the report
+    // time (SOURCE_DATE_EPOCH, else now).
     let mtime = crate::time::build_time(run, commit.as_ref())?;
+    let report_time = crate::time::report_time(run)?;
+    facts.packages = inventory
+        .lockfiles
+        .iter()
+        .flat_map(|l| &l.packages)
+        .filter(|p| !p.is_root)
+        .count();
 
     // The audit.
     let mut open_ids = Vec::new();
@@ -292,7 +301,14 @@ pub fn run(
                 false,
                 options.annotate,
             ));
-            let (audit, ids) = facts::audit(run, dir, &assessed.databases, &assessed.now, mtime)?;
+            let (audit, ids) = facts::audit(
+                run,
+                dir,
+                &assessed.databases,
+                &assessed.now,
+                (mtime, report_time),
+                facts.packages,
+            )?;
             facts.audit = Step::Ran(audit);
             open_ids = ids;
             databases = assessed
@@ -398,10 +414,15 @@ pub fn run(
         Step::NotRun(reason) => facts.sign = Step::NotRun(reason.clone()),
     }
 
-    let article14 = facts::article14(run, &open_ids, facts.audit.reason(), mtime)?;
+    let article14 = facts::article14(run, &open_ids, facts.audit.reason(), report_time)?;
     let rows = requirements::evaluate_all(&facts);
-    let failed = rows.iter().any(|r| r.status == Status::Fail);
-    let report = Report::new(&product, &version, rows).with_article14(article14);
+    let report = Report::new(&product, &version, rows)
+        .with_article14(article14)
+        .judged(
+            &crabox_types::rfc3339(report_time).context("the report time is out of range")?,
+            &settings.evidence.require,
+        );
+    let failed = report.failed();
     write(dir, "cra/report.json", report.to_json().as_bytes())?;
     write(dir, "cra/report.md", report.to_markdown().as_bytes())?;
     let p = &settings.product;

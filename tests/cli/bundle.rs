@@ -125,9 +125,9 @@ fn a_bundle_verifies_and_each_tampered_file_is_named() {
     }
     let report: serde_json::Value =
         serde_json::from_str(&context.read(&format!("{dir}/cra/report.json"))).unwrap();
-    // Workflow hygiene supports I.2(j); the manufacturer's judgement completes it.
+    // No workflow at all: nothing shows the attack surface (issue 21: it used to pass).
     let surface = requirement(&report, "I.2(j)");
-    assert_eq!(surface["status"], "evidence", "{surface}");
+    assert_eq!(surface["status"], "missing", "{surface}");
     assert!(
         surface["evidence"]
             .as_array()

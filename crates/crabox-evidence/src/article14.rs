@@ -288,6 +288,83 @@ mod tests {
 
     const AWARE: i64 = 1_795_132_800 + 8 * HOUR; // 2026-11-20T08:00:00Z
 
+    fn at(text: &str) -> i64 {
+        text.parse::<crabox_types::Timestamp>()
+            .unwrap()
+            .unix_seconds()
+    }
+
+    fn due(aware: &str, fix: Option<&str>, as_of: &str) -> Vec<(Option<String>, bool)> {
+        let section = deadlines(
+            vec![Exploited {
+                id: "CVE-2026-9".into(),
+                packages: vec![],
+                source: Source::Declared,
+                aware_since: at(aware),
+                fix_available: fix.map(at),
+            }],
+            at(as_of),
+            vec![],
+            vec![],
+        );
+        section.vulnerabilities[0]
+            .deadlines
+            .iter()
+            .map(|d| (d.due.clone(), d.passed))
+            .collect()
+    }
+
+    #[test]
+    fn deadlines_across_time_zones_month_and_year_ends() {
+        // 23:30 at +01:00 on 31 October is 22:30 UTC: the early warning falls in November.
+        assert_eq!(
+            due("2026-10-31T23:30:00+01:00", None, "2026-11-01T00:00:00Z"),
+            [
+                (Some("2026-11-01T22:30:00Z".to_owned()), false),
+                (Some("2026-11-03T22:30:00Z".to_owned()), false),
+                (None, false),
+            ]
+        );
+        // Behind UTC, across the end of a 30-day month; a fix on 25 December gives a final
+        // report due in the next year.
+        assert_eq!(
+            due(
+                "2026-11-30T20:00:00-05:00",
+                Some("2026-12-25"),
+                "2026-12-03T02:00:00Z"
+            ),
+            [
+                (Some("2026-12-02T01:00:00Z".to_owned()), true),
+                (Some("2026-12-04T01:00:00Z".to_owned()), false),
+                (Some("2027-01-08T00:00:00Z".to_owned()), false),
+            ]
+        );
+        // February of a common year: 72 hours from 26 February end on 1 March.
+        assert_eq!(
+            due("2027-02-26T12:00:00Z", None, "2027-03-01T12:00:00Z"),
+            [
+                (Some("2027-02-27T12:00:00Z".to_owned()), true),
+                (Some("2027-03-01T12:00:00Z".to_owned()), false),
+                (None, false),
+            ]
+        );
+        // A deadline is passed only after its moment, not at it.
+        assert_eq!(
+            due("2026-10-01T00:00:00Z", None, "2026-10-02T00:00:00Z")[0],
+            (Some("2026-10-02T00:00:00Z".to_owned()), false)
+        );
+    }
+
+    #[test]
+    fn awareness_before_article_14_applied_starts_no_deadline() {
+        assert!(due("2026-09-10T23:59:59Z", None, "2026-12-03T00:00:00Z").is_empty());
+        assert_eq!(
+            due("2026-09-10T23:30:00-02:00", None, "2026-12-03T00:00:00Z").len(),
+            3,
+            "01:30 UTC on 11 September: Article 14 applies"
+        );
+    }
+
     #[test]
     fn deadlines_count_from_awareness_and_from_the_fix() {
         let exploited = vec![

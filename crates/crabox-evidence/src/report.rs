@@ -326,6 +326,7 @@ impl Report {
     pub fn to_html(&self, tool_version: &str) -> String {
         let mut env = minijinja::Environment::new();
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+        env.add_filter("code", code_spans);
         let rendered = env
             .add_template("report.html", HTML_TEMPLATE)
             .and_then(|()| {
@@ -338,6 +339,39 @@ impl Report {
         // The template is part of the binary and tested: a failure here is a bug.
         rendered.unwrap_or_else(|e| format!("<!DOCTYPE html><title>report</title><p>{e}</p>"))
     }
+}
+
+/// Text with its `inline code` spans as `<code>`: the text is HTML-escaped first, so only the
+/// spans become markup.
+fn code_spans(text: &str) -> minijinja::Value {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#x27;"),
+            c => escaped.push(c),
+        }
+    }
+    let mut out = String::with_capacity(escaped.len() + 16);
+    let mut parts = escaped.split('`');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    let rest: Vec<&str> = parts.collect();
+    // An odd backtick is left as it is.
+    let pairs = rest.len() / 2 * 2;
+    for (i, part) in rest.iter().enumerate() {
+        if i < pairs {
+            out.push_str(if i % 2 == 0 { "<code>" } else { "</code>" });
+        } else {
+            out.push('`');
+        }
+        out.push_str(part);
+    }
+    minijinja::Value::from_safe_string(out)
 }
 
 /// The verdict as the report writes it.
@@ -477,6 +511,19 @@ mod tests {
         assert!(
             html.contains("&quot;docs&#x2f;security&#x2f;risk-assessment.md&quot;"),
             "{html}"
+        );
+    }
+
+    #[test]
+    fn inline_code_renders_as_code_and_text_stays_escaped() {
+        assert_eq!(
+            code_spans("set `[product] name` & <b>").to_string(),
+            "set <code>[product] name</code> &amp; &lt;b&gt;"
+        );
+        assert_eq!(code_spans("a ` b").to_string(), "a ` b");
+        assert_eq!(
+            code_spans("`<script>`").to_string(),
+            "<code>&lt;script&gt;</code>"
         );
     }
 }

@@ -326,6 +326,8 @@ pub struct NotesFacts {
     pub fixed: usize,
     /// Vulnerabilities known in this release (open or not affected).
     pub known: usize,
+    /// Packages at both ends of the range (0: nothing was compared).
+    pub packages: usize,
 }
 
 /// What one run produced, as bundle paths; `None`/empty where a step did not run.
@@ -599,6 +601,10 @@ fn gate_check(check: Check, gate: &GateFacts) -> Checked {
         }
     };
     let (status, reason) = match check {
+        Check::RepositoryChecks if gate.attack_surface.0 == 0 && !gate.ci_workflow => (
+            Status::Missing,
+            "no CI workflow to check: a repository without committed binaries shows nothing of the attack surface".into(),
+        ),
         Check::RepositoryChecks => counted(gate.attack_surface, "workflow and committed-binary"),
         Check::Hardening => match gate.hardening {
             Some(counts) => counted(counts, "binary hardening"),
@@ -800,6 +806,14 @@ fn disclosure_check(check: Check, facts: &Facts, security: &NotesFacts) -> Check
         return (
             Status::Missing,
             format!("release notes written, but the dependencies were not audited: {why}"),
+            files,
+        );
+    }
+    if security.packages == 0 {
+        return (
+            Status::Missing,
+            "release notes written, but neither release pins a package: nothing was compared"
+                .to_owned(),
             files,
         );
     }

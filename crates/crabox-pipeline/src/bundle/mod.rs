@@ -366,6 +366,11 @@ pub fn run(
                 not_audited: security.not_audited.clone(),
                 fixed: security.fixed.len(),
                 known: security.open.len() + security.not_affected.len(),
+                packages: [&ends.before, &ends.after]
+                    .iter()
+                    .flat_map(|i| &i.lockfiles)
+                    .map(|l| l.packages.len())
+                    .sum(),
             });
         }
         Step::NotRun(reason) => {

@@ -1,0 +1,274 @@
+//! CRA verdicts (issue 21): each scenario a generated repository, with the status of every row
+//! of the report pinned. A status never claims more than its evidence.
+
+#![allow(clippy::unwrap_used)]
+
+use crabox_test::{TestContext, output_text};
+
+use crate::audit::ADVISORY;
+use crate::repo;
+
+/// 2026-12-03T00:00:00Z: the report time of every scenario.
+const NOW: &str = "1796256000";
+
+fn bundle(context: &TestContext, args: &[&str]) -> (Option<i32>, serde_json::Value, String) {
+    let output = context
+        .crabox()
+        .env("SOURCE_DATE_EPOCH", NOW)
+        .args(["bundle", "--no-sign", "--release", "v1.0.0", "--out", "out"])
+        .args(args)
+        .output()
+        .unwrap();
+    let (_, stderr) = output_text(&output);
+    let report = fs_err::read_dir(context.path().join("out"))
+        .ok()
+        .and_then(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path().join("cra/report.json"))
+                .find(|p| p.is_file())
+        })
+        .map_or(serde_json::Value::Null, |p| {
+            serde_json::from_str(&fs_err::read_to_string(p).unwrap()).unwrap()
+        });
+    (output.status.code(), report, stderr)
+}
+
+/// Every row's status, in the report's order, as `id=status`.
+fn statuses(report: &serde_json::Value) -> Vec<String> {
+    report["requirements"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no report: {report}"))
+        .iter()
+        .map(|r| {
+            format!(
+                "{}={}",
+                r["id"].as_str().unwrap(),
+                r["status"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+fn committed(context: &TestContext) {
+    context.git(&["add", "-A"]);
+    context.git(&["commit", "-qm", "release"]);
+}
+
+#[test]
+fn a_repository_without_a_lockfile_passes_nothing() {
+    let context = repo();
+    context.write("README.md", "# nothing to pin\n");
+    context.write("advisories/crates/foo/RUSTSEC-2099-0001.md", ADVISORY);
+    context.write(".gitignore", "out/\n");
+    committed(&context);
+    let (code, report, stderr) = bundle(&context, &["--db", "advisories"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        statuses(&report),
+        [
+            "I.1=missing",
+            "I.2(a)=missing",
+            "I.2(b)=missing",
+            "I.2(c)=missing",
+            "I.2(d)=missing",
+            "I.2(e)=missing",
+            "I.2(f)=missing",
+            "I.2(g)=missing",
+            "I.2(h)=missing",
+            "I.2(i)=missing",
+            "I.2(j)=missing",
+            "I.2(k)=missing",
+            "I.2(l)=missing",
+            "I.2(m)=missing",
+            "II.1=missing",
+            "II.2=missing",
+            "II.3=missing",
+            "II.4=missing",
+            "II.5=missing",
+            "II.6=missing",
+            "II.7=missing",
+            "II.8=missing",
+        ]
+    );
+    let reason = |id: &str| {
+        report["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()["reason"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(
+        reason("I.2(a)").contains("no package was read"),
+        "{}",
+        reason("I.2(a)")
+    );
+    assert!(
+        reason("II.1").contains("no lockfile was read"),
+        "{}",
+        reason("II.1")
+    );
+    assert_eq!(report["verdict"], "incomplete");
+    assert_eq!(report["report_time"], "2026-12-03T00:00:00Z");
+    assert_eq!(report["legal_dates"]["reporting_obligations"], "2026-09-11");
+}
+
+#[test]
+fn an_npm_lockfile_with_only_a_rustsec_database_is_not_checked() {
+    let context = repo();
+    context.write(
+        "package-lock.json",
+        r#"{"name": "web", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
+  "packages": {"": {"name": "web", "version": "1.0.0", "dependencies": {"left-pad": "^1.3.0"}},
+    "node_modules/left-pad": {"version": "1.3.0", "resolved": "https://registry.npmjs.org/left-pad/-/left-pad-1.3.0.tgz", "license": "WTFPL"}}}"#,
+    );
+    context.write("advisories/crates/foo/RUSTSEC-2099-0001.md", ADVISORY);
+    context.write(".gitignore", "out/\nadvisories/\n");
+    committed(&context);
+    let (code, report, stderr) = bundle(&context, &["--db", "advisories"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let rows = statuses(&report);
+    for row in ["I.2(a)=missing", "II.1=pass", "II.2=missing"] {
+        assert!(rows.contains(&row.to_owned()), "{row}: {rows:?}");
+    }
+}
+
+#[test]
+fn declared_exploited_vulnerabilities_get_deadlines_only_once_article_14_applies() {
+    let context = repo();
+    context.write(
+        "Cargo.lock",
+        "version = 3\n\n[[package]]\nname = \"foo\"\nversion = \"1.2.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
+    );
+    context.write("advisories/crates/foo/RUSTSEC-2099-0001.md", ADVISORY);
+    context.write(".gitignore", "out/\nadvisories/\n");
+    context.write(
+        "crabox.toml",
+        "[evidence]\nexploited = [\n  { id = \"CVE-2026-1000\", aware-since = \"2026-10-01T12:00:00Z\" },\n  { id = \"CVE-2026-0800\", aware-since = \"2026-08-01T12:00:00Z\" },\n]\n",
+    );
+    committed(&context);
+    let (code, report, stderr) = bundle(&context, &["--db", "advisories"]);
+    // Overdue since 2026-10-02: the run fails although no row does.
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(report["summary"]["fail"], 0, "{report:#}");
+    assert_eq!(report["verdict"], "fail");
+    let entries = report["article14"]["vulnerabilities"].as_array().unwrap();
+    let before = &entries[0];
+    assert_eq!(before["id"], "CVE-2026-0800");
+    assert_eq!(before["deadlines"], serde_json::json!([]));
+    assert!(
+        before["note"]
+            .as_str()
+            .unwrap()
+            .contains("before 2026-09-11"),
+        "{before}"
+    );
+    let after = &entries[1];
+    assert_eq!(after["id"], "CVE-2026-1000");
+    let due: Vec<(&str, bool)> = after["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| Some((d["due"].as_str()?, d["passed"].as_bool()?)))
+        .collect();
+    assert_eq!(
+        due,
+        [
+            ("2026-10-02T12:00:00Z", true),
+            ("2026-10-04T12:00:00Z", true)
+        ]
+    );
+    let steps: Vec<&str> = report["next_steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(
+        steps[0].starts_with("OVERDUE: the Article 14 early warning for CVE-2026-1000"),
+        "{steps:?}"
+    );
+    assert!(
+        steps[1].starts_with("OVERDUE: the Article 14 notification for CVE-2026-1000"),
+        "{steps:?}"
+    );
+    assert!(
+        steps.iter().all(|s| !s.contains("CVE-2026-0800")),
+        "{steps:?}"
+    );
+}
+
+#[test]
+fn report_time_is_the_clock_without_source_date_epoch_never_the_commit() {
+    let context = repo();
+    context.write("README.md", "# x\n");
+    context.write(".gitignore", "out/\n");
+    // The harness dates commits 2023-11-14.
+    committed(&context);
+    let output = context
+        .crabox()
+        .args(["bundle", "--no-sign", "--out", "out"])
+        .output()
+        .unwrap();
+    let (_, stderr) = output_text(&output);
+    let report_path = fs_err::read_dir(context.path().join("out"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("cra/report.json"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let report: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(report_path).unwrap()).unwrap();
+    let time = report["report_time"].as_str().unwrap();
+    assert!(!time.starts_with("2023-"), "the commit's time: {time}");
+    let now = crabox_types::rfc3339(crabox_types::unix_now()).unwrap();
+    assert_eq!(&time[..10], &now[..10], "{time}");
+}
+
+#[test]
+fn not_applicable_is_only_for_where_applicable_items_and_names_the_line() {
+    let context = repo();
+    for (table, id) in [
+        ("{ \"II.2\" = \"we do not patch\" }", "II.2"),
+        ("{ \"I.2(z)\" = \"no such item\" }", "I.2(z)"),
+    ] {
+        context.write(
+            "crabox.toml",
+            &format!("[product]\nname = \"app\"\n\n[evidence]\nnot-applicable = {table}\n"),
+        );
+        let output = context.crabox().arg("config").output().unwrap();
+        let (_, stderr) = output_text(&output);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("crabox.toml:5"), "{stderr}");
+        assert!(stderr.contains(&format!("`{id}`")), "{stderr}");
+        assert!(stderr.contains("I.2(b) to I.2(m)"), "{stderr}");
+    }
+    context.write("crabox.toml", "[evidence]\nrequire = [\"II.9\"]\n");
+    let output = context.crabox().arg("config").output().unwrap();
+    let (_, stderr) = output_text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`II.9` is not a requirement"), "{stderr}");
+}
+
+#[test]
+fn a_required_row_that_is_missing_fails_the_bundle() {
+    let context = repo();
+    context.write("README.md", "# x\n");
+    context.write(".gitignore", "out/\n");
+    context.write("crabox.toml", "[evidence]\nrequire = [\"I.1\"]\n");
+    committed(&context);
+    let (code, report, stderr) = bundle(&context, &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(report["verdict"], "fail");
+    assert!(
+        report["next_steps"].as_array().unwrap().iter().any(|s| s
+            .as_str()
+            .unwrap()
+            .starts_with("I.1 is missing and required")),
+        "{report:#}"
+    );
+}

@@ -272,3 +272,121 @@ fn a_required_row_that_is_missing_fails_the_bundle() {
         "{report:#}"
     );
 }
+
+/// A RustSec advisory for `name` with a fix at 2.0.0 (or none), and its CVE alias.
+fn advisory(id: &str, cve: &str, name: &str, patched: Option<&str>) -> String {
+    format!(
+        "```toml\n[advisory]\nid = \"{id}\"\npackage = \"{name}\"\ndate = \"2099-01-01\"\nurl = \"https://rustsec.example/{id}\"\ncvss = \"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\"\naliases = [\"{cve}\"]\n\n[versions]\npatched = [{}]\n```\n\n# {name} is vulnerable\n\nDetails.\n",
+        patched.map(|p| format!("\"{p}\"")).unwrap_or_default()
+    )
+}
+
+fn crates(names: &[(&str, &str)]) -> String {
+    let mut lock = String::from("version = 3\n");
+    for (name, version) in names {
+        lock.push_str(&format!(
+            "\n[[package]]\nname = \"{name}\"\nversion = \"{version}\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n"
+        ));
+    }
+    lock
+}
+
+#[test]
+fn a_vulnerable_release_with_an_ignore_and_a_vex_statement() {
+    let context = repo();
+    context.write(
+        "Cargo.lock",
+        &crates(&[("ignored", "1.0.0"), ("vexed", "1.0.0")]),
+    );
+    context.write(
+        "advisories/crates/ignored/RUSTSEC-2099-0101.md",
+        &advisory("RUSTSEC-2099-0101", "CVE-2099-0101", "ignored", Some(">= 2.0.0")),
+    );
+    context.write(
+        "advisories/crates/vexed/RUSTSEC-2099-0102.md",
+        &advisory("RUSTSEC-2099-0102", "CVE-2099-0102", "vexed", None),
+    );
+    context.write(
+        "vex/vexed.openvex.json",
+        r#"{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [{"vulnerability": {"name": "CVE-2099-0102"}, "products": [{"@id": "pkg:cargo/vexed"}], "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path"}]}"#,
+    );
+    context.write(
+        "crabox.toml",
+        "[audit]\nvex = [\"vex/*.openvex.json\"]\nignore = [{ id = \"RUSTSEC-2099-0101\", reason = \"the affected function is not called\" }]\n",
+    );
+    context.write(".gitignore", "out/\nadvisories/\n");
+    committed(&context);
+    let (code, report, stderr) = bundle(&context, &["--db", "advisories"]);
+    // The ignore and the VEX statement leave nothing open, so I.2(a) passes on its own terms;
+    // but the ignored vulnerability has a released fix not applied: II.2 fails, and the run.
+    assert_eq!(code, Some(1), "{stderr}");
+    let rows = statuses(&report);
+    for row in ["I.2(a)=pass", "II.1=pass", "II.2=fail"] {
+        assert!(rows.contains(&row.to_owned()), "{row}: {rows:?}");
+    }
+    let remediation = report["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "II.2")
+        .unwrap();
+    assert_eq!(
+        remediation["reason"],
+        "1 vulnerability with a released fix not applied (1 of them ignored)"
+    );
+    // The database was given with --db: its date is not known, and the row says so.
+    let a = report["requirements"][1]["reason"].as_str().unwrap();
+    assert!(a.contains("database date not known (given with --db)"), "{a}");
+}
+
+#[test]
+fn a_stale_cached_database_gives_no_pass() {
+    // A RustSec repository whose only commit is dated 2023-11-14 (the harness's commit date).
+    let remote = repo();
+    remote.write(
+        "crates/foo/RUSTSEC-2099-0001.md",
+        &advisory("RUSTSEC-2099-0001", "CVE-2099-0001", "foo", Some(">= 2.0.0")),
+    );
+    remote.git(&["add", "-A"]);
+    remote.git(&["commit", "-qm", "advisories"]);
+    let context = repo();
+    context.write("Cargo.lock", &crates(&[("bar", "1.0.0")]));
+    context.write(".gitignore", "out/\n");
+    context.write(
+        "crabox.toml",
+        &format!(
+            "[audit]\nsources = [\"rustsec\"]\nrustsec-url = \"file://{}\"\n",
+            remote.path().display()
+        ),
+    );
+    committed(&context);
+    let update = context
+        .crabox()
+        .env_remove("CRABOX_AUDIT_RUSTSEC_URL")
+        .args(["db", "update"])
+        .output()
+        .unwrap();
+    assert_eq!(update.status.code(), Some(0), "{}", output_text(&update).1);
+    let (code, report, stderr) = bundle(&context, &["--offline"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let rows = statuses(&report);
+    // II.2 rests on the same audit: a stale database passes neither.
+    for row in ["I.2(a)=missing", "II.1=pass", "II.2=missing"] {
+        assert!(rows.contains(&row.to_owned()), "{row}: {rows:?}");
+    }
+    let a = report["requirements"][1]["reason"].as_str().unwrap();
+    assert!(
+        a.contains("days old, older than `[audit] max-age = 7`"),
+        "{a}"
+    );
+    // A larger max-age accepts it.
+    context.write(
+        "crabox.toml",
+        &format!(
+            "[audit]\nsources = [\"rustsec\"]\nmax-age = 36500\nrustsec-url = \"file://{}\"\n",
+            remote.path().display()
+        ),
+    );
+    let (_, report, stderr) = bundle(&context, &["--offline"]);
+    assert_eq!(report["requirements"][1]["status"], "pass", "{stderr}");
+}

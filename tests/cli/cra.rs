@@ -300,7 +300,12 @@ fn a_vulnerable_release_with_an_ignore_and_a_vex_statement() {
     );
     context.write(
         "advisories/crates/ignored/RUSTSEC-2099-0101.md",
-        &advisory("RUSTSEC-2099-0101", "CVE-2099-0101", "ignored", Some(">= 2.0.0")),
+        &advisory(
+            "RUSTSEC-2099-0101",
+            "CVE-2099-0101",
+            "ignored",
+            Some(">= 2.0.0"),
+        ),
     );
     context.write(
         "advisories/crates/vexed/RUSTSEC-2099-0102.md",
@@ -336,7 +341,10 @@ fn a_vulnerable_release_with_an_ignore_and_a_vex_statement() {
     );
     // The database was given with --db: its date is not known, and the row says so.
     let a = report["requirements"][1]["reason"].as_str().unwrap();
-    assert!(a.contains("database date not known (given with --db)"), "{a}");
+    assert!(
+        a.contains("database date not known (given with --db)"),
+        "{a}"
+    );
 }
 
 #[test]
@@ -345,7 +353,12 @@ fn a_stale_cached_database_gives_no_pass() {
     let remote = repo();
     remote.write(
         "crates/foo/RUSTSEC-2099-0001.md",
-        &advisory("RUSTSEC-2099-0001", "CVE-2099-0001", "foo", Some(">= 2.0.0")),
+        &advisory(
+            "RUSTSEC-2099-0001",
+            "CVE-2099-0001",
+            "foo",
+            Some(">= 2.0.0"),
+        ),
     );
     remote.git(&["add", "-A"]);
     remote.git(&["commit", "-qm", "advisories"]);
@@ -389,4 +402,127 @@ fn a_stale_cached_database_gives_no_pass() {
     );
     let (_, report, stderr) = bundle(&context, &["--offline"]);
     assert_eq!(report["requirements"][1]["status"], "pass", "{stderr}");
+}
+
+#[test]
+fn a_clean_signed_release_with_every_declaration_is_complete() {
+    let context = repo();
+    let keys = [
+        "risk-assessment",
+        "secure-defaults",
+        "security-updates",
+        "access-control",
+        "confidentiality",
+        "integrity",
+        "data-minimisation",
+        "availability",
+        "network-impact",
+        "attack-surface",
+        "exploit-mitigation",
+        "monitoring",
+        "data-removal",
+        "test-plan",
+        "update-distribution",
+        "advisory-policy",
+    ];
+    let mut evidence = String::from("[evidence]\n");
+    for key in keys {
+        context.write(&format!("docs/security/{key}.md"), &format!("# {key}\n"));
+        evidence.push_str(&format!("{key} = \"docs/security/{key}.md\"\n"));
+    }
+    context.write(
+        "crabox.toml",
+        &format!(
+            "[product]\nname = \"app\"\nsecurity-contact = \"mailto:security@acme.example\"\ncvd-policy = \"SECURITY.md\"\n\n[sign]\nmode = \"key\"\nkey = \"release.key\"\n\n[gate]\ncommands = [{{ name = \"unit tests\", run = \"true\" }}]\n\n{evidence}"
+        ),
+    );
+    context.write("SECURITY.md", crate::gate::SECURITY);
+    context.write(".github/workflows/ci.yml", crate::gate::WORKFLOW);
+    // What the gate's repository checks ask for: a clean release passes every one.
+    context.write("LICENSE", "MIT\n");
+    context.write(".github/dependabot.yml", "version: 2\nupdates: []\n");
+    context.write("fuzz/Cargo.toml", "[package]\nname = \"fuzz\"\n");
+    context.write("Cargo.lock", &crates(&[("foo", "2.0.0")]));
+    context.write(
+        "advisories/crates/foo/RUSTSEC-2099-0001.md",
+        &advisory(
+            "RUSTSEC-2099-0001",
+            "CVE-2099-0001",
+            "foo",
+            Some(">= 2.0.0"),
+        ),
+    );
+    context.write("dist/app.tar.gz", "release archive\n");
+    context.write(".gitignore", "out/\nadvisories/\ndist/\nrelease.key\n");
+    committed(&context);
+    context.git(&["tag", "v0.9.0"]);
+    context.write("CHANGELOG.md", "1.0.0\n");
+    committed(&context);
+    let generate = context
+        .crabox()
+        .env("CRABOX_KEY_PASSWORD", "correct horse")
+        .args(["sign", "--generate-key", "release"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        generate.status.code(),
+        Some(0),
+        "{}",
+        output_text(&generate).1
+    );
+    let output = context
+        .crabox()
+        .env("SOURCE_DATE_EPOCH", NOW)
+        .env("CRABOX_KEY_PASSWORD", "correct horse")
+        .args([
+            "bundle",
+            "--release",
+            "v1.0.0",
+            "--out",
+            "out",
+            "--db",
+            "advisories",
+            "--artifact",
+            "dist/app.tar.gz",
+        ])
+        .output()
+        .unwrap();
+    let (_, stderr) = output_text(&output);
+    let report: serde_json::Value = serde_json::from_str(
+        &fs_err::read_to_string(context.path().join("out/app-1.0.0/cra/report.json"))
+            .unwrap_or_else(|e| panic!("{e}: {stderr}")),
+    )
+    .unwrap();
+    assert_eq!(
+        statuses(&report),
+        [
+            "I.1=declared",
+            "I.2(a)=pass",
+            "I.2(b)=declared",
+            "I.2(c)=declared",
+            "I.2(d)=declared",
+            "I.2(e)=declared",
+            "I.2(f)=declared",
+            "I.2(g)=declared",
+            "I.2(h)=declared",
+            "I.2(i)=declared",
+            "I.2(j)=declared",
+            "I.2(k)=declared",
+            "I.2(l)=declared",
+            "I.2(m)=declared",
+            "II.1=pass",
+            "II.2=pass",
+            "II.3=declared",
+            "II.4=pass",
+            "II.5=pass",
+            "II.6=pass",
+            "II.7=declared",
+            "II.8=declared",
+        ],
+        "{stderr}\n{}",
+        fs_err::read_to_string(context.path().join("out/app-1.0.0/gate/results.json")).unwrap()
+    );
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(report["verdict"], "complete");
+    assert_eq!(report["next_steps"], serde_json::json!([]));
 }

@@ -19,9 +19,9 @@ const PACKAGE_LOCK: &str = r#"{"name": "web", "version": "1.0.0", "lockfileVersi
     "node_modules/left-pad": {"version": "1.3.0", "resolved": "https://registry.npmjs.org/left-pad/-/left-pad-1.3.0.tgz", "license": "WTFPL"},
     "node_modules/gpl-thing": {"version": "1.0.0", "resolved": "https://registry.npmjs.org/gpl-thing/-/gpl-thing-1.0.0.tgz", "license": "GPL-3.0-only"}}}"#;
 
-const WORKFLOW: &str = "name: ci\non: push\npermissions: {}\njobs:\n  ci:\n    runs-on: ubuntu-latest\n    permissions:\n      contents: read\n    steps:\n      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n      - run: cargo test\n";
+pub(crate) const WORKFLOW: &str = "name: ci\non: push\npermissions: {}\njobs:\n  ci:\n    runs-on: ubuntu-latest\n    permissions:\n      contents: read\n    steps:\n      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n      - run: cargo test\n";
 
-const SECURITY: &str = "# Security policy\n\nReport vulnerabilities to security@acme.example. Include steps to reproduce. We acknowledge reports within 3 working days and publish an advisory when the fix is released. Security fixes go to the latest release.\n";
+pub(crate) const SECURITY: &str = "# Security policy\n\nReport vulnerabilities to security@acme.example. Include steps to reproduce. We acknowledge reports within 3 working days and publish an advisory when the fix is released. Security fixes go to the latest release.\n";
 
 const STRICT: &str = "[gate]\nfail-on = \"high\"\nlicenses.allow = [\"MIT\", \"WTFPL\"]\nbans = [{ name = \"left-pad\", reason = \"unpublished once\" }]\n";
 

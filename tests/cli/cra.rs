@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+use std::fmt::Write as _;
+
 use crabox_test::{TestContext, output_text};
 
 use crate::audit::ADVISORY;
@@ -282,7 +284,6 @@ fn advisory(id: &str, cve: &str, name: &str, patched: Option<&str>) -> String {
 }
 
 fn crates(names: &[(&str, &str)]) -> String {
-    use std::fmt::Write as _;
     let mut lock = String::from("version = 3\n");
     for (name, version) in names {
         let _ = write!(
@@ -431,7 +432,7 @@ fn a_clean_signed_release_with_every_declaration_is_complete() {
     let mut evidence = String::from("[evidence]\n");
     for key in keys {
         context.write(&format!("docs/security/{key}.md"), &format!("# {key}\n"));
-        evidence.push_str(&format!("{key} = \"docs/security/{key}.md\"\n"));
+        let _ = writeln!(evidence, "{key} = \"docs/security/{key}.md\"");
     }
     context.write(
         "crabox.toml",

@@ -530,3 +530,56 @@ fn a_clean_signed_release_with_every_declaration_is_complete() {
     assert_eq!(report["verdict"], "complete");
     assert_eq!(report["next_steps"], serde_json::json!([]));
 }
+
+#[test]
+fn a_vulnerable_package_whose_lockfile_was_deleted_is_not_fixed() {
+    let context = repo();
+    context.write("app/Cargo.lock", &crates(&[("foo", "1.0.0")]));
+    context.write("tool/Cargo.lock", &crates(&[("bar", "1.0.0")]));
+    context.write(
+        "advisories/crates/foo/RUSTSEC-2099-0001.md",
+        &advisory(
+            "RUSTSEC-2099-0001",
+            "CVE-2099-0001",
+            "foo",
+            Some(">= 2.0.0"),
+        ),
+    );
+    context.write(".gitignore", "out/\nadvisories/\n");
+    committed(&context);
+    context.git(&["tag", "v1.0.0"]);
+    fs_err::remove_file(context.path().join("app/Cargo.lock")).unwrap();
+    context.git(&["add", "-A"]);
+    context.git(&["commit", "-qm", "chore: move the app"]);
+    let output = context
+        .crabox()
+        .args(["notes", "--db", "advisories"])
+        .output()
+        .unwrap();
+    let (notes, stderr) = output_text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        !notes.contains("Vulnerabilities fixed in this release"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("Not known to be fixed: their lockfile is not in this release"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("| RUSTSEC-2099-0001 | foo (crates.io) |"),
+        "{notes}"
+    );
+    // The bundle's II.4 says so, and counts nothing as fixed.
+    let (_, report, stderr) = bundle(&context, &["--db", "advisories"]);
+    let disclosure = report["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "II.4")
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert_eq!(
+        disclosure["reason"],
+        "both releases audited; the release notes disclose 0 fixed vulnerabilities and 1 not known to be fixed (its lockfile is gone)"
+    );
+}

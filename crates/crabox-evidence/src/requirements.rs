@@ -328,6 +328,9 @@ pub struct NotesFacts {
     pub known: usize,
     /// Packages at both ends of the range (0: nothing was compared).
     pub packages: usize,
+    /// Vulnerabilities of the previous release whose lockfile this one no longer has: not
+    /// known to be fixed, never counted as fixed.
+    pub unknown: usize,
 }
 
 /// What one run produced, as bundle paths; `None`/empty where a step did not run.
@@ -838,9 +841,17 @@ fn disclosure_check(check: Check, facts: &Facts, security: &NotesFacts) -> Check
         _ => (
             Status::Pass,
             format!(
-                "both releases audited; the release notes disclose {} fixed vulnerabilit{}",
+                "both releases audited; the release notes disclose {} fixed vulnerabilit{}{}",
                 security.fixed,
-                plural(security.fixed)
+                plural(security.fixed),
+                if security.unknown == 0 {
+                    String::new()
+                } else {
+                    format!(
+                        " and {} not known to be fixed (its lockfile is gone)",
+                        security.unknown
+                    )
+                }
             ),
             files,
         ),

@@ -65,6 +65,9 @@ pub struct Security {
     pub unchecked: Vec<String>,
     /// In the previous release, gone in this one.
     pub fixed: Vec<Vulnerability>,
+    /// In the previous release, in a lockfile this release no longer has: whether it was fixed
+    /// is not known (the package may have moved to a lockfile elsewhere or left the scan).
+    pub unknown: Vec<Vulnerability>,
     /// Still in this release.
     pub open: Vec<Vulnerability>,
     /// In this release's dependencies, but stated not to affect the product (OpenVEX).

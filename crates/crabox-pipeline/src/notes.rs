@@ -81,7 +81,13 @@ pub fn security(audited: &Audited<'_>, commits: Vec<Entry>) -> Security {
             .find(|p| p.ecosystem == v.ecosystem && p.name == v.package)
             .map(|p| p.version.clone())
     };
-    let (fixed, still) = release::security_diff(&old, &now, pinned_now);
+    let (gone, still) = release::security_diff(&old, &now, pinned_now);
+    // A package that is no longer pinned is fixed only if its lockfile is still read: when the
+    // lockfile itself is gone, whether it was fixed is not known.
+    let (fixed, unknown): (Vec<Vulnerability>, Vec<Vulnerability>) =
+        gone.into_iter().partition(|v| {
+            v.fixed_version.is_some() || after_inventory.lockfiles.iter().any(|l| l.path == v.file)
+        });
     let (not_affected, open) = still.into_iter().partition(|v| v.not_affected.is_some());
     let mut unchecked: Vec<String> = before
         .outcome
@@ -101,6 +107,7 @@ pub fn security(audited: &Audited<'_>, commits: Vec<Entry>) -> Security {
         not_audited: None,
         unchecked,
         fixed,
+        unknown,
         open,
         not_affected,
         commits,

@@ -371,6 +371,7 @@ pub fn run(
                     .flat_map(|i| &i.lockfiles)
                     .map(|l| l.packages.len())
                     .sum(),
+                unknown: security.unknown.len(),
             });
         }
         Step::NotRun(reason) => {

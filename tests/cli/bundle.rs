@@ -250,7 +250,7 @@ fn declarations_are_copied_and_zero_configuration_says_what_would_declare_each_r
     );
     assert!(
         index.contains(
-            "| 7. EU declaration of conformity | not in this bundle: supplied by the manufacturer |"
+            "| 7. EU declaration of conformity (a draft until the manufacturer signs it) | [cra/eu-declaration-of-conformity.md](../cra/eu-declaration-of-conformity.md) |"
         ),
         "{index}"
     );

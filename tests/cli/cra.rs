@@ -529,6 +529,52 @@ fn a_clean_signed_release_with_every_declaration_is_complete() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert_eq!(report["verdict"], "complete");
     assert_eq!(report["next_steps"], serde_json::json!([]));
+    // Annex II names every item, given or missing; Annex V is a draft naming what it lacks.
+    let user = fs_err::read_to_string(context.path().join("out/app-1.0.0/cra/user-information.md"))
+        .unwrap();
+    assert!(
+        user.contains("2 of 16 items given") || user.contains("of 16 items given"),
+        "{user}"
+    );
+    for item in [
+        "(5) Known or foreseeable",
+        "(8)(a) Secure use",
+        "(8)(f) For integration",
+    ] {
+        assert!(user.contains(item), "{item}: {user}");
+    }
+    assert!(
+        user.contains("**missing**: set `[product] automatic-updates-opt-out`"),
+        "{user}"
+    );
+    let declaration = fs_err::read_to_string(
+        context
+            .path()
+            .join("out/app-1.0.0/cra/eu-declaration-of-conformity.md"),
+    )
+    .unwrap();
+    assert!(
+        declaration.starts_with("# DRAFT: EU declaration of conformity"),
+        "{declaration}"
+    );
+    assert!(
+        declaration.contains("**missing**: set `[evidence] standards`"),
+        "{declaration}"
+    );
+    assert!(
+        declaration.contains("**missing**: set `[product] manufacturer`"),
+        "{declaration}"
+    );
+    let index = fs_err::read_to_string(
+        context
+            .path()
+            .join("out/app-1.0.0/cra/technical-documentation.md"),
+    )
+    .unwrap();
+    assert!(
+        index.contains("[gate/junit.xml](../gate/junit.xml)"),
+        "item 6 holds the gate's test reports: {index}"
+    );
 }
 
 #[test]

@@ -56,6 +56,27 @@ pub struct ProductConfig {
     pub support_end: Option<Date>,
     /// Intended purpose of the product (Annex II (4)).
     pub intended_purpose: Option<String>,
+    /// Known or foreseeable circumstances that may lead to significant cybersecurity risks, as
+    /// text or an internet address (Annex II (5)).
+    pub foreseeable_risks: Option<String>,
+    /// Internet address of the EU declaration of conformity (Annex II (6)).
+    pub declaration_url: Option<String>,
+    /// Instructions on secure use from commissioning on (Annex II (8)(a)): text or an address.
+    pub secure_use: Option<String>,
+    /// How changes to the product can affect the security of data (Annex II (8)(b)).
+    pub data_security_changes: Option<String>,
+    /// How security-relevant updates are installed (Annex II (8)(c)).
+    pub update_installation: Option<String>,
+    /// Secure decommissioning and removal of user data (Annex II (8)(d)).
+    pub decommissioning: Option<String>,
+    /// How automatic installation of security updates is turned off (Annex II (8)(e)).
+    pub automatic_updates_opt_out: Option<String>,
+    /// What an integrator needs to comply with Annex I and the documentation duties, when the
+    /// product is meant to be integrated into others (Annex II (8)(f)).
+    pub integration: Option<String>,
+    /// The notified body (name and number) that took part in the conformity assessment, when one
+    /// did (Annex V (7)).
+    pub notified_body: Option<String>,
 }
 
 /// An SBOM output format.
@@ -300,6 +321,9 @@ pub struct EvidenceConfig {
     /// `["I.1", "II.5"]`.
     #[serde(default, deserialize_with = "required_rows")]
     pub require: Option<Vec<String>>,
+    /// Harmonised standards, common specifications or certifications applied, by reference
+    /// (Annex V (6), Annex VII (5)), e.g. `["EN 18031-1:2024"]`.
+    pub standards: Option<Vec<String>>,
     /// Actively exploited vulnerabilities the manufacturer knows of (Article 14): the report
     /// gives the early-warning, notification and final-report deadlines of each.
     pub exploited: Option<Vec<ExploitedEntry>>,

@@ -119,6 +119,8 @@ pub struct EvidenceSettings {
     pub not_applicable: BTreeMap<String, String>,
     /// Rows that fail the bundle when `missing`.
     pub require: Vec<String>,
+    /// Harmonised standards and specifications applied.
+    pub standards: Vec<String>,
     pub exploited: Vec<ExploitedEntry>,
     pub kev_catalog: Option<String>,
 }
@@ -255,6 +257,7 @@ fn evidence_settings(evidence: &EvidenceConfig) -> EvidenceSettings {
         documents,
         not_applicable,
         require: evidence.require.clone().unwrap_or_default(),
+        standards: evidence.standards.clone().unwrap_or_default(),
         exploited: evidence.exploited.clone().unwrap_or_default(),
         kev_catalog: evidence.kev_catalog.clone(),
     }

@@ -16,28 +16,43 @@ pub struct Product {
     pub intended_purpose: Option<String>,
     /// The end of the support period, as a date.
     pub support_end: Option<String>,
+    pub foreseeable_risks: Option<String>,
+    pub declaration_url: Option<String>,
+    pub secure_use: Option<String>,
+    pub data_security_changes: Option<String>,
+    pub update_installation: Option<String>,
+    pub decommissioning: Option<String>,
+    pub automatic_updates_opt_out: Option<String>,
+    pub integration: Option<String>,
+    pub notified_body: Option<String>,
+    /// Harmonised standards and specifications applied (`[evidence] standards`).
+    pub standards: Vec<String>,
+    /// The commit the release is built from.
+    pub commit: Option<String>,
 }
 
-/// `cra/user-information.md`: the Annex II items.
+/// `cra/user-information.md`: the items of Annex II, (1) to (9) with (8)(a) to (f), each given
+/// or flagged as missing with the `crabox.toml` key that supplies it.
 pub fn user_information_md(product: &Product, facts: &Facts) -> String {
     let item = |item, value: Option<String>, key| UserItem { item, value, key };
+    let p = product;
     user_information(
-        &product.name,
-        &product.version,
+        &p.name,
+        &p.version,
         &[
             item(
                 "(1) Manufacturer: name",
-                product.manufacturer.clone(),
+                p.manufacturer.clone(),
                 "[product] manufacturer",
             ),
             item(
-                "(1) Manufacturer: contact address",
-                product.manufacturer_contact.clone(),
+                "(1) Manufacturer: postal address, e-mail or other contact, website",
+                p.manufacturer_contact.clone(),
                 "[product] manufacturer-contact",
             ),
             item(
                 "(2) Single point of contact for reporting vulnerabilities",
-                product.security_contact.clone(),
+                p.security_contact.clone(),
                 "[product] security-contact",
             ),
             item(
@@ -46,27 +61,160 @@ pub fn user_information_md(product: &Product, facts: &Facts) -> String {
                 "[product] cvd-policy",
             ),
             item(
-                "(3) Product name and version",
-                Some(format!("{} {}", product.name, product.version)),
+                "(3) Product name, type and unique identification",
+                Some(format!(
+                    "{} {}{}",
+                    p.name,
+                    p.version,
+                    p.commit
+                        .as_deref()
+                        .map(|c| format!(" (commit {c})"))
+                        .unwrap_or_default()
+                )),
                 "[product] name, version",
             ),
             item(
-                "(4) Intended purpose",
-                product.intended_purpose.clone(),
+                "(4) Intended purpose, security environment, essential functionalities and security properties",
+                p.intended_purpose.clone(),
                 "[product] intended-purpose",
             ),
             item(
-                "(7) End of the support period",
-                product.support_end.clone(),
+                "(5) Known or foreseeable circumstances that may lead to significant cybersecurity risks",
+                p.foreseeable_risks.clone(),
+                "[product] foreseeable-risks",
+            ),
+            item(
+                "(6) Internet address of the EU declaration of conformity",
+                p.declaration_url.clone(),
+                "[product] declaration-url",
+            ),
+            item(
+                "(7) Technical security support and the end of the support period",
+                p.support_end.clone(),
                 "[product] support-end",
             ),
             item(
-                "(9) Software bill of materials",
+                "(8)(a) Secure use from initial commissioning throughout the lifetime",
+                p.secure_use.clone(),
+                "[product] secure-use",
+            ),
+            item(
+                "(8)(b) How changes to the product can affect the security of data",
+                p.data_security_changes.clone(),
+                "[product] data-security-changes",
+            ),
+            item(
+                "(8)(c) How security-relevant updates can be installed",
+                p.update_installation.clone(),
+                "[product] update-installation",
+            ),
+            item(
+                "(8)(d) Secure decommissioning, including secure removal of user data",
+                p.decommissioning.clone(),
+                "[product] decommissioning",
+            ),
+            item(
+                "(8)(e) How to turn off the automatic installation of security updates",
+                p.automatic_updates_opt_out.clone(),
+                "[product] automatic-updates-opt-out",
+            ),
+            item(
+                "(8)(f) For integration into other products: what the integrator needs",
+                p.integration.clone(),
+                "[product] integration",
+            ),
+            item(
+                "(9) Where the software bill of materials can be accessed",
                 facts.sboms.first().cloned(),
                 "(written by crabox sbom)",
             ),
         ],
     )
+}
+
+/// `cra/eu-declaration-of-conformity.md`: a DRAFT of the EU declaration of conformity of
+/// Annex V, with every field it still lacks; never a declaration by itself (the manufacturer
+/// signs one, under its sole responsibility, once the product conforms).
+pub fn declaration_of_conformity_md(product: &Product, conforms: bool) -> String {
+    use std::fmt::Write as _;
+    let p = product;
+    let missing = |key: &str| format!("**missing**: set `{key}`");
+    let or_missing =
+        |value: &Option<String>, key: &str| value.clone().unwrap_or_else(|| missing(key));
+    let mut out = format!(
+        "# DRAFT: EU declaration of conformity (Regulation (EU) 2024/2847, Annex V): {} {}\n\n\
+         **DRAFT, not a declaration.** crabox prepares it from `crabox.toml`; the manufacturer \
+         completes, checks and signs it.{}\n\n",
+        p.name,
+        p.version,
+        if conforms {
+            ""
+        } else {
+            " The CRA report of this bundle has failing or missing rows: the product is not shown to conform yet (`cra/report.md`)."
+        }
+    );
+    let standards = if p.standards.is_empty() {
+        missing("[evidence] standards")
+    } else {
+        p.standards.join("; ")
+    };
+    let rows = [
+        (
+            "1. Name and type of the product and what identifies it uniquely",
+            format!(
+                "{} {}{}",
+                p.name,
+                p.version,
+                p.commit
+                    .as_deref()
+                    .map(|c| format!(", built from commit {c}"))
+                    .unwrap_or_default()
+            ),
+        ),
+        (
+            "2. Name and address of the manufacturer or its authorised representative",
+            match (&p.manufacturer, &p.manufacturer_contact) {
+                (Some(name), Some(contact)) => format!("{name}, {contact}"),
+                (Some(name), None) => format!("{name}; {}", missing("[product] manufacturer-contact")),
+                (None, _) => missing("[product] manufacturer"),
+            },
+        ),
+        (
+            "3. Sole responsibility",
+            "This declaration of conformity is issued under the sole responsibility of the manufacturer."
+                .to_owned(),
+        ),
+        (
+            "4. Object of the declaration",
+            format!("{} {} (identified as in 1.)", p.name, p.version),
+        ),
+        (
+            "5. Conformity",
+            "The object of the declaration described above is in conformity with the relevant Union harmonisation legislation: Regulation (EU) 2024/2847."
+                .to_owned(),
+        ),
+        (
+            "6. Harmonised standards, common specifications or cybersecurity certification applied",
+            standards,
+        ),
+        (
+            "7. Notified body, conformity assessment procedure and certificate (where applicable)",
+            or_missing(&p.notified_body, "[product] notified-body"),
+        ),
+        (
+            "8. Additional information; signed for and on behalf of; place and date; name, function, signature",
+            "**to be completed and signed by the manufacturer**".to_owned(),
+        ),
+    ];
+    out.push_str("| Item | Content |\n|---|---|\n");
+    for (item, content) in rows {
+        let _ = writeln!(
+            out,
+            "| {item} | {} |",
+            content.replace('|', "\\|").replace('\n', " ")
+        );
+    }
+    out
 }
 
 /// `cra/technical-documentation.md`: the Annex VII items, each with the bundle files that
@@ -85,11 +233,19 @@ pub fn technical_documentation_md(product: &Product, facts: &Facts) -> String {
     process.extend(facts.signatures.iter().cloned());
     process.extend(facts.notes.iter().cloned());
     process.extend(facts.csaf.iter().cloned());
-    let tests: Vec<String> = facts
+    // The vulnerability audit and the gate's results (JSON and JUnit).
+    let mut tests: Vec<String> = facts
         .audit
         .ran()
         .map(|a| a.files.clone())
         .unwrap_or_default();
+    tests.extend(
+        facts
+            .gate
+            .ran()
+            .map(|g| g.files.clone())
+            .unwrap_or_default(),
+    );
     technical_documentation(
         &product.name,
         &product.version,
@@ -118,7 +274,10 @@ pub fn technical_documentation_md(product: &Product, facts: &Facts) -> String {
                 "6. Reports of the tests carried out (vulnerability audit; security tests)",
                 tests,
             ),
-            ("7. EU declaration of conformity", Vec::new()),
+            (
+                "7. EU declaration of conformity (a draft until the manufacturer signs it)",
+                vec!["cra/eu-declaration-of-conformity.md".to_owned()],
+            ),
             ("8. Software bill of materials", facts.sboms.clone()),
         ],
     )

@@ -212,7 +212,9 @@ impl Report {
         let _ = write!(
             out,
             "{} pass, {} fail, {} evidence, {} declared, {} missing, {} not applicable \
-             (Regulation (EU) 2024/2847, Annex I).\n\n",
+             (Regulation (EU) 2024/2847, Annex I). Annex II: [user information](user-information.md); \
+             Annex V: [draft EU declaration of conformity](eu-declaration-of-conformity.md); \
+             Annex VII: [technical documentation](technical-documentation.md).\n\n",
             s.pass, s.fail, s.evidence, s.declared, s.missing, s.not_applicable
         );
         out.push_str(

@@ -440,6 +440,17 @@ pub fn run(
         security_contact: p.security_contact.clone(),
         intended_purpose: p.intended_purpose.clone(),
         support_end: p.support_end.map(|d| d.to_string()),
+        foreseeable_risks: p.foreseeable_risks.clone(),
+        declaration_url: p.declaration_url.clone(),
+        secure_use: p.secure_use.clone(),
+        data_security_changes: p.data_security_changes.clone(),
+        update_installation: p.update_installation.clone(),
+        decommissioning: p.decommissioning.clone(),
+        automatic_updates_opt_out: p.automatic_updates_opt_out.clone(),
+        integration: p.integration.clone(),
+        notified_body: p.notified_body.clone(),
+        standards: settings.evidence.standards.clone(),
+        commit: commit.as_ref().map(|c| c.id.clone()),
     };
     write(
         dir,
@@ -450,6 +461,15 @@ pub fn run(
         dir,
         "cra/technical-documentation.md",
         crabox_evidence::annex::technical_documentation_md(&declared, &facts).as_bytes(),
+    )?;
+    write(
+        dir,
+        "cra/eu-declaration-of-conformity.md",
+        crabox_evidence::annex::declaration_of_conformity_md(
+            &declared,
+            report.verdict == crabox_evidence::report::Verdict::Complete,
+        )
+        .as_bytes(),
     )?;
     write(
         dir,

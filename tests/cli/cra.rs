@@ -150,7 +150,7 @@ fn declared_exploited_vulnerabilities_get_deadlines_only_once_article_14_applies
     context.write(".gitignore", "out/\nadvisories/\n");
     context.write(
         "crabox.toml",
-        "[evidence]\nexploited = [\n  { id = \"CVE-2026-1000\", aware-since = \"2026-10-01T12:00:00Z\" },\n  { id = \"CVE-2026-0800\", aware-since = \"2026-08-01T12:00:00Z\" },\n]\n",
+        "[product]\nmember-state = \"DE\"\n\n[evidence]\nexploited = [\n  { id = \"CVE-2026-1000\", aware-since = \"2026-10-01T12:00:00Z\" },\n  { id = \"CVE-2026-0800\", aware-since = \"2026-08-01T12:00:00Z\" },\n]\n",
     );
     committed(&context);
     let (code, report, stderr) = bundle(&context, &["--db", "advisories"]);

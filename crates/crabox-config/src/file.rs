@@ -77,6 +77,30 @@ pub struct ProductConfig {
     /// The notified body (name and number) that took part in the conformity assessment, when one
     /// did (Annex V (7)).
     pub notified_body: Option<String>,
+    /// The Member State of the manufacturer's main establishment in the Union, as its ISO 3166
+    /// code (`DE`, `FR`, …): its CSIRT coordinator receives the Article 14 reports.
+    #[serde(default, deserialize_with = "member_state")]
+    pub member_state: Option<String>,
+}
+
+/// The 27 Member States, by ISO 3166-1 alpha-2 code (Greece as `GR`).
+pub const MEMBER_STATES: [&str; 27] = [
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT",
+    "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+];
+
+fn member_state<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    let value = String::deserialize(deserializer)?;
+    if MEMBER_STATES.contains(&value.as_str()) {
+        Ok(Some(value))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "`{}` is not the ISO 3166 code of a Member State of the Union (e.g. `DE`, `FR`, `NL`)",
+            value.escape_debug()
+        )))
+    }
 }
 
 /// An SBOM output format.

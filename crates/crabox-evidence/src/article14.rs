@@ -8,6 +8,7 @@
 //! which of the two it could consult.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use crabox_types::{Date, rfc3339};
 use serde::{Deserialize, Serialize};
@@ -81,6 +82,8 @@ pub struct Article14 {
     pub sources: Vec<String>,
     /// What it could not consult, and how to add it.
     pub unchecked: Vec<String>,
+    /// `[product] member-state`: whose CSIRT coordinator receives the reports.
+    pub member_state: Option<String>,
     pub vulnerabilities: Vec<Entry>,
 }
 
@@ -94,8 +97,72 @@ impl Article14 {
     }
 
     /// Where Article 14 reports go.
-    pub fn recipients(&self) -> &'static str {
-        "the CSIRT designated as coordinator of the Member State of the main establishment, through ENISA's single reporting platform (Article 14(1), 14(7), Article 16)"
+    pub fn recipients(&self) -> String {
+        format!(
+            "the CSIRT designated as coordinator of {}, through ENISA's single reporting platform (Article 14(1), 14(7), Article 16)",
+            self.member_state.as_deref().map_or_else(
+                || "the Member State of the main establishment (set `[product] member-state`)"
+                    .to_owned(),
+                |code| format!("the Member State `{code}`")
+            )
+        )
+    }
+
+    /// A draft record per report due (`cra/article14/<id>-<obligation>.md`): the fields
+    /// Article 14(2) asks of it, to be completed and submitted by the manufacturer.
+    pub fn drafts(&self) -> Vec<(String, String)> {
+        let mut drafts = Vec::new();
+        for entry in &self.vulnerabilities {
+            for deadline in &entry.deadlines {
+                let fields: &[&str] = match deadline.obligation {
+                    "early-warning" => &[
+                        "whether the exploitation is suspected to be caused by unlawful or malicious acts",
+                        "the Member States on whose territory the product is made available",
+                    ],
+                    "notification" => &[
+                        "general information about the product",
+                        "the general nature of the exploit and of the vulnerability",
+                        "the corrective or mitigating measures taken, and those users can take",
+                        "how sensitive the information notified is",
+                    ],
+                    _ => &[
+                        "a description of the vulnerability, including its severity and impact",
+                        "information about any malicious actor that exploited it, where available",
+                        "details of the security update or other corrective measure made available",
+                    ],
+                };
+                let mut text = format!(
+                    "# DRAFT Article 14 {}: {}\n\n- Vulnerability: {}\n- Affected packages: {}\n- Aware since: {}\n- Due: {}{}\n- Rule: {}\n- Recipient: {}\n\nTo complete before submitting:\n\n",
+                    deadline.obligation.replace('-', " "),
+                    entry.id,
+                    entry.id,
+                    if entry.packages.is_empty() {
+                        "(none found by the audit)".to_owned()
+                    } else {
+                        entry.packages.join(", ")
+                    },
+                    entry.aware_since,
+                    deadline
+                        .due
+                        .as_deref()
+                        .unwrap_or("when a corrective or mitigating measure is available"),
+                    if deadline.passed { " (OVERDUE)" } else { "" },
+                    deadline.rule,
+                    self.recipients(),
+                );
+                for field in fields {
+                    let _ = writeln!(text, "- [ ] {field}");
+                }
+                text.push_str("\nAfter the notification, the manufacturer informs the affected users of the vulnerability and of the measures they can take (Article 14(8)).\n");
+                let name = format!(
+                    "{}-{}.md",
+                    crabox_types::file_name::component(&entry.id),
+                    deadline.obligation
+                );
+                drafts.push((name, text));
+            }
+        }
+        drafts
     }
 }
 
@@ -155,6 +222,7 @@ pub fn deadlines(
         sources,
         unchecked,
         vulnerabilities,
+        member_state: None,
     }
 }
 

@@ -285,11 +285,15 @@ pub fn article14(
         }
         None => None,
     };
-    Ok(article14::assess(article14::Inputs {
+    let mut section = article14::assess(article14::Inputs {
         declared,
         kev: kev.as_ref().map(|(path, kev)| (*path, kev)),
         open,
         audit_not_run,
         as_of,
-    }))
+    });
+    section
+        .member_state
+        .clone_from(&run.settings().product.member_state);
+    Ok(section)
 }

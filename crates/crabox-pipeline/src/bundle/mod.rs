@@ -429,6 +429,9 @@ pub fn run(
             &settings.evidence.require,
         );
     let failed = report.failed();
+    for (name, text) in report.article14.drafts() {
+        write(dir, &format!("cra/article14/{name}"), text.as_bytes())?;
+    }
     write(dir, "cra/report.json", report.to_json().as_bytes())?;
     write(dir, "cra/report.md", report.to_markdown().as_bytes())?;
     let p = &settings.product;

@@ -56,6 +56,12 @@ pub struct ProductConfig {
     pub support_end: Option<Date>,
     /// Intended purpose of the product (Annex II (4)).
     pub intended_purpose: Option<String>,
+    /// When the product was first placed on the market, as `YYYY-MM-DD`: the support period
+    /// must last at least five years from it (Article 13(8)) unless justified.
+    pub placed_on_market: Option<Date>,
+    /// Why a support period shorter than five years fits the product's expected use
+    /// (Article 13(8)).
+    pub support_period_justification: Option<String>,
     /// Known or foreseeable circumstances that may lead to significant cybersecurity risks, as
     /// text or an internet address (Annex II (5)).
     pub foreseeable_risks: Option<String>,

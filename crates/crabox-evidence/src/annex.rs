@@ -29,6 +29,43 @@ pub struct Product {
     pub standards: Vec<String>,
     /// The commit the release is built from.
     pub commit: Option<String>,
+    /// The end of the support period, the day the product was placed on the market, and a
+    /// justification for a period under five years (Article 13(8)).
+    pub support: Support,
+}
+
+/// The support period as Article 13(8) judges it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Support {
+    pub end: Option<crabox_types::Date>,
+    pub placed_on_market: Option<crabox_types::Date>,
+    pub justified: bool,
+}
+
+impl Support {
+    /// Whether the period meets Article 13(8), and why; `None` when there is nothing to judge.
+    pub fn judged(self) -> Option<String> {
+        let end = self.end?;
+        let Some(placed) = self.placed_on_market else {
+            return Some(format!(
+                "{end}; not checked against Article 13(8): set `[product] placed-on-market`"
+            ));
+        };
+        // Five years later, 29 February falling back to 28 February.
+        let five = crabox_types::Date::new(placed.year() + 5, placed.month(), placed.day())
+            .or_else(|| crabox_types::Date::new(placed.year() + 5, placed.month(), 28))?;
+        Some(if end >= five {
+            format!("{end}; at least five years from {placed} (Article 13(8))")
+        } else if self.justified {
+            format!(
+                "{end}; under five years from {placed}, justified in `[product] support-period-justification` (Article 13(8))"
+            )
+        } else {
+            format!(
+                "{end}; **under five years** from {placed} and not justified: Article 13(8) asks for at least {five} unless `[product] support-period-justification` says why"
+            )
+        })
+    }
 }
 
 /// `cra/user-information.md`: the items of Annex II, (1) to (9) with (8)(a) to (f), each given
@@ -90,7 +127,7 @@ pub fn user_information_md(product: &Product, facts: &Facts) -> String {
             ),
             item(
                 "(7) Technical security support and the end of the support period",
-                p.support_end.clone(),
+                p.support.judged().or_else(|| p.support_end.clone()),
                 "[product] support-end",
             ),
             item(
@@ -281,4 +318,55 @@ pub fn technical_documentation_md(product: &Product, facts: &Facts) -> String {
             ("8. Software bill of materials", facts.sboms.clone()),
         ],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> crabox_types::Date {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn the_support_period_is_judged_against_five_years_from_the_market() {
+        let support = |end: &str, placed: Option<&str>, justified| Support {
+            end: Some(date(end)),
+            placed_on_market: placed.map(date),
+            justified,
+        };
+        assert!(
+            support("2031-06-01", Some("2026-06-01"), false)
+                .judged()
+                .unwrap()
+                .contains("at least five years")
+        );
+        let short = support("2029-12-31", Some("2026-06-01"), false)
+            .judged()
+            .unwrap();
+        assert!(
+            short.contains("**under five years**") && short.contains("2031-06-01"),
+            "{short}"
+        );
+        assert!(
+            support("2029-12-31", Some("2026-06-01"), true)
+                .judged()
+                .unwrap()
+                .contains("justified")
+        );
+        // 29 February: five years later is 28 February.
+        assert!(
+            support("2033-02-28", Some("2028-02-29"), false)
+                .judged()
+                .unwrap()
+                .contains("at least five years")
+        );
+        assert!(
+            support("2031-01-01", None, false)
+                .judged()
+                .unwrap()
+                .contains("set `[product] placed-on-market`")
+        );
+        assert_eq!(Support::default().judged(), None);
+    }
 }

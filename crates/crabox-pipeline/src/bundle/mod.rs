@@ -454,6 +454,11 @@ pub fn run(
         notified_body: p.notified_body.clone(),
         standards: settings.evidence.standards.clone(),
         commit: commit.as_ref().map(|c| c.id.clone()),
+        support: crabox_evidence::annex::Support {
+            end: p.support_end,
+            placed_on_market: p.placed_on_market,
+            justified: p.support_period_justification.is_some(),
+        },
     };
     write(
         dir,

@@ -437,7 +437,7 @@ fn a_clean_signed_release_with_every_declaration_is_complete() {
     context.write(
         "crabox.toml",
         &format!(
-            "[product]\nname = \"app\"\nsecurity-contact = \"mailto:security@acme.example\"\ncvd-policy = \"SECURITY.md\"\n\n[sign]\nmode = \"key\"\nkey = \"release.key\"\n\n[gate]\ncommands = [{{ name = \"unit tests\", run = \"true\" }}]\n\n{evidence}"
+            "[product]\nname = \"app\"\ncategory = \"password-manager\"\nsecurity-contact = \"mailto:security@acme.example\"\ncvd-policy = \"SECURITY.md\"\n\n[sign]\nmode = \"key\"\nkey = \"release.key\"\n\n[gate]\ncommands = [{{ name = \"unit tests\", run = \"true\" }}]\n\n{evidence}"
         ),
     );
     context.write("SECURITY.md", crate::gate::SECURITY);
@@ -529,6 +529,15 @@ fn a_clean_signed_release_with_every_declaration_is_complete() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert_eq!(report["verdict"], "complete");
     assert_eq!(report["next_steps"], serde_json::json!([]));
+    // Class I: module A only with harmonised standards applied in full, and none is listed.
+    assert_eq!(report["classification"]["class"], "important-class-i");
+    assert!(
+        report["classification"]["procedures"][0]
+            .as_str()
+            .unwrap()
+            .contains("module A is not open"),
+        "{report:#}"
+    );
     // Annex II names every item, given or missing; Annex V is a draft naming what it lacks.
     let user = fs_err::read_to_string(context.path().join("out/app-1.0.0/cra/user-information.md"))
         .unwrap();

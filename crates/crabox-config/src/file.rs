@@ -83,6 +83,12 @@ pub struct ProductConfig {
     /// The notified body (name and number) that took part in the conformity assessment, when one
     /// did (Annex V (7)).
     pub notified_body: Option<String>,
+    /// The product's category in Regulation (EU) 2024/2847: `default`, or an important product
+    /// of Annex III (e.g. `password-manager`, `operating-system`, `firewall-ids-ips`) or a
+    /// critical one of Annex IV (`smartcard`); it decides the conformity assessment procedures
+    /// open to it (Article 32).
+    #[serde(default, deserialize_with = "product_category")]
+    pub category: Option<String>,
     /// The Member State of the manufacturer's main establishment in the Union, as its ISO 3166
     /// code (`DE`, `FR`, …): its CSIRT coordinator receives the Article 14 reports.
     #[serde(default, deserialize_with = "member_state")]
@@ -94,6 +100,22 @@ pub const MEMBER_STATES: [&str; 27] = [
     "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT",
     "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
 ];
+
+fn product_category<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    let value = String::deserialize(deserializer)?;
+    if crabox_types::cra::category_of(&value).is_some() {
+        Ok(Some(value))
+    } else {
+        let ids: Vec<&str> = crabox_types::cra::CATEGORIES.iter().map(|c| c.id).collect();
+        Err(serde::de::Error::custom(format!(
+            "`{}` is not a category of Annex III or IV; one of: {}",
+            value.escape_debug(),
+            ids.join(", ")
+        )))
+    }
+}
 
 fn member_state<'de, D: serde::Deserializer<'de>>(
     deserializer: D,

@@ -31,6 +31,19 @@ pub struct Report {
     pub requirements: Vec<Row>,
     /// Reporting deadlines of actively exploited vulnerabilities (Article 14).
     pub article14: Article14,
+    /// The product's category (Annex III/IV) and the conformity assessment procedures open to
+    /// it (Article 32); `None` when `[product] category` is not set.
+    pub classification: Option<Classification>,
+}
+
+/// `[product] category` as the Regulation classes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Classification {
+    pub category: &'static str,
+    pub class: crabox_types::cra::Class,
+    pub point: &'static str,
+    pub description: &'static str,
+    pub procedures: Vec<String>,
 }
 
 /// The dates of Regulation (EU) 2024/2847.
@@ -105,6 +118,7 @@ impl Report {
             summary,
             requirements,
             article14: Article14::default(),
+            classification: None,
         }
     }
 
@@ -112,6 +126,26 @@ impl Report {
     #[must_use]
     pub fn with_article14(mut self, article14: Article14) -> Report {
         self.article14 = article14;
+        self
+    }
+
+    /// The report with the product's classification (`[product] category`), when given.
+    #[must_use]
+    pub fn with_classification(
+        mut self,
+        category: Option<&str>,
+        standards_declared: bool,
+    ) -> Report {
+        self.classification =
+            category
+                .and_then(crabox_types::cra::category_of)
+                .map(|c| Classification {
+                    category: c.id,
+                    class: c.class,
+                    point: c.point,
+                    description: c.description,
+                    procedures: crabox_types::cra::procedures(c.class, standards_declared),
+                });
         self
     }
 
@@ -239,6 +273,22 @@ impl Report {
             );
         }
         self.article14_markdown(&mut out);
+        out.push_str("\n## Classification and conformity assessment\n\n");
+        match &self.classification {
+            Some(c) => {
+                let _ = writeln!(
+                    out,
+                    "`{}`: {} ({}). Procedures open to it (Article 32):\n",
+                    c.category, c.description, c.point
+                );
+                for procedure in &c.procedures {
+                    let _ = writeln!(out, "- {procedure}");
+                }
+            }
+            None => out.push_str(
+                "Not given: set `[product] category` (`default`, or an Annex III or IV category) to name the conformity assessment procedures open to the product.\n",
+            ),
+        }
         let missing: Vec<&Row> = self
             .requirements
             .iter()

@@ -4,6 +4,7 @@
 
 pub mod codes;
 pub mod component;
+pub mod cra;
 mod date;
 pub mod digest;
 pub mod encoding;

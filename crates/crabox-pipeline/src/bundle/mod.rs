@@ -424,6 +424,10 @@ pub fn run(
     let rows = requirements::evaluate_all(&facts);
     let report = Report::new(&product, &version, rows)
         .with_article14(article14)
+        .with_classification(
+            settings.product.category.as_deref(),
+            !settings.evidence.standards.is_empty(),
+        )
         .judged(
             &crabox_types::rfc3339(report_time).context("the report time is out of range")?,
             &settings.evidence.require,

@@ -5,33 +5,29 @@
 use crate::report::{UserItem, technical_documentation, user_information};
 use crate::requirements::Facts;
 
-/// What the manufacturer declares about the product (`[product]` of `crabox.toml`).
+/// The product as the documents name it: what the manufacturer declares in `[product]`, the
+/// name and version of this release, its commit, and the standards applied.
 #[derive(Debug, Clone, Default)]
 pub struct Product {
     pub name: String,
     pub version: String,
-    pub manufacturer: Option<String>,
-    pub manufacturer_contact: Option<String>,
-    pub security_contact: Option<String>,
-    pub intended_purpose: Option<String>,
-    /// The end of the support period, as a date.
-    pub support_end: Option<String>,
-    pub foreseeable_risks: Option<String>,
-    pub declaration_url: Option<String>,
-    pub secure_use: Option<String>,
-    pub data_security_changes: Option<String>,
-    pub update_installation: Option<String>,
-    pub decommissioning: Option<String>,
-    pub automatic_updates_opt_out: Option<String>,
-    pub integration: Option<String>,
-    pub notified_body: Option<String>,
+    /// `[product]` as configured.
+    pub declared: crabox_config::ProductSettings,
     /// Harmonised standards and specifications applied (`[evidence] standards`).
     pub standards: Vec<String>,
     /// The commit the release is built from.
     pub commit: Option<String>,
-    /// The end of the support period, the day the product was placed on the market, and a
-    /// justification for a period under five years (Article 13(8)).
-    pub support: Support,
+}
+
+impl Product {
+    /// The support period as Article 13(8) judges it.
+    pub fn support(&self) -> Support {
+        Support {
+            end: self.declared.support_end,
+            placed_on_market: self.declared.placed_on_market,
+            justified: self.declared.support_period_justification.is_some(),
+        }
+    }
 }
 
 /// The support period as Article 13(8) judges it.
@@ -72,10 +68,10 @@ impl Support {
 /// or flagged as missing with the `crabox.toml` key that supplies it.
 pub fn user_information_md(product: &Product, facts: &Facts) -> String {
     let item = |item, value: Option<String>, key| UserItem { item, value, key };
-    let p = product;
+    let p = &product.declared;
     user_information(
-        &p.name,
-        &p.version,
+        &product.name,
+        &product.version,
         &[
             item(
                 "(1) Manufacturer: name",
@@ -101,9 +97,10 @@ pub fn user_information_md(product: &Product, facts: &Facts) -> String {
                 "(3) Product name, type and unique identification",
                 Some(format!(
                     "{} {}{}",
-                    p.name,
-                    p.version,
-                    p.commit
+                    product.name,
+                    product.version,
+                    product
+                        .commit
                         .as_deref()
                         .map(|c| format!(" (commit {c})"))
                         .unwrap_or_default()
@@ -127,7 +124,7 @@ pub fn user_information_md(product: &Product, facts: &Facts) -> String {
             ),
             item(
                 "(7) Technical security support and the end of the support period",
-                p.support.judged().or_else(|| p.support_end.clone()),
+                product.support().judged(),
                 "[product] support-end",
             ),
             item(
@@ -174,7 +171,7 @@ pub fn user_information_md(product: &Product, facts: &Facts) -> String {
 /// signs one, under its sole responsibility, once the product conforms).
 pub fn declaration_of_conformity_md(product: &Product, conforms: bool) -> String {
     use std::fmt::Write as _;
-    let p = product;
+    let p = &product.declared;
     let missing = |key: &str| format!("**missing**: set `{key}`");
     let or_missing =
         |value: &Option<String>, key: &str| value.clone().unwrap_or_else(|| missing(key));
@@ -182,27 +179,28 @@ pub fn declaration_of_conformity_md(product: &Product, conforms: bool) -> String
         "# DRAFT: EU declaration of conformity (Regulation (EU) 2024/2847, Annex V): {} {}\n\n\
          **DRAFT, not a declaration.** crabox prepares it from `crabox.toml`; the manufacturer \
          completes, checks and signs it.{}\n\n",
-        p.name,
-        p.version,
+        product.name,
+        product.version,
         if conforms {
             ""
         } else {
             " The CRA report of this bundle has failing or missing rows: the product is not shown to conform yet (`cra/report.md`)."
         }
     );
-    let standards = if p.standards.is_empty() {
+    let standards = if product.standards.is_empty() {
         missing("[evidence] standards")
     } else {
-        p.standards.join("; ")
+        product.standards.join("; ")
     };
     let rows = [
         (
             "1. Name and type of the product and what identifies it uniquely",
             format!(
                 "{} {}{}",
-                p.name,
-                p.version,
-                p.commit
+                product.name,
+                product.version,
+                product
+                    .commit
                     .as_deref()
                     .map(|c| format!(", built from commit {c}"))
                     .unwrap_or_default()
@@ -223,7 +221,7 @@ pub fn declaration_of_conformity_md(product: &Product, conforms: bool) -> String
         ),
         (
             "4. Object of the declaration",
-            format!("{} {} (identified as in 1.)", p.name, p.version),
+            format!("{} {} (identified as in 1.)", product.name, product.version),
         ),
         (
             "5. Conformity",

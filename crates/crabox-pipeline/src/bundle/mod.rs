@@ -438,31 +438,12 @@ pub fn run(
     }
     write(dir, "cra/report.json", report.to_json().as_bytes())?;
     write(dir, "cra/report.md", report.to_markdown().as_bytes())?;
-    let p = &settings.product;
     let declared = crabox_evidence::annex::Product {
         name: product.clone(),
         version: version.clone(),
-        manufacturer: p.manufacturer.clone(),
-        manufacturer_contact: p.manufacturer_contact.clone(),
-        security_contact: p.security_contact.clone(),
-        intended_purpose: p.intended_purpose.clone(),
-        support_end: p.support_end.map(|d| d.to_string()),
-        foreseeable_risks: p.foreseeable_risks.clone(),
-        declaration_url: p.declaration_url.clone(),
-        secure_use: p.secure_use.clone(),
-        data_security_changes: p.data_security_changes.clone(),
-        update_installation: p.update_installation.clone(),
-        decommissioning: p.decommissioning.clone(),
-        automatic_updates_opt_out: p.automatic_updates_opt_out.clone(),
-        integration: p.integration.clone(),
-        notified_body: p.notified_body.clone(),
+        declared: settings.product.clone(),
         standards: settings.evidence.standards.clone(),
         commit: commit.as_ref().map(|c| c.id.clone()),
-        support: crabox_evidence::annex::Support {
-            end: p.support_end,
-            placed_on_market: p.placed_on_market,
-            justified: p.support_period_justification.is_some(),
-        },
     };
     write(
         dir,

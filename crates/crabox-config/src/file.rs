@@ -379,6 +379,9 @@ pub struct EvidenceConfig {
     /// Actively exploited vulnerabilities the manufacturer knows of (Article 14): the report
     /// gives the early-warning, notification and final-report deadlines of each.
     pub exploited: Option<Vec<ExploitedEntry>>,
+    /// Severe incidents having an impact on the security of the product (Article 14(3)): the
+    /// report gives the 24 h, 72 h and one-month reporting deadlines of each.
+    pub incidents: Option<Vec<IncidentEntry>>,
     /// A copy of CISA's Known Exploited Vulnerabilities catalogue
     /// (`known_exploited_vulnerabilities.json`): open findings whose CVE it lists are treated as
     /// actively exploited. Read from the repository; never fetched.
@@ -397,6 +400,16 @@ pub struct ExploitedEntry {
     /// When a corrective or mitigating measure became available: the final report is due 14 days
     /// later.
     pub fix_available: Option<Timestamp>,
+}
+
+/// One severe incident (Article 14(3) of Regulation (EU) 2024/2847).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct IncidentEntry {
+    /// The manufacturer's name for the incident.
+    pub id: String,
+    /// When the manufacturer became aware of it: the deadlines count from here.
+    pub aware_since: Timestamp,
 }
 
 /// `[product] security-contact`: an `https:` or `mailto:` URI, or a bare e-mail address; anything

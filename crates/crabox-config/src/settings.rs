@@ -122,6 +122,7 @@ pub struct EvidenceSettings {
     /// Harmonised standards and specifications applied.
     pub standards: Vec<String>,
     pub exploited: Vec<ExploitedEntry>,
+    pub incidents: Vec<crate::file::IncidentEntry>,
     pub kev_catalog: Option<String>,
 }
 
@@ -259,6 +260,7 @@ fn evidence_settings(evidence: &EvidenceConfig) -> EvidenceSettings {
         require: evidence.require.clone().unwrap_or_default(),
         standards: evidence.standards.clone().unwrap_or_default(),
         exploited: evidence.exploited.clone().unwrap_or_default(),
+        incidents: evidence.incidents.clone().unwrap_or_default(),
         kev_catalog: evidence.kev_catalog.clone(),
     }
 }

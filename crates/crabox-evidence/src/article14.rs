@@ -22,12 +22,14 @@ const DAY: i64 = 24 * HOUR;
 /// already on the market; awareness before it starts no deadline.
 pub const APPLIES_FROM: i64 = 1_789_084_800;
 
-/// How crabox learned that a vulnerability is actively exploited.
+/// How crabox learned that a vulnerability is actively exploited, or of a severe incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Source {
     /// `[evidence] exploited` in `crabox.toml`.
     Declared,
+    /// `[evidence] incidents`: a severe incident (Article 14(3)).
+    Incident,
     /// Listed in the KEV catalogue on the given date.
     Kev { date_added: String },
 }
@@ -114,7 +116,22 @@ impl Article14 {
         let mut drafts = Vec::new();
         for entry in &self.vulnerabilities {
             for deadline in &entry.deadlines {
+                let incident = entry.source == Source::Incident;
                 let fields: &[&str] = match deadline.obligation {
+                    "early-warning" if incident => &[
+                        "whether the incident is suspected to be caused by unlawful or malicious acts",
+                        "the Member States on whose territory the product is made available",
+                    ],
+                    "notification" if incident => &[
+                        "the general nature of the incident and an initial assessment of it",
+                        "the corrective or mitigating measures taken, and those users can take",
+                        "how sensitive the information notified is",
+                    ],
+                    "final-report" if incident => &[
+                        "a detailed description of the incident, including its severity and impact",
+                        "the type of threat or root cause that is likely to have triggered it",
+                        "the mitigation measures applied and ongoing",
+                    ],
                     "early-warning" => &[
                         "whether the exploitation is suspected to be caused by unlawful or malicious acts",
                         "the Member States on whose territory the product is made available",
@@ -166,6 +183,20 @@ impl Article14 {
     }
 }
 
+/// The same time of day one calendar month later (the 31st becoming the month's last day).
+fn one_month_after(seconds: i64) -> Option<i64> {
+    let date = Date::from_unix_seconds(seconds)?;
+    let (year, month) = if date.month() == 12 {
+        (date.year() + 1, 1)
+    } else {
+        (date.year(), date.month() + 1)
+    };
+    let day = (1..=date.day())
+        .rev()
+        .find_map(|d| Date::new(year, month, d))?;
+    Some(day.days_since_epoch() * DAY + seconds.rem_euclid(DAY))
+}
+
 fn time(seconds: i64) -> String {
     rfc3339(seconds).unwrap_or_else(|| format!("@{seconds}"))
 }
@@ -204,11 +235,19 @@ pub fn deadlines(
                     Some(e.aware_since + 72 * HOUR),
                     "within 72 hours of becoming aware (Article 14(2)(b))",
                 ),
-                deadline(
-                    "final-report",
-                    e.fix_available.map(|fix| fix + 14 * DAY),
-                    "within 14 days after a corrective or mitigating measure is available (Article 14(2)(c))",
-                ),
+                if e.source == Source::Incident {
+                    deadline(
+                        "final-report",
+                        one_month_after(e.aware_since + 72 * HOUR),
+                        "within one month after the incident notification (Article 14(4)(c))",
+                    )
+                } else {
+                    deadline(
+                        "final-report",
+                        e.fix_available.map(|fix| fix + 14 * DAY),
+                        "within 14 days after a corrective or mitigating measure is available (Article 14(2)(c))",
+                    )
+                },
             ]
             },
             id: e.id,
@@ -420,6 +459,46 @@ mod tests {
         assert_eq!(
             due("2026-10-01T00:00:00Z", None, "2026-10-02T00:00:00Z")[0],
             (Some("2026-10-02T00:00:00Z".to_owned()), false)
+        );
+    }
+
+    #[test]
+    fn a_severe_incident_has_its_final_report_one_month_after_the_notification() {
+        let section = deadlines(
+            vec![Exploited {
+                id: "INC-1".into(),
+                packages: vec![],
+                source: Source::Incident,
+                aware_since: at("2027-01-28T10:00:00Z"),
+                fix_available: None,
+            }],
+            at("2027-02-01T00:00:00Z"),
+            vec![],
+            vec![],
+        );
+        let due: Vec<_> = section.vulnerabilities[0]
+            .deadlines
+            .iter()
+            .map(|d| (d.obligation, d.due.clone().unwrap(), d.passed))
+            .collect();
+        // Notified by 31 January: the final report is due on February's last day.
+        assert_eq!(
+            due,
+            [
+                ("early-warning", "2027-01-29T10:00:00Z".to_owned(), true),
+                ("notification", "2027-01-31T10:00:00Z".to_owned(), true),
+                ("final-report", "2027-02-28T10:00:00Z".to_owned(), false),
+            ]
+        );
+        assert_eq!(
+            one_month_after(at("2026-12-15T08:30:00Z")),
+            Some(at("2027-01-15T08:30:00Z"))
+        );
+        let drafts = section.drafts();
+        assert!(
+            drafts[0].1.contains("the incident is suspected"),
+            "{}",
+            drafts[0].1
         );
     }
 

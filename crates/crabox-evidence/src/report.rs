@@ -335,6 +335,7 @@ impl Report {
             for v in &a.vulnerabilities {
                 let source = match &v.source {
                     crate::article14::Source::Declared => "declared".to_owned(),
+                    crate::article14::Source::Incident => "severe incident (declared)".to_owned(),
                     crate::article14::Source::Kev { date_added } => {
                         format!("KEV catalogue, added {date_added}")
                     }

@@ -269,6 +269,13 @@ pub fn article14(
             aware_since: e.aware_since.unix_seconds(),
             fix_available: e.fix_available.map(crabox_types::Timestamp::unix_seconds),
         })
+        .chain(evidence.incidents.iter().map(|i| Exploited {
+            id: i.id.clone(),
+            packages: Vec::new(),
+            source: Source::Incident,
+            aware_since: i.aware_since.unix_seconds(),
+            fix_available: None,
+        }))
         .collect();
     let kev = match &evidence.kev_catalog {
         Some(path) => {

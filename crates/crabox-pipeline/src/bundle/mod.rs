@@ -501,10 +501,12 @@ pub fn run(
 
     let placed = staging.finish(u64::try_from(mtime).unwrap_or(0))?;
     tracing::info!(
-        "bundle: {} ms; {} pass, {} fail, {} declared, {} missing",
+        "bundle: {} ms; verdict {}: {} pass, {} fail, {} evidence, {} declared, {} missing",
         started.elapsed().as_millis(),
+        crabox_evidence::report::verdict_name(report.verdict),
         report.summary.pass,
         report.summary.fail,
+        report.summary.evidence,
         report.summary.declared,
         report.summary.missing
     );

@@ -421,7 +421,7 @@ pub fn evaluate(requirement: &Requirement, facts: &Facts) -> Row {
         return row(Status::NotApplicable, why.clone(), Vec::new());
     }
     // The checked evidence first; a declaration stands in where no check is possible.
-    let checked = check(requirement, facts, declared.is_some());
+    let checked = check(requirement, facts);
     match (checked, declared) {
         (Some((Status::Missing, reason, _)), Some((_, path))) => row(
             Status::Declared,
@@ -463,7 +463,7 @@ pub fn evaluate(requirement: &Requirement, facts: &Facts) -> Row {
 
 /// What the checks say about `requirement`: status, reason and evidence, or `None` when only a
 /// declaration can evidence it.
-fn check(requirement: &Requirement, facts: &Facts, _declared: bool) -> Option<Checked> {
+fn check(requirement: &Requirement, facts: &Facts) -> Option<Checked> {
     Some(match requirement.check {
         Check::Declared => return None,
         Check::NoOpenVulnerabilities => audit_check(facts),

@@ -466,8 +466,9 @@ pub fn standalone(
     artifacts: &[PathBuf],
 ) -> anyhow::Result<(Report, Vec<crabox_report::Finding>)> {
     let inventory = crate::inventory::read(run, "lockfiles")?;
+    let wanted = wanted(run, baseline_arg);
     // The baseline's commit, when it is one.
-    let commit: Option<(String, String)> = match wanted(run, baseline_arg) {
+    let commit: Option<(String, String)> = match &wanted {
         Wanted::Bundle(..) => None,
         Wanted::PreviousRelease => match repo {
             Some(repo) => match repo.resolve("HEAD").ok() {
@@ -482,12 +483,12 @@ pub fn standalone(
         },
         Wanted::Revision(name) => {
             let commit =
-                repo.and_then(|r| r.resolve(&name).ok())
+                repo.and_then(|r| r.resolve(name).ok())
                     .ok_or_else(|| Error::Baseline {
                         baseline: name.clone(),
                         message: "is neither an evidence bundle nor a git revision".to_owned(),
                     })?;
-            Some((commit, name))
+            Some((commit, name.clone()))
         }
     };
     let old = match (&commit, repo) {
@@ -514,8 +515,8 @@ pub fn standalone(
             false,
         ));
     }
-    let baseline = match (wanted(run, baseline_arg), &commit, &old) {
-        (Wanted::Bundle(path, name), _, _) => bundle_baseline(run, &path, &name)?,
+    let baseline = match (&wanted, &commit, &old) {
+        (Wanted::Bundle(path, name), _, _) => bundle_baseline(run, path, name)?,
         (_, Some((id, name)), Some(old)) => Baseline::Commit {
             label: name.clone(),
             inventory: old,

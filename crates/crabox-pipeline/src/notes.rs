@@ -162,13 +162,12 @@ pub fn prepare(
         },
         |t| version_of(&t.name),
     );
-    let time = if crate::time::pinned(run) {
-        crate::time::build_time(run, None)?
-    } else {
-        match tag {
+    let time = match crate::time::source_date_epoch(run)? {
+        Some(time) => time,
+        None => match tag {
             Some(tag) => tag.time,
             None => repo.commit_time(to)?,
-        }
+        },
     };
     let timestamp = crabox_types::rfc3339(time).context("the release date is out of range")?;
     let repository = repo.remote_url();

@@ -64,8 +64,8 @@ fn refused(message: impl Into<String>, hint: Option<&'static str>) -> Error {
 }
 
 /// The key's password from `CRABOX_KEY_PASSWORD`.
-pub fn password(run: &Run<'_>) -> Result<String, Error> {
-    run.var(EnvVars::CRABOX_KEY_PASSWORD).ok_or_else(|| {
+pub fn password(env: &dyn crate::Environment) -> Result<String, Error> {
+    env.var(EnvVars::CRABOX_KEY_PASSWORD).ok_or_else(|| {
         refused(
             "CRABOX_KEY_PASSWORD is not set",
             Some("export the key's password in CRABOX_KEY_PASSWORD (it is never logged)"),
@@ -74,7 +74,7 @@ pub fn password(run: &Run<'_>) -> Result<String, Error> {
 }
 
 fn load_key(run: &Run<'_>, path: &Path) -> anyhow::Result<crabox_sign::KeyPair> {
-    let password = password(run)?;
+    let password = password(run.env)?;
     let text =
         fs_err::read_to_string(path).map_err(|e| refused(format!("signing key: {e}"), None))?;
     Ok(

@@ -77,7 +77,7 @@ struct History {
     revision: Option<(String, String, Inventory)>,
 }
 
-fn history(run: &Run<'_>) -> anyhow::Result<History> {
+fn history(run: &Run<'_>, wanted: &crate::gate::Wanted) -> anyhow::Result<History> {
     let Some(repo) = run.scope.open_repo()? else {
         return Ok(History {
             range: Step::NotRun(Reason::NotARepository),
@@ -91,14 +91,14 @@ fn history(run: &Run<'_>) -> anyhow::Result<History> {
         }
         Step::NotRun(reason) => Step::NotRun(reason),
     };
-    let revision = match crate::gate::wanted(run, None) {
+    let revision = match wanted {
         crate::gate::Wanted::Revision(name) => {
-            let commit = repo.resolve(&name).map_err(|_| Error::Baseline {
+            let commit = repo.resolve(name).map_err(|_| Error::Baseline {
                 baseline: name.clone(),
                 message: "is neither an evidence bundle nor a git revision".to_owned(),
             })?;
             let inventory = crate::inventory::at_commit(run, &repo, &commit)?;
-            Some((commit, name, inventory))
+            Some((commit, name.clone(), inventory))
         }
         _ => None,
     };
@@ -225,9 +225,11 @@ pub fn run(
     let mut facts = Facts::default();
     let mut notices = Vec::new();
 
+    // What `[gate] baseline` names: a bundle, a revision, or the previous release.
+    let wanted = crate::gate::wanted(run, None);
     let inventory = timed("lockfiles", || crate::inventory::read(run, "lockfiles"))?;
     let (sboms, history, assessed) = std::thread::scope(|scope| {
-        let history = scope.spawn(|| timed("notes", || history(run)));
+        let history = scope.spawn(|| timed("notes", || history(run, &wanted)));
         let audit = scope.spawn(|| {
             let history = history.join().unwrap_or_else(|_| {
                 Err(anyhow::anyhow!("reading the history stopped unexpectedly"))
@@ -381,7 +383,7 @@ pub fn run(
     }
 
     // The gate, with the same assessment and the previous release the notes compared with.
-    let baseline = baseline(run, &history, &assessed)?;
+    let baseline = baseline(run, repo, &wanted, &history, &assessed)?;
     let gate_report = timed("gate", || {
         crate::gate::evaluate(
             run,
@@ -524,19 +526,25 @@ pub fn run(
 /// the previous release the notes compared with.
 fn baseline<'a>(
     run: &Run<'_>,
+    repo: Option<&crabox_git::Repo>,
+    wanted: &crate::gate::Wanted,
     history: &'a History,
     assessed: &'a Step<Assessed>,
 ) -> anyhow::Result<crate::gate::Baseline<'a>> {
     use crate::gate::{Baseline, Wanted};
     let assessed = assessed.ran();
-    Ok(match crate::gate::wanted(run, None) {
-        Wanted::Bundle(path, name) => crate::gate::bundle_baseline(run, &path, &name)?,
+    let security_policy_at = |commit: &str| match repo {
+        Some(repo) => crate::gate::security_policy_at(repo, commit),
+        None => Ok(false),
+    };
+    Ok(match wanted {
+        Wanted::Bundle(path, name) => crate::gate::bundle_baseline(run, path, name)?,
         Wanted::Revision(_) => match &history.revision {
             Some((commit, name, inventory)) => Baseline::Commit {
                 label: name.clone(),
                 inventory,
                 assessment: assessed.and_then(|a| a.revision.as_ref()),
-                security_policy: security_policy_at(run, commit)?,
+                security_policy: security_policy_at(commit)?,
             },
             None => Baseline::None(crate::gate::no_previous_release(run)),
         },
@@ -546,20 +554,13 @@ fn baseline<'a>(
                     label: name.clone(),
                     inventory: &ends.before,
                     assessment: assessed.and_then(|a| a.before.as_ref()),
-                    security_policy: security_policy_at(run, commit)?,
+                    security_policy: security_policy_at(commit)?,
                 },
                 None => Baseline::None(crate::gate::no_previous_release(run)),
             },
             _ => Baseline::None(crate::gate::no_previous_release(run)),
         },
     })
-}
-
-fn security_policy_at(run: &Run<'_>, commit: &str) -> anyhow::Result<bool> {
-    match run.scope.open_repo()? {
-        Some(repo) => crate::gate::security_policy_at(&repo, commit),
-        None => Ok(false),
-    }
 }
 
 /// What the manifest says the bundle was made from.

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use crabox_cli::{AttestType, Format, SignArgs};
-use crabox_config::EnvVars;
 use crabox_report::atomic;
 use crabox_sign::attest::Kind;
 use serde_json::Value;
@@ -165,13 +164,7 @@ fn bundle_path(file: &Path, kind: Option<&str>, dir: Option<PathBuf>) -> anyhow:
 }
 
 fn generate_key(context: &Context, prefix: &Path) -> anyhow::Result<ExitStatus> {
-    let password = context
-        .env
-        .var(EnvVars::CRABOX_KEY_PASSWORD)
-        .ok_or_else(|| {
-            UsageError::new("CRABOX_KEY_PASSWORD is not set")
-                .with_hint("export the key's password in CRABOX_KEY_PASSWORD (it is never logged)")
-        })?;
+    let password = crabox_pipeline::sign::password(&context.env)?;
     // An empty password encrypts the private key with a key anyone can derive.
     if password.is_empty() {
         return Err(UsageError::new(

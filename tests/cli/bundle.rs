@@ -385,7 +385,7 @@ fn actively_exploited_vulnerabilities_get_their_article_14_deadlines() {
     );
     let md = context.read(&format!("{dir}/cra/report.md"));
     assert!(
-        md.contains("| CVE-2026-0002 |  | declared | 2026-11-20T08:00:00Z | 2026-11-21T08:00:00Z (**OVERDUE**) |"),
+        md.contains("| CVE-2026-0002 |  | declared | 2026-11-20T08:00:00Z (declared) | 2026-11-21T08:00:00Z (**OVERDUE**) |"),
         "{md}"
     );
     // An overdue report is the first next step, and fails the run.
@@ -398,6 +398,7 @@ fn actively_exploited_vulnerabilities_get_their_article_14_deadlines() {
     );
     let html = context.read(&format!("{dir}/cra/report.html"));
     assert!(html.contains("KEV catalogue, added 2026-11-01"), "{html}");
+
     // Without a catalogue the report says what it did not consult.
     context.write("crabox.toml", "");
     bundle(&context, &[]);
@@ -412,6 +413,98 @@ fn actively_exploited_vulnerabilities_get_their_article_14_deadlines() {
     let (code, _, stderr) = bundle(&context, &[]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("kev.json: line 2"), "{stderr}");
+}
+
+#[test]
+fn article_14_awareness_is_carried_forward_from_earlier_bundles() {
+    let context = project();
+    let name = bundle_name(&context);
+    let dir = format!("crabox-evidence/{name}");
+    context.write("Cargo.lock", &CARGO_LOCK.replace("1.2.0", "1.1.0"));
+    context.write(
+        "kev.json",
+        r#"{"vulnerabilities": [{"cveID": "CVE-2099-0001", "dateAdded": "2026-11-01"}]}"#,
+    );
+    context.write(
+        "crabox.toml",
+        "[evidence]\nkev-catalog = \"kev.json\"\nexploited = [{ id = \"CVE-2026-0002\", aware-since = \"2026-11-20T08:00:00Z\", fix-available = \"2026-11-21\" }]\n",
+    );
+    // First seen at 2026-11-22T08:00:00Z.
+    let output = context
+        .crabox()
+        .args(BUNDLE)
+        .env("SOURCE_DATE_EPOCH", "1795334400")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+
+    // Three days later the clocks do not restart: the awareness of the KEV match is carried
+    // forward from the bundle already in the output directory, so its early warning (due
+    // 2026-11-23T08:00:00Z) is overdue.
+    let later = |context: &TestContext| {
+        let output = context
+            .crabox()
+            .args(BUNDLE)
+            .env("SOURCE_DATE_EPOCH", "1795593600")
+            .output()
+            .unwrap();
+        let report: serde_json::Value =
+            serde_json::from_str(&context.read(&format!("{dir}/cra/report.json"))).unwrap();
+        (output.status.code(), report)
+    };
+    let (code, report) = later(&context);
+    assert_eq!(code, Some(1));
+    let kev = &report["article14"]["vulnerabilities"][1];
+    assert_eq!(kev["id"], "CVE-2099-0001");
+    assert_eq!(kev["aware_since"], "2026-11-22T08:00:00Z", "{kev:#}");
+    assert_eq!(kev["awareness"]["carried"]["from"], name.as_str());
+    assert_eq!(kev["deadlines"][0]["passed"], true, "{kev:#}");
+    assert!(
+        report["next_steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s.as_str().unwrap().starts_with(
+                "OVERDUE: the Article 14 early warning for CVE-2099-0001 was due 2026-11-23T08:00:00Z"
+            )),
+        "{report:#}"
+    );
+    // Fixed in the next release: its duties go on, the final report due 14 days after this
+    // release made the fix available.
+    context.write("Cargo.lock", CARGO_LOCK);
+    let (_, report) = later(&context);
+    let kev = &report["article14"]["vulnerabilities"][1];
+    assert_eq!(kev["id"], "CVE-2099-0001");
+    assert_eq!(kev["aware_since"], "2026-11-22T08:00:00Z", "{kev:#}");
+    assert_eq!(kev["fix_available"], "2026-11-25T08:00:00Z", "{kev:#}");
+    assert_eq!(
+        kev["deadlines"][2]["due"], "2026-12-09T08:00:00Z",
+        "{kev:#}"
+    );
+    assert!(
+        kev["note"]
+            .as_str()
+            .unwrap()
+            .contains("not open in this release"),
+        "{kev:#}"
+    );
+    // A tampered earlier bundle is not carried forward.
+    let tampered = context.path().join(format!("{dir}/cra/report.json"));
+    let text = fs_err::read_to_string(&tampered).unwrap();
+    fs_err::write(
+        &tampered,
+        text.replace("2026-11-22T08:00:00Z", "2026-01-01T00:00:00Z"),
+    )
+    .unwrap();
+    let (_, report) = later(&context);
+    assert_eq!(
+        report["article14"]["vulnerabilities"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "only the declared one: {report:#}"
+    );
 }
 
 #[test]

@@ -6,6 +6,9 @@
 //! (`[evidence] exploited`) or when an open finding's CVE is listed in the CISA Known Exploited
 //! Vulnerabilities catalogue the repository carries (`[evidence] kev-catalog`). The report says
 //! which of the two it could consult.
+//!
+//! Awareness persists: declared (`aware-since`), else carried forward from an earlier bundle's
+//! `cra/report.json` (so the clocks do not restart at every release), else the report time.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -23,7 +26,7 @@ const DAY: i64 = 24 * HOUR;
 pub const APPLIES_FROM: i64 = 1_789_084_800;
 
 /// How crabox learned that a vulnerability is actively exploited, or of a severe incident.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Source {
     /// `[evidence] exploited` in `crabox.toml`.
@@ -45,6 +48,47 @@ pub struct Exploited {
     pub aware_since: i64,
     /// Unix seconds: when a fix or mitigation became available.
     pub fix_available: Option<i64>,
+    /// Where `aware_since` comes from.
+    pub awareness: Awareness,
+    /// Anything the reader must know about this entry.
+    pub note: Option<String>,
+}
+
+/// Where the awareness of an entry comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Awareness {
+    /// `aware-since` in `crabox.toml`.
+    Declared,
+    /// An earlier bundle's report recorded it (the bundle's name).
+    Carried { from: String },
+    /// First seen by this report: aware from the report time.
+    #[default]
+    ThisReport,
+}
+
+impl Awareness {
+    /// In words, for the report.
+    pub fn describe(&self) -> String {
+        match self {
+            Awareness::Declared => "declared".to_owned(),
+            Awareness::Carried { from } => format!("carried forward from {from}"),
+            Awareness::ThisReport => "first seen in this report".to_owned(),
+        }
+    }
+}
+
+/// An entry of an earlier bundle's Article 14 section, carried forward.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Carried {
+    pub packages: Vec<String>,
+    pub source: Source,
+    /// Unix seconds.
+    pub aware_since: i64,
+    /// Unix seconds.
+    pub fix_available: Option<i64>,
+    /// The bundle it was read from.
+    pub from: String,
 }
 
 /// One reporting obligation and when it is due.
@@ -67,6 +111,11 @@ pub struct Entry {
     pub packages: Vec<String>,
     pub source: Source,
     pub aware_since: String,
+    /// Where `aware_since` comes from.
+    pub awareness: Awareness,
+    /// When a fix or mitigation became available (RFC 3339), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix_available: Option<String>,
     /// Empty when the awareness came before Article 14 applied.
     pub deadlines: Vec<Deadline>,
     /// Why there are no deadlines, when there are none.
@@ -218,9 +267,15 @@ pub fn deadlines(
     let vulnerabilities = exploited
         .into_iter()
         .map(|e| Entry {
-            note: (e.aware_since < APPLIES_FROM).then(|| {
-                "aware before 2026-09-11, when Article 14 began to apply: no reporting deadline runs from this awareness".to_owned()
-            }),
+            note: {
+                let before = (e.aware_since < APPLIES_FROM).then_some(
+                    "aware before 2026-09-11, when Article 14 began to apply: no reporting deadline runs from this awareness",
+                );
+                match (e.note.as_deref(), before) {
+                    (Some(note), Some(before)) => Some(format!("{note}; {before}")),
+                    (note, before) => note.or(before).map(str::to_owned),
+                }
+            },
             deadlines: if e.aware_since < APPLIES_FROM {
                 Vec::new()
             } else {
@@ -254,6 +309,8 @@ pub fn deadlines(
             packages: e.packages,
             source: e.source,
             aware_since: time(e.aware_since),
+            awareness: e.awareness,
+            fix_available: e.fix_available.map(time),
         })
         .collect();
     Article14 {
@@ -313,18 +370,85 @@ pub struct Inputs<'a> {
     pub kev: Option<(&'a str, &'a BTreeMap<String, Date>)>,
     pub open: &'a [Open],
     pub audit_not_run: Option<&'a crabox_types::Reason>,
+    /// The entries of earlier bundles' reports, by id (see [`carried`]).
+    pub carried: &'a BTreeMap<String, Carried>,
     pub as_of: i64,
 }
 
-/// The Article 14 section: the declared actively exploited vulnerabilities, and the open
-/// findings whose CVE the KEV catalogue lists (aware since the bundle's time, or the day the
-/// catalogue added it when later).
+/// The Article 14 entries of an earlier bundle's `cra/report.json` (`from` names the bundle),
+/// added to `into` when the report is `product`'s; where both know an id, the earlier awareness
+/// is kept. Returns whether the report was `product`'s.
+pub fn carried(
+    from: &str,
+    product: &str,
+    report_json: &str,
+    into: &mut BTreeMap<String, Carried>,
+) -> Result<bool, EvidenceError> {
+    #[derive(Deserialize)]
+    struct Report {
+        product: String,
+        #[serde(default)]
+        article14: Option<Section>,
+    }
+    #[derive(Deserialize)]
+    struct Section {
+        #[serde(default)]
+        vulnerabilities: Vec<Earlier>,
+    }
+    #[derive(Deserialize)]
+    struct Earlier {
+        id: String,
+        #[serde(default)]
+        packages: Vec<String>,
+        source: Source,
+        aware_since: crabox_types::Timestamp,
+        #[serde(default)]
+        fix_available: Option<crabox_types::Timestamp>,
+    }
+    let report: Report =
+        serde_json::from_str(report_json).map_err(|e| EvidenceError::Malformed {
+            what: format!("{from}: cra/report.json"),
+            message: format!(
+                "line {}, column {}: not a crabox CRA report (expected `article14.vulnerabilities` with `id`, `source` and `aware_since`): {e}",
+                e.line(),
+                e.column()
+            ),
+        })?;
+    if report.product != product {
+        return Ok(false);
+    }
+    for earlier in report.article14.into_iter().flat_map(|s| s.vulnerabilities) {
+        let entry = Carried {
+            packages: earlier.packages,
+            source: earlier.source,
+            aware_since: earlier.aware_since.unix_seconds(),
+            fix_available: earlier
+                .fix_available
+                .map(crabox_types::Timestamp::unix_seconds),
+            from: from.to_owned(),
+        };
+        match into.get(&earlier.id) {
+            Some(known) if known.aware_since <= entry.aware_since => {}
+            _ => {
+                into.insert(earlier.id, entry);
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// The Article 14 section: the declared actively exploited vulnerabilities, the open findings
+/// whose CVE the KEV catalogue lists (aware since an earlier bundle recorded them, else since
+/// this report), and what earlier bundles recorded that neither names any more (its duties do
+/// not end because a later release fixed it).
+#[allow(clippy::too_many_lines)] // three sources, one after the other
 pub fn assess(inputs: Inputs<'_>) -> Article14 {
     let Inputs {
         declared,
         kev,
         open,
         audit_not_run,
+        carried,
         as_of,
     } = inputs;
     let packages_of = |id: &str| -> Vec<String> {
@@ -344,6 +468,7 @@ pub fn assess(inputs: Inputs<'_>) -> Article14 {
             e
         })
         .collect();
+    let mut used = std::collections::BTreeSet::new();
     let mut sources = vec![format!(
         "`[evidence] exploited` ({} declared)",
         exploited.len()
@@ -362,16 +487,30 @@ pub fn assess(inputs: Inputs<'_>) -> Article14 {
                 {
                     continue;
                 }
+                // Only an earlier awareness changes anything (and a re-run with the same
+                // report time stays byte-identical).
+                let earlier = ids
+                    .iter()
+                    .find_map(|id| carried.get(id))
+                    .filter(|c| c.aware_since < as_of);
+                if let Some(c) = earlier {
+                    used.insert(c.from.as_str());
+                }
                 exploited.push(Exploited {
                     id: cve.clone(),
                     packages: packages_of(cve),
                     source: Source::Kev {
                         date_added: added.to_string(),
                     },
-                    // Not declared: aware from this report (the catalogue's date is when CISA
-                    // learned of it, not when the manufacturer did).
-                    aware_since: as_of,
+                    // Not declared: aware since an earlier bundle recorded it, else from this
+                    // report (the catalogue's date is when CISA learned of it, not when the
+                    // manufacturer did).
+                    aware_since: earlier.map_or(as_of, |c| c.aware_since.min(as_of)),
                     fix_available: None,
+                    awareness: earlier.map_or(Awareness::ThisReport, |c| Awareness::Carried {
+                        from: c.from.clone(),
+                    }),
+                    note: None,
                 });
             }
         }
@@ -385,6 +524,41 @@ pub fn assess(inputs: Inputs<'_>) -> Article14 {
         unchecked.push(format!(
             "the audit's findings (it did not run: {why}), so none was matched"
         ));
+    }
+    // What earlier bundles recorded and this run did not find again.
+    for (id, earlier) in carried {
+        if exploited.iter().any(|e| e.id == *id) {
+            continue;
+        }
+        used.insert(earlier.from.as_str());
+        let still_open = open.iter().any(|(ids, _)| ids.contains(id));
+        let (fix_available, note) = if earlier.source == Source::Incident {
+            (None, "carried forward: no longer declared in `[evidence] incidents`, but the reports it started are still due".to_owned())
+        } else if still_open {
+            (earlier.fix_available, "carried forward: still open in this release, though no source of this run names it as exploited".to_owned())
+        } else if audit_not_run.is_some() {
+            (earlier.fix_available, "carried forward: this release was not audited, so whether it is still present is not known".to_owned())
+        } else {
+            (
+                Some(earlier.fix_available.unwrap_or(as_of)),
+                "carried forward: not open in this release, so a fix is available with this release at the latest".to_owned(),
+            )
+        };
+        exploited.push(Exploited {
+            id: id.clone(),
+            packages: earlier.packages.clone(),
+            source: earlier.source.clone(),
+            aware_since: earlier.aware_since,
+            fix_available,
+            awareness: Awareness::Carried {
+                from: earlier.from.clone(),
+            },
+            note: Some(note),
+        });
+    }
+    if !used.is_empty() {
+        let used: Vec<&str> = used.into_iter().collect();
+        sources.push(format!("earlier bundles ({})", used.join(", ")));
     }
     deadlines(exploited, as_of, sources, unchecked)
 }
@@ -409,6 +583,8 @@ mod tests {
                 source: Source::Declared,
                 aware_since: at(aware),
                 fix_available: fix.map(at),
+                awareness: Awareness::Declared,
+                note: None,
             }],
             at(as_of),
             vec![],
@@ -471,6 +647,8 @@ mod tests {
                 source: Source::Incident,
                 aware_since: at("2027-01-28T10:00:00Z"),
                 fix_available: None,
+                awareness: Awareness::Declared,
+                note: None,
             }],
             at("2027-02-01T00:00:00Z"),
             vec![],
@@ -521,6 +699,8 @@ mod tests {
                 source: Source::Declared,
                 aware_since: AWARE,
                 fix_available: None,
+                awareness: Awareness::Declared,
+                note: None,
             },
             Exploited {
                 id: "CVE-2026-1".into(),
@@ -530,6 +710,8 @@ mod tests {
                 },
                 aware_since: AWARE,
                 fix_available: Some(AWARE + DAY),
+                awareness: Awareness::ThisReport,
+                note: None,
             },
         ];
         // The bundle is made 48 hours after awareness: the early warning is overdue, the
@@ -554,6 +736,102 @@ mod tests {
         let second = &section.vulnerabilities[1];
         assert_eq!(second.deadlines[2].due, None);
         assert!(!second.deadlines[2].passed);
+    }
+
+    #[test]
+    fn earlier_awareness_is_carried_forward_and_the_earliest_kept() {
+        let report = |aware: &str| {
+            format!(
+                r#"{{"product": "p", "article14": {{"vulnerabilities": [{{"id": "CVE-2026-1", "packages": ["a@1"], "source": {{"kev": {{"date_added": "2026-10-01"}}}}, "aware_since": "{aware}"}}]}}}}"#
+            )
+        };
+        let mut carried = BTreeMap::new();
+        assert!(carried_ok(
+            "p-1.0",
+            &report("2026-11-20T08:00:00Z"),
+            &mut carried
+        ));
+        assert!(carried_ok(
+            "p-1.1",
+            &report("2026-11-25T08:00:00Z"),
+            &mut carried
+        ));
+        assert!(!carried_ok(
+            "q-1.0",
+            &report("2026-10-01T00:00:00Z").replace("\"p\"", "\"q\""),
+            &mut carried
+        ));
+        assert_eq!(
+            carried["CVE-2026-1"].aware_since,
+            at("2026-11-20T08:00:00Z")
+        );
+        assert_eq!(carried["CVE-2026-1"].from, "p-1.0");
+        let err = super::carried("p-1.0", "p", "{\n\"product\": 1}", &mut carried).unwrap_err();
+        assert!(err.to_string().contains("line 2"), "{err}");
+
+        // Open again and in the catalogue: aware since the earlier bundle, so the early
+        // warning is overdue three days later.
+        let kev = BTreeMap::from([("CVE-2026-1".to_owned(), "2026-10-01".parse().unwrap())]);
+        let open = [(
+            vec!["RUSTSEC-1".to_owned(), "CVE-2026-1".to_owned()],
+            "a@1".to_owned(),
+        )];
+        let as_of = at("2026-11-23T09:00:00Z");
+        let section = assess(Inputs {
+            declared: vec![],
+            kev: Some(("kev.json", &kev)),
+            open: &open,
+            audit_not_run: None,
+            carried: &carried,
+            as_of,
+        });
+        let entry = &section.vulnerabilities[0];
+        assert_eq!(entry.aware_since, "2026-11-20T08:00:00Z");
+        assert_eq!(
+            entry.awareness,
+            Awareness::Carried {
+                from: "p-1.0".into()
+            }
+        );
+        assert!(entry.deadlines[0].passed);
+        assert!(section.sources.last().unwrap().contains("p-1.0"));
+        // Fixed: carried on, the final report due 14 days after this release.
+        let section = assess(Inputs {
+            declared: vec![],
+            kev: Some(("kev.json", &kev)),
+            open: &[],
+            audit_not_run: None,
+            carried: &carried,
+            as_of,
+        });
+        let entry = &section.vulnerabilities[0];
+        assert_eq!(entry.fix_available.as_deref(), Some("2026-11-23T09:00:00Z"));
+        assert_eq!(
+            entry.deadlines[2].due.as_deref(),
+            Some("2026-12-07T09:00:00Z")
+        );
+        // A later awareness changes nothing, and is not named as a source.
+        let later = BTreeMap::from([(
+            "CVE-2026-1".to_owned(),
+            Carried {
+                aware_since: as_of + DAY,
+                ..carried["CVE-2026-1"].clone()
+            },
+        )]);
+        let section = assess(Inputs {
+            declared: vec![],
+            kev: Some(("kev.json", &kev)),
+            open: &open,
+            audit_not_run: None,
+            carried: &later,
+            as_of,
+        });
+        assert_eq!(section.vulnerabilities[0].awareness, Awareness::ThisReport);
+        assert_eq!(section.sources.len(), 2, "{:?}", section.sources);
+    }
+
+    fn carried_ok(from: &str, json: &str, into: &mut BTreeMap<String, Carried>) -> bool {
+        carried(from, "p", json, into).unwrap()
     }
 
     #[test]

@@ -328,7 +328,7 @@ impl Report {
         } else {
             let _ = writeln!(
                 out,
-                "Deadlines as of {}; consulted: {}.\n\n| Vulnerability | Packages | Known from | Aware since | Early warning (24 h) | Notification (72 h) | Final report (14 days after a fix) |\n|---|---|---|---|---|---|---|",
+                "Deadlines as of {}; consulted: {}.\n\n| Vulnerability | Packages | Known from | Aware since | Early warning (24 h) | Notification (72 h) | Final report (14 days after a fix) | Note |\n|---|---|---|---|---|---|---|---|",
                 a.as_of,
                 a.sources.join("; ")
             );
@@ -340,25 +340,27 @@ impl Report {
                         format!("KEV catalogue, added {date_added}")
                     }
                 };
-                let due: Vec<String> = match &v.note {
-                    Some(note) => vec![cell(note), String::new(), String::new()],
-                    None => v
-                        .deadlines
-                        .iter()
-                        .map(|d| match (&d.due, d.passed) {
-                            (Some(due), true) => format!("{due} (**OVERDUE**)"),
-                            (Some(due), false) => due.clone(),
-                            (None, _) => "when a fix is available".to_owned(),
-                        })
-                        .collect(),
-                };
+                let mut due: Vec<String> = v
+                    .deadlines
+                    .iter()
+                    .map(|d| match (&d.due, d.passed) {
+                        (Some(due), true) => format!("{due} (**OVERDUE**)"),
+                        (Some(due), false) => due.clone(),
+                        (None, _) => "when a fix is available".to_owned(),
+                    })
+                    .collect();
+                if due.is_empty() {
+                    due = vec!["no deadline".to_owned(); 3];
+                }
                 let _ = write!(
                     out,
-                    "| {} | {} | {source} | {} | {} |",
+                    "| {} | {} | {source} | {} ({}) | {} | {} |",
                     cell(&v.id),
                     cell(&v.packages.join(", ")),
                     v.aware_since,
-                    due.join(" | ")
+                    cell(&v.awareness.describe()),
+                    due.join(" | "),
+                    cell(v.note.as_deref().unwrap_or_default())
                 );
                 out.push('\n');
             }

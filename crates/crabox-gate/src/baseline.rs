@@ -246,7 +246,8 @@ pub fn wanted_files<'a>(listed: impl IntoIterator<Item = &'a str>) -> Vec<&'a st
     let mut wanted = vec!["manifest.json"];
     let mut sbom = false;
     for path in listed {
-        if path == "audit/findings.json" {
+        // The CRA report carries Article 14 awareness forward to the next bundle.
+        if path == "audit/findings.json" || path == "cra/report.json" {
             wanted.push(path);
         } else if !sbom && path.starts_with("sbom/") && path.ends_with(".cdx.json") {
             sbom = true;

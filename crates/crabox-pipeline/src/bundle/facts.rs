@@ -1,10 +1,11 @@
 //! The bundle's files of each step, and the typed facts the CRA report reads of them.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use crabox_evidence::article14::{self, Exploited, Source};
+use crabox_evidence::article14::{self, Awareness, Carried, Exploited, Source};
 use crabox_evidence::requirements::{AuditFacts, Facts, GateFacts};
 
 use super::write;
@@ -250,12 +251,13 @@ pub fn artifacts(
     Ok(subjects)
 }
 
-/// The Article 14 section from `[evidence] exploited`, the KEV catalogue the repository carries
-/// and the open findings.
+/// The Article 14 section from `[evidence] exploited`, the KEV catalogue the repository carries,
+/// the open findings and what earlier bundles recorded.
 pub fn article14(
     run: &Run<'_>,
     open: &[article14::Open],
     audit_not_run: Option<&Reason>,
+    carried: &BTreeMap<String, Carried>,
     as_of: i64,
 ) -> anyhow::Result<article14::Article14> {
     let evidence = &run.settings().evidence;
@@ -268,6 +270,8 @@ pub fn article14(
             source: Source::Declared,
             aware_since: e.aware_since.unix_seconds(),
             fix_available: e.fix_available.map(crabox_types::Timestamp::unix_seconds),
+            awareness: Awareness::Declared,
+            note: None,
         })
         .chain(evidence.incidents.iter().map(|i| Exploited {
             id: i.id.clone(),
@@ -275,6 +279,8 @@ pub fn article14(
             source: Source::Incident,
             aware_since: i.aware_since.unix_seconds(),
             fix_available: None,
+            awareness: Awareness::Declared,
+            note: None,
         }))
         .collect();
     let kev = match &evidence.kev_catalog {
@@ -297,6 +303,7 @@ pub fn article14(
         kev: kev.as_ref().map(|(path, kev)| (*path, kev)),
         open,
         audit_not_run,
+        carried,
         as_of,
     });
     section

@@ -9,11 +9,13 @@
 mod attest;
 mod facts;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context as _;
 use crabox_config::file::{SbomFormat, SignMode};
+use crabox_evidence::article14::{self, Carried};
 use crabox_evidence::manifest::{
     self, Digested, Inputs, MANIFEST, MANIFEST_SIGNATURE, Manifest, Tool,
 };
@@ -384,6 +386,7 @@ pub fn run(
 
     // The gate, with the same assessment and the previous release the notes compared with.
     let baseline = baseline(run, repo, &wanted, &history, &assessed)?;
+    let carried = earlier_article14(&product, &options.out, &baseline);
     let gate_report = timed("gate", || {
         crate::gate::evaluate(
             run,
@@ -422,7 +425,7 @@ pub fn run(
         Step::NotRun(reason) => facts.sign = Step::NotRun(reason.clone()),
     }
 
-    let article14 = facts::article14(run, &open_ids, facts.audit.reason(), report_time)?;
+    let article14 = facts::article14(run, &open_ids, facts.audit.reason(), &carried, report_time)?;
     let rows = requirements::evaluate_all(&facts);
     let report = Report::new(&product, &version, rows)
         .with_article14(article14)
@@ -520,6 +523,65 @@ pub fn run(
         failed,
         notices,
     })
+}
+
+/// The Article 14 entries that earlier bundles of `product` recorded: the `[gate] baseline`
+/// bundle's (already checked against its manifest), and those of the bundles in `out`, each
+/// used only when it verifies against its manifest. An earlier bundle that cannot be used is
+/// named in a warning and left out.
+fn earlier_article14(
+    product: &str,
+    out: &Path,
+    baseline: &crate::gate::Baseline<'_>,
+) -> BTreeMap<String, Carried> {
+    const REPORT: &str = "cra/report.json";
+    let mut carried = BTreeMap::new();
+    let mut read = |from: &str, bytes: &[u8]| {
+        let text = String::from_utf8_lossy(bytes);
+        if let Err(err) = article14::carried(from, product, &text, &mut carried) {
+            tracing::warn!("Article 14: an earlier bundle is not carried forward: {err}");
+        }
+    };
+    if let crate::gate::Baseline::Bundle { files, .. } = baseline
+        && let Some(bytes) = files.files.get(REPORT)
+    {
+        read(&files.label, bytes);
+    }
+    let Ok(entries) = fs_err::read_dir(out) else {
+        return carried;
+    };
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        // Directories only (not through a link); staging and previous copies start with `.`.
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| e.path())
+        .filter(|p| p.join(MANIFEST).is_file())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        // Its name, not its path: the report stays the same wherever `--out` is.
+        let shown = dir
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        match crabox_evidence::check::directory(&dir) {
+            Ok(checked) if checked.problems.is_empty() => {
+                if checked.manifest.files.iter().any(|f| f.path == REPORT) {
+                    match fs_err::read(dir.join(REPORT)) {
+                        Ok(bytes) => read(&shown, &bytes),
+                        Err(err) => tracing::warn!(
+                            "Article 14: an earlier bundle is not carried forward: {err}"
+                        ),
+                    }
+                }
+            }
+            Ok(_) => tracing::warn!(
+                "Article 14: {shown} does not verify against its manifest; its awareness is not carried forward"
+            ),
+            Err(err) => tracing::warn!("Article 14: {shown} is not carried forward: {err}"),
+        }
+    }
+    carried
 }
 
 /// The gate's baseline in a bundle: `[gate] baseline` when it names a bundle or a revision, else

@@ -91,9 +91,28 @@ fn verify(context: &TestContext, bundle: &str) -> (Option<i32>, String) {
     (output.status.code(), output_text(&output).1)
 }
 
+/// The report's header: the commit, the signing status and each database's snapshot date; and
+/// the (empty) list of open vulnerabilities.
+fn assert_header(report: &serde_json::Value, md: &str) {
+    assert_eq!(report["open_vulnerabilities"], serde_json::json!([]));
+    let snapshot = report["databases"][0]["snapshot"].as_str().unwrap();
+    assert_eq!(snapshot.len(), 10, "a date: {snapshot}");
+    assert_eq!(report["commit"].as_str().unwrap().len(), 40);
+    assert_eq!(report["signing"], "not signed: --no-sign");
+    assert!(
+        md.contains(&format!(
+            "Signing: not signed: --no-sign. Advisory databases: rustsec `advisories` (snapshot {snapshot})"
+        )),
+        "{md}"
+    );
+}
+
 #[test]
 fn a_bundle_verifies_and_each_tampered_file_is_named() {
     let context = project();
+    // Clones of the databases, committed a day ago: their snapshot date is known.
+    context.database_clone("advisories", None);
+    context.database_clone("osv", None);
     let (code, stdout, stderr) = bundle(&context, &[]);
     assert_eq!(code, Some(0), "{stderr}");
     let name = bundle_name(&context);
@@ -163,6 +182,7 @@ fn a_bundle_verifies_and_each_tampered_file_is_named() {
         serde_json::from_str(&context.read(&format!("{dir}/cra/report.json"))).unwrap();
     let status = |id: &str| requirement(&report, id)["status"].clone();
     assert_eq!(status("I.2(a)"), "pass", "foo 1.2.0 is patched");
+    assert_header(&report, &context.read(&format!("{dir}/cra/report.md")));
     assert_eq!(status("II.1"), "pass");
     assert_eq!(status("I.2(f)"), "missing");
 
@@ -488,6 +508,13 @@ fn article_14_awareness_is_carried_forward_from_earlier_bundles() {
             .contains("not open in this release"),
         "{kev:#}"
     );
+    // A copy of this bundle, for the baseline below.
+    let copied = std::process::Command::new("cp")
+        .args(["-R", &dir, "previous-bundle"])
+        .current_dir(context.path())
+        .status()
+        .unwrap();
+    assert!(copied.success());
     // A tampered earlier bundle is not carried forward.
     let tampered = context.path().join(format!("{dir}/cra/report.json"));
     let text = fs_err::read_to_string(&tampered).unwrap();
@@ -505,6 +532,24 @@ fn article_14_awareness_is_carried_forward_from_earlier_bundles() {
         1,
         "only the declared one: {report:#}"
     );
+
+    // In CI the output directory starts empty: the bundle `[gate] baseline` names (the previous
+    // release's) carries the awareness.
+    fs_err::remove_dir_all(context.path().join("crabox-evidence")).unwrap();
+    context.write("Cargo.lock", &CARGO_LOCK.replace("1.2.0", "1.1.0"));
+    context.write(
+        "crabox.toml",
+        "[gate]\nbaseline = \"previous-bundle\"\n\n[evidence]\nkev-catalog = \"kev.json\"\n",
+    );
+    let (_, report) = later(&context);
+    let kev = report["article14"]["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["id"] == "CVE-2099-0001")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(kev["aware_since"], "2026-11-22T08:00:00Z", "{kev:#}");
+    assert_eq!(kev["awareness"]["carried"]["from"], "previous-bundle");
 }
 
 #[test]

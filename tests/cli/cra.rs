@@ -36,6 +36,17 @@ fn bundle(context: &TestContext, args: &[&str]) -> (Option<i32>, serde_json::Val
     (output.status.code(), report, stderr)
 }
 
+/// The first `cra/report.md` under `out/`.
+fn report_md(context: &TestContext) -> String {
+    fs_err::read_dir(context.path().join("out"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("cra/report.md"))
+        .find(|p| p.is_file())
+        .map(|p| fs_err::read_to_string(p).unwrap())
+        .unwrap_or_default()
+}
+
 /// Every row's status, in the report's order, as `id=status`.
 fn statuses(report: &serde_json::Value) -> Vec<String> {
     report["requirements"]
@@ -303,12 +314,14 @@ fn a_vulnerable_release_with_an_ignore_and_a_vex_statement() {
     );
     context.write(
         "advisories/crates/ignored/RUSTSEC-2099-0101.md",
+        // Published 60 days before the report.
         &advisory(
             "RUSTSEC-2099-0101",
             "CVE-2099-0101",
             "ignored",
             Some(">= 2.0.0"),
-        ),
+        )
+        .replace("2099-01-01", "2026-10-04"),
     );
     context.write(
         "advisories/crates/vexed/RUSTSEC-2099-0102.md",
@@ -324,14 +337,29 @@ fn a_vulnerable_release_with_an_ignore_and_a_vex_statement() {
     );
     context.write(".gitignore", "out/\nadvisories/\n");
     committed(&context);
+    // A directory that is not a git clone: its date is not known, so freshness cannot be
+    // shown and I.2(a) does not pass although nothing is open.
     let (code, report, stderr) = bundle(&context, &["--db", "advisories"]);
-    // The ignore and the VEX statement leave nothing open, so I.2(a) passes on its own terms;
-    // but the ignored vulnerability has a released fix not applied: II.2 fails, and the run.
+    assert_eq!(code, Some(1), "{stderr}");
+    let rows = statuses(&report);
+    for row in ["I.2(a)=missing", "II.1=pass", "II.2=fail"] {
+        assert!(rows.contains(&row.to_owned()), "{row}: {rows:?}");
+    }
+    let a = report["requirements"][1]["reason"].as_str().unwrap();
+    assert!(a.contains("date is not known"), "{a}");
+    assert_eq!(report["databases"][0]["snapshot"], serde_json::Value::Null);
+
+    // A clone committed the day before the report: the ignore and the VEX statement leave
+    // nothing open, so I.2(a) passes on its own terms; but the ignored vulnerability has a
+    // released fix not applied: II.2 fails, and the run.
+    context.database_clone("advisories", Some(NOW.parse::<i64>().unwrap() - 86_400));
+    let (code, report, stderr) = bundle(&context, &["--db", "advisories"]);
     assert_eq!(code, Some(1), "{stderr}");
     let rows = statuses(&report);
     for row in ["I.2(a)=pass", "II.1=pass", "II.2=fail"] {
         assert!(rows.contains(&row.to_owned()), "{row}: {rows:?}");
     }
+    assert_eq!(report["databases"][0]["snapshot"], "2026-12-02");
     let remediation = report["requirements"]
         .as_array()
         .unwrap()
@@ -340,13 +368,26 @@ fn a_vulnerable_release_with_an_ignore_and_a_vex_statement() {
         .unwrap();
     assert_eq!(
         remediation["reason"],
-        "1 vulnerability with a released fix not applied (1 of them ignored)"
+        "1 vulnerability with a released fix not applied (1 of them ignored); the oldest, RUSTSEC-2099-0101, was published 60 day(s) before this report"
     );
-    // The database was given with --db: its date is not known, and the row says so.
-    let a = report["requirements"][1]["reason"].as_str().unwrap();
+    // The ignored one with a fix is listed, with its age; the VEX'd one is not.
+    assert_eq!(
+        report["open_vulnerabilities"],
+        serde_json::json!([{
+            "id": "RUSTSEC-2099-0101",
+            "aliases": ["CVE-2099-0101"],
+            "package": "ignored@1.0.0",
+            "ecosystem": "crates.io",
+            "fix": "2.0.0",
+            "status": "ignored",
+            "published": "2026-10-04",
+            "age_days": 60
+        }])
+    );
+    let md = report_md(&context);
     assert!(
-        a.contains("database date not known (given with --db)"),
-        "{a}"
+        md.contains("| RUSTSEC-2099-0101 | ignored@1.0.0 | 2.0.0 | 2026-10-04 | 60 | ignored |"),
+        "{md}"
     );
 }
 
@@ -462,6 +503,7 @@ fn a_clean_signed_release_with_every_declaration_is_complete() {
     context.git(&["tag", "v0.9.0"]);
     context.write("CHANGELOG.md", "1.0.0\n");
     committed(&context);
+    context.database_clone("advisories", Some(NOW.parse::<i64>().unwrap() - 86_400));
     let generate = context
         .crabox()
         .env("CRABOX_KEY_PASSWORD", "correct horse")

@@ -94,6 +94,9 @@ pub struct Advisory {
     pub url: Option<String>,
     /// The database it came from.
     pub source: String,
+    /// When the advisory was published (`YYYY-MM-DD`), when the database says.
+    #[serde(default)]
+    pub published: Option<String>,
 }
 
 fn at_least(version: &Version, bound: &str, ecosystem: Ecosystem) -> Option<bool> {
@@ -262,6 +265,7 @@ mod tests {
             },
             url: None,
             source: "test".into(),
+            published: None,
         }
     }
 

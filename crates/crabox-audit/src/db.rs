@@ -336,6 +336,7 @@ fn rustsec_advisory(advisory: &rustsec::Advisory) -> Option<Advisory> {
         matcher: Matcher::RustSec(RustSecVersions::from(&advisory.versions)),
         url: Some(format!("https://rustsec.org/advisories/{}", advisory.id())),
         source: "rustsec".to_owned(),
+        published: Some(advisory.metadata.date.to_string()),
     })
 }
 
@@ -374,6 +375,8 @@ struct OsvRecord {
     database_specific: Option<serde_json::Value>,
     #[serde(default)]
     references: Vec<serde_json::Value>,
+    #[serde(default)]
+    published: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -451,6 +454,13 @@ fn word_severity(value: Option<&serde_json::Value>) -> Option<Severity> {
     }
 }
 
+/// The day of an RFC 3339 time (what the reports show), when it is one.
+fn day_of(time: Option<&str>) -> Option<String> {
+    time.and_then(|t| t.get(..10))
+        .filter(|day| day.parse::<crabox_types::Date>().is_ok())
+        .map(str::to_owned)
+}
+
 fn osv_advisories(record: OsvRecord, source: &str) -> Vec<Advisory> {
     if record.withdrawn.as_ref().is_some_and(|w| !w.is_null()) {
         return Vec::new();
@@ -482,6 +492,7 @@ fn osv_advisories(record: OsvRecord, source: &str) -> Vec<Advisory> {
             .and_then(serde_json::Value::as_str)
             .map(str::to_owned)
     });
+    let published = day_of(record.published.as_deref());
     let mut out = Vec::new();
     for affected in record.affected {
         let Some(package) = affected.package else {
@@ -544,6 +555,7 @@ fn osv_advisories(record: OsvRecord, source: &str) -> Vec<Advisory> {
             },
             url: url.clone(),
             source: source.to_owned(),
+            published: published.clone(),
         });
     }
     out

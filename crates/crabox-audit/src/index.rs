@@ -17,7 +17,7 @@
 //! package A's records is noticed when A is audited (or the index is rebuilt for another
 //! reason), not when only B is. Both RustSec and osv.dev place records by package.
 //!
-//! File format (version 4): the line `crabox-index 4`, the header length in bytes on the next
+//! File format (version 5): the line `crabox-index 4`, the header length in bytes on the next
 //! line, the JSON header, then per package two JSON values the header points into: first what a
 //! load always reads (the stamps to re-check and each advisory's version matcher, with
 //! RustSec's ranges already derived), then the advisories in full, read only when one affects a
@@ -55,7 +55,7 @@ impl Database {
     }
 }
 
-const MAGIC: &str = "crabox-index 4\n";
+const MAGIC: &str = "crabox-index 5\n";
 
 /// A file or directory below the database root, its size and its modification time
 /// (nanoseconds since the epoch); written as a JSON array, the path read in place.

@@ -61,6 +61,8 @@ pub struct Finding {
     pub line: u32,
     pub url: Option<String>,
     pub source: String,
+    /// When the advisory was published (`YYYY-MM-DD`), when the database says.
+    pub published: Option<String>,
 }
 
 /// Shortest dependency paths from the direct dependencies of one lockfile: one breadth-first
@@ -212,6 +214,7 @@ pub fn audit(lockfiles: &[Lockfile], databases: &[Database]) -> Vec<Finding> {
                     line: package.line,
                     url: advisory.url.clone(),
                     source: advisory.source.clone(),
+                    published: advisory.published.clone(),
                 });
             }
             findings.extend(here);
@@ -263,6 +266,7 @@ pub fn add_yanked(findings: &mut Vec<Finding>, lockfiles: &[Lockfile], yanked: &
                     package.name
                 )),
                 source: "crates.io index".to_owned(),
+                published: None,
             }
         })
         .collect::<Vec<_>>();

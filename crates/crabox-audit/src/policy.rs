@@ -285,6 +285,7 @@ mod tests {
             line: 1,
             url: None,
             source: "rustsec".into(),
+            published: None,
         }
     }
 

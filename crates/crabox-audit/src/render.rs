@@ -109,6 +109,9 @@ struct FindingJson<'a> {
     location: Location<'a>,
     url: Option<&'a str>,
     source: &'a str,
+    /// When the advisory was published (`YYYY-MM-DD`); absent when the database does not say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    published: Option<&'a str>,
     status: StatusJson<'a>,
 }
 #[derive(Serialize)]
@@ -193,6 +196,7 @@ pub fn json(outcome: &Outcome, databases: &[DatabaseInfo]) -> String {
                 },
                 url: f.url.as_deref(),
                 source: &f.source,
+                published: f.published.as_deref(),
                 status: StatusJson::of(status),
             })
             .collect(),

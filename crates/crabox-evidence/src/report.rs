@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::article14::Article14;
-use crate::requirements::{Row, Status};
+use crate::requirements::{OpenVulnerability, Row, Status};
 
 /// The version of `cra/report.json`'s layout.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -34,6 +34,33 @@ pub struct Report {
     /// The product's category (Annex III/IV) and the conformity assessment procedures open to
     /// it (Article 32); `None` when `[product] category` is not set.
     pub classification: Option<Classification>,
+    /// The commit the bundle was made from, when there is a repository.
+    pub commit: Option<String>,
+    /// Whether the bundle is signed, or why not.
+    pub signing: String,
+    /// The advisory databases the audit read, with their snapshot dates.
+    pub databases: Vec<DatabaseSnapshot>,
+    /// The open vulnerabilities and the ignored ones with a released fix, oldest first;
+    /// `None` when the audit did not run.
+    pub open_vulnerabilities: Option<Vec<OpenVulnerability>>,
+}
+
+/// An advisory database the audit read, and how recent its data is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DatabaseSnapshot {
+    pub source: String,
+    pub path: String,
+    /// `YYYY-MM-DD`; `None` when not known (a `--db` directory outside git).
+    pub snapshot: Option<String>,
+}
+
+/// What the report's header says the bundle was made from.
+#[derive(Debug, Clone, Default)]
+pub struct Made {
+    pub commit: Option<String>,
+    pub signing: String,
+    pub databases: Vec<DatabaseSnapshot>,
+    pub open_vulnerabilities: Option<Vec<OpenVulnerability>>,
 }
 
 /// `[product] category` as the Regulation classes it.
@@ -119,7 +146,44 @@ impl Report {
             requirements,
             article14: Article14::default(),
             classification: None,
+            commit: None,
+            signing: String::new(),
+            databases: Vec::new(),
+            open_vulnerabilities: None,
         }
+    }
+
+    /// The report with what its header says the bundle was made from, and the open
+    /// vulnerabilities.
+    #[must_use]
+    pub fn with_made(mut self, made: Made) -> Report {
+        self.commit = made.commit;
+        self.signing = made.signing;
+        self.databases = made.databases;
+        self.open_vulnerabilities = made.open_vulnerabilities;
+        self
+    }
+
+    /// The databases in words: each with its snapshot date.
+    pub fn databases_text(&self) -> String {
+        if self.databases.is_empty() {
+            return "none (the audit did not run)".to_owned();
+        }
+        self.databases
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} `{}` ({})",
+                    d.source,
+                    d.path,
+                    d.snapshot.as_deref().map_or_else(
+                        || "snapshot date not known".to_owned(),
+                        |s| format!("snapshot {s}")
+                    )
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// The report with its Article 14 section.
@@ -227,6 +291,7 @@ impl Report {
         let mut out = format!(
             "# CRA evidence: {} {}\n\n\
              Regulation (EU) 2024/2847: in force {}; Article 14 (reporting) applies from {}; the other obligations from {}. Report time: {}.\n\n\
+             Commit: {}. Signing: {}. Advisory databases: {}.\n\n\
              **Verdict: {}**\n\n",
             self.product,
             self.version,
@@ -234,6 +299,11 @@ impl Report {
             d.reporting_obligations,
             d.main_obligations,
             self.report_time,
+            self.commit
+                .as_deref()
+                .unwrap_or("none (not a git repository)"),
+            self.signing.replace('\n', " "),
+            self.databases_text(),
             verdict_name(self.verdict),
         );
         if !self.next_steps.is_empty() {
@@ -272,6 +342,7 @@ impl Report {
                 evidence.join("<br>")
             );
         }
+        self.vulnerabilities_markdown(&mut out);
         self.article14_markdown(&mut out);
         out.push_str("\n## Classification and conformity assessment\n\n");
         match &self.classification {
@@ -311,6 +382,31 @@ impl Report {
 }
 
 impl Report {
+    fn vulnerabilities_markdown(&self, out: &mut String) {
+        out.push_str("\n## Open vulnerabilities\n\n");
+        match &self.open_vulnerabilities {
+            None => out.push_str("Not known: the audit did not run.\n"),
+            Some(list) if list.is_empty() => out.push_str(
+                "None open after VEX statements and ignores, and none ignored with a released fix.\n",
+            ),
+            Some(list) => {
+                out.push_str("Oldest first; the age counts from the advisory's publication to the report time.\n\n| Vulnerability | Package | Fix | Published | Age (days) | Status |\n|---|---|---|---|---|---|\n");
+                for v in list {
+                    let _ = writeln!(
+                        out,
+                        "| {} | {} | {} | {} | {} | {} |",
+                        cell(&v.id),
+                        cell(&v.package),
+                        cell(v.fix.as_deref().unwrap_or("none released")),
+                        v.published.as_deref().map_or_else(|| "not known".to_owned(), cell),
+                        v.age_days.map_or_else(|| "-".to_owned(), |a| a.to_string()),
+                        v.status
+                    );
+                }
+            }
+        }
+    }
+
     fn article14_markdown(&self, out: &mut String) {
         let a = &self.article14;
         out.push_str("\n## Actively exploited vulnerabilities (Article 14)\n\n");
@@ -388,6 +484,7 @@ impl Report {
                 env.get_template("report.html")?
                     .render(minijinja::context! {
                         report => minijinja::value::Serde(self),
+                        databases => self.databases_text(),
                         tool_version => tool_version,
                     })
             });

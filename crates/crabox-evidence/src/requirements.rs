@@ -294,6 +294,27 @@ pub struct AuditFacts {
     pub files: Vec<String>,
     /// Ecosystems of the lockfiles no database covered (`npm`, `PyPI`): not checked.
     pub unchecked: Vec<String>,
+    /// The open vulnerabilities, and the ignored ones a released fix would close.
+    pub vulnerabilities: Vec<OpenVulnerability>,
+}
+
+/// A vulnerability left open, or ignored although a released fix would close it: one line of
+/// the report's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OpenVulnerability {
+    pub id: String,
+    pub aliases: Vec<String>,
+    /// `name@version`.
+    pub package: String,
+    pub ecosystem: String,
+    /// The smallest released fix above the installed version.
+    pub fix: Option<String>,
+    /// `open`, or `ignored` (ignored with a released fix: II.2 counts it as open).
+    pub status: &'static str,
+    /// The advisory's publication date (`YYYY-MM-DD`), when the database gives it.
+    pub published: Option<String>,
+    /// Whole days from publication to the report time.
+    pub age_days: Option<i64>,
 }
 
 /// What `crabox gate` found, as `(failed, checked)` counts.
@@ -661,7 +682,7 @@ fn sbom_reason(facts: &Facts) -> String {
 }
 
 /// Why the audit cannot give a pass although it found nothing open: nothing read, an
-/// ecosystem no database covers, a stale database.
+/// ecosystem no database covers, a stale database or one whose date is not known.
 fn audit_gap(audit: &AuditFacts) -> Option<String> {
     if audit.packages == 0 {
         return Some("no package was read: the audit checked nothing".to_owned());
@@ -677,14 +698,18 @@ fn audit_gap(audit: &AuditFacts) -> Option<String> {
             "the advisory database is {age} days old, older than `[audit] max-age = {}`: run `crabox db update`",
             audit.max_age_days
         )),
-        _ => None,
+        Some(_) => None,
+        None => Some(
+            "no open vulnerability, but the advisory database's date is not known (a --db directory that is not the top of a git clone), so its freshness cannot be shown: use the cache (`crabox db update`) or a git clone of the database"
+                .to_owned(),
+        ),
     }
 }
 
 fn database_age(audit: &AuditFacts) -> String {
     match audit.database_age_days {
         Some(age) => format!("database {age} day(s) old"),
-        None => "database date not known (given with --db)".to_owned(),
+        None => "database date not known".to_owned(),
     }
 }
 
@@ -746,6 +771,18 @@ fn remediation_check(facts: &Facts) -> Checked {
         if unfixed > 0 {
             why.push(format!(
                 "{unfixed} without a fix and without a VEX or mitigation statement"
+            ));
+        }
+        if let Some(oldest) = audit
+            .vulnerabilities
+            .iter()
+            .filter(|v| v.age_days.is_some())
+            .max_by_key(|v| (v.age_days, std::cmp::Reverse(&v.id)))
+        {
+            why.push(format!(
+                "the oldest, {}, was published {} day(s) before this report",
+                oldest.id,
+                oldest.age_days.unwrap_or_default()
             ));
         }
         return (Status::Fail, why.join("; "), audit.files.clone());
@@ -901,6 +938,7 @@ mod tests {
             max_age_days: 7,
             files: vec!["audit/findings.json".into()],
             unchecked: Vec::new(),
+            vulnerabilities: Vec::new(),
         }
     }
 

@@ -4,7 +4,7 @@
 //! the crates of all of them.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crabox_audit::store::{Origins, State, Store};
 use crabox_config::file::AdvisorySource;
@@ -150,8 +150,12 @@ pub struct Databases {
     /// What the reports say of each database (path as the user reads it).
     pub info: Vec<crabox_audit::render::DatabaseInfo>,
     /// The snapshot date (Unix seconds) of the oldest database, when every one has a known
-    /// date (the cache's do; a `--db` path carries none).
+    /// date (see [`Databases::snapshots`]).
     pub oldest: Option<i64>,
+    /// Each database's snapshot date (Unix seconds), in the order of `info`: the cache's date
+    /// of the fetch; for a `--db` path, the time of the last commit when it is the root of a git
+    /// repository (the data is at least that recent), else not known.
+    pub snapshots: Vec<Option<i64>>,
     pub yanked: Yanked,
 }
 
@@ -165,15 +169,21 @@ pub fn open(
     db: &[PathBuf],
     inventories: &[&Inventory],
 ) -> anyhow::Result<(Step<Databases>, Vec<Finding>)> {
-    let (paths, oldest, mut notices) = if db.is_empty() {
+    let (paths, snapshots, mut notices): (Vec<PathBuf>, Vec<Option<i64>>, _) = if db.is_empty() {
         let (cached, notices) = cached(run)?;
-        let oldest = cached.iter().map(|(_, date)| *date).min();
-        let paths: Vec<PathBuf> = cached.into_iter().map(|(p, _)| p).collect();
-        (paths, oldest, notices)
+        let (paths, dates) = cached.into_iter().map(|(p, date)| (p, Some(date))).unzip();
+        (paths, dates, notices)
     } else {
         let paths: Vec<PathBuf> = db.iter().map(|p| run.scope.dir.join(p)).collect();
-        (paths, None, Vec::new())
+        let dates = paths.iter().map(|p| snapshot_of(p)).collect();
+        (paths, dates, Vec::new())
     };
+    // Only when every date is known: an unknown one could be the oldest.
+    let oldest = snapshots
+        .iter()
+        .copied()
+        .collect::<Option<Vec<i64>>>()
+        .and_then(|dates| dates.into_iter().min());
     if paths.is_empty() {
         // Said plainly: offline, an empty cache is not filled; online, filling it failed.
         let detail = if !db.is_empty() || run.settings().audit.sources.is_empty() {
@@ -212,10 +222,26 @@ pub fn open(
             advisory,
             info,
             oldest,
+            snapshots,
             yanked,
         }),
         notices,
     ))
+}
+
+/// The snapshot date of a database given with `--db`: the time of its last commit when the
+/// path is the top of a git work tree (a RustSec clone), else not known. A directory inside
+/// another repository (the project's own) tells nothing about the data's age.
+fn snapshot_of(path: &Path) -> Option<i64> {
+    let repo = crabox_git::Repo::discover(path).ok()??;
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if !same(&repo.root(), path) {
+        return None;
+    }
+    repo.head_commit().ok()?.map(|c| c.time)
 }
 
 fn load(

@@ -90,6 +90,35 @@ impl TestContext {
         assert!(status.success(), "git {args:?} failed");
     }
 
+    /// Makes the directory `dir` (relative, already written) a git repository of its own with
+    /// one commit of everything in it, committed at `epoch` (Unix seconds): an advisory
+    /// database clone whose snapshot date is known. `None`: one day before the clock.
+    pub fn database_clone(&self, dir: &str, epoch: Option<i64>) {
+        let epoch = epoch.unwrap_or_else(|| {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            i64::try_from(now).unwrap_or(i64::MAX) - 86_400
+        });
+        let date = format!("{epoch} +0000");
+        for args in [
+            &["init", "-q"][..],
+            &["add", "-A"],
+            &["commit", "-qm", "advisories"],
+        ] {
+            let status = StdCommand::new("git")
+                .args(args)
+                .current_dir(self.dir.path().join(dir))
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .envs(BASE_ENV.iter().copied())
+                .env("GIT_AUTHOR_DATE", &date)
+                .env("GIT_COMMITTER_DATE", &date)
+                .status()
+                .expect("git runs");
+            assert!(status.success(), "git {args:?} in {dir} failed");
+        }
+    }
+
     /// `crabox` in the directory, with an empty environment but `PATH`, a private `HOME` and
     /// the fixed git identity.
     pub fn crabox(&self) -> Command {

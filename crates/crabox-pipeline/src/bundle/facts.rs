@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use crabox_evidence::article14::{self, Awareness, Carried, Exploited, Source};
-use crabox_evidence::requirements::{AuditFacts, Facts, GateFacts};
+use crabox_evidence::requirements::{AuditFacts, Facts, GateFacts, OpenVulnerability};
 
 use super::write;
 use crate::assess::Assessment;
@@ -80,8 +80,56 @@ pub fn audit(
             .unchecked()
             .map(|c| c.ecosystem.osv_name().to_owned())
             .collect(),
+        vulnerabilities: open_vulnerabilities(outcome, report_time),
     };
     Ok((facts, ids))
+}
+
+/// The open vulnerabilities and the ignored ones with a released fix, each with its age at the
+/// report time (a publication date after it gives no age).
+fn open_vulnerabilities(
+    outcome: &crabox_audit::policy::Outcome,
+    report_time: i64,
+) -> Vec<OpenVulnerability> {
+    use crabox_audit::policy::Status;
+    let today = report_time.div_euclid(86_400);
+    let mut list: Vec<OpenVulnerability> = outcome
+        .findings
+        .iter()
+        .filter(|(f, _)| f.kind == crabox_audit::advisory::Kind::Vulnerability)
+        .filter_map(|(f, status)| {
+            let status = match status {
+                Status::Open => "open",
+                Status::Ignored { .. } if f.fix.is_some() => "ignored",
+                _ => return None,
+            };
+            let age_days = f
+                .published
+                .as_deref()
+                .and_then(|p| p.parse::<crabox_types::Date>().ok())
+                .map(|d| today - d.days_since_epoch())
+                .filter(|age| *age >= 0);
+            Some(OpenVulnerability {
+                id: f.id.clone(),
+                aliases: f.aliases.clone(),
+                package: format!("{}@{}", f.package, f.version),
+                ecosystem: f.ecosystem.osv_name().to_owned(),
+                fix: f.fix.clone(),
+                status,
+                published: f.published.clone(),
+                age_days,
+            })
+        })
+        .collect();
+    // Oldest first; those of unknown age last.
+    list.sort_by(|a, b| {
+        b.age_days
+            .cmp(&a.age_days)
+            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| a.package.cmp(&b.package))
+    });
+    list.dedup();
+    list
 }
 
 /// Writes the gate's report (`gate/results.json`, `gate/junit.xml`, and the repository and

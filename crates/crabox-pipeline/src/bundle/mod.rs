@@ -295,6 +295,7 @@ pub fn run(
     // The audit.
     let mut open_ids = Vec::new();
     let mut databases = Vec::new();
+    let mut snapshots = Vec::new();
     match &assessed {
         Step::Ran(assessed) => {
             notices.extend(assessed.notices.iter().cloned());
@@ -322,6 +323,19 @@ pub fn run(
                 .map(|d| manifest::Database {
                     source: d.source.clone(),
                     id: d.id.clone(),
+                })
+                .collect();
+            snapshots = assessed
+                .databases
+                .info
+                .iter()
+                .zip(&assessed.databases.snapshots)
+                .map(|(d, date)| crabox_evidence::report::DatabaseSnapshot {
+                    source: d.source.clone(),
+                    path: d.path.clone(),
+                    snapshot: date
+                        .and_then(crabox_types::Date::from_unix_seconds)
+                        .map(|d| d.to_string()),
                 })
                 .collect();
         }
@@ -427,7 +441,27 @@ pub fn run(
 
     let article14 = facts::article14(run, &open_ids, facts.audit.reason(), &carried, report_time)?;
     let rows = requirements::evaluate_all(&facts);
+    let made = crabox_evidence::report::Made {
+        commit: commit.as_ref().map(|c| c.id.clone()),
+        signing: match (&facts.sign, &signer) {
+            (Step::Ran(()), Step::Ran(identity)) => format!(
+                "signed {} (`manifest.sigstore.json` over the manifest; {} artifact signature(s), {} attestation(s))",
+                match identity {
+                    Identity::Key(_) => "with the project's key".to_owned(),
+                    Identity::Keyless { issuer, .. } => format!("keyless (OIDC issuer {issuer})"),
+                },
+                facts.signatures.len(),
+                facts.provenance.len()
+            ),
+            (Step::NotRun(reason), _) | (_, Step::NotRun(reason)) => {
+                format!("not signed: {reason}")
+            }
+        },
+        databases: snapshots,
+        open_vulnerabilities: facts.audit.ran().map(|a| a.vulnerabilities.clone()),
+    };
     let report = Report::new(&product, &version, rows)
+        .with_made(made)
         .with_article14(article14)
         .with_classification(
             settings.product.category.as_deref(),

@@ -436,6 +436,7 @@ fn actively_exploited_vulnerabilities_get_their_article_14_deadlines() {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // one product, bundle after bundle
 fn article_14_awareness_is_carried_forward_from_earlier_bundles() {
     let context = project();
     let name = bundle_name(&context);
@@ -680,6 +681,8 @@ fn the_bundle_carries_the_release_notes_and_the_advisories_of_a_fixed_vulnerabil
         "fix(deps): upgrade foo for RUSTSEC-2099-0001",
     ]);
     context.git(&["tag", "v1.1.0"]);
+    context.database_clone("advisories", None);
+    context.database_clone("osv", None);
     let (code, _, stderr) = bundle(&context, &[]);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("notes: "), "per-step timing: {stderr}");

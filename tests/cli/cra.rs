@@ -36,6 +36,25 @@ fn bundle(context: &TestContext, args: &[&str]) -> (Option<i32>, serde_json::Val
     (output.status.code(), report, stderr)
 }
 
+/// Every row of the report, in order: `missing` but for `others` (`(id, status)`). Pins the
+/// status of every row.
+fn missing_but(others: &[(&str, &str)]) -> Vec<String> {
+    const IDS: [&str; 22] = [
+        "I.1", "I.2(a)", "I.2(b)", "I.2(c)", "I.2(d)", "I.2(e)", "I.2(f)", "I.2(g)", "I.2(h)",
+        "I.2(i)", "I.2(j)", "I.2(k)", "I.2(l)", "I.2(m)", "II.1", "II.2", "II.3", "II.4", "II.5",
+        "II.6", "II.7", "II.8",
+    ];
+    IDS.iter()
+        .map(|id| {
+            let status = others
+                .iter()
+                .find(|(other, _)| other == id)
+                .map_or("missing", |(_, status)| status);
+            format!("{id}={status}")
+        })
+        .collect()
+}
+
 /// The first `cra/report.md` under `out/`.
 fn report_md(context: &TestContext) -> String {
     fs_err::read_dir(context.path().join("out"))
@@ -144,10 +163,9 @@ fn an_npm_lockfile_with_only_a_rustsec_database_is_not_checked() {
     committed(&context);
     let (code, report, stderr) = bundle(&context, &["--db", "advisories"]);
     assert_eq!(code, Some(0), "{stderr}");
-    let rows = statuses(&report);
-    for row in ["I.2(a)=missing", "II.1=pass", "II.2=missing"] {
-        assert!(rows.contains(&row.to_owned()), "{row}: {rows:?}");
-    }
+    // Only II.1 passes: the SBOM lists the npm packages; neither the audit rows nor the
+    // disclosure rows can rest on a database that does not cover npm.
+    assert_eq!(statuses(&report), missing_but(&[("II.1", "pass")]));
 }
 
 #[test]
@@ -168,6 +186,7 @@ fn declared_exploited_vulnerabilities_get_deadlines_only_once_article_14_applies
     // Overdue since 2026-10-02: the run fails although no row does.
     assert_eq!(code, Some(1), "{stderr}");
     assert_eq!(report["summary"]["fail"], 0, "{report:#}");
+    assert_eq!(statuses(&report), missing_but(&[("II.1", "pass")]));
     assert_eq!(report["verdict"], "fail");
     let entries = report["article14"]["vulnerabilities"].as_array().unwrap();
     let before = &entries[0];
@@ -341,10 +360,10 @@ fn a_vulnerable_release_with_an_ignore_and_a_vex_statement() {
     // shown and I.2(a) does not pass although nothing is open.
     let (code, report, stderr) = bundle(&context, &["--db", "advisories"]);
     assert_eq!(code, Some(1), "{stderr}");
-    let rows = statuses(&report);
-    for row in ["I.2(a)=missing", "II.1=pass", "II.2=fail"] {
-        assert!(rows.contains(&row.to_owned()), "{row}: {rows:?}");
-    }
+    assert_eq!(
+        statuses(&report),
+        missing_but(&[("II.1", "pass"), ("II.2", "fail")])
+    );
     let a = report["requirements"][1]["reason"].as_str().unwrap();
     assert!(a.contains("date is not known"), "{a}");
     assert_eq!(report["databases"][0]["snapshot"], serde_json::Value::Null);
@@ -355,10 +374,18 @@ fn a_vulnerable_release_with_an_ignore_and_a_vex_statement() {
     context.database_clone("advisories", Some(NOW.parse::<i64>().unwrap() - 86_400));
     let (code, report, stderr) = bundle(&context, &["--db", "advisories"]);
     assert_eq!(code, Some(1), "{stderr}");
-    let rows = statuses(&report);
-    for row in ["I.2(a)=pass", "II.1=pass", "II.2=fail"] {
-        assert!(rows.contains(&row.to_owned()), "{row}: {rows:?}");
-    }
+    // No earlier release: II.4 is evidence (nothing fixed can be disclosed yet); the CSAF
+    // document of the known vulnerabilities is II.8's evidence.
+    assert_eq!(
+        statuses(&report),
+        missing_but(&[
+            ("I.2(a)", "pass"),
+            ("II.1", "pass"),
+            ("II.2", "fail"),
+            ("II.4", "evidence"),
+            ("II.8", "evidence"),
+        ])
+    );
     assert_eq!(report["databases"][0]["snapshot"], "2026-12-02");
     let remediation = report["requirements"]
         .as_array()
@@ -426,11 +453,8 @@ fn a_stale_cached_database_gives_no_pass() {
     assert_eq!(update.status.code(), Some(0), "{}", output_text(&update).1);
     let (code, report, stderr) = bundle(&context, &["--offline"]);
     assert_eq!(code, Some(0), "{stderr}");
-    let rows = statuses(&report);
-    // II.2 rests on the same audit: a stale database passes neither.
-    for row in ["I.2(a)=missing", "II.1=pass", "II.2=missing"] {
-        assert!(rows.contains(&row.to_owned()), "{row}: {rows:?}");
-    }
+    // II.2, II.4 and II.8 rest on the same audit: a stale database passes none of them.
+    assert_eq!(statuses(&report), missing_but(&[("II.1", "pass")]));
     let a = report["requirements"][1]["reason"].as_str().unwrap();
     assert!(
         a.contains("days old, older than `[audit] max-age = 7`"),
@@ -668,6 +692,7 @@ fn a_vulnerable_package_whose_lockfile_was_deleted_is_not_fixed() {
         "{notes}"
     );
     // The bundle's II.4 says so, and counts nothing as fixed.
+    context.database_clone("advisories", Some(NOW.parse::<i64>().unwrap() - 86_400));
     let (_, report, stderr) = bundle(&context, &["--db", "advisories"]);
     let disclosure = report["requirements"]
         .as_array()
@@ -677,6 +702,6 @@ fn a_vulnerable_package_whose_lockfile_was_deleted_is_not_fixed() {
         .unwrap_or_else(|| panic!("{stderr}"));
     assert_eq!(
         disclosure["reason"],
-        "both releases audited; the release notes disclose 0 fixed vulnerabilities and 1 not known to be fixed (its lockfile is gone)"
+        "both releases audited (v1.0.0 and this one); the release notes disclose 0 fixed vulnerabilities and 1 not known to be fixed (its lockfile is gone)"
     );
 }

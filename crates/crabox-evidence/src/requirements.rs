@@ -352,6 +352,9 @@ pub struct NotesFacts {
     /// Vulnerabilities of the previous release whose lockfile this one no longer has: not
     /// known to be fixed, never counted as fixed.
     pub unknown: usize,
+    /// The earlier release (or revision) compared with; `None` when the range starts at the
+    /// first commit (there is no earlier release).
+    pub previous: Option<String>,
 }
 
 /// What one run produced, as bundle paths; `None`/empty where a step did not run.
@@ -700,7 +703,7 @@ fn audit_gap(audit: &AuditFacts) -> Option<String> {
         )),
         Some(_) => None,
         None => Some(
-            "no open vulnerability, but the advisory database's date is not known (a --db directory that is not the top of a git clone), so its freshness cannot be shown: use the cache (`crabox db update`) or a git clone of the database"
+            "the advisory database's date is not known (a --db directory that is not the top of a git clone), so its freshness cannot be shown: use the cache (`crabox db update`) or a git clone of the database"
                 .to_owned(),
         ),
     }
@@ -857,14 +860,24 @@ fn disclosure_check(check: Check, facts: &Facts, security: &NotesFacts) -> Check
             files,
         );
     }
+    // What was fixed is known only as far as the audit covered the packages with fresh data.
+    if let Some(gap) = facts.audit.ran().and_then(audit_gap) {
+        return (
+            Status::Missing,
+            format!(
+                "release notes written, but which vulnerabilities were fixed or are known cannot be shown: {gap}"
+            ),
+            files,
+        );
+    }
     let plural = |n: usize| if n == 1 { "y" } else { "ies" };
-    match check {
-        Check::Advisories if facts.csaf.is_empty() => (
+    match (check, &security.previous) {
+        (Check::Advisories, _) if facts.csaf.is_empty() => (
             Status::Evidence,
             "no vulnerability fixed or known in this release: no advisory is due; the publication policy is for the manufacturer to declare".to_owned(),
             files,
         ),
-        Check::Advisories => (
+        (Check::Advisories, _) => (
             Status::Evidence,
             format!(
                 "{} CSAF document(s) for {} fixed and {} known vulnerabilit{}; their publication is for the manufacturer to declare",
@@ -875,10 +888,19 @@ fn disclosure_check(check: Check, facts: &Facts, security: &NotesFacts) -> Check
             ),
             files,
         ),
-        _ => (
+        (_, None) => (
+            Status::Evidence,
+            format!(
+                "no earlier release to compare with (the range starts at the first commit): no fixed vulnerability can be disclosed yet; the release notes list {} known vulnerabilit{}",
+                security.known,
+                plural(security.known)
+            ),
+            files,
+        ),
+        (_, Some(previous)) => (
             Status::Pass,
             format!(
-                "both releases audited; the release notes disclose {} fixed vulnerabilit{}{}",
+                "both releases audited ({previous} and this one); the release notes disclose {} fixed vulnerabilit{}{}",
                 security.fixed,
                 plural(security.fixed),
                 if security.unknown == 0 {

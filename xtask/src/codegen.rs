@@ -113,6 +113,16 @@ fn action_readmes(root: &Path) -> anyhow::Result<Vec<(String, String)>> {
                 );
             }
         }
+        // Each action's scenario of `cargo xtask actions`, whose run docs/action-runs.md shows.
+        let (runs, scenario) = match dir.trim_end_matches('/').strip_prefix("actions/") {
+            None => ("action-runs.md", "bundle"),
+            Some("setup") => ("../../docs/action-runs.md", "setup-from-source"),
+            Some(name) => ("../../docs/action-runs.md", name),
+        };
+        let _ = writeln!(
+            md,
+            "\nA real run of it under act, with its outputs and job summary: [{scenario}]({runs}#{scenario}) (`cargo xtask actions --capture`)."
+        );
         let readme = if dir.is_empty() {
             "docs/action.md".to_owned()
         } else {

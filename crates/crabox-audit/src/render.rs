@@ -355,7 +355,7 @@ pub fn markdown(outcome: &Outcome, databases: &[DatabaseInfo]) -> String {
         .filter(|(f, s)| *s == Status::Open && f.kind == Kind::Vulnerability)
         .count();
     let mut out = format!(
-        "### crabox audit\n\n{} {}, {open} open vulnerabilities\n\n",
+        "### crabox audit\n\n{} {}, {open} open vulnerabilit{}\n\n",
         if outcome.failed {
             "❌"
         } else if outcome.unchecked().next().is_some() {
@@ -363,7 +363,8 @@ pub fn markdown(outcome: &Outcome, databases: &[DatabaseInfo]) -> String {
         } else {
             "✅"
         },
-        verdict(outcome)
+        verdict(outcome),
+        if open == 1 { "y" } else { "ies" }
     );
     let _ = writeln!(out, "- {}", outcome.yanked.describe());
     for line in coverage_lines(outcome, databases) {
@@ -377,6 +378,8 @@ pub fn markdown(outcome: &Outcome, databases: &[DatabaseInfo]) -> String {
             ignore.until.map(|u| u.to_string()).unwrap_or_default()
         );
     }
+    // A blank line ends the list: a table right after it would render inside its last item.
+    out.push('\n');
     if outcome.findings.is_empty() {
         out.push_str("No findings.\n");
         return out;

@@ -106,7 +106,8 @@ runs:
         dest="$CRABOX_ACT_RECORD/upload-artifact/$NAME"
         mkdir -p "$dest"
         while IFS= read -r item; do
-          [ -z "$item" ] || cp -R $item "$dest/"
+          # A directory uploads its contents, as upload-artifact does.
+          if [ -d "$item" ]; then cp -R "$item"/. "$dest/"; elif [ -n "$item" ]; then cp -R $item "$dest/"; fi
         done <<<"$UPLOAD"
 "#;
 
@@ -137,6 +138,8 @@ pub struct Run {
     /// `(command, file, message)` of each `::warning`/`::error`/`::notice`.
     annotations: Vec<(String, String, String)>,
     job_succeeded: bool,
+    /// The fake Sigstore's trusted root, when keyless signing had it to sign against.
+    keyless: Option<PathBuf>,
     /// Step id → the outputs its action declares.
     declared: BTreeMap<String, Vec<String>>,
     record: PathBuf,
@@ -224,8 +227,9 @@ struct Scenario {
     name: &'static str,
     /// Writes the repository (files, commits, tags) into the directory.
     setup: fn(&Context, &Path) -> anyhow::Result<()>,
-    /// The workflow's steps after the checkout (YAML, indented for `steps:`); empty: run the
-    /// repository's own `.github/workflows/crabox.yml` (what `crabox init` wrote) as it is.
+    /// The workflow's steps after the checkout (YAML, indented for `steps:`); `repo:PATH`: run
+    /// the repository's own workflow at PATH as it is (outcomes and outputs then come from the
+    /// log).
     steps: &'static str,
     check: fn(&Run) -> Problems,
 }
@@ -242,6 +246,9 @@ struct Context {
     shims: PathBuf,
     /// The local OSV server's base URL (`<ecosystem>/all.zip` exports).
     osv_url: String,
+    /// The fake Sigstore (with a GitHub Actions OIDC token endpoint), when node and
+    /// `@sigstore/mock` are installed (`.ci/run` installs them).
+    sigstore: Option<FakeSigstore>,
     work: tempfile::TempDir,
 }
 
@@ -292,6 +299,11 @@ fn commit(dir: &Path, message: &str) -> anyhow::Result<()> {
 fn lockfile_and_database(dir: &Path, vulnerable: bool) -> anyhow::Result<()> {
     fs_err::copy(root().join("Cargo.lock"), dir.join("Cargo.lock"))?;
     write(dir, "crabox.toml", "[product]\nname = \"app\"\n")?;
+    database(dir, vulnerable)
+}
+
+/// The advisory database beside the repository `dir` (see [`lockfile_and_database`]).
+fn database(dir: &Path, vulnerable: bool) -> anyhow::Result<()> {
     let db = dir
         .parent()
         .context("the repository has a parent")?
@@ -699,6 +711,84 @@ const SCENARIOS: &[Scenario] = &[
         },
     },
     Scenario {
+        name: "evidence-workflow",
+        // crabox's own .github/workflows/evidence.yml, as it is, in a copy of this tree: the
+        // gate and the bundle through the local actions built from source, signed keyless
+        // against the local fake Sigstore when node and @sigstore/mock are there.
+        setup: |context, dir| {
+            copy_dir(&context.actions, dir)?;
+            // act 0.2.89 predates GitHub's self-repository `uses: $/path` (which zizmor asks
+            // for): for act, the same local path spelt `./path`.
+            let workflow = dir.join(".github/workflows/evidence.yml");
+            let text = fs_err::read_to_string(&workflow)?;
+            fs_err::write(&workflow, text.replace("uses: $/", "uses: ./"))?;
+            repository(dir)?;
+            database(dir, false)?;
+            commit(dir, "feat: crabox")
+        },
+        steps: "repo:.github/workflows/evidence.yml",
+        check: |run| {
+            let mut problems = Vec::new();
+            expect_outcome(&mut problems, run, "bundle", "success");
+            let calls = run.recorded("calls.log").unwrap_or_default();
+            expect(
+                &mut problems,
+                calls.contains("upload-sarif sarif_file=crabox-gate.sarif category=crabox-gate"),
+                || format!("the gate's SARIF was not handed to upload-sarif: {calls}"),
+            );
+            let bundles: Vec<PathBuf> =
+                fs_err::read_dir(run.record.join("upload-artifact/crabox-evidence"))
+                    .map(|entries| {
+                        entries
+                            .flatten()
+                            .map(|e| e.path())
+                            .filter(|p| p.join("manifest.json").is_file())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+            expect(&mut problems, bundles.len() == 1, || {
+                format!("the uploaded crabox-evidence/ does not hold one bundle: {bundles:?}")
+            });
+            if let Some(trusted_root) = &run.keyless {
+                expect_output(&mut problems, run, "bundle", "signed", "true");
+                // The uploaded bundle verifies, its manifest signature checked against the
+                // workflow identity the fake OIDC endpoint issued.
+                for bundle in &bundles {
+                    let verified = Command::new(root().join("target/debug/crabox"))
+                        .arg("verify")
+                        .arg(bundle)
+                        .arg("--trusted-root")
+                        .arg(trusted_root)
+                        // The identity the fake OIDC endpoint puts in its tokens.
+                        .args([
+                            "--certificate-identity",
+                            "https://github.com/acme/gateway/.github/workflows/release.yml@refs/heads/main",
+                        ])
+                        .args([
+                            "--certificate-oidc-issuer",
+                            "https://token.actions.githubusercontent.com",
+                        ])
+                        .output();
+                    expect(
+                        &mut problems,
+                        verified.as_ref().is_ok_and(|o| o.status.success()),
+                        || {
+                            format!(
+                                "the uploaded bundle does not verify: {}",
+                                verified
+                                    .as_ref()
+                                    .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+                                    .unwrap_or_default()
+                            )
+                        },
+                    );
+                }
+            }
+            expect_summary(&mut problems, run, "crabox gate");
+            problems
+        },
+    },
+    Scenario {
         name: "init-workflow",
         // The workflow `crabox init` writes, as it is, end to end.
         setup: |context, dir| {
@@ -722,7 +812,7 @@ const SCENARIOS: &[Scenario] = &[
             }
             commit(dir, "chore: crabox init")
         },
-        steps: "",
+        steps: "repo:.github/workflows/crabox.yml",
         check: |run| {
             let mut problems = Vec::new();
             expect(&mut problems, run.job_succeeded, || {
@@ -780,6 +870,28 @@ const MUTATIONS: &[(&str, &str, &str, &str, &str)] = &[
     ),
 ];
 
+/// `name` on PATH.
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+}
+
+/// Copies the directory tree `from` into `to`.
+fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    fs_err::create_dir_all(to)?;
+    for entry in fs_err::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            fs_err::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
 /// The `cargo` the workflows find first on PATH (see [`Context::shims`]).
 fn cargo_shim(dir: &Path) -> anyhow::Result<()> {
     let real = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
@@ -798,10 +910,21 @@ fn cargo_shim(dir: &Path) -> anyhow::Result<()> {
          exec {real:?} \"$@\"\n"
     );
     write(dir, "cargo", &script)?;
+    // `rustup toolchain install` and `rustup default` are recorded, not done: no network, and
+    // the host's default toolchain stays.
+    let real_rustup = which("rustup").unwrap_or_else(|| PathBuf::from("rustup"));
+    let rustup = format!(
+        "#!/usr/bin/env bash\n\
+         printf 'rustup %s\\n' \"$*\" >>\"$CRABOX_ACT_RECORD/calls.log\"\n\
+         case \"$1\" in toolchain|default) exit 0 ;; esac\n\
+         exec {:?} \"$@\"\n",
+        real_rustup.display().to_string()
+    );
+    write(dir, "rustup", &rustup)?;
     #[cfg(unix)]
-    {
+    for name in ["cargo", "rustup"] {
         use std::os::unix::fs::PermissionsExt as _;
-        fs_err::set_permissions(dir.join("cargo"), std::fs::Permissions::from_mode(0o755))?;
+        fs_err::set_permissions(dir.join(name), std::fs::Permissions::from_mode(0o755))?;
     }
     Ok(())
 }
@@ -861,6 +984,59 @@ impl OsvServer {
 }
 
 impl Drop for OsvServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The fake Sigstore of the keyless tests (`tests/support/fake-sigstore.cjs` over npm
+/// `@sigstore/mock`) on 127.0.0.1.
+struct FakeSigstore {
+    child: std::process::Child,
+    base: String,
+    root: PathBuf,
+}
+
+impl FakeSigstore {
+    /// Started when node and `@sigstore/mock` are there (`$SIGSTORE_NODE_MODULES`, else
+    /// `target/ci-node/node_modules`); else `None`, said on stderr.
+    fn start(dir: &Path) -> anyhow::Result<Option<FakeSigstore>> {
+        use std::io::BufRead as _;
+        let modules = std::env::var_os("SIGSTORE_NODE_MODULES")
+            .map_or_else(|| root().join("target/ci-node/node_modules"), PathBuf::from);
+        if which("node").is_none() || !modules.join("@sigstore/mock").is_dir() {
+            eprintln!(
+                "xtask: actions: SKIP keyless signing: needs node and @sigstore/mock (.ci/run installs them)"
+            );
+            return Ok(None);
+        }
+        fs_err::create_dir_all(dir)?;
+        let root_file = dir.join("trusted_root.json");
+        let mut child = Command::new("node")
+            .arg(root().join("tests/support/fake-sigstore.cjs"))
+            .arg(&root_file)
+            .env("SIGSTORE_NODE_MODULES", &modules)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .context("could not start the fake Sigstore")?;
+        let mut line = String::new();
+        if let Some(stdout) = child.stdout.take() {
+            std::io::BufReader::new(stdout).read_line(&mut line)?;
+        }
+        let Some(port) = line.trim().strip_prefix("listening ") else {
+            let _ = child.kill();
+            bail!("the fake Sigstore did not start: {line}");
+        };
+        Ok(Some(FakeSigstore {
+            base: format!("http://127.0.0.1:{port}"),
+            child,
+            root: root_file,
+        }))
+    }
+}
+
+impl Drop for FakeSigstore {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -957,7 +1133,11 @@ fn remote_uses(actions: &Path, workflow: &str) -> anyhow::Result<Vec<(String, St
                 continue;
             };
             let target = rest.split('#').next().unwrap_or_default().trim();
-            if target.starts_with("./") || target.starts_with("crabox-dev/crabox") {
+            // `./x` and GitHub's self-repository `$/x`: this repository.
+            if target.starts_with("./")
+                || target.starts_with("$/")
+                || target.starts_with("crabox-dev/crabox")
+            {
                 continue;
             }
             let Some((path, reference)) = target.split_once('@') else {
@@ -994,8 +1174,8 @@ fn run_scenario(
         "name: act\non: push\npermissions: {{}}\njobs:\n  act:\n    runs-on: ubuntu-latest\n    permissions:\n      contents: read\n    steps:\n      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n        with:\n          persist-credentials: false\n          fetch-depth: 0\n{}      - if: always()\n        env:\n          STEPS: ${{{{ toJSON(steps) }}}}\n        run: |\n          printf '%s' \"$STEPS\" >\"$CRABOX_ACT_RESULTS/steps.json\"\n          mkdir -p \"$CRABOX_ACT_RESULTS/workspace\"\n          tar -c --exclude=.git . | tar -x -C \"$CRABOX_ACT_RESULTS/workspace\"\n",
         scenario.steps
     );
-    let (workflow, workflow_file) = if scenario.steps.is_empty() {
-        let file = repo.join(".github/workflows/crabox.yml");
+    let (workflow, workflow_file) = if let Some(path) = scenario.steps.strip_prefix("repo:") {
+        let file = repo.join(path);
         (fs_err::read_to_string(&file)?, file)
     } else {
         let file = base.join("act.yml");
@@ -1049,6 +1229,27 @@ fn run_scenario(
     ];
     for (name, value) in &env {
         command.arg("--env").arg(format!("{name}={value}"));
+    }
+    if let Some(fake) = &context.sigstore {
+        for (name, value) in [
+            ("CRABOX_SIGN_FULCIO_URL", fake.base.clone()),
+            ("CRABOX_SIGN_REKOR_URL", fake.base.clone()),
+            (
+                "CRABOX_SIGN_TSA_URL",
+                format!("{}/api/v1/timestamp", fake.base),
+            ),
+            ("CRABOX_SIGN_TRUSTED_ROOT", fake.root.display().to_string()),
+            (
+                "ACTIONS_ID_TOKEN_REQUEST_URL",
+                format!("{}/oidc/token?api-version=2.0", fake.base),
+            ),
+            (
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+                "fake-request-token".to_owned(),
+            ),
+        ] {
+            command.arg("--env").arg(format!("{name}={value}"));
+        }
     }
     command
         .arg("--secret")
@@ -1110,7 +1311,10 @@ fn run_scenario(
         .unwrap_or(serde_json::Value::Null);
     // act removes the workspace after the job: the last step copied it.
     let workspace = results.join("workspace");
-    if steps.is_null() && !scenario.steps.is_empty() {
+    let as_is = scenario.steps.starts_with("repo:");
+    // A workflow run as it is has no last step of ours: outcomes and outputs from the log.
+    let steps = if as_is { steps_from_log(&log) } else { steps };
+    if steps.is_null() && !as_is {
         bail!(
             "scenario {}: the workflow did not get to its last step (act exit {}):\n{messages}\n{}",
             scenario.name,
@@ -1141,11 +1345,40 @@ fn run_scenario(
         summaries,
         annotations,
         job_succeeded,
+        keyless: context.sigstore.as_ref().map(|f| f.root.clone()),
         declared,
         record,
         workspace,
         log: messages,
     })
+}
+
+/// `steps` as `toJSON(steps)` would give it, from act's JSON log: each step id's outcome (its
+/// Main stage) and the outputs set while it ran.
+fn steps_from_log(log: &str) -> serde_json::Value {
+    let mut steps = serde_json::Map::new();
+    for line in log.lines() {
+        let Ok(entry) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let Some(id) = entry["stepID"][0].as_str() else {
+            continue;
+        };
+        let step = steps
+            .entry(id.to_owned())
+            .or_insert_with(|| serde_json::json!({"outputs": {}}));
+        if entry["command"] == "set-output"
+            && let (Some(name), Some(value)) = (entry["name"].as_str(), entry["arg"].as_str())
+        {
+            step["outputs"][name] = value.into();
+        }
+        if entry["stage"] == "Main"
+            && let Some(result) = entry["stepResult"].as_str()
+        {
+            step["outcome"] = result.into();
+        }
+    }
+    serde_json::Value::Object(steps)
 }
 
 /// The scenarios, then the mutations; with `capture`, docs/action-runs.md from the runs.
@@ -1167,6 +1400,7 @@ pub fn run(capture: bool) -> anyhow::Result<()> {
         stubs: stub_dir,
         shims,
         osv_url: osv.url.clone(),
+        sigstore: FakeSigstore::start(&work.path().join("sigstore"))?,
         work,
     };
     let mut failed = Vec::new();
@@ -1251,10 +1485,14 @@ fn write_runs(runs: &BTreeMap<&str, Run>) -> anyhow::Result<()> {
         let Some(run) = runs.get(scenario.name) else {
             continue;
         };
+        let workflow = match scenario.steps.strip_prefix("repo:") {
+            Some(path) => format!("The repository's `{path}`, as it is.\n"),
+            None => format!("```yaml\n{}```\n", scenario.steps),
+        };
         let _ = write!(
             out,
-            "\n## {}\n\n```yaml\n{}```\n\nOutputs:\n\n| step | outcome | output | value |\n|---|---|---|---|\n",
-            scenario.name, scenario.steps
+            "\n## {}\n\n{workflow}\nOutputs:\n\n| step | outcome | output | value |\n|---|---|---|---|\n",
+            scenario.name
         );
         let temporary = run
             .record

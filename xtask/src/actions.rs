@@ -332,16 +332,28 @@ fn repository(dir: &Path) -> anyhow::Result<()> {
 const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "sbom",
+        // crabox's lockfile under app/ (`path`), a one-crate lockfile at the root, an artifact.
         setup: |_, dir| {
             repository(dir)?;
             lockfile_and_database(dir, false)?;
+            fs_err::create_dir_all(dir.join("app"))?;
+            fs_err::rename(dir.join("Cargo.lock"), dir.join("app/Cargo.lock"))?;
+            write(
+                dir,
+                "Cargo.lock",
+                "version = 3\n\n[[package]]\nname = \"root-only\"\nversion = \"0.1.0\"\n",
+            )?;
+            write(dir, "dist/app.tar.gz", "release archive\n")?;
             commit(dir, "feat: first")
         },
         steps: r#"      - id: sbom
         uses: crabox-dev/crabox/actions/sbom@v0
         with:
+          path: app
           format: spdx-json
           output: out/app.spdx.json
+          artifacts: |
+            dist/app.tar.gz
       - uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2
         with:
           name: sbom
@@ -372,8 +384,15 @@ const SCENARIOS: &[Scenario] = &[
                         .to_owned()
                 },
             );
+            expect(&mut problems, sbom.contains("app.tar.gz"), || {
+                "the `artifacts` input did not reach crabox: app.tar.gz is not in the SBOM"
+                    .to_owned()
+            });
+            expect(&mut problems, !sbom.contains("root-only"), || {
+                "the `path` input did not reach crabox: the root lockfile was read".to_owned()
+            });
             expect_summary(&mut problems, run, "### crabox sbom");
-            expect_summary(&mut problems, run, "| `Cargo.lock` |");
+            expect_summary(&mut problems, run, "| `app/Cargo.lock` |");
             problems
         },
     },
@@ -440,13 +459,18 @@ const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "gate",
-        setup: |_, dir| {
+        setup: |context, dir| {
             repository(dir)?;
             lockfile_and_database(dir, true)?;
             commit(dir, "feat: first")?;
             git(dir, &["tag", "v1.0.0"])?;
             write(dir, "README.md", "# app\n")?;
-            commit(dir, "docs: readme")
+            commit(dir, "docs: readme")?;
+            // A binary to check the hardening of (committed, so the checkout has it; the gate's
+            // committed-binaries check fails on it too).
+            fs_err::create_dir_all(dir.join("bin"))?;
+            fs_err::copy(&context.crabox, dir.join("bin/tool"))?;
+            commit(dir, "chore: the tool")
         },
         steps: r#"      - id: gate
         continue-on-error: true
@@ -455,6 +479,8 @@ const SCENARIOS: &[Scenario] = &[
           db: ${{ env.CRABOX_ACT_DB }}
           baseline: v1.0.0
           junit: reports/gate.xml
+          artifacts: |
+            bin/tool
       - uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2
         with:
           name: gate
@@ -486,26 +512,37 @@ const SCENARIOS: &[Scenario] = &[
             expect(&mut problems, run.log.contains("v1.0.0"), || {
                 "the `baseline` input did not reach crabox (no v1.0.0 in the log)".to_owned()
             });
+            expect_summary(&mut problems, run, "| hardening |");
             expect_summary(&mut problems, run, "crabox gate");
             problems
         },
     },
     Scenario {
         name: "notes",
+        // v0.9.0, v1.0.0, v1.1.0 and a commit after it: `from: v0.9.0` and `to: v1.1.0` decide
+        // which commits are listed; serde has an advisory, so a CSAF document is due.
         setup: |_, dir| {
             repository(dir)?;
-            lockfile_and_database(dir, false)?;
+            lockfile_and_database(dir, true)?;
             commit(dir, "feat: first")?;
+            git(dir, &["tag", "v0.9.0"])?;
+            write(dir, "between.txt", "x\n")?;
+            commit(dir, "feat: the importer reads YAML")?;
             git(dir, &["tag", "v1.0.0"])?;
             write(dir, "src.txt", "fixed\n")?;
             commit(dir, "fix: the parser no longer loops")?;
-            git(dir, &["tag", "v1.1.0"])
+            git(dir, &["tag", "v1.1.0"])?;
+            write(dir, "after.txt", "x\n")?;
+            commit(dir, "feat: after the release")
         },
         steps: r#"      - id: notes
         uses: crabox-dev/crabox/actions/notes@v0
         with:
           db: ${{ env.CRABOX_ACT_DB }}
+          from: v0.9.0
+          to: v1.1.0
           output: dist/NOTES.md
+          csaf-dir: dist/csaf
 "#,
         check: |run| {
             let mut problems = Vec::new();
@@ -513,7 +550,7 @@ const SCENARIOS: &[Scenario] = &[
             expect_output(&mut problems, run, "notes", "notes", "dist/NOTES.md");
             expect_output(&mut problems, run, "notes", "version", "1.1.0");
             expect_output(&mut problems, run, "notes", "fixed", "0");
-            expect_output(&mut problems, run, "notes", "open", "0");
+            expect_output(&mut problems, run, "notes", "open", "1");
             let notes =
                 fs_err::read_to_string(run.workspace.join("dist/NOTES.md")).unwrap_or_default();
             expect(
@@ -521,6 +558,24 @@ const SCENARIOS: &[Scenario] = &[
                 notes.contains("the parser no longer loops"),
                 || format!("the notes do not list the fix: {notes}"),
             );
+            expect(
+                &mut problems,
+                notes.contains("the importer reads YAML"),
+                || {
+                    "the `from` input did not reach crabox: the commit after v0.9.0 is missing"
+                        .to_owned()
+                },
+            );
+            expect(&mut problems, !notes.contains("after the release"), || {
+                "the `to` input did not reach crabox: a commit after v1.1.0 is listed".to_owned()
+            });
+            let csaf = fs_err::read_dir(run.workspace.join("dist/csaf"))
+                .map(|entries| entries.flatten().count())
+                .unwrap_or(0);
+            expect(&mut problems, csaf > 0, || {
+                "the `csaf-dir` input did not reach crabox: no CSAF document in dist/csaf"
+                    .to_owned()
+            });
             expect_summary(&mut problems, run, "the parser no longer loops");
             problems
         },
@@ -530,6 +585,7 @@ const SCENARIOS: &[Scenario] = &[
         setup: |_, dir| {
             repository(dir)?;
             lockfile_and_database(dir, false)?;
+            write(dir, "dist/app.tar.gz", "release archive\n")?;
             commit(dir, "feat: first")?;
             git(dir, &["tag", "v1.0.0"])
         },
@@ -540,6 +596,8 @@ const SCENARIOS: &[Scenario] = &[
           release: v1.0.0
           out: evidence
           sign: "false"
+          artifacts: |
+            dist/app.tar.gz
       - id: root
         uses: crabox-dev/crabox@v0
         with:
@@ -547,6 +605,8 @@ const SCENARIOS: &[Scenario] = &[
           release: v1.0.0
           out: evidence-root
           sign: "false"
+          artifacts: |
+            dist/app.tar.gz
       - uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2
         with:
           name: evidence
@@ -580,6 +640,14 @@ const SCENARIOS: &[Scenario] = &[
                     },
                 );
                 expect_output(&mut problems, run, step, "fail", "0");
+                let sums =
+                    fs_err::read_to_string(run.workspace.join(bundle).join("artifacts/SHA256SUMS"))
+                        .unwrap_or_default();
+                expect(&mut problems, sums.contains("  app.tar.gz"), || {
+                    format!(
+                        "step `{step}`: the `artifacts` input did not reach crabox (SHA256SUMS: {sums:?})"
+                    )
+                });
             }
             let archive = run
                 .output("bundle", "archive")
@@ -647,6 +715,11 @@ const SCENARIOS: &[Scenario] = &[
                 "[sign]\nmode = \"key\"\nkey = \"release.key\"\n",
             )?;
             write(dir, "dist/app.tar.gz", "release archive\n")?;
+            write(
+                dir,
+                "dist/app.cdx.json",
+                "{\"bomFormat\": \"CycloneDX\", \"specVersion\": \"1.6\", \"version\": 1, \"components\": []}\n",
+            )?;
             let status = Command::new(&context.crabox)
                 .args(["sign", "--generate-key", "release"])
                 .current_dir(dir)
@@ -667,10 +740,21 @@ const SCENARIOS: &[Scenario] = &[
         with:
           files: |
             dist/app.tar.gz
+      - id: attest
+        uses: crabox-dev/crabox/actions/sign@v0
+        env:
+          CRABOX_KEY_PASSWORD: ${{ secrets.CRABOX_KEY_PASSWORD }}
+        with:
+          files: |
+            dist/app.tar.gz
+          attest: cyclonedx
+          predicate: dist/app.cdx.json
       - uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2
         with:
           name: signatures
-          path: ${{ steps.sign.outputs.bundles }}
+          path: |
+            ${{ steps.sign.outputs.bundles }}
+            ${{ steps.attest.outputs.bundles }}
 "#,
         check: |run| {
             let mut problems = Vec::new();
@@ -681,6 +765,22 @@ const SCENARIOS: &[Scenario] = &[
                 "sign",
                 "bundles",
                 "dist/app.tar.gz.sigstore.json",
+            );
+            // The attestation: the output names the file crabox wrote, and it was uploaded.
+            expect_outcome(&mut problems, run, "attest", "success");
+            expect_output(
+                &mut problems,
+                run,
+                "attest",
+                "bundles",
+                "dist/app.tar.gz.cyclonedx.sigstore.json",
+            );
+            expect(
+                &mut problems,
+                run.record
+                    .join("upload-artifact/signatures/app.tar.gz.cyclonedx.sigstore.json")
+                    .is_file(),
+                || "the attestation named by the `bundles` output was not uploaded".to_owned(),
             );
             let bundle = run
                 .record

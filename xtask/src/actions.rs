@@ -346,7 +346,7 @@ const SCENARIOS: &[Scenario] = &[
             write(dir, "dist/app.tar.gz", "release archive\n")?;
             commit(dir, "feat: first")
         },
-        steps: r#"      - id: sbom
+        steps: r"      - id: sbom
         uses: crabox-dev/crabox/actions/sbom@v0
         with:
           path: app
@@ -358,7 +358,7 @@ const SCENARIOS: &[Scenario] = &[
         with:
           name: sbom
           path: ${{ steps.sbom.outputs.sbom }}
-"#,
+",
         check: |run| {
             let mut problems = Vec::new();
             expect_outcome(&mut problems, run, "sbom", "success");
@@ -403,7 +403,7 @@ const SCENARIOS: &[Scenario] = &[
             lockfile_and_database(dir, true)?;
             commit(dir, "feat: first")
         },
-        steps: r#"      - id: strict
+        steps: r"      - id: strict
         continue-on-error: true
         uses: crabox-dev/crabox/actions/audit@v0
         with:
@@ -420,7 +420,7 @@ const SCENARIOS: &[Scenario] = &[
         with:
           sarif_file: ${{ steps.strict.outputs.sarif }}
           category: crabox-audit
-"#,
+",
         check: |run| {
             let mut problems = Vec::new();
             // A vulnerability over `fail-on` fails the step; `fail-on: none` does not.
@@ -472,7 +472,7 @@ const SCENARIOS: &[Scenario] = &[
             fs_err::copy(&context.crabox, dir.join("bin/tool"))?;
             commit(dir, "chore: the tool")
         },
-        steps: r#"      - id: gate
+        steps: r"      - id: gate
         continue-on-error: true
         uses: crabox-dev/crabox/actions/gate@v0
         with:
@@ -485,7 +485,7 @@ const SCENARIOS: &[Scenario] = &[
         with:
           name: gate
           path: ${{ steps.gate.outputs.junit }}
-"#,
+",
         check: |run| {
             let mut problems = Vec::new();
             // The vulnerable crate fails the gate, and the step.
@@ -535,7 +535,7 @@ const SCENARIOS: &[Scenario] = &[
             write(dir, "after.txt", "x\n")?;
             commit(dir, "feat: after the release")
         },
-        steps: r#"      - id: notes
+        steps: r"      - id: notes
         uses: crabox-dev/crabox/actions/notes@v0
         with:
           db: ${{ env.CRABOX_ACT_DB }}
@@ -543,7 +543,7 @@ const SCENARIOS: &[Scenario] = &[
           to: v1.1.0
           output: dist/NOTES.md
           csaf-dir: dist/csaf
-"#,
+",
         check: |run| {
             let mut problems = Vec::new();
             expect_outcome(&mut problems, run, "notes", "success");
@@ -570,8 +570,7 @@ const SCENARIOS: &[Scenario] = &[
                 "the `to` input did not reach crabox: a commit after v1.1.0 is listed".to_owned()
             });
             let csaf = fs_err::read_dir(run.workspace.join("dist/csaf"))
-                .map(|entries| entries.flatten().count())
-                .unwrap_or(0);
+                .map_or(0, |entries| entries.flatten().count());
             expect(&mut problems, csaf > 0, || {
                 "the `csaf-dir` input did not reach crabox: no CSAF document in dist/csaf"
                     .to_owned()
@@ -733,7 +732,7 @@ const SCENARIOS: &[Scenario] = &[
             }
             commit(dir, "feat: first")
         },
-        steps: r#"      - id: sign
+        steps: r"      - id: sign
         uses: crabox-dev/crabox/actions/sign@v0
         env:
           CRABOX_KEY_PASSWORD: ${{ secrets.CRABOX_KEY_PASSWORD }}
@@ -755,7 +754,7 @@ const SCENARIOS: &[Scenario] = &[
           path: |
             ${{ steps.sign.outputs.bundles }}
             ${{ steps.attest.outputs.bundles }}
-"#,
+",
         check: |run| {
             let mut problems = Vec::new();
             expect_outcome(&mut problems, run, "sign", "success");
@@ -1255,42 +1254,99 @@ fn remote_uses(actions: &Path, workflow: &str) -> anyhow::Result<Vec<(String, St
 
 /// Runs `scenario` under act with the actions in `actions` (a copy of crabox's tree, maybe
 /// mutated).
-fn run_scenario(
+/// What act's JSON log says: the job summaries, the annotations, the job's result, and the
+/// messages as text.
+struct Parsed {
+    summaries: Vec<String>,
+    annotations: Vec<(String, String, String)>,
+    job_succeeded: bool,
+    messages: String,
+}
+
+fn parse_log(log: &str) -> Parsed {
+    let mut summaries = Vec::new();
+    let mut annotations = Vec::new();
+    let mut job_succeeded = false;
+    let mut messages = String::new();
+    for line in log.lines() {
+        let Ok(entry) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if let Some(message) = entry["msg"].as_str() {
+            messages.push_str(message);
+            messages.push('\n');
+        }
+        match entry["command"].as_str() {
+            Some("summary") => {
+                summaries.push(entry["content"].as_str().unwrap_or_default().to_owned());
+            }
+            Some(command @ ("warning" | "error" | "notice")) => annotations.push((
+                command.to_owned(),
+                entry["kvPairs"]["file"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                entry["arg"].as_str().unwrap_or_default().to_owned(),
+            )),
+            _ => {}
+        }
+        if let Some(result) = entry["jobResult"].as_str() {
+            job_succeeded = result == "success";
+        }
+    }
+    Parsed {
+        summaries,
+        annotations,
+        job_succeeded,
+        messages,
+    }
+}
+
+/// Which action each step uses (`uses: crabox-dev/crabox[/actions/x]@v0` after `- id: step`),
+/// and the outputs that action declares.
+fn declared_by_step(steps: &str, actions: &Path) -> BTreeMap<String, Vec<String>> {
+    let mut declared = BTreeMap::new();
+    let mut id = None;
+    for line in steps.lines() {
+        let line = line.trim().trim_start_matches("- ");
+        if let Some(step) = line.strip_prefix("id:") {
+            id = Some(step.trim().to_owned());
+        } else if let Some(target) = line.strip_prefix("uses:") {
+            let target = target.split('@').next().unwrap_or_default().trim();
+            if let (Some(step), Some(path)) = (id.take(), target.strip_prefix("crabox-dev/crabox"))
+            {
+                declared.insert(
+                    step,
+                    declared_outputs(&actions.join(path.trim_start_matches('/'))),
+                );
+            }
+        }
+    }
+    declared
+}
+
+/// The act command line for one run: the workflow, crabox's actions and the stubs in place of
+/// the remote actions, the environment of the scenario in `base`.
+fn act_command(
     context: &Context,
-    scenario: &Scenario,
     actions: &Path,
-    tag: &str,
-) -> anyhow::Result<Run> {
-    let base = context.work.path().join(format!("{}-{tag}", scenario.name));
+    workflow: &str,
+    workflow_file: &Path,
+    base: &Path,
+) -> anyhow::Result<Command> {
     let repo = base.join("repo");
     let record = base.join("record");
     let results = base.join("results");
     let home = base.join("home");
-    for dir in [&repo, &record, &results, &home] {
-        fs_err::create_dir_all(dir)?;
-    }
-    (scenario.setup)(context, &repo)?;
-    let workflow = format!(
-        "name: act\non: push\npermissions: {{}}\njobs:\n  act:\n    runs-on: ubuntu-latest\n    permissions:\n      contents: read\n    steps:\n      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n        with:\n          persist-credentials: false\n          fetch-depth: 0\n{}      - if: always()\n        env:\n          STEPS: ${{{{ toJSON(steps) }}}}\n        run: |\n          printf '%s' \"$STEPS\" >\"$CRABOX_ACT_RESULTS/steps.json\"\n          mkdir -p \"$CRABOX_ACT_RESULTS/workspace\"\n          tar -c --exclude=.git . | tar -x -C \"$CRABOX_ACT_RESULTS/workspace\"\n",
-        scenario.steps
-    );
-    let (workflow, workflow_file) = if let Some(path) = scenario.steps.strip_prefix("repo:") {
-        let file = repo.join(path);
-        (fs_err::read_to_string(&file)?, file)
-    } else {
-        let file = base.join("act.yml");
-        fs_err::write(&file, &workflow)?;
-        (workflow, file)
-    };
     let mut command = Command::new(&context.act);
     command
         .current_dir(&repo)
         .args(["push", "--json", "--no-cache-server", "--no-skip-checkout"])
         .args(["-P", "ubuntu-latest=-self-hosted", "-W"])
-        .arg(&workflow_file)
+        .arg(workflow_file)
         .arg("--local-repository")
         .arg(format!("crabox-dev/crabox@v0={}", actions.display()));
-    for (repository, reference) in remote_uses(actions, &workflow)? {
+    for (repository, reference) in remote_uses(actions, workflow)? {
         let Some((_, stub)) = STUBS.iter().find(|(name, _)| *name == repository) else {
             bail!(
                 "no stub for the remote action {repository}@{reference}: add one to xtask/src/actions.rs"
@@ -1371,40 +1427,47 @@ fn run_scenario(
         .env("CARGO_HOME", cargo_home)
         .env("RUSTUP_HOME", rustup_home)
         .env("ACT_DISABLE_VERSION_CHECK", "1");
+    Ok(command)
+}
+
+fn run_scenario(
+    context: &Context,
+    scenario: &Scenario,
+    actions: &Path,
+    tag: &str,
+) -> anyhow::Result<Run> {
+    let base = context.work.path().join(format!("{}-{tag}", scenario.name));
+    let repo = base.join("repo");
+    let record = base.join("record");
+    let results = base.join("results");
+    let home = base.join("home");
+    for dir in [&repo, &record, &results, &home] {
+        fs_err::create_dir_all(dir)?;
+    }
+    (scenario.setup)(context, &repo)?;
+    let workflow = format!(
+        "name: act\non: push\npermissions: {{}}\njobs:\n  act:\n    runs-on: ubuntu-latest\n    permissions:\n      contents: read\n    steps:\n      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n        with:\n          persist-credentials: false\n          fetch-depth: 0\n{}      - if: always()\n        env:\n          STEPS: ${{{{ toJSON(steps) }}}}\n        run: |\n          printf '%s' \"$STEPS\" >\"$CRABOX_ACT_RESULTS/steps.json\"\n          mkdir -p \"$CRABOX_ACT_RESULTS/workspace\"\n          tar -c --exclude=.git . | tar -x -C \"$CRABOX_ACT_RESULTS/workspace\"\n",
+        scenario.steps
+    );
+    let (workflow, workflow_file) = if let Some(path) = scenario.steps.strip_prefix("repo:") {
+        let file = repo.join(path);
+        (fs_err::read_to_string(&file)?, file)
+    } else {
+        let file = base.join("act.yml");
+        fs_err::write(&file, &workflow)?;
+        (workflow, file)
+    };
+    let mut command = act_command(context, actions, &workflow, &workflow_file, &base)?;
     let output = command
         .output()
         .with_context(|| format!("could not run {}", context.act.display()))?;
     let log = String::from_utf8_lossy(&output.stdout).into_owned();
-    let mut summaries = Vec::new();
-    let mut annotations = Vec::new();
-    let mut job_succeeded = false;
-    let mut messages = String::new();
-    for line in log.lines() {
-        let Ok(entry) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        if let Some(message) = entry["msg"].as_str() {
-            messages.push_str(message);
-            messages.push('\n');
-        }
-        match entry["command"].as_str() {
-            Some("summary") => {
-                summaries.push(entry["content"].as_str().unwrap_or_default().to_owned())
-            }
-            Some(command @ ("warning" | "error" | "notice")) => annotations.push((
-                command.to_owned(),
-                entry["kvPairs"]["file"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-                entry["arg"].as_str().unwrap_or_default().to_owned(),
-            )),
-            _ => {}
-        }
-        if let Some(result) = entry["jobResult"].as_str() {
-            job_succeeded = result == "success";
-        }
-    }
+    let Parsed {
+        summaries,
+        annotations,
+        job_succeeded,
+        messages,
+    } = parse_log(&log);
     let steps = fs_err::read_to_string(results.join("steps.json"))
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok())
@@ -1422,24 +1485,7 @@ fn run_scenario(
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    // Which action each step uses: `uses: crabox-dev/crabox[/actions/x]@v0` after `- id: step`.
-    let mut declared = BTreeMap::new();
-    let mut id = None;
-    for line in scenario.steps.lines() {
-        let line = line.trim().trim_start_matches("- ");
-        if let Some(step) = line.strip_prefix("id:") {
-            id = Some(step.trim().to_owned());
-        } else if let Some(target) = line.strip_prefix("uses:") {
-            let target = target.split('@').next().unwrap_or_default().trim();
-            if let (Some(step), Some(path)) = (id.take(), target.strip_prefix("crabox-dev/crabox"))
-            {
-                declared.insert(
-                    step,
-                    declared_outputs(&actions.join(path.trim_start_matches('/'))),
-                );
-            }
-        }
-    }
+    let declared = declared_by_step(scenario.steps, actions);
     Ok(Run {
         steps,
         summaries,
@@ -1481,7 +1527,7 @@ fn steps_from_log(log: &str) -> serde_json::Value {
     serde_json::Value::Object(steps)
 }
 
-/// The scenarios, then the mutations; with `capture`, docs/action-runs.md from the runs.
+/// The scenarios, then the mutations; with `capture`, the runs into docs/action.md.
 pub fn run(capture: bool) -> anyhow::Result<()> {
     let act = act_binary()?;
     crate::cargo(&["build", "--locked", "--quiet", "-p", "crabox"], &[])?;
@@ -1575,11 +1621,12 @@ pub fn run(capture: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// docs/action-runs.md: each scenario's workflow steps, step outputs and job summary, as act
+/// docs/action.md's runs: each scenario's workflow steps, step outputs and job summary, as act
 /// ran them (temporary paths replaced).
 fn write_runs(runs: &BTreeMap<&str, Run>) -> anyhow::Result<()> {
-    let mut out = String::from(
-        "<!-- Written by `cargo xtask actions --capture` from real runs under act; do not edit. -->\n\n# What the actions do, run by run\n\nEach section is one scenario of `cargo xtask actions`: a throwaway repository (crabox's own `Cargo.lock`, a one-advisory database), the workflow steps it ran, then what they gave: the step outputs and the job summary exactly as the run wrote them.\n",
+    let mut out = format!(
+        "{}\n\n# Real runs\n\nEach section is one scenario of `cargo xtask actions`, run under act: a throwaway repository (crabox's own `Cargo.lock`, a one-advisory database), the workflow steps it ran, then what they gave: the outputs each action declares and the job summary, exactly as the run wrote them (temporary paths shortened to `/tmp/scenario`).\n",
+        crate::codegen::RUNS_MARKER
     );
     for scenario in SCENARIOS {
         let Some(run) = runs.get(scenario.name) else {
@@ -1625,8 +1672,14 @@ fn write_runs(runs: &BTreeMap<&str, Run>) -> anyhow::Result<()> {
             out.push_str(">\n");
         }
     }
-    let path = root().join("docs/action-runs.md");
-    fs_err::write(&path, out)?;
+    // Below the marker of docs/action.md; `cargo xtask codegen` keeps it.
+    let path = root().join("docs/action.md");
+    let current = fs_err::read_to_string(&path)?;
+    let generated = current
+        .find(crate::codegen::RUNS_MARKER)
+        .map_or(current.as_str(), |at| &current[..at])
+        .trim_end();
+    fs_err::write(&path, format!("{generated}\n\n{out}"))?;
     eprintln!("xtask: wrote {}", path.display());
     Ok(())
 }

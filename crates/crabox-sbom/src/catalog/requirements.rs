@@ -78,9 +78,24 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
                 .split_once('@')
                 .filter(|(_, u)| u.contains("://"))
         }) {
+            // `name==1.0 @ url` states the version as well as where it comes from.
+            let (name, stated) = match name.split_once("===").or_else(|| name.split_once("==")) {
+                Some((name, version)) => (name, Some(version.trim())),
+                None => (name, None),
+            };
             let name = name.split('[').next().unwrap_or(name).trim();
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            {
+                parsed.skip(
+                    context.diagnostic(line, format!("`{requirement}` is not a requirement")),
+                );
+                continue;
+            }
             let url = url.trim();
-            let mut package = Package::new(Ecosystem::Pypi, name, "");
+            let mut package = Package::new(Ecosystem::Pypi, name, stated.unwrap_or_default());
             package.line = line;
             package.hashes = hashes;
             package.source = if let Some(git) = url.strip_prefix("git+") {
@@ -88,7 +103,9 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
                     Some((u, r)) if !r.contains('/') => (u.to_owned(), Some(r.to_owned())),
                     _ => (git.to_owned(), None),
                 };
-                package.version = rev.clone().unwrap_or_default();
+                if package.version.is_empty() {
+                    package.version = rev.clone().unwrap_or_default();
+                }
                 Source::Git { url, rev }
             } else {
                 Source::Url(url.to_owned())
@@ -159,6 +176,7 @@ mod tests {
         let parsed = parse(text, &Context::default()).unwrap();
         let names = parsed.names();
         assert_eq!(names, ["requests@2.31.0", "Django@4.2", "tool@v1.0"]);
+
         assert_eq!(parsed.packages[0].hashes.len(), 1);
         assert_eq!(parsed.packages[0].line, 2);
         assert!(!parsed.complete);
@@ -169,6 +187,23 @@ mod tests {
                 .diagnostics
                 .iter()
                 .all(|d| d.code == codes::SBOM_UNPINNED)
+        );
+    }
+
+    #[test]
+    fn a_direct_reference_with_a_stated_version_keeps_both() {
+        // `name==1.0 @ url`: pinned to 1.0, from that repository (it was dropped as unpinned,
+        // or listed under the name `other==2.0`).
+        let text = "tool == 1.0 @ git+https://github.com/x/tool\nother==2.0 @ git+https://github.com/x/other@abc123\n";
+        let parsed = parse(text, &Context::default()).unwrap();
+        assert_eq!(parsed.names(), ["tool@1.0", "other@2.0"]);
+        assert!(parsed.complete);
+        assert_eq!(
+            parsed.packages[1].source,
+            Source::Git {
+                url: "https://github.com/x/other".into(),
+                rev: Some("abc123".into())
+            }
         );
     }
 }

@@ -258,3 +258,63 @@ fn without_a_database_it_says_how_to_get_one() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_composer_lock_is_audited_against_packagist_advisories() {
+    // PHP (issue 22): composer.lock read, Packagist advisories matched by Composer's version
+    // order (`v5.4.1` is below the fix 5.4.2; `5.4.2-RC1` too).
+    let context = repo();
+    context.write(
+        "composer.lock",
+        r#"{
+    "packages": [
+        {"name": "symfony/http-kernel", "version": "v5.4.1", "require": {"php": ">=7.2.5"}},
+        {"name": "monolog/monolog", "version": "3.5.0"}
+    ],
+    "packages-dev": []
+}
+"#,
+    );
+    context.write(
+        "osv/GHSA-2099-php.json",
+        r#"{"id": "GHSA-2099-php0-0001", "modified": "2026-10-01T00:00:00Z", "published": "2026-10-01T00:00:00Z",
+  "summary": "http-kernel leaks", "aliases": ["CVE-2099-7001"],
+  "affected": [{"package": {"ecosystem": "Packagist", "name": "symfony/http-kernel"},
+    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "5.0.0"}, {"fixed": "5.4.2"}]}]}]}"#,
+    );
+    context.write(".gitignore", "osv/\n");
+    context.git(&["add", "-A"]);
+    context.git(&["commit", "-qm", "feat: php"]);
+    let output = context
+        .crabox()
+        .args(["audit", "--db", "osv", "--format", "json"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = output_text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let findings: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}@{} {} line {}",
+                f["id"].as_str().unwrap(),
+                f["package"]["name"].as_str().unwrap(),
+                f["package"]["version"].as_str().unwrap(),
+                f["package"]["purl"].as_str().unwrap(),
+                f["location"]["line"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        [
+            "GHSA-2099-php0-0001 symfony/http-kernel@v5.4.1 pkg:composer/symfony/http-kernel@v5.4.1 line 3"
+        ]
+    );
+    assert_eq!(report["coverage"][0]["ecosystem"], "Packagist");
+    assert_eq!(report["coverage"][0]["checked"], true);
+    assert_eq!(report["findings"][0]["fix"], "5.4.2");
+}

@@ -1089,6 +1089,7 @@ impl OsvServer {
             ("npm", "nothing-here"),
             ("PyPI", "nothing-here"),
             ("Go", "example.invalid/nothing-here"),
+            ("Packagist", "nothing/here"),
         ] {
             let folder = dir.join(ecosystem);
             let record = format!(

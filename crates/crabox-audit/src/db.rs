@@ -427,6 +427,7 @@ fn ecosystem_of(name: &str) -> Option<Ecosystem> {
         "npm" => Some(Ecosystem::Npm),
         "PyPI" => Some(Ecosystem::Pypi),
         "Go" => Some(Ecosystem::Golang),
+        "Packagist" => Some(Ecosystem::Packagist),
         _ => None,
     }
 }

@@ -171,7 +171,7 @@ pub struct SbomConfig {
 pub enum AdvisorySource {
     /// The RustSec advisory database.
     Rustsec,
-    /// OSV exports (crates.io, npm, PyPI, Go).
+    /// OSV exports (crates.io, npm, PyPI, Go, Packagist).
     Osv,
 }
 
@@ -195,7 +195,7 @@ pub struct AuditConfig {
     /// `https://osv-vulnerabilities.storage.googleapis.com`.
     pub osv_url: Option<String>,
     /// OSV ecosystems `crabox db update` fetches, as osv.dev names them. Default:
-    /// `["crates.io", "npm", "PyPI", "Go"]`.
+    /// `["crates.io", "npm", "PyPI", "Go", "Packagist"]`.
     pub osv_ecosystems: Option<Vec<String>>,
     /// Sparse index that says which crates.io releases were yanked (looked up unless
     /// `--offline`). Default: `https://index.crates.io`.

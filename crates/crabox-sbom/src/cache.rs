@@ -31,7 +31,7 @@ pub fn add_licenses(packages: &mut [Package], dir: &Path) {
             Ecosystem::Pypi => python
                 .get(&(normalize_pypi(&package.name), package.version.clone()))
                 .cloned(),
-            Ecosystem::Cargo | Ecosystem::Golang => None,
+            Ecosystem::Cargo | Ecosystem::Golang | Ecosystem::Packagist => None,
         };
         package.licenses.extend(license);
     }

@@ -16,6 +16,8 @@ pub enum Ecosystem {
     Npm,
     Pypi,
     Golang,
+    /// PHP Composer packages (packagist.org).
+    Packagist,
 }
 
 impl Ecosystem {
@@ -26,6 +28,7 @@ impl Ecosystem {
             Ecosystem::Npm => "npm",
             Ecosystem::Pypi => "pypi",
             Ecosystem::Golang => "golang",
+            Ecosystem::Packagist => "composer",
         }
     }
 
@@ -36,14 +39,16 @@ impl Ecosystem {
             Ecosystem::Npm => "npm",
             Ecosystem::Pypi => "PyPI",
             Ecosystem::Golang => "Go",
+            Ecosystem::Packagist => "Packagist",
         }
     }
 
-    pub const ALL: [Ecosystem; 4] = [
+    pub const ALL: [Ecosystem; 5] = [
         Ecosystem::Cargo,
         Ecosystem::Npm,
         Ecosystem::Pypi,
         Ecosystem::Golang,
+        Ecosystem::Packagist,
     ];
 
     /// The ecosystem of an OSV name (`crates.io`, `npm`, `PyPI`, `Go`).
@@ -261,6 +266,7 @@ pub enum Format {
     PipfileLock,
     Requirements,
     GoMod,
+    ComposerLock,
 }
 
 impl Format {
@@ -275,6 +281,7 @@ impl Format {
             "uv.lock" => Format::UvLock,
             "Pipfile.lock" => Format::PipfileLock,
             "go.mod" => Format::GoMod,
+            "composer.lock" => Format::ComposerLock,
             // pip reads any name; `requirements*.txt` is the convention crabox recognises.
             _ if name.starts_with("requirements")
                 && Path::new(name)

@@ -70,6 +70,11 @@ pub fn for_package(package: &Package) -> String {
             None => (None, package.name.clone()),
         },
         Ecosystem::Pypi => (None, normalize_pypi(&package.name)),
+        // `vendor/name`: the vendor is the namespace (purl spec, composer type).
+        Ecosystem::Packagist => match package.name.split_once('/') {
+            Some((vendor, name)) => (Some(vendor.to_owned()), name.to_owned()),
+            None => (None, package.name.clone()),
+        },
         Ecosystem::Cargo => (None, package.name.clone()),
     };
     let mut purl = format!("pkg:{kind}/");

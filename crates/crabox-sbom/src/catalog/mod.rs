@@ -7,6 +7,7 @@
 #![allow(clippy::too_many_lines)]
 
 pub mod cargo;
+pub mod composer;
 pub mod gomod;
 pub mod npm;
 pub mod pipfile;
@@ -103,6 +104,7 @@ pub fn parse(format: Format, text: &str, context: &Context) -> Result<Parsed, Sb
         Format::Requirements => requirements::parse(text, context),
         Format::GoMod => gomod::parse(text, context),
         Format::PnpmLock => pnpm::parse(text, context),
+        Format::ComposerLock => composer::parse(text, context),
     }
 }
 
@@ -178,7 +180,7 @@ mod properties {
 
     use super::*;
 
-    const FORMATS: [Format; 9] = [
+    const FORMATS: [Format; 10] = [
         Format::CargoLock,
         Format::PackageLock,
         Format::YarnLock,
@@ -188,6 +190,7 @@ mod properties {
         Format::PipfileLock,
         Format::Requirements,
         Format::GoMod,
+        Format::ComposerLock,
     ];
 
     /// Text made of the pieces lockfiles are made of, in any order.

@@ -6,6 +6,20 @@ use std::path::Path;
 
 use crabox_sbom::Format;
 
+/// `name@version` of `packages` and `packages-dev` in a composer.lock.
+fn composer_pins(text: &str, out: &mut BTreeSet<String>) {
+    let doc: serde_json::Value = serde_json::from_str(text).unwrap();
+    for section in ["packages", "packages-dev"] {
+        for entry in doc[section].as_array().into_iter().flatten() {
+            out.insert(format!(
+                "{}@{}",
+                entry["name"].as_str().unwrap(),
+                entry["version"].as_str().unwrap()
+            ));
+        }
+    }
+}
+
 fn expected(format: Format, text: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     match format {
@@ -96,6 +110,7 @@ fn expected(format: Format, text: &str) -> BTreeSet<String> {
                 }
             }
         }
+        Format::ComposerLock => composer_pins(text, &mut out),
         Format::PnpmLock => {}
     }
     out

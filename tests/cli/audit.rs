@@ -318,3 +318,40 @@ fn a_composer_lock_is_audited_against_packagist_advisories() {
     assert_eq!(report["coverage"][0]["checked"], true);
     assert_eq!(report["findings"][0]["fix"], "5.4.2");
 }
+
+#[test]
+fn a_gemfile_lock_is_audited_against_rubygems_advisories() {
+    // Ruby (issue 22): Gemfile.lock read, RubyGems advisories matched by Gem::Version's order
+    // (`7.0.4.2` is below the fix `7.0.4.3`; the platform variant is the same gem).
+    let context = repo();
+    context.write(
+        "Gemfile.lock",
+        "GEM\n  remote: https://rubygems.org/\n  specs:\n    nokogiri (1.13.10)\n      racc (~> 1.4)\n    nokogiri (1.13.10-x86_64-linux)\n      racc (~> 1.4)\n    racc (1.6.2)\n    rails (7.0.4.2)\n\nPLATFORMS\n  x86_64-linux\n\nDEPENDENCIES\n  nokogiri\n  rails (~> 7.0)\n\nBUNDLED WITH\n   2.4.6\n",
+    );
+    context.write(
+        "osv/GHSA-2099-ruby.json",
+        r#"{"id": "GHSA-2099-ruby-0001", "modified": "2026-10-01T00:00:00Z", "published": "2026-10-01T00:00:00Z",
+  "summary": "rails leaks", "aliases": ["CVE-2099-7002"],
+  "affected": [{"package": {"ecosystem": "RubyGems", "name": "rails"},
+    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "7.0.0"}, {"fixed": "7.0.4.3"}]}]}]}"#,
+    );
+    context.write(".gitignore", "osv/\n");
+    context.git(&["add", "-A"]);
+    context.git(&["commit", "-qm", "feat: ruby"]);
+    let output = context
+        .crabox()
+        .args(["audit", "--db", "osv", "--format", "json"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = output_text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report:#}");
+    assert_eq!(findings[0]["id"], "GHSA-2099-ruby-0001");
+    assert_eq!(findings[0]["package"]["purl"], "pkg:gem/rails@7.0.4.2");
+    assert_eq!(findings[0]["location"]["line"], 9);
+    assert_eq!(findings[0]["fix"], "7.0.4.3");
+    assert_eq!(report["coverage"][0]["ecosystem"], "RubyGems");
+    assert_eq!(report["coverage"][0]["packages"], 3);
+}

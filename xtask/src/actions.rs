@@ -1090,6 +1090,7 @@ impl OsvServer {
             ("PyPI", "nothing-here"),
             ("Go", "example.invalid/nothing-here"),
             ("Packagist", "nothing/here"),
+            ("RubyGems", "nothing-here"),
         ] {
             let folder = dir.join(ecosystem);
             let record = format!(

@@ -428,6 +428,7 @@ fn ecosystem_of(name: &str) -> Option<Ecosystem> {
         "PyPI" => Some(Ecosystem::Pypi),
         "Go" => Some(Ecosystem::Golang),
         "Packagist" => Some(Ecosystem::Packagist),
+        "RubyGems" => Some(Ecosystem::RubyGems),
         _ => None,
     }
 }

@@ -1,7 +1,8 @@
 //! Versions by each ecosystem's rules: SemVer for crates.io and npm, PEP 440 for PyPI, Go module
 //! versions (a `v` prefix, pseudo-versions as SemVer pre-releases, `+incompatible` ignored),
 //! Composer's for Packagist (up to four numbers, then a stability: dev < alpha < beta < RC <
-//! stable < patch).
+//! stable < patch), `RubyGems`' `Gem::Version` (numbers and letters as segments, a letter making a
+//! pre-release, trailing zeros ignored).
 
 use std::cmp::Ordering;
 use std::str::FromStr;
@@ -14,6 +15,100 @@ pub enum Version {
     Semver(rustsec::semver::Version),
     Pep440(pep440_rs::Version),
     Composer(Composer),
+    Gem(Gem),
+}
+
+/// A segment of a `RubyGems` version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum GemSegment {
+    Number(u64),
+    Text(String),
+}
+
+impl PartialOrd for GemSegment {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for GemSegment {
+    /// A number is above a text segment (`1.0.a` is a pre-release of `1.0`).
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (GemSegment::Number(a), GemSegment::Number(b)) => a.cmp(b),
+            (GemSegment::Text(a), GemSegment::Text(b)) => a.cmp(b),
+            (GemSegment::Number(_), GemSegment::Text(_)) => Ordering::Greater,
+            (GemSegment::Text(_), GemSegment::Number(_)) => Ordering::Less,
+        }
+    }
+}
+
+/// A `RubyGems` version as `Gem::Version` compares it: its canonical segments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gem {
+    segments: Vec<GemSegment>,
+}
+
+impl Gem {
+    fn parse(text: &str) -> Option<Gem> {
+        // Gem::Version's pattern: digits, letters, dots and (as `.pre.`) dashes.
+        if text.is_empty()
+            || !text.starts_with(|c: char| c.is_ascii_digit())
+            || !text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        {
+            return None;
+        }
+        let text = text.replace('-', ".pre.");
+        let mut segments = Vec::new();
+        for part in text.split('.').filter(|p| !p.is_empty()) {
+            // `1a2` is three segments.
+            let mut rest = part;
+            while !rest.is_empty() {
+                let digits = rest.starts_with(|c: char| c.is_ascii_digit());
+                let end = rest
+                    .find(|c: char| c.is_ascii_digit() != digits)
+                    .unwrap_or(rest.len());
+                let (piece, tail) = rest.split_at(end);
+                segments.push(if digits {
+                    GemSegment::Number(piece.parse().ok()?)
+                } else {
+                    GemSegment::Text(piece.to_owned())
+                });
+                rest = tail;
+            }
+        }
+        // Canonical: trailing zeros dropped, of the release part and of the whole.
+        let release_end = segments
+            .iter()
+            .position(|s| matches!(s, GemSegment::Text(_)))
+            .unwrap_or(segments.len());
+        let (release, pre) = segments.split_at(release_end);
+        let mut release = release.to_vec();
+        while release.last() == Some(&GemSegment::Number(0)) {
+            release.pop();
+        }
+        let mut pre = pre.to_vec();
+        while pre.last() == Some(&GemSegment::Number(0)) {
+            pre.pop();
+        }
+        release.extend(pre);
+        Some(Gem { segments: release })
+    }
+
+    fn compare(&self, other: &Gem) -> Ordering {
+        let zero = GemSegment::Number(0);
+        let len = self.segments.len().max(other.segments.len());
+        (0..len)
+            .map(|i| {
+                let a = self.segments.get(i).unwrap_or(&zero);
+                let b = other.segments.get(i).unwrap_or(&zero);
+                a.cmp(b)
+            })
+            .find(|o| *o != Ordering::Equal)
+            .unwrap_or(Ordering::Equal)
+    }
 }
 
 /// A Composer version as its `VersionParser` normalises it: four numbers, a stability and its
@@ -105,6 +200,7 @@ impl Version {
             }
             Ecosystem::Pypi => pep440_rs::Version::from_str(text).ok().map(Version::Pep440),
             Ecosystem::Packagist => Composer::parse(text).map(Version::Composer),
+            Ecosystem::RubyGems => Gem::parse(text).map(Version::Gem),
         }
     }
 
@@ -120,6 +216,7 @@ impl Version {
             ),
             (Version::Pep440(a), Version::Pep440(b)) => Some(a.cmp(b)),
             (Version::Composer(a), Version::Composer(b)) => Some(a.cmp(b)),
+            (Version::Gem(a), Version::Gem(b)) => Some(a.compare(b)),
             _ => None,
         }
     }
@@ -220,5 +317,23 @@ mod tests {
         assert!(Version::parse(Ecosystem::Packagist, "dev-main").is_none());
         assert!(Version::parse(Ecosystem::Packagist, "1.0.0-foo").is_none());
         assert!(Version::parse(Ecosystem::Packagist, "1.2.3.4.5").is_none());
+    }
+
+    #[test]
+    fn gem_versions_as_gem_version_orders_them() {
+        use Ordering::{Equal, Greater, Less};
+        let c = |a, b| cmp(Ecosystem::RubyGems, a, b);
+        // From Gem::Version's documentation and tests.
+        assert_eq!(c("1.0", "1.0.0"), Equal);
+        assert_eq!(c("1.9.3", "1.10.0"), Less);
+        assert_eq!(c("1.0.a", "1.0"), Less, "a letter makes a pre-release");
+        assert_eq!(c("1.0.0.pre1", "1.0.0"), Less);
+        assert_eq!(c("1.0.a", "1.0.b"), Less);
+        assert_eq!(c("2.0.0.beta.2", "2.0.0.beta.10"), Less);
+        assert_eq!(c("2.0.0.rc1", "2.0.0.beta10"), Greater);
+        assert_eq!(c("1.0-1", "1.0.pre.1"), Equal, "a dash is `.pre.`");
+        assert_eq!(c("5.2.4.3", "5.2.4.10"), Less);
+        assert!(Version::parse(Ecosystem::RubyGems, "junk!").is_none());
+        assert!(Version::parse(Ecosystem::RubyGems, "").is_none());
     }
 }

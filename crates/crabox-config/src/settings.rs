@@ -54,7 +54,8 @@ pub const DEFAULT_INDEX_URL: &str = "https://index.crates.io";
 /// Where osv.dev publishes its exports.
 pub const DEFAULT_OSV_URL: &str = "https://osv-vulnerabilities.storage.googleapis.com";
 /// The OSV ecosystems of the lockfiles crabox reads.
-pub const DEFAULT_OSV_ECOSYSTEMS: [&str; 5] = ["crates.io", "npm", "PyPI", "Go", "Packagist"];
+pub const DEFAULT_OSV_ECOSYSTEMS: [&str; 6] =
+    ["crates.io", "npm", "PyPI", "Go", "Packagist", "RubyGems"];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -31,7 +31,9 @@ pub fn add_licenses(packages: &mut [Package], dir: &Path) {
             Ecosystem::Pypi => python
                 .get(&(normalize_pypi(&package.name), package.version.clone()))
                 .cloned(),
-            Ecosystem::Cargo | Ecosystem::Golang | Ecosystem::Packagist => None,
+            Ecosystem::Cargo | Ecosystem::Golang | Ecosystem::Packagist | Ecosystem::RubyGems => {
+                None
+            }
         };
         package.licenses.extend(license);
     }

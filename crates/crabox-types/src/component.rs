@@ -18,6 +18,8 @@ pub enum Ecosystem {
     Golang,
     /// PHP Composer packages (packagist.org).
     Packagist,
+    /// Ruby gems (rubygems.org).
+    RubyGems,
 }
 
 impl Ecosystem {
@@ -29,6 +31,7 @@ impl Ecosystem {
             Ecosystem::Pypi => "pypi",
             Ecosystem::Golang => "golang",
             Ecosystem::Packagist => "composer",
+            Ecosystem::RubyGems => "gem",
         }
     }
 
@@ -40,15 +43,17 @@ impl Ecosystem {
             Ecosystem::Pypi => "PyPI",
             Ecosystem::Golang => "Go",
             Ecosystem::Packagist => "Packagist",
+            Ecosystem::RubyGems => "RubyGems",
         }
     }
 
-    pub const ALL: [Ecosystem; 5] = [
+    pub const ALL: [Ecosystem; 6] = [
         Ecosystem::Cargo,
         Ecosystem::Npm,
         Ecosystem::Pypi,
         Ecosystem::Golang,
         Ecosystem::Packagist,
+        Ecosystem::RubyGems,
     ];
 
     /// The ecosystem of an OSV name (`crates.io`, `npm`, `PyPI`, `Go`).
@@ -267,6 +272,7 @@ pub enum Format {
     Requirements,
     GoMod,
     ComposerLock,
+    GemfileLock,
 }
 
 impl Format {
@@ -282,6 +288,7 @@ impl Format {
             "Pipfile.lock" => Format::PipfileLock,
             "go.mod" => Format::GoMod,
             "composer.lock" => Format::ComposerLock,
+            "Gemfile.lock" | "gems.locked" => Format::GemfileLock,
             // pip reads any name; `requirements*.txt` is the convention crabox recognises.
             _ if name.starts_with("requirements")
                 && Path::new(name)

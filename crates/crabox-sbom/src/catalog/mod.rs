@@ -8,6 +8,7 @@
 
 pub mod cargo;
 pub mod composer;
+pub mod gemfile;
 pub mod gomod;
 pub mod npm;
 pub mod pipfile;
@@ -105,6 +106,7 @@ pub fn parse(format: Format, text: &str, context: &Context) -> Result<Parsed, Sb
         Format::GoMod => gomod::parse(text, context),
         Format::PnpmLock => pnpm::parse(text, context),
         Format::ComposerLock => composer::parse(text, context),
+        Format::GemfileLock => gemfile::parse(text, context),
     }
 }
 
@@ -180,7 +182,7 @@ mod properties {
 
     use super::*;
 
-    const FORMATS: [Format; 10] = [
+    const FORMATS: [Format; 11] = [
         Format::CargoLock,
         Format::PackageLock,
         Format::YarnLock,
@@ -191,6 +193,7 @@ mod properties {
         Format::Requirements,
         Format::GoMod,
         Format::ComposerLock,
+        Format::GemfileLock,
     ];
 
     /// Text made of the pieces lockfiles are made of, in any order.

@@ -20,6 +20,17 @@ fn composer_pins(text: &str, out: &mut BTreeSet<String>) {
     }
 }
 
+/// `name@version` of every spec line (four spaces, `name (version[-platform])`) of a Gemfile.lock.
+fn gem_pins(text: &str, out: &mut BTreeSet<String>) {
+    for line in text.lines() {
+        if line.starts_with("    ") && !line.starts_with("     ") {
+            let (name, rest) = line.trim().split_once(" (").unwrap();
+            let version = rest.trim_end_matches(')').split('-').next().unwrap();
+            out.insert(format!("{name}@{version}"));
+        }
+    }
+}
+
 fn expected(format: Format, text: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     match format {
@@ -111,6 +122,7 @@ fn expected(format: Format, text: &str) -> BTreeSet<String> {
             }
         }
         Format::ComposerLock => composer_pins(text, &mut out),
+        Format::GemfileLock => gem_pins(text, &mut out),
         Format::PnpmLock => {}
     }
     out

@@ -355,3 +355,57 @@ fn a_gemfile_lock_is_audited_against_rubygems_advisories() {
     assert_eq!(report["coverage"][0]["ecosystem"], "RubyGems");
     assert_eq!(report["coverage"][0]["packages"], 3);
 }
+
+#[test]
+fn a_nuget_lock_is_audited_against_nuget_advisories() {
+    // .NET (issue 22): packages.lock.json read once per package across frameworks, NuGet
+    // advisories matched without case and by NuGet's version order (a fourth number).
+    let context = repo();
+    context.write(
+        "src/App/packages.lock.json",
+        r#"{
+  "version": 1,
+  "dependencies": {
+    "net8.0": {
+      "System.Text.Encodings.Web": {"type": "Direct", "requested": "[4.5.0, )", "resolved": "4.5.0"},
+      "Newtonsoft.Json": {"type": "Transitive", "resolved": "13.0.3"}
+    },
+    "net8.0/linux-x64": {
+      "System.Text.Encodings.Web": {"type": "Direct", "requested": "[4.5.0, )", "resolved": "4.5.0"}
+    }
+  }
+}
+"#,
+    );
+    context.write(
+        "osv/GHSA-2099-dotnet.json",
+        r#"{"id": "GHSA-2099-net0-0001", "modified": "2026-10-01T00:00:00Z", "published": "2026-10-01T00:00:00Z",
+  "summary": "encoder escapes", "aliases": ["CVE-2099-7003"],
+  "affected": [{"package": {"ecosystem": "NuGet", "name": "system.text.encodings.web"},
+    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "4.0.0"}, {"fixed": "4.5.1"}]}]}]}"#,
+    );
+    context.write(".gitignore", "osv/\n");
+    context.git(&["add", "-A"]);
+    context.git(&["commit", "-qm", "feat: dotnet"]);
+    let output = context
+        .crabox()
+        .args(["audit", "--db", "osv", "--format", "json"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = output_text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report:#}");
+    assert_eq!(
+        findings[0]["package"]["purl"],
+        "pkg:nuget/System.Text.Encodings.Web@4.5.0"
+    );
+    assert_eq!(
+        findings[0]["location"]["file"],
+        "src/App/packages.lock.json"
+    );
+    assert_eq!(findings[0]["location"]["line"], 5);
+    assert_eq!(findings[0]["fix"], "4.5.1");
+    assert_eq!(report["coverage"][0]["packages"], 2);
+}

@@ -1091,6 +1091,7 @@ impl OsvServer {
             ("Go", "example.invalid/nothing-here"),
             ("Packagist", "nothing/here"),
             ("RubyGems", "nothing-here"),
+            ("NuGet", "Nothing.Here"),
         ] {
             let folder = dir.join(ecosystem);
             let record = format!(

@@ -429,6 +429,7 @@ fn ecosystem_of(name: &str) -> Option<Ecosystem> {
         "Go" => Some(Ecosystem::Golang),
         "Packagist" => Some(Ecosystem::Packagist),
         "RubyGems" => Some(Ecosystem::RubyGems),
+        "NuGet" => Some(Ecosystem::NuGet),
         _ => None,
     }
 }
@@ -437,6 +438,8 @@ fn ecosystem_of(name: &str) -> Option<Ecosystem> {
 pub fn normalize(ecosystem: Ecosystem, name: &str) -> std::borrow::Cow<'_, str> {
     match ecosystem {
         Ecosystem::Pypi => crabox_types::purl::normalize_pypi(name).into(),
+        // NuGet ids compare without case.
+        Ecosystem::NuGet => name.to_ascii_lowercase().into(),
         _ => name.into(),
     }
 }

@@ -2,7 +2,8 @@
 //! versions (a `v` prefix, pseudo-versions as SemVer pre-releases, `+incompatible` ignored),
 //! Composer's for Packagist (up to four numbers, then a stability: dev < alpha < beta < RC <
 //! stable < patch), `RubyGems`' `Gem::Version` (numbers and letters as segments, a letter making a
-//! pre-release, trailing zeros ignored).
+//! pre-release, trailing zeros ignored), `NuGet`'s (`SemVer` 2 with a fourth number, labels without
+//! case).
 
 use std::cmp::Ordering;
 use std::str::FromStr;
@@ -16,6 +17,73 @@ pub enum Version {
     Pep440(pep440_rs::Version),
     Composer(Composer),
     Gem(Gem),
+    NuGet(NuGetVersion),
+}
+
+/// A `NuGet` version: up to four numbers, then `SemVer` 2 pre-release labels compared without case
+/// (build metadata ignored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NuGetVersion {
+    numbers: [u64; 4],
+    /// Empty for a release.
+    pre: Vec<String>,
+}
+
+impl NuGetVersion {
+    fn parse(text: &str) -> Option<NuGetVersion> {
+        let text = text.split('+').next().unwrap_or(text);
+        let (release, pre) = text
+            .split_once('-')
+            .map_or((text, None), |(r, p)| (r, Some(p)));
+        let parts: Vec<&str> = release.split('.').collect();
+        if parts.is_empty() || parts.len() > 4 {
+            return None;
+        }
+        let mut numbers = [0u64; 4];
+        for (slot, part) in numbers.iter_mut().zip(&parts) {
+            if part.is_empty() || !part.chars().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            *slot = part.parse().ok()?;
+        }
+        let pre = match pre {
+            None => Vec::new(),
+            Some(pre) => {
+                let labels: Vec<String> = pre.split('.').map(str::to_ascii_lowercase).collect();
+                if labels.iter().any(|l| {
+                    l.is_empty() || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                }) {
+                    return None;
+                }
+                labels
+            }
+        };
+        Some(NuGetVersion { numbers, pre })
+    }
+
+    fn compare(&self, other: &NuGetVersion) -> Ordering {
+        self.numbers.cmp(&other.numbers).then_with(|| {
+            match (self.pre.is_empty(), other.pre.is_empty()) {
+                (true, true) => Ordering::Equal,
+                (true, false) => Ordering::Greater,
+                (false, true) => Ordering::Less,
+                (false, false) => {
+                    for (a, b) in self.pre.iter().zip(&other.pre) {
+                        let order = match (a.parse::<u64>(), b.parse::<u64>()) {
+                            (Ok(x), Ok(y)) => x.cmp(&y),
+                            (Ok(_), Err(_)) => Ordering::Less,
+                            (Err(_), Ok(_)) => Ordering::Greater,
+                            (Err(_), Err(_)) => a.cmp(b),
+                        };
+                        if order != Ordering::Equal {
+                            return order;
+                        }
+                    }
+                    self.pre.len().cmp(&other.pre.len())
+                }
+            }
+        })
+    }
 }
 
 /// A segment of a `RubyGems` version.
@@ -201,6 +269,7 @@ impl Version {
             Ecosystem::Pypi => pep440_rs::Version::from_str(text).ok().map(Version::Pep440),
             Ecosystem::Packagist => Composer::parse(text).map(Version::Composer),
             Ecosystem::RubyGems => Gem::parse(text).map(Version::Gem),
+            Ecosystem::NuGet => NuGetVersion::parse(text).map(Version::NuGet),
         }
     }
 
@@ -217,6 +286,7 @@ impl Version {
             (Version::Pep440(a), Version::Pep440(b)) => Some(a.cmp(b)),
             (Version::Composer(a), Version::Composer(b)) => Some(a.cmp(b)),
             (Version::Gem(a), Version::Gem(b)) => Some(a.compare(b)),
+            (Version::NuGet(a), Version::NuGet(b)) => Some(a.compare(b)),
             _ => None,
         }
     }
@@ -335,5 +405,23 @@ mod tests {
         assert_eq!(c("5.2.4.3", "5.2.4.10"), Less);
         assert!(Version::parse(Ecosystem::RubyGems, "junk!").is_none());
         assert!(Version::parse(Ecosystem::RubyGems, "").is_none());
+    }
+
+    #[test]
+    fn nuget_versions_as_nuget_orders_them() {
+        use Ordering::{Equal, Less};
+        let c = |a, b| cmp(Ecosystem::NuGet, a, b);
+        // NuGet's rules: a fourth number, missing numbers are 0, labels without case, build
+        // metadata ignored, SemVer 2 label order.
+        assert_eq!(c("1.0", "1.0.0.0"), Equal);
+        assert_eq!(c("4.3.0", "4.3.0.1"), Less);
+        assert_eq!(c("1.0.0-beta", "1.0.0"), Less);
+        assert_eq!(c("1.0.0-Beta", "1.0.0-beta"), Equal);
+        assert_eq!(c("1.0.0-beta.2", "1.0.0-beta.10"), Less);
+        assert_eq!(c("1.0.0-alpha", "1.0.0-alpha.1"), Less);
+        assert_eq!(c("1.0.0-1", "1.0.0-alpha"), Less, "numeric labels first");
+        assert_eq!(c("2.1.0+build.7", "2.1.0"), Equal);
+        assert!(Version::parse(Ecosystem::NuGet, "1.2.3.4.5").is_none());
+        assert!(Version::parse(Ecosystem::NuGet, "[1.0, )").is_none());
     }
 }

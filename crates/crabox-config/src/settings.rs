@@ -54,8 +54,15 @@ pub const DEFAULT_INDEX_URL: &str = "https://index.crates.io";
 /// Where osv.dev publishes its exports.
 pub const DEFAULT_OSV_URL: &str = "https://osv-vulnerabilities.storage.googleapis.com";
 /// The OSV ecosystems of the lockfiles crabox reads.
-pub const DEFAULT_OSV_ECOSYSTEMS: [&str; 6] =
-    ["crates.io", "npm", "PyPI", "Go", "Packagist", "RubyGems"];
+pub const DEFAULT_OSV_ECOSYSTEMS: [&str; 7] = [
+    "crates.io",
+    "npm",
+    "PyPI",
+    "Go",
+    "Packagist",
+    "RubyGems",
+    "NuGet",
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -31,9 +31,11 @@ pub fn add_licenses(packages: &mut [Package], dir: &Path) {
             Ecosystem::Pypi => python
                 .get(&(normalize_pypi(&package.name), package.version.clone()))
                 .cloned(),
-            Ecosystem::Cargo | Ecosystem::Golang | Ecosystem::Packagist | Ecosystem::RubyGems => {
-                None
-            }
+            Ecosystem::Cargo
+            | Ecosystem::Golang
+            | Ecosystem::Packagist
+            | Ecosystem::RubyGems
+            | Ecosystem::NuGet => None,
         };
         package.licenses.extend(license);
     }

@@ -20,6 +20,8 @@ pub enum Ecosystem {
     Packagist,
     /// Ruby gems (rubygems.org).
     RubyGems,
+    /// .NET packages (nuget.org).
+    NuGet,
 }
 
 impl Ecosystem {
@@ -32,6 +34,7 @@ impl Ecosystem {
             Ecosystem::Golang => "golang",
             Ecosystem::Packagist => "composer",
             Ecosystem::RubyGems => "gem",
+            Ecosystem::NuGet => "nuget",
         }
     }
 
@@ -44,16 +47,18 @@ impl Ecosystem {
             Ecosystem::Golang => "Go",
             Ecosystem::Packagist => "Packagist",
             Ecosystem::RubyGems => "RubyGems",
+            Ecosystem::NuGet => "NuGet",
         }
     }
 
-    pub const ALL: [Ecosystem; 6] = [
+    pub const ALL: [Ecosystem; 7] = [
         Ecosystem::Cargo,
         Ecosystem::Npm,
         Ecosystem::Pypi,
         Ecosystem::Golang,
         Ecosystem::Packagist,
         Ecosystem::RubyGems,
+        Ecosystem::NuGet,
     ];
 
     /// The ecosystem of an OSV name (`crates.io`, `npm`, `PyPI`, `Go`).
@@ -273,6 +278,7 @@ pub enum Format {
     GoMod,
     ComposerLock,
     GemfileLock,
+    NugetLock,
 }
 
 impl Format {
@@ -289,6 +295,7 @@ impl Format {
             "go.mod" => Format::GoMod,
             "composer.lock" => Format::ComposerLock,
             "Gemfile.lock" | "gems.locked" => Format::GemfileLock,
+            "packages.lock.json" => Format::NugetLock,
             // pip reads any name; `requirements*.txt` is the convention crabox recognises.
             _ if name.starts_with("requirements")
                 && Path::new(name)

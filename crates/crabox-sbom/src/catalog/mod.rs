@@ -11,6 +11,7 @@ pub mod composer;
 pub mod gemfile;
 pub mod gomod;
 pub mod npm;
+pub mod nuget;
 pub mod pipfile;
 pub mod pnpm;
 pub mod poetry;
@@ -107,6 +108,7 @@ pub fn parse(format: Format, text: &str, context: &Context) -> Result<Parsed, Sb
         Format::PnpmLock => pnpm::parse(text, context),
         Format::ComposerLock => composer::parse(text, context),
         Format::GemfileLock => gemfile::parse(text, context),
+        Format::NugetLock => nuget::parse(text, context),
     }
 }
 
@@ -182,7 +184,7 @@ mod properties {
 
     use super::*;
 
-    const FORMATS: [Format; 11] = [
+    const FORMATS: [Format; 12] = [
         Format::CargoLock,
         Format::PackageLock,
         Format::YarnLock,
@@ -194,6 +196,7 @@ mod properties {
         Format::GoMod,
         Format::ComposerLock,
         Format::GemfileLock,
+        Format::NugetLock,
     ];
 
     /// Text made of the pieces lockfiles are made of, in any order.

@@ -31,6 +31,18 @@ fn gem_pins(text: &str, out: &mut BTreeSet<String>) {
     }
 }
 
+/// `name@version` of every resolved package of every framework of a packages.lock.json.
+fn nuget_pins(text: &str, out: &mut BTreeSet<String>) {
+    let doc: serde_json::Value = serde_json::from_str(text).unwrap();
+    for entries in doc["dependencies"].as_object().unwrap().values() {
+        for (name, entry) in entries.as_object().unwrap() {
+            if let Some(version) = entry.get("resolved").and_then(|v| v.as_str()) {
+                out.insert(format!("{name}@{version}"));
+            }
+        }
+    }
+}
+
 fn expected(format: Format, text: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     match format {
@@ -123,6 +135,7 @@ fn expected(format: Format, text: &str) -> BTreeSet<String> {
         }
         Format::ComposerLock => composer_pins(text, &mut out),
         Format::GemfileLock => gem_pins(text, &mut out),
+        Format::NugetLock => nuget_pins(text, &mut out),
         Format::PnpmLock => {}
     }
     out

@@ -409,3 +409,37 @@ fn a_nuget_lock_is_audited_against_nuget_advisories() {
     assert_eq!(findings[0]["fix"], "4.5.1");
     assert_eq!(report["coverage"][0]["packages"], 2);
 }
+
+#[test]
+fn a_pubspec_lock_is_audited_against_pub_advisories() {
+    // Dart (issue 22): pubspec.lock read, Pub advisories matched by SemVer; the lockfile has no
+    // edges, and the report does not pretend it has.
+    let context = repo();
+    context.write(
+        "pubspec.lock",
+        "packages:\n  http:\n    dependency: \"direct main\"\n    description:\n      name: http\n      url: \"https://pub.dev\"\n    source: hosted\n    version: \"0.13.5\"\nsdks:\n  dart: \">=3.0.0 <4.0.0\"\n",
+    );
+    context.write(
+        "osv/GHSA-2099-dart.json",
+        r#"{"id": "GHSA-2099-dart-0001", "modified": "2026-10-01T00:00:00Z", "published": "2026-10-01T00:00:00Z",
+  "summary": "http header injection",
+  "affected": [{"package": {"ecosystem": "Pub", "name": "http"},
+    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "0.13.6"}]}]}]}"#,
+    );
+    context.write(".gitignore", "osv/\n");
+    context.git(&["add", "-A"]);
+    context.git(&["commit", "-qm", "feat: dart"]);
+    let output = context
+        .crabox()
+        .args(["audit", "--db", "osv", "--format", "json"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = output_text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report:#}");
+    assert_eq!(findings[0]["package"]["purl"], "pkg:pub/http@0.13.5");
+    assert_eq!(findings[0]["location"]["line"], 2);
+    assert_eq!(findings[0]["fix"], "0.13.6");
+}

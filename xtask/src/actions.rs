@@ -1092,6 +1092,7 @@ impl OsvServer {
             ("Packagist", "nothing/here"),
             ("RubyGems", "nothing-here"),
             ("NuGet", "Nothing.Here"),
+            ("Pub", "nothing_here"),
         ] {
             let folder = dir.join(ecosystem);
             let record = format!(

@@ -430,6 +430,7 @@ fn ecosystem_of(name: &str) -> Option<Ecosystem> {
         "Packagist" => Some(Ecosystem::Packagist),
         "RubyGems" => Some(Ecosystem::RubyGems),
         "NuGet" => Some(Ecosystem::NuGet),
+        "Pub" => Some(Ecosystem::Pub),
         _ => None,
     }
 }

@@ -254,7 +254,7 @@ impl Version {
     pub fn parse(ecosystem: Ecosystem, text: &str) -> Option<Version> {
         let text = text.trim();
         match ecosystem {
-            Ecosystem::Cargo | Ecosystem::Npm => {
+            Ecosystem::Cargo | Ecosystem::Npm | Ecosystem::Pub => {
                 rustsec::semver::Version::parse(text.strip_prefix('v').unwrap_or(text))
                     .ok()
                     .map(Version::Semver)

@@ -54,7 +54,7 @@ pub const DEFAULT_INDEX_URL: &str = "https://index.crates.io";
 /// Where osv.dev publishes its exports.
 pub const DEFAULT_OSV_URL: &str = "https://osv-vulnerabilities.storage.googleapis.com";
 /// The OSV ecosystems of the lockfiles crabox reads.
-pub const DEFAULT_OSV_ECOSYSTEMS: [&str; 7] = [
+pub const DEFAULT_OSV_ECOSYSTEMS: [&str; 8] = [
     "crates.io",
     "npm",
     "PyPI",
@@ -62,6 +62,7 @@ pub const DEFAULT_OSV_ECOSYSTEMS: [&str; 7] = [
     "Packagist",
     "RubyGems",
     "NuGet",
+    "Pub",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -35,7 +35,8 @@ pub fn add_licenses(packages: &mut [Package], dir: &Path) {
             | Ecosystem::Golang
             | Ecosystem::Packagist
             | Ecosystem::RubyGems
-            | Ecosystem::NuGet => None,
+            | Ecosystem::NuGet
+            | Ecosystem::Pub => None,
         };
         package.licenses.extend(license);
     }

@@ -22,6 +22,8 @@ pub enum Ecosystem {
     RubyGems,
     /// .NET packages (nuget.org).
     NuGet,
+    /// Dart and Flutter packages (pub.dev).
+    Pub,
 }
 
 impl Ecosystem {
@@ -35,6 +37,7 @@ impl Ecosystem {
             Ecosystem::Packagist => "composer",
             Ecosystem::RubyGems => "gem",
             Ecosystem::NuGet => "nuget",
+            Ecosystem::Pub => "pub",
         }
     }
 
@@ -48,10 +51,11 @@ impl Ecosystem {
             Ecosystem::Packagist => "Packagist",
             Ecosystem::RubyGems => "RubyGems",
             Ecosystem::NuGet => "NuGet",
+            Ecosystem::Pub => "Pub",
         }
     }
 
-    pub const ALL: [Ecosystem; 7] = [
+    pub const ALL: [Ecosystem; 8] = [
         Ecosystem::Cargo,
         Ecosystem::Npm,
         Ecosystem::Pypi,
@@ -59,6 +63,7 @@ impl Ecosystem {
         Ecosystem::Packagist,
         Ecosystem::RubyGems,
         Ecosystem::NuGet,
+        Ecosystem::Pub,
     ];
 
     /// The ecosystem of an OSV name (`crates.io`, `npm`, `PyPI`, `Go`).
@@ -279,6 +284,7 @@ pub enum Format {
     ComposerLock,
     GemfileLock,
     NugetLock,
+    PubspecLock,
 }
 
 impl Format {
@@ -296,6 +302,7 @@ impl Format {
             "composer.lock" => Format::ComposerLock,
             "Gemfile.lock" | "gems.locked" => Format::GemfileLock,
             "packages.lock.json" => Format::NugetLock,
+            "pubspec.lock" => Format::PubspecLock,
             // pip reads any name; `requirements*.txt` is the convention crabox recognises.
             _ if name.starts_with("requirements")
                 && Path::new(name)

@@ -75,7 +75,9 @@ pub fn for_package(package: &Package) -> String {
             Some((vendor, name)) => (Some(vendor.to_owned()), name.to_owned()),
             None => (None, package.name.clone()),
         },
-        Ecosystem::Cargo | Ecosystem::RubyGems | Ecosystem::NuGet => (None, package.name.clone()),
+        Ecosystem::Cargo | Ecosystem::RubyGems | Ecosystem::NuGet | Ecosystem::Pub => {
+            (None, package.name.clone())
+        }
     };
     let mut purl = format!("pkg:{kind}/");
     if let Some(namespace) = namespace {

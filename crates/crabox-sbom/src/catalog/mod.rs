@@ -15,6 +15,7 @@ pub mod nuget;
 pub mod pipfile;
 pub mod pnpm;
 pub mod poetry;
+pub mod pub_lock;
 pub mod requirements;
 pub mod uv;
 pub mod yarn;
@@ -109,6 +110,7 @@ pub fn parse(format: Format, text: &str, context: &Context) -> Result<Parsed, Sb
         Format::ComposerLock => composer::parse(text, context),
         Format::GemfileLock => gemfile::parse(text, context),
         Format::NugetLock => nuget::parse(text, context),
+        Format::PubspecLock => pub_lock::parse(text, context),
     }
 }
 
@@ -184,7 +186,7 @@ mod properties {
 
     use super::*;
 
-    const FORMATS: [Format; 12] = [
+    const FORMATS: [Format; 13] = [
         Format::CargoLock,
         Format::PackageLock,
         Format::YarnLock,
@@ -197,6 +199,7 @@ mod properties {
         Format::ComposerLock,
         Format::GemfileLock,
         Format::NugetLock,
+        Format::PubspecLock,
     ];
 
     /// Text made of the pieces lockfiles are made of, in any order.

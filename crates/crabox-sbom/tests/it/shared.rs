@@ -43,6 +43,18 @@ fn nuget_pins(text: &str, out: &mut BTreeSet<String>) {
     }
 }
 
+/// `name@version` of the `packages` of a pubspec.lock.
+fn pub_pins(text: &str, out: &mut BTreeSet<String>) {
+    let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).unwrap();
+    for (name, entry) in doc["packages"].as_mapping().unwrap() {
+        out.insert(format!(
+            "{}@{}",
+            name.as_str().unwrap(),
+            entry["version"].as_str().unwrap()
+        ));
+    }
+}
+
 fn expected(format: Format, text: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     match format {
@@ -136,6 +148,7 @@ fn expected(format: Format, text: &str) -> BTreeSet<String> {
         Format::ComposerLock => composer_pins(text, &mut out),
         Format::GemfileLock => gem_pins(text, &mut out),
         Format::NugetLock => nuget_pins(text, &mut out),
+        Format::PubspecLock => pub_pins(text, &mut out),
         Format::PnpmLock => {}
     }
     out

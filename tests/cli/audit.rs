@@ -259,6 +259,23 @@ fn without_a_database_it_says_how_to_get_one() {
     );
 }
 
+/// Audits the repository of `context` (its lockfile written) against an OSV database holding
+/// `advisory` (`osv/`, not committed), expecting the finding to fail it; the JSON report.
+fn audited_with_osv(context: &TestContext, advisory: &str) -> serde_json::Value {
+    context.write("osv/advisory.json", advisory);
+    context.write(".gitignore", "osv/\n");
+    context.git(&["add", "-A"]);
+    context.git(&["commit", "-qm", "feat: a lockfile"]);
+    let output = context
+        .crabox()
+        .args(["audit", "--db", "osv", "--format", "json"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = output_text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    serde_json::from_str(&stdout).unwrap()
+}
+
 #[test]
 fn a_composer_lock_is_audited_against_packagist_advisories() {
     // PHP (issue 22): composer.lock read, Packagist advisories matched by Composer's version
@@ -275,24 +292,13 @@ fn a_composer_lock_is_audited_against_packagist_advisories() {
 }
 "#,
     );
-    context.write(
-        "osv/GHSA-2099-php.json",
+    let report = audited_with_osv(
+        &context,
         r#"{"id": "GHSA-2099-php0-0001", "modified": "2026-10-01T00:00:00Z", "published": "2026-10-01T00:00:00Z",
   "summary": "http-kernel leaks", "aliases": ["CVE-2099-7001"],
   "affected": [{"package": {"ecosystem": "Packagist", "name": "symfony/http-kernel"},
     "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "5.0.0"}, {"fixed": "5.4.2"}]}]}]}"#,
     );
-    context.write(".gitignore", "osv/\n");
-    context.git(&["add", "-A"]);
-    context.git(&["commit", "-qm", "feat: php"]);
-    let output = context
-        .crabox()
-        .args(["audit", "--db", "osv", "--format", "json"])
-        .output()
-        .unwrap();
-    let (stdout, stderr) = output_text(&output);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let findings: Vec<String> = report["findings"]
         .as_array()
         .unwrap()
@@ -328,24 +334,13 @@ fn a_gemfile_lock_is_audited_against_rubygems_advisories() {
         "Gemfile.lock",
         "GEM\n  remote: https://rubygems.org/\n  specs:\n    nokogiri (1.13.10)\n      racc (~> 1.4)\n    nokogiri (1.13.10-x86_64-linux)\n      racc (~> 1.4)\n    racc (1.6.2)\n    rails (7.0.4.2)\n\nPLATFORMS\n  x86_64-linux\n\nDEPENDENCIES\n  nokogiri\n  rails (~> 7.0)\n\nBUNDLED WITH\n   2.4.6\n",
     );
-    context.write(
-        "osv/GHSA-2099-ruby.json",
+    let report = audited_with_osv(
+        &context,
         r#"{"id": "GHSA-2099-ruby-0001", "modified": "2026-10-01T00:00:00Z", "published": "2026-10-01T00:00:00Z",
   "summary": "rails leaks", "aliases": ["CVE-2099-7002"],
   "affected": [{"package": {"ecosystem": "RubyGems", "name": "rails"},
     "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "7.0.0"}, {"fixed": "7.0.4.3"}]}]}]}"#,
     );
-    context.write(".gitignore", "osv/\n");
-    context.git(&["add", "-A"]);
-    context.git(&["commit", "-qm", "feat: ruby"]);
-    let output = context
-        .crabox()
-        .args(["audit", "--db", "osv", "--format", "json"])
-        .output()
-        .unwrap();
-    let (stdout, stderr) = output_text(&output);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let findings = report["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 1, "{report:#}");
     assert_eq!(findings[0]["id"], "GHSA-2099-ruby-0001");
@@ -377,24 +372,13 @@ fn a_nuget_lock_is_audited_against_nuget_advisories() {
 }
 "#,
     );
-    context.write(
-        "osv/GHSA-2099-dotnet.json",
+    let report = audited_with_osv(
+        &context,
         r#"{"id": "GHSA-2099-net0-0001", "modified": "2026-10-01T00:00:00Z", "published": "2026-10-01T00:00:00Z",
   "summary": "encoder escapes", "aliases": ["CVE-2099-7003"],
   "affected": [{"package": {"ecosystem": "NuGet", "name": "system.text.encodings.web"},
     "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "4.0.0"}, {"fixed": "4.5.1"}]}]}]}"#,
     );
-    context.write(".gitignore", "osv/\n");
-    context.git(&["add", "-A"]);
-    context.git(&["commit", "-qm", "feat: dotnet"]);
-    let output = context
-        .crabox()
-        .args(["audit", "--db", "osv", "--format", "json"])
-        .output()
-        .unwrap();
-    let (stdout, stderr) = output_text(&output);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let findings = report["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 1, "{report:#}");
     assert_eq!(
@@ -419,24 +403,13 @@ fn a_pubspec_lock_is_audited_against_pub_advisories() {
         "pubspec.lock",
         "packages:\n  http:\n    dependency: \"direct main\"\n    description:\n      name: http\n      url: \"https://pub.dev\"\n    source: hosted\n    version: \"0.13.5\"\nsdks:\n  dart: \">=3.0.0 <4.0.0\"\n",
     );
-    context.write(
-        "osv/GHSA-2099-dart.json",
+    let report = audited_with_osv(
+        &context,
         r#"{"id": "GHSA-2099-dart-0001", "modified": "2026-10-01T00:00:00Z", "published": "2026-10-01T00:00:00Z",
   "summary": "http header injection",
   "affected": [{"package": {"ecosystem": "Pub", "name": "http"},
     "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "0.13.6"}]}]}]}"#,
     );
-    context.write(".gitignore", "osv/\n");
-    context.git(&["add", "-A"]);
-    context.git(&["commit", "-qm", "feat: dart"]);
-    let output = context
-        .crabox()
-        .args(["audit", "--db", "osv", "--format", "json"])
-        .output()
-        .unwrap();
-    let (stdout, stderr) = output_text(&output);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let findings = report["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 1, "{report:#}");
     assert_eq!(findings[0]["package"]["purl"], "pkg:pub/http@0.13.5");

@@ -110,19 +110,7 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
             parsed.packages.push(package);
         }
     }
-    let mut depended = vec![false; parsed.packages.len()];
-    for (i, names) in requires.iter().enumerate() {
-        let mut edges: Vec<usize> = names
-            .iter()
-            .filter_map(|n| by_name.get(n).copied())
-            .collect();
-        edges.sort_unstable();
-        edges.dedup();
-        for &e in &edges {
-            depended[e] = true;
-        }
-        parsed.packages[i].dependencies = edges;
-    }
+    let depended = super::edges_by_name(&mut parsed.packages, &requires, &by_name);
     let manifest = super::sibling(&context.dir, "composer.json")
         .and_then(|t| serde_json::from_str::<Value>(&t).ok());
     parsed.direct = match manifest {

@@ -175,15 +175,7 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
             "not a Gemfile.lock: expected sections such as `GEM` with `specs:`",
         ));
     }
-    for (i, names) in requires.iter().enumerate() {
-        let mut edges: Vec<usize> = names
-            .iter()
-            .filter_map(|n| by_name.get(n).copied())
-            .collect();
-        edges.sort_unstable();
-        edges.dedup();
-        parsed.packages[i].dependencies = edges;
-    }
+    super::edges_by_name(&mut parsed.packages, &requires, &by_name);
     for package in &mut parsed.packages {
         package.hashes.extend(checksums.remove(&package.name));
     }

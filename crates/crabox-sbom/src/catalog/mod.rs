@@ -114,6 +114,29 @@ pub fn parse(format: Format, text: &str, context: &Context) -> Result<Parsed, Sb
     }
 }
 
+/// Sets each package's edges from the names it requires (`requires[i]`, looked up in `by_name`;
+/// names not in the lockfile are left out); returns which packages something depends on.
+pub fn edges_by_name<S: std::hash::BuildHasher>(
+    packages: &mut [Package],
+    requires: &[Vec<String>],
+    by_name: &std::collections::HashMap<String, usize, S>,
+) -> Vec<bool> {
+    let mut depended = vec![false; packages.len()];
+    for (package, names) in packages.iter_mut().zip(requires) {
+        let mut edges: Vec<usize> = names
+            .iter()
+            .filter_map(|n| by_name.get(n).copied())
+            .collect();
+        edges.sort_unstable();
+        edges.dedup();
+        for &e in &edges {
+            depended[e] = true;
+        }
+        package.dependencies = edges;
+    }
+    depended
+}
+
 /// Which packages are reachable from `roots` following `edges` (breadth first).
 pub fn reachable(roots: &[usize], edges: &[Vec<usize>]) -> Vec<bool> {
     let mut reached = vec![false; edges.len()];

@@ -32,6 +32,16 @@ fn logical_lines(text: &str) -> Vec<(u32, String)> {
     out
 }
 
+/// The project name of a requirement's name part (extras dropped), if it is one.
+fn package_name(text: &str) -> Option<&str> {
+    let name = text.split('[').next().unwrap_or(text).trim();
+    (!name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
+    .then_some(name)
+}
+
 pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
     let mut parsed = Parsed::new();
     for (line, content) in logical_lines(text) {
@@ -83,17 +93,12 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
                 Some((name, version)) => (name, Some(version.trim())),
                 None => (name, None),
             };
-            let name = name.split('[').next().unwrap_or(name).trim();
-            if name.is_empty()
-                || !name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-            {
+            let Some(name) = package_name(name) else {
                 parsed.skip(
                     context.diagnostic(line, format!("`{requirement}` is not a requirement")),
                 );
                 continue;
-            }
+            };
             let url = url.trim();
             let mut package = Package::new(Ecosystem::Pypi, name, stated.unwrap_or_default());
             package.line = line;
@@ -126,17 +131,12 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
             .filter(|(_, v)| !v.contains(',') && !v.contains('*') && !v.trim().is_empty());
         match pinned {
             Some((name, version)) => {
-                let name = name.split('[').next().unwrap_or(name).trim();
-                if name.is_empty()
-                    || !name
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-                {
+                let Some(name) = package_name(name) else {
                     parsed.skip(
                         context.diagnostic(line, format!("`{requirement}` is not a requirement")),
                     );
                     continue;
-                }
+                };
                 let mut package = Package::new(Ecosystem::Pypi, name, version.trim());
                 package.line = line;
                 package.hashes = hashes;

@@ -257,6 +257,19 @@ fn without_a_database_it_says_how_to_get_one() {
             && stderr.contains("`rustsec` (from `[audit] sources`) is not in the cache"),
         "{stderr}"
     );
+    // Filling the empty cache tried the OSV server once: unreachable, the other ecosystems'
+    // exports were not tried through their retries too (eight of them took 24 s).
+    assert_eq!(
+        stderr.matches("could not fetch `osv/").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "`osv/Pub` not fetched into the empty cache: the OSV server could not be reached"
+        ),
+        "{stderr}"
+    );
 }
 
 /// Audits the repository of `context` (its lockfile written) against an OSV database holding

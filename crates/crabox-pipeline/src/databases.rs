@@ -101,14 +101,31 @@ pub fn cached(run: &Run<'_>) -> Result<(Vec<Cached>, Vec<Finding>), Error> {
     let store = store(run)?;
     let mut paths = Vec::new();
     let mut notices = Vec::new();
+    // The OSV exports all come from one server: once it could not be reached, the others are not
+    // tried (each try would wait through its retries for the same answer).
+    let mut osv_failed = false;
     for name in source_names(run.settings()) {
+        let osv = name.starts_with("osv/");
         let state = match store.state(&name) {
             Some(state) => Some(state),
+            None if osv && osv_failed => {
+                notices.push(
+                    Finding::warning(
+                        codes::DB_UPDATE_FAILED,
+                        format!("`{name}` not fetched into the empty cache: the OSV server could not be reached for an earlier ecosystem"),
+                    )
+                    .with_help("run `crabox db update` when the network is there, or pass --db PATH"),
+                );
+                None
+            }
             None if !run.settings().offline => {
                 tracing::info!("audit: `{name}` is not in the cache: fetching it first");
                 match update(run, &store, &name) {
                     Ok(state) => Some(state),
                     Err(err) => {
+                        // Only a server that could not be reached (a missing export is
+                        // that ecosystem's own answer).
+                        osv_failed |= osv && err.to_string().contains("error sending request");
                         notices.push(
                             Finding::warning(
                                 codes::DB_UPDATE_FAILED,

@@ -31,4 +31,10 @@ pub enum AuditError {
         source_name: String,
         message: String,
     },
+    /// The server could not be reached (no connection, or timeouts through the retries).
+    #[error("could not update `{source_name}`: {message}")]
+    Unreachable {
+        source_name: String,
+        message: String,
+    },
 }

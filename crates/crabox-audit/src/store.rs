@@ -223,14 +223,21 @@ impl Store {
         let url = format!("{}/{ecosystem}/all.zip", base.trim_end_matches('/'));
         let dir = self.root.join(&name);
         fs_err::create_dir_all(&dir).map_err(AuditError::read(&dir))?;
-        let failed = |message: String| AuditError::Update {
-            source_name: name.clone(),
-            message,
-        };
         let scratch = dir.join(format!("partial-{}.zip", std::process::id()));
-        let (digest, last_modified) = download(&url, &scratch).map_err(|message| {
+        let (digest, last_modified) = download(&url, &scratch).map_err(|failure| {
             let _ = fs_err::remove_file(&scratch);
-            failed(message)
+            let (source_name, message) = (name.clone(), failure.message);
+            if failure.unreachable {
+                AuditError::Unreachable {
+                    source_name,
+                    message,
+                }
+            } else {
+                AuditError::Update {
+                    source_name,
+                    message,
+                }
+            }
         })?;
         let file_name = format!("export-{}.zip", &digest[..16]);
         let export = dir.join(&file_name);
@@ -258,9 +265,24 @@ impl Store {
     }
 }
 
+/// Why a download failed, and whether the server could not be reached at all.
+struct Failure {
+    message: String,
+    unreachable: bool,
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Failure {
+        Failure {
+            message,
+            unreachable: false,
+        }
+    }
+}
+
 /// Downloads `url` to `dest` as a stream; returns the SHA-256 (hex) and the `Last-Modified`
 /// time. Timeouts, 5xx and 429 are retried twice with a growing pause.
-fn download(url: &str, dest: &Path) -> Result<(String, Option<i64>), String> {
+fn download(url: &str, dest: &Path) -> Result<(String, Option<i64>), Failure> {
     use sha2::Digest as _;
     let client = crate::http_client(Duration::from_secs(20), Duration::from_secs(600))
         .map_err(|e| e.to_string())?;
@@ -274,11 +296,16 @@ fn download(url: &str, dest: &Path) -> Result<(String, Option<i64>), String> {
                 if attempt < 3 && (status.is_server_error() || status.as_u16() == 429) {
                     format!("HTTP {status}")
                 } else {
-                    return Err(format!("GET {url}: HTTP {status}"));
+                    return Err(format!("GET {url}: HTTP {status}").into());
                 }
             }
             Err(e) if attempt < 3 && (e.is_timeout() || e.is_connect()) => e.to_string(),
-            Err(e) => return Err(format!("GET {url}: {e}")),
+            Err(e) => {
+                return Err(Failure {
+                    message: format!("GET {url}: {e}"),
+                    unreachable: e.is_connect() || e.is_timeout(),
+                });
+            }
         };
         tracing::warn!("GET {url}: {retry}; retrying");
         std::thread::sleep(Duration::from_millis(500 * (1 << attempt)));

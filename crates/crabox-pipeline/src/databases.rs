@@ -125,7 +125,8 @@ pub fn cached(run: &Run<'_>) -> Result<(Vec<Cached>, Vec<Finding>), Error> {
                     Err(err) => {
                         // Only a server that could not be reached (a missing export is
                         // that ecosystem's own answer).
-                        osv_failed |= osv && err.to_string().contains("error sending request");
+                        osv_failed |=
+                            osv && matches!(err, crabox_audit::AuditError::Unreachable { .. });
                         notices.push(
                             Finding::warning(
                                 codes::DB_UPDATE_FAILED,

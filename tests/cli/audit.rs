@@ -429,3 +429,108 @@ fn a_pubspec_lock_is_audited_against_pub_advisories() {
     assert_eq!(findings[0]["location"]["line"], 2);
     assert_eq!(findings[0]["fix"], "0.13.6");
 }
+
+#[test]
+fn the_os_packages_of_images_are_audited_against_distribution_advisories() {
+    // Images (issue 22): `[sbom] images` names a Debian root file system and an Alpine one.
+    // Debian advisories name the source package and a release: libssl3 (source openssl) at
+    // 3.0.11-1~deb12u1 is below the fix of Debian:12 and not touched by the Debian:11 record;
+    // Alpine's name the origin (busybox, 1.36.1-r29 below r30).
+    let context = repo();
+    context.write(
+        "crabox.toml",
+        "[sbom]\nimages = [\"images/debian\", \"images/alpine\"]\n",
+    );
+    context.write(
+        "images/debian/etc/os-release",
+        "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n",
+    );
+    context.write(
+        "images/debian/var/lib/dpkg/status",
+        "Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2.36-9+deb12u4\n\n\
+         Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\n\
+         Version: 3.0.11-1~deb12u1\nDepends: libc6 (>= 2.34)\n",
+    );
+    context.write(
+        "images/alpine/etc/os-release",
+        "ID=alpine\nVERSION_ID=3.20.3\n",
+    );
+    context.write(
+        "images/alpine/lib/apk/db/installed",
+        "P:busybox\nV:1.36.1-r29\nA:x86_64\no:busybox\n\nP:ssl_client\nV:1.36.1-r29\nA:x86_64\no:busybox\n",
+    );
+    context.write(
+        "osv/DEBIAN-CVE-2099-0001.json",
+        r#"{"id": "DSA-9999-1", "modified": "2026-10-01T00:00:00Z", "published": "2026-10-01T00:00:00Z",
+  "summary": "openssl: a flaw", "aliases": ["CVE-2099-0001"],
+  "affected": [{"package": {"ecosystem": "Debian:11", "name": "openssl"},
+    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.1.1w-0+deb11u2"}]}]}]}"#,
+    );
+    context.write(
+        "osv/ALPINE-CVE-2099-0002.json",
+        r#"{"id": "ALPINE-CVE-2099-0002", "modified": "2026-10-01T00:00:00Z", "published": "2026-10-01T00:00:00Z",
+  "summary": "busybox: a flaw",
+  "affected": [{"package": {"ecosystem": "Alpine:v3.20", "name": "busybox"},
+    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.36.1-r30"}]}]}]}"#,
+    );
+    let report = audited_with_osv(
+        &context,
+        r#"{"id": "DEBIAN-CVE-2099-0001", "modified": "2026-10-01T00:00:00Z", "published": "2026-10-01T00:00:00Z",
+  "summary": "openssl: a flaw", "aliases": ["CVE-2099-0001"],
+  "affected": [{"package": {"ecosystem": "Debian:12", "name": "openssl"},
+    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.11-1~deb12u2"}]}]}]}"#,
+    );
+    let mut findings: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {} line {}",
+                f["id"].as_str().unwrap(),
+                f["package"]["purl"].as_str().unwrap(),
+                f["location"]["file"].as_str().unwrap_or_default(),
+                f["location"]["line"]
+            )
+        })
+        .collect();
+    findings.sort();
+    assert_eq!(
+        findings,
+        [
+            "ALPINE-CVE-2099-0002 pkg:apk/alpine/busybox@1.36.1-r29?arch=x86_64&distro=alpine-3.20.3 images/alpine/lib/apk/db/installed line 1",
+            "ALPINE-CVE-2099-0002 pkg:apk/alpine/ssl_client@1.36.1-r29?arch=x86_64&distro=alpine-3.20.3&upstream=busybox images/alpine/lib/apk/db/installed line 6",
+            "DEBIAN-CVE-2099-0001 pkg:deb/debian/libssl3@3.0.11-1~deb12u1?arch=amd64&distro=debian-12&upstream=openssl images/debian/var/lib/dpkg/status line 6",
+        ],
+        "{report:#}"
+    );
+    let coverage: Vec<String> = report["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("{} {} {}", c["ecosystem"], c["packages"], c["checked"]))
+        .collect();
+    assert_eq!(coverage, ["\"Debian\" 2 true", "\"Alpine\" 2 true"]);
+}
+
+#[test]
+fn an_image_of_a_release_no_database_has_advisories_for_is_not_covered() {
+    // Advisories for Debian 12 say nothing about a Debian 13 image: its packages are not checked.
+    let context = repo();
+    context.write("crabox.toml", "[sbom]\nimages = [\"root\"]\n");
+    context.write("root/etc/os-release", "ID=debian\nVERSION_ID=\"13\"\n");
+    context.write(
+        "root/var/lib/dpkg/status",
+        "Package: libssl3t64\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\nVersion: 3.5.1-1\n",
+    );
+    // Exit 1: what was not checked does not pass.
+    let report = audited_with_osv(
+        &context,
+        r#"{"id": "DEBIAN-CVE-2099-0001", "modified": "2026-10-01T00:00:00Z",
+  "affected": [{"package": {"ecosystem": "Debian:12", "name": "openssl"},
+    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.11-1~deb12u2"}]}]}]}"#,
+    );
+    assert_eq!(report["coverage"][0]["ecosystem"], "Debian");
+    assert_eq!(report["coverage"][0]["checked"], false);
+    assert_eq!(report["findings"].as_array().unwrap().len(), 0);
+}

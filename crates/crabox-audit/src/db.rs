@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crabox_types::Severity;
-use crabox_types::component::Ecosystem;
+use crabox_types::component::{Ecosystem, Package, Source};
 use serde::Deserialize;
 
 use crate::advisory::{Advisory, Event, Kind, Matcher, RustSecVersions};
@@ -31,6 +31,9 @@ pub struct Database {
     pub indexed: bool,
     /// The ecosystems the whole database has at least one advisory for: the ones it covers.
     pub ecosystems: std::collections::BTreeSet<Ecosystem>,
+    /// For distribution ecosystems, the releases it has advisories for (`12` of Debian): a
+    /// Debian 13 image is not covered by advisories for Debian 12.
+    pub releases: std::collections::BTreeSet<(Ecosystem, String)>,
 }
 
 /// Packages an audit needs advisories for: `(ecosystem, normalised name)`, with the versions the
@@ -270,6 +273,7 @@ pub(crate) fn assemble(layout: Layout, path: &Path, parsed: &[Parsed]) -> Databa
         records: 0,
         indexed: false,
         ecosystems: std::collections::BTreeSet::new(),
+        releases: std::collections::BTreeSet::new(),
     };
     let mut ids = std::collections::HashSet::new();
     for file in parsed {
@@ -285,6 +289,11 @@ pub(crate) fn assemble(layout: Layout, path: &Path, parsed: &[Parsed]) -> Databa
     }
     database.records = ids.len();
     database.ecosystems = database.advisories.iter().map(|a| a.ecosystem).collect();
+    database.releases = database
+        .advisories
+        .iter()
+        .filter_map(|a| Some((a.ecosystem, release_of(a.ecosystem, &a.package)?.to_owned())))
+        .collect();
     // One order whatever the file layout, so that a loaded index gives the same result.
     database
         .advisories
@@ -431,7 +440,52 @@ fn ecosystem_of(name: &str) -> Option<Ecosystem> {
         "RubyGems" => Some(Ecosystem::RubyGems),
         "NuGet" => Some(Ecosystem::NuGet),
         "Pub" => Some(Ecosystem::Pub),
+        "Debian" => Some(Ecosystem::Debian),
+        "Alpine" => Some(Ecosystem::Alpine),
         _ => None,
+    }
+}
+
+/// The key and version advisories list a package under: the name as the ecosystem compares it
+/// (`normalize`), and for a distribution's package its source package prefixed by the release
+/// (`12/openssl`, `v3.20/busybox`), since distributions publish advisories per release and per
+/// source package. `None` for what no advisory is about: git, path and URL sources, and other
+/// registries (whose packages need not be the default registry's of that name).
+pub fn package_key(package: &Package) -> Option<(std::borrow::Cow<'_, str>, &str)> {
+    match &package.source {
+        Source::Registry => Some((
+            normalize(package.ecosystem, &package.name),
+            &package.version,
+        )),
+        Source::Distribution(d) if package.ecosystem.is_distribution() => {
+            let name = d.upstream.as_deref().unwrap_or(&package.name);
+            let version = d.upstream_version.as_deref().unwrap_or(&package.version);
+            Some((
+                format!("{}/{name}", d.osv_release(package.ecosystem)).into(),
+                version,
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// The release part of a distribution package's key (`12` of `12/openssl`).
+pub fn release_of(ecosystem: Ecosystem, key: &str) -> Option<&str> {
+    if ecosystem.is_distribution() {
+        key.rsplit_once('/').map(|(release, _)| release)
+    } else {
+        None
+    }
+}
+
+/// The key of an OSV record's package: its name, and for a distribution the release named
+/// after the ecosystem (`Debian:12` → `12/openssl`).
+fn osv_key(ecosystem: Ecosystem, osv_ecosystem: &str, name: &str) -> String {
+    if ecosystem.is_distribution() {
+        let release = osv_ecosystem.split_once(':').map_or("", |(_, r)| r);
+        format!("{release}/{name}")
+    } else {
+        normalize(ecosystem, name).into_owned()
     }
 }
 
@@ -551,7 +605,7 @@ fn osv_advisories(record: OsvRecord, source: &str) -> Vec<Advisory> {
             aliases: record.aliases.clone(),
             title: title.clone(),
             ecosystem,
-            package: normalize(ecosystem, &package.name).into_owned(),
+            package: osv_key(ecosystem, &package.ecosystem, &package.name),
             kind,
             severity,
             cvss: vector,

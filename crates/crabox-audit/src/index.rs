@@ -527,7 +527,22 @@ fn load(file: &Path, path: &Path, wanted: &Wanted) -> Option<Database> {
             .filter(|(_, table)| !table.is_empty())
             .map(|(ecosystem, _)| *ecosystem)
             .collect(),
+        releases: releases_of(&header.packages),
     })
+}
+
+/// The distribution releases the header's package tables have advisories for.
+fn releases_of(packages: &BTreeMap<Ecosystem, Cow<str>>) -> BTreeSet<(Ecosystem, String)> {
+    packages
+        .iter()
+        .filter(|(ecosystem, _)| ecosystem.is_distribution())
+        .flat_map(|(&ecosystem, table)| {
+            table.lines().filter_map(move |line| {
+                let name = line.split(' ').next()?;
+                Some((ecosystem, db::release_of(ecosystem, name)?.to_owned()))
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 
 pub mod advisory;
 pub mod db;
+mod distro_version;
 mod error;
 mod index;
 pub mod policy;
@@ -19,7 +20,7 @@ pub mod yanked;
 use std::collections::VecDeque;
 
 use crabox_types::Severity;
-use crabox_types::component::{Ecosystem, Lockfile, Source};
+use crabox_types::component::{Ecosystem, Lockfile};
 
 pub use advisory::{Advisory, Kind};
 pub use db::Database;
@@ -131,9 +132,16 @@ pub fn coverage<'a>(
 ) -> Vec<Coverage> {
     let mut counts: std::collections::BTreeMap<Ecosystem, usize> =
         std::collections::BTreeMap::new();
+    // The distribution releases the packages come from: a database covers a distribution's
+    // packages when it has advisories for each of those releases.
+    let mut releases: std::collections::BTreeSet<(Ecosystem, String)> =
+        std::collections::BTreeSet::new();
     for package in lockfiles.into_iter().flat_map(|l| &l.packages) {
-        if matches!(package.source, Source::Registry) {
+        if let Some((key, _)) = db::package_key(package) {
             *counts.entry(package.ecosystem).or_default() += 1;
+            if let Some(release) = db::release_of(package.ecosystem, &key) {
+                releases.insert((package.ecosystem, release.to_owned()));
+            }
         }
     }
     counts
@@ -144,7 +152,13 @@ pub fn coverage<'a>(
             databases: databases
                 .iter()
                 .enumerate()
-                .filter(|(_, d)| d.ecosystems.contains(&ecosystem))
+                .filter(|(_, d)| {
+                    d.ecosystems.contains(&ecosystem)
+                        && releases
+                            .iter()
+                            .filter(|(e, _)| *e == ecosystem)
+                            .all(|r| d.releases.contains(r))
+                })
                 .map(|(i, _)| i)
                 .collect(),
         })
@@ -166,17 +180,17 @@ pub fn audit(lockfiles: &[Lockfile], databases: &[Database]) -> Vec<Finding> {
     for lockfile in lockfiles {
         let mut paths: Option<Paths> = None;
         for (i, package) in lockfile.packages.iter().enumerate() {
-            // Advisories describe registry releases; git and path sources are other code.
-            if !matches!(package.source, Source::Registry) {
+            // Advisories describe registry releases and distribution packages; git and path
+            // sources are other code.
+            let Some((name, version)) = db::package_key(package) else {
                 continue;
-            }
-            let name = db::normalize(package.ecosystem, &package.name);
+            };
             let Some(candidates) = index.get(&(package.ecosystem, name.as_ref())) else {
                 continue;
             };
             let mut here: Vec<Finding> = Vec::new();
             for advisory in candidates {
-                if !advisory.affects(&package.version) {
+                if !advisory.affects(version) {
                     continue;
                 }
                 // The same vulnerability from another database (shared id or alias) is one finding.

@@ -3,7 +3,7 @@
 //! Composer's for Packagist (up to four numbers, then a stability: dev < alpha < beta < RC <
 //! stable < patch), `RubyGems`' `Gem::Version` (numbers and letters as segments, a letter making a
 //! pre-release, trailing zeros ignored), `NuGet`'s (`SemVer` 2 with a fourth number, labels without
-//! case).
+//! case), and Debian's and Alpine's (`distro_version`).
 
 use std::cmp::Ordering;
 use std::str::FromStr;
@@ -18,6 +18,8 @@ pub enum Version {
     Composer(Composer),
     Gem(Gem),
     NuGet(NuGetVersion),
+    Dpkg(crate::distro_version::Dpkg),
+    Apk(crate::distro_version::Apk),
 }
 
 /// A `NuGet` version: up to four numbers, then `SemVer` 2 pre-release labels compared without case
@@ -270,6 +272,8 @@ impl Version {
             Ecosystem::Packagist => Composer::parse(text).map(Version::Composer),
             Ecosystem::RubyGems => Gem::parse(text).map(Version::Gem),
             Ecosystem::NuGet => NuGetVersion::parse(text).map(Version::NuGet),
+            Ecosystem::Debian => crate::distro_version::Dpkg::parse(text).map(Version::Dpkg),
+            Ecosystem::Alpine => crate::distro_version::Apk::parse(text).map(Version::Apk),
         }
     }
 
@@ -287,6 +291,8 @@ impl Version {
             (Version::Composer(a), Version::Composer(b)) => Some(a.cmp(b)),
             (Version::Gem(a), Version::Gem(b)) => Some(a.compare(b)),
             (Version::NuGet(a), Version::NuGet(b)) => Some(a.compare(b)),
+            (Version::Dpkg(a), Version::Dpkg(b)) => Some(a.compare(b)),
+            (Version::Apk(a), Version::Apk(b)) => Some(a.compare(b)),
             _ => None,
         }
     }

@@ -409,6 +409,12 @@ pub struct SbomArgs {
     #[arg(long, value_name = "FILE")]
     pub artifact: Vec<PathBuf>,
 
+    /// A container image or root file system whose operating-system packages (dpkg, apk) the
+    /// SBOM lists: a root directory, an OCI image layout directory, or a `docker save` / OCI
+    /// archive (.tar, .tar.gz); repeatable, added to `[sbom] images`
+    #[arg(long, value_name = "PATH")]
+    pub image: Vec<PathBuf>,
+
     /// Write the SBOM to FILE (atomically) instead of stdout
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,

@@ -153,6 +153,11 @@ pub struct SbomConfig {
     pub include_dev: Option<bool>,
     /// Built artifacts to hash (SHA-256, SHA-512) and describe as the product.
     pub artifacts: Option<Vec<String>>,
+    /// Container images or root file systems whose operating-system packages (dpkg, apk) are
+    /// components of the product: a root directory, an OCI image layout directory, or a `docker
+    /// save` / OCI archive (`.tar`, `.tar.gz`), relative to the repository root. Example:
+    /// `["target/image.tar"]`. Default: none.
+    pub images: Option<Vec<String>>,
     /// Globs of lockfiles to read even under the directories skipped by default (`tests/`,
     /// `test/`, `testdata/`, `test_data/`, `fixtures/`, `examples/`, `benches/`, `docs/`),
     /// relative to the scanned directory; `*` stays within a directory, `**` crosses them.
@@ -194,8 +199,9 @@ pub struct AuditConfig {
     /// Base URL of the OSV exports (`<osv-url>/<ecosystem>/all.zip`). Default:
     /// `https://osv-vulnerabilities.storage.googleapis.com`.
     pub osv_url: Option<String>,
-    /// OSV ecosystems `crabox db update` fetches, as osv.dev names them. Default:
-    /// `["crates.io", "npm", "PyPI", "Go", "Packagist"]`.
+    /// OSV ecosystems `crabox db update` fetches, as osv.dev names them. Default: `["crates.io",
+    /// "npm", "PyPI", "Go", "Packagist", "RubyGems", "NuGet", "Pub"]`, and `"Debian"`, `"Alpine"`
+    /// when `[sbom] images` names an image.
     pub osv_ecosystems: Option<Vec<String>>,
     /// Sparse index that says which crates.io releases were yanked (looked up unless
     /// `--offline`). Default: `https://index.crates.io`.

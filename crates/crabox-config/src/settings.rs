@@ -32,6 +32,9 @@ pub struct Settings {
 /// `[product]` has no defaults in the file layer; the manifest fills `name` and `version` when
 /// [`crate::load`] resolves them.
 pub type ProductSettings = crate::file::ProductConfig;
+/// The OSV ecosystems of the operating-system packages of images, fetched by default when `[sbom]
+/// images` names one.
+pub const IMAGE_OSV_ECOSYSTEMS: [&str; 2] = ["Debian", "Alpine"];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -39,6 +42,7 @@ pub struct SbomSettings {
     pub formats: Vec<SbomFormat>,
     pub include_dev: bool,
     pub artifacts: Vec<String>,
+    pub images: Vec<String>,
     pub include: Vec<String>,
     pub exclude: Vec<String>,
 }
@@ -161,6 +165,7 @@ impl Settings {
     pub fn resolve(file: ConfigFile, env: &dyn Fn(&str) -> Option<String>) -> Settings {
         let product = file.product.unwrap_or_default();
         let sbom = file.sbom.unwrap_or_default();
+        let sbom_images_given = sbom.images.as_ref().is_some_and(|i| !i.is_empty());
         let audit = file.audit.unwrap_or_default();
         let sign = file.sign.unwrap_or_default();
         let gate = file.gate.unwrap_or_default();
@@ -176,6 +181,7 @@ impl Settings {
                     .unwrap_or_else(|| vec![SbomFormat::CyclonedxJson]),
                 include_dev: sbom.include_dev.unwrap_or(true),
                 artifacts: sbom.artifacts.unwrap_or_default(),
+                images: sbom.images.unwrap_or_default(),
                 include: sbom.include.unwrap_or_default(),
                 exclude: sbom.exclude.unwrap_or_default(),
             },
@@ -191,8 +197,14 @@ impl Settings {
                     .unwrap_or_else(|| DEFAULT_RUSTSEC_URL.to_owned()),
                 osv_url: audit.osv_url.unwrap_or_else(|| DEFAULT_OSV_URL.to_owned()),
                 osv_ecosystems: audit.osv_ecosystems.unwrap_or_else(|| {
+                    let images = sbom_images_given;
                     DEFAULT_OSV_ECOSYSTEMS
                         .iter()
+                        .chain(if images {
+                            &IMAGE_OSV_ECOSYSTEMS[..]
+                        } else {
+                            &[]
+                        })
                         .map(|e| (*e).to_owned())
                         .collect()
                 }),

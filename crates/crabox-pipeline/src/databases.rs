@@ -280,10 +280,12 @@ fn load(
         .flat_map(|i| &i.lockfiles)
         .flat_map(|l| &l.packages)
     {
-        let name = crabox_audit::db::normalize(package.ecosystem, &package.name);
+        let Some((name, version)) = crabox_audit::db::package_key(package) else {
+            continue;
+        };
         let versions = wanted.entry((package.ecosystem, name)).or_default();
-        if !versions.contains(&package.version.as_str()) {
-            versions.push(&package.version);
+        if !versions.contains(&version) {
+            versions.push(version);
         }
     }
     let cache = run.cache_dir.as_deref();

@@ -23,15 +23,54 @@ pub fn cargo_home(run: &Run<'_>) -> Option<PathBuf> {
 }
 
 /// Every lockfile of the product under the scope's `--path`, with licences from the local
-/// package caches; `what` names the step in the log.
+/// package caches, and the package databases of the `[sbom] images`; `what` names the step in
+/// the log.
 pub fn read(run: &Run<'_>, what: &str) -> anyhow::Result<Inventory> {
+    read_with_images(run, what, &[])
+}
+
+/// [`read`], with the images given on the command line (`--image`, relative to the working
+/// directory) besides those of `[sbom] images` (relative to the repository root).
+pub fn read_with_images(
+    run: &Run<'_>,
+    what: &str,
+    images: &[PathBuf],
+) -> anyhow::Result<Inventory> {
     let _progress = run.progress.start("reading lockfiles");
-    let inventory = crabox_sbom::scan(&crabox_sbom::Options {
+    let mut inventory = crabox_sbom::scan(&crabox_sbom::Options {
         root: run.scope.root.clone(),
         path: run.scope.scan.clone(),
         cargo_home: cargo_home(run),
         selection: crabox_sbom::Selection::of(&run.settings().sbom),
     })?;
+    let configured = run
+        .settings()
+        .sbom
+        .images
+        .iter()
+        .map(|i| run.scope.root.join(i));
+    let images: Vec<PathBuf> = images
+        .iter()
+        .map(|i| run.scope.dir.join(i))
+        .chain(configured)
+        .collect();
+    if !images.is_empty() {
+        let _progress = run.progress.start("reading images");
+        let read = images
+            .iter()
+            .map(|image| crabox_sbom::image::scan(&run.scope.root, image))
+            .collect::<Result<Vec<_>, _>>()?;
+        // An image alone is a product: the lockfile search's 'no lockfile' is not a gap then.
+        if read.iter().any(|scan| !scan.lockfiles.is_empty()) {
+            inventory
+                .diagnostics
+                .retain(|d| d.code != crabox_types::codes::SBOM_NO_LOCKFILE);
+        }
+        for scan in read {
+            inventory.lockfiles.extend(scan.lockfiles);
+            inventory.diagnostics.extend(scan.diagnostics);
+        }
+    }
     log_selection(&inventory, what);
     Ok(inventory)
 }

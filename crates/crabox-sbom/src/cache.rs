@@ -36,7 +36,9 @@ pub fn add_licenses(packages: &mut [Package], dir: &Path) {
             | Ecosystem::Packagist
             | Ecosystem::RubyGems
             | Ecosystem::NuGet
-            | Ecosystem::Pub => None,
+            | Ecosystem::Pub
+            | Ecosystem::Debian
+            | Ecosystem::Alpine => None,
         };
         package.licenses.extend(license);
     }

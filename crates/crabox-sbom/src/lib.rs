@@ -12,6 +12,7 @@ pub mod cyclonedx;
 mod discover;
 mod error;
 pub mod graph;
+pub mod image;
 pub mod spdx;
 
 /// The component vocabulary lives in `crabox-types`, so that other steps share it.
@@ -94,18 +95,11 @@ pub fn read_lockfile(
         dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
         display: shown.clone(),
         cargo_home: cargo_home.map(Path::to_path_buf),
+        distro: None,
     };
     let mut parsed = catalog::parse(format, &text, &context)?;
     cache::add_licenses(&mut parsed.packages, &context.dir);
-    Ok(Lockfile {
-        path: shown,
-        format,
-        packages: parsed.packages,
-        direct: parsed.direct,
-        complete: parsed.complete,
-        graph_complete: parsed.graph_complete,
-        diagnostics: parsed.diagnostics,
-    })
+    Ok(parsed.into_lockfile(shown, format))
 }
 
 /// Finds and reads every lockfile under `options.path`, in parallel. An unreadable or malformed

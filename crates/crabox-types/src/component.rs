@@ -24,6 +24,10 @@ pub enum Ecosystem {
     NuGet,
     /// Dart and Flutter packages (pub.dev).
     Pub,
+    /// Debian packages (dpkg), of Debian or a distribution built on it.
+    Debian,
+    /// Alpine packages (apk).
+    Alpine,
 }
 
 impl Ecosystem {
@@ -38,6 +42,8 @@ impl Ecosystem {
             Ecosystem::RubyGems => "gem",
             Ecosystem::NuGet => "nuget",
             Ecosystem::Pub => "pub",
+            Ecosystem::Debian => "deb",
+            Ecosystem::Alpine => "apk",
         }
     }
 
@@ -52,10 +58,12 @@ impl Ecosystem {
             Ecosystem::RubyGems => "RubyGems",
             Ecosystem::NuGet => "NuGet",
             Ecosystem::Pub => "Pub",
+            Ecosystem::Debian => "Debian",
+            Ecosystem::Alpine => "Alpine",
         }
     }
 
-    pub const ALL: [Ecosystem; 8] = [
+    pub const ALL: [Ecosystem; 10] = [
         Ecosystem::Cargo,
         Ecosystem::Npm,
         Ecosystem::Pypi,
@@ -64,7 +72,15 @@ impl Ecosystem {
         Ecosystem::RubyGems,
         Ecosystem::NuGet,
         Ecosystem::Pub,
+        Ecosystem::Debian,
+        Ecosystem::Alpine,
     ];
+
+    /// Whether the ecosystem's packages are those of an operating-system distribution (their
+    /// advisories are per release of the distribution).
+    pub fn is_distribution(self) -> bool {
+        matches!(self, Ecosystem::Debian | Ecosystem::Alpine)
+    }
 
     /// The ecosystem of an OSV name (`crates.io`, `npm`, `PyPI`, `Go`).
     pub fn from_osv_name(name: &str) -> Option<Ecosystem> {
@@ -230,6 +246,49 @@ pub enum Source {
     Path(String),
     /// A direct download URL.
     Url(String),
+    /// A package installed from an operating-system distribution (in an image or a root file
+    /// system).
+    Distribution(Box<Distribution>),
+}
+
+/// The distribution an installed operating-system package comes from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Distribution {
+    /// `ID` of `os-release` (`debian`, `alpine`, `ubuntu`): the purl namespace.
+    pub id: String,
+    /// `VERSION_ID` of `os-release` (`12`, `3.20.3`); empty when it has none (testing, edge).
+    pub version_id: String,
+    /// The package's architecture (`amd64`, `x86_64`, `all`).
+    pub arch: Option<String>,
+    /// The source package it was built from (Debian `Source:`, Alpine origin), when its name
+    /// differs: advisories of distributions name source packages.
+    pub upstream: Option<String>,
+    /// The source package's version, when it differs from the binary package's (a binNMU).
+    pub upstream_version: Option<String>,
+}
+
+impl Distribution {
+    /// The release as OSV names it after the ecosystem (`Debian:12`, `Alpine:v3.20`), for the
+    /// distribution the ecosystem is named after; another distribution (Ubuntu's dpkg packages)
+    /// gets `ID:VERSION_ID`, which no Debian or Alpine advisory names.
+    pub fn osv_release(&self, ecosystem: Ecosystem) -> String {
+        match (ecosystem, self.id.as_str()) {
+            (Ecosystem::Debian, "debian") => self
+                .version_id
+                .split('.')
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+            (Ecosystem::Alpine, "alpine") => {
+                let mut parts = self.version_id.split(['.', '_']);
+                match (parts.next(), parts.next()) {
+                    (Some(major), Some(minor)) if !major.is_empty() => format!("v{major}.{minor}"),
+                    _ => String::new(),
+                }
+            }
+            _ => format!("{}:{}", self.id, self.version_id),
+        }
+    }
 }
 
 /// One package pinned by a lockfile.
@@ -285,6 +344,10 @@ pub enum Format {
     GemfileLock,
     NugetLock,
     PubspecLock,
+    /// dpkg's `var/lib/dpkg/status` (or a file of `status.d/`) in an image or root file system.
+    DpkgStatus,
+    /// apk's `lib/apk/db/installed` in an image or root file system.
+    ApkInstalled,
 }
 
 impl Format {

@@ -78,6 +78,11 @@ pub fn for_package(package: &Package) -> String {
         Ecosystem::Cargo | Ecosystem::RubyGems | Ecosystem::NuGet | Ecosystem::Pub => {
             (None, package.name.clone())
         }
+        // The distribution is the namespace (`pkg:deb/debian/…`, `pkg:apk/alpine/…`).
+        Ecosystem::Debian | Ecosystem::Alpine => match &package.source {
+            Source::Distribution(d) => (Some(d.id.to_ascii_lowercase()), package.name.clone()),
+            _ => (None, package.name.clone()),
+        },
     };
     let mut purl = format!("pkg:{kind}/");
     if let Some(namespace) = namespace {
@@ -90,23 +95,44 @@ pub fn for_package(package: &Package) -> String {
         purl.push('@');
         purl.push_str(&encode(&package.version));
     }
-    let qualifier = match &package.source {
-        Source::Registry | Source::Path(_) => None,
-        Source::OtherRegistry(url) => Some(("repository_url", url.clone())),
-        Source::Git { url, rev } => Some((
+    // Qualifiers sorted by key, as the purl spec's canonical form has them.
+    let qualifiers: Vec<(&str, String)> = match &package.source {
+        Source::Registry | Source::Path(_) => Vec::new(),
+        Source::OtherRegistry(url) => vec![("repository_url", url.clone())],
+        Source::Git { url, rev } => vec![(
             "vcs_url",
             match rev {
                 Some(rev) => format!("git+{}@{rev}", url.trim_start_matches("git+")),
                 None => format!("git+{}", url.trim_start_matches("git+")),
             },
-        )),
-        Source::Url(url) => Some(("download_url", url.clone())),
+        )],
+        Source::Url(url) => vec![("download_url", url.clone())],
+        Source::Distribution(d) => {
+            let mut q = Vec::new();
+            if let Some(arch) = &d.arch {
+                q.push(("arch", arch.clone()));
+            }
+            if d.version_id.is_empty() {
+                q.push(("distro", d.id.clone()));
+            } else {
+                q.push(("distro", format!("{}-{}", d.id, d.version_id)));
+            }
+            match (&d.upstream, &d.upstream_version) {
+                (Some(name), Some(version)) => q.push(("upstream", format!("{name}@{version}"))),
+                (Some(name), None) => q.push(("upstream", name.clone())),
+                (None, Some(version)) => {
+                    q.push(("upstream", format!("{}@{version}", package.name)));
+                }
+                (None, None) => {}
+            }
+            q
+        }
     };
-    if let Some((key, value)) = qualifier {
-        purl.push('?');
+    for (i, (key, value)) in qualifiers.iter().enumerate() {
+        purl.push(if i == 0 { '?' } else { '&' });
         purl.push_str(key);
         purl.push('=');
-        purl.push_str(&encode_keeping(&value, &[':', '/']));
+        purl.push_str(&encode_keeping(value, &[':', '/']));
     }
     purl
 }
@@ -114,6 +140,34 @@ pub fn for_package(package: &Package) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn distribution_packages_name_their_distribution() {
+        let mut package = Package::new(Ecosystem::Debian, "libssl3", "3.0.11-1~deb12u2");
+        package.source = Source::Distribution(Box::new(crate::component::Distribution {
+            id: "debian".into(),
+            version_id: "12".into(),
+            arch: Some("amd64".into()),
+            upstream: Some("openssl".into()),
+            upstream_version: None,
+        }));
+        assert_eq!(
+            package.purl(),
+            "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12&upstream=openssl"
+        );
+        let mut package = Package::new(Ecosystem::Alpine, "busybox", "1.36.1-r15");
+        package.source = Source::Distribution(Box::new(crate::component::Distribution {
+            id: "alpine".into(),
+            version_id: "3.20.3".into(),
+            arch: Some("x86_64".into()),
+            upstream: None,
+            upstream_version: None,
+        }));
+        assert_eq!(
+            package.purl(),
+            "pkg:apk/alpine/busybox@1.36.1-r15?arch=x86_64&distro=alpine-3.20.3"
+        );
+    }
 
     fn purl(ecosystem: Ecosystem, name: &str, version: &str, source: Source) -> String {
         let mut package = Package::new(ecosystem, name, version);

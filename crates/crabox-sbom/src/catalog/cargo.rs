@@ -761,6 +761,7 @@ mod tests {
             dir: dir.to_owned(),
             display: "Cargo.lock".into(),
             cargo_home: None,
+            ..Context::default()
         }
     }
 

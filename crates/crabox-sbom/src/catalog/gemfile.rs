@@ -279,6 +279,7 @@ BUNDLED WITH
             dir: dir.path().to_owned(),
             display: "Gemfile.lock".into(),
             cargo_home: None,
+            ..Context::default()
         };
         let parsed = parse(LOCK, &context).unwrap();
         let scopes: Vec<Scope> = parsed.packages.iter().map(|p| p.scope).collect();

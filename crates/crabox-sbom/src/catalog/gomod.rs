@@ -175,6 +175,7 @@ mod tests {
             dir: dir.path().to_owned(),
             display: "go.mod".into(),
             cargo_home: None,
+            ..Context::default()
         };
         let parsed = parse(text, &context).unwrap();
         let names = parsed.names();

@@ -6,8 +6,10 @@
 // to satisfy a line count would scatter one format's rules.
 #![allow(clippy::too_many_lines)]
 
+pub mod apk;
 pub mod cargo;
 pub mod composer;
+pub mod dpkg;
 pub mod gemfile;
 pub mod gomod;
 pub mod npm;
@@ -36,6 +38,9 @@ pub struct Context {
     pub display: String,
     /// Cargo's home (`CARGO_HOME` or `~/.cargo`), for licences in the local registry cache.
     pub cargo_home: Option<PathBuf>,
+    /// `ID` and `VERSION_ID` of the `os-release` of the image or root file system the package
+    /// database is in.
+    pub distro: Option<(String, String)>,
 }
 
 impl Context {
@@ -88,6 +93,19 @@ impl Parsed {
             .collect()
     }
 
+    /// The lockfile these packages were read from.
+    pub fn into_lockfile(self, path: String, format: Format) -> crate::model::Lockfile {
+        crate::model::Lockfile {
+            path,
+            format,
+            packages: self.packages,
+            direct: self.direct,
+            complete: self.complete,
+            graph_complete: self.graph_complete,
+            diagnostics: self.diagnostics,
+        }
+    }
+
     pub fn skip(&mut self, diagnostic: Diagnostic) {
         self.complete = false;
         self.diagnostics.push(diagnostic);
@@ -111,6 +129,8 @@ pub fn parse(format: Format, text: &str, context: &Context) -> Result<Parsed, Sb
         Format::GemfileLock => gemfile::parse(text, context),
         Format::NugetLock => nuget::parse(text, context),
         Format::PubspecLock => pub_lock::parse(text, context),
+        Format::DpkgStatus => dpkg::parse(text, context),
+        Format::ApkInstalled => apk::parse(text, context),
     }
 }
 
@@ -135,6 +155,17 @@ pub fn edges_by_name<S: std::hash::BuildHasher>(
         package.dependencies = edges;
     }
     depended
+}
+
+/// The packages nothing depends on (`depended` as [`edges_by_name`] returns it): what was
+/// installed for itself.
+pub fn not_depended(depended: &[bool]) -> Vec<usize> {
+    depended
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| !**d)
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// Which packages are reachable from `roots` following `edges` (breadth first).
@@ -209,7 +240,7 @@ mod properties {
 
     use super::*;
 
-    const FORMATS: [Format; 13] = [
+    const FORMATS: [Format; 15] = [
         Format::CargoLock,
         Format::PackageLock,
         Format::YarnLock,
@@ -223,6 +254,8 @@ mod properties {
         Format::GemfileLock,
         Format::NugetLock,
         Format::PubspecLock,
+        Format::DpkgStatus,
+        Format::ApkInstalled,
     ];
 
     /// Text made of the pieces lockfiles are made of, in any order.

@@ -341,6 +341,7 @@ alias@npm:real-pkg@^1.0.0:
             dir: dir.path().to_owned(),
             display: "yarn.lock".into(),
             cargo_home: None,
+            ..Context::default()
         };
         let parsed = parse(CLASSIC, &context).unwrap();
         let names = parsed.names();

@@ -534,3 +534,72 @@ fn an_image_of_a_release_no_database_has_advisories_for_is_not_covered() {
     assert_eq!(report["coverage"][0]["checked"], false);
     assert_eq!(report["findings"].as_array().unwrap().len(), 0);
 }
+
+#[test]
+fn maven_and_gradle_builds_are_audited_against_maven_advisories() {
+    // JVM (issue 22): a pom.xml's declared dependency (version from a property) and a
+    // gradle.lockfile's module, matched by Maven's version order (`2.14.1` below the fix
+    // `2.15.0`; `2.17.1.RELEASE`-style qualifiers are not a problem either).
+    let context = repo();
+    context.write(
+        "service/pom.xml",
+        r#"<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>com.acme</groupId>
+  <artifactId>service</artifactId>
+  <version>1.0.0</version>
+  <properties><jackson.version>2.13.4</jackson.version></properties>
+  <dependencies>
+    <dependency>
+      <groupId>com.fasterxml.jackson.core</groupId>
+      <artifactId>jackson-databind</artifactId>
+      <version>${jackson.version}</version>
+    </dependency>
+  </dependencies>
+</project>
+"#,
+    );
+    context.write(
+        "app/gradle.lockfile",
+        "# Gradle lockfile\norg.apache.logging.log4j:log4j-core:2.14.1=compileClasspath,runtimeClasspath\nempty=\n",
+    );
+    context.write(
+        "osv/GHSA-jfh8-c2jp-5v3q.json",
+        r#"{"id": "GHSA-jfh8-c2jp-5v3q", "modified": "2026-10-01T00:00:00Z", "published": "2021-12-10T00:00:00Z",
+  "summary": "Remote code injection in Log4j", "aliases": ["CVE-2021-44228"],
+  "affected": [{"package": {"ecosystem": "Maven", "name": "org.apache.logging.log4j:log4j-core"},
+    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "2.0-beta9"}, {"fixed": "2.15.0"}]}]}]}"#,
+    );
+    let report = audited_with_osv(
+        &context,
+        r#"{"id": "GHSA-2099-jvm0-0001", "modified": "2026-10-01T00:00:00Z", "published": "2026-10-01T00:00:00Z",
+  "summary": "jackson-databind flaw",
+  "affected": [{"package": {"ecosystem": "Maven", "name": "com.fasterxml.jackson.core:jackson-databind"},
+    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "2.13.0"}, {"fixed": "2.13.4.1"}]}]}]}"#,
+    );
+    let mut findings: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {} line {}",
+                f["id"].as_str().unwrap(),
+                f["package"]["purl"].as_str().unwrap(),
+                f["location"]["file"].as_str().unwrap_or_default(),
+                f["location"]["line"]
+            )
+        })
+        .collect();
+    findings.sort();
+    assert_eq!(
+        findings,
+        [
+            "GHSA-2099-jvm0-0001 pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.13.4 service/pom.xml line 8",
+            "GHSA-jfh8-c2jp-5v3q pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1 app/gradle.lockfile line 2",
+        ],
+        "{report:#}"
+    );
+    assert_eq!(report["coverage"][0]["ecosystem"], "Maven");
+    assert_eq!(report["coverage"][0]["checked"], true);
+}

@@ -1093,6 +1093,7 @@ impl OsvServer {
             ("RubyGems", "nothing-here"),
             ("NuGet", "Nothing.Here"),
             ("Pub", "nothing_here"),
+            ("Maven", "nothing.here:nothing"),
         ] {
             let folder = dir.join(ecosystem);
             let record = format!(

@@ -440,6 +440,7 @@ fn ecosystem_of(name: &str) -> Option<Ecosystem> {
         "RubyGems" => Some(Ecosystem::RubyGems),
         "NuGet" => Some(Ecosystem::NuGet),
         "Pub" => Some(Ecosystem::Pub),
+        "Maven" => Some(Ecosystem::Maven),
         "Debian" => Some(Ecosystem::Debian),
         "Alpine" => Some(Ecosystem::Alpine),
         _ => None,

@@ -11,6 +11,7 @@ pub mod db;
 mod distro_version;
 mod error;
 mod index;
+mod maven_version;
 pub mod policy;
 pub mod render;
 pub mod store;

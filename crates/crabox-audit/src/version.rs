@@ -3,7 +3,8 @@
 //! Composer's for Packagist (up to four numbers, then a stability: dev < alpha < beta < RC <
 //! stable < patch), `RubyGems`' `Gem::Version` (numbers and letters as segments, a letter making a
 //! pre-release, trailing zeros ignored), `NuGet`'s (`SemVer` 2 with a fourth number, labels without
-//! case), and Debian's and Alpine's (`distro_version`).
+//! case), Maven's `ComparableVersion` (`maven_version`), and Debian's and Alpine's
+//! (`distro_version`).
 
 use std::cmp::Ordering;
 use std::str::FromStr;
@@ -20,6 +21,7 @@ pub enum Version {
     NuGet(NuGetVersion),
     Dpkg(crate::distro_version::Dpkg),
     Apk(crate::distro_version::Apk),
+    Maven(crate::maven_version::Maven),
 }
 
 /// A `NuGet` version: up to four numbers, then `SemVer` 2 pre-release labels compared without case
@@ -272,6 +274,7 @@ impl Version {
             Ecosystem::Packagist => Composer::parse(text).map(Version::Composer),
             Ecosystem::RubyGems => Gem::parse(text).map(Version::Gem),
             Ecosystem::NuGet => NuGetVersion::parse(text).map(Version::NuGet),
+            Ecosystem::Maven => crate::maven_version::Maven::parse(text).map(Version::Maven),
             Ecosystem::Debian => crate::distro_version::Dpkg::parse(text).map(Version::Dpkg),
             Ecosystem::Alpine => crate::distro_version::Apk::parse(text).map(Version::Apk),
         }
@@ -293,6 +296,7 @@ impl Version {
             (Version::NuGet(a), Version::NuGet(b)) => Some(a.compare(b)),
             (Version::Dpkg(a), Version::Dpkg(b)) => Some(a.compare(b)),
             (Version::Apk(a), Version::Apk(b)) => Some(a.compare(b)),
+            (Version::Maven(a), Version::Maven(b)) => Some(a.compare(b)),
             _ => None,
         }
     }

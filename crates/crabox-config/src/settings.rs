@@ -58,7 +58,7 @@ pub const DEFAULT_INDEX_URL: &str = "https://index.crates.io";
 /// Where osv.dev publishes its exports.
 pub const DEFAULT_OSV_URL: &str = "https://osv-vulnerabilities.storage.googleapis.com";
 /// The OSV ecosystems of the lockfiles crabox reads.
-pub const DEFAULT_OSV_ECOSYSTEMS: [&str; 8] = [
+pub const DEFAULT_OSV_ECOSYSTEMS: [&str; 9] = [
     "crates.io",
     "npm",
     "PyPI",
@@ -67,6 +67,7 @@ pub const DEFAULT_OSV_ECOSYSTEMS: [&str; 8] = [
     "RubyGems",
     "NuGet",
     "Pub",
+    "Maven",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

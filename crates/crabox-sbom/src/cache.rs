@@ -37,6 +37,7 @@ pub fn add_licenses(packages: &mut [Package], dir: &Path) {
             | Ecosystem::RubyGems
             | Ecosystem::NuGet
             | Ecosystem::Pub
+            | Ecosystem::Maven
             | Ecosystem::Debian
             | Ecosystem::Alpine => None,
         };

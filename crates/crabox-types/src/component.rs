@@ -24,6 +24,8 @@ pub enum Ecosystem {
     NuGet,
     /// Dart and Flutter packages (pub.dev).
     Pub,
+    /// Java packages (Maven Central): `group:artifact`.
+    Maven,
     /// Debian packages (dpkg), of Debian or a distribution built on it.
     Debian,
     /// Alpine packages (apk).
@@ -42,6 +44,7 @@ impl Ecosystem {
             Ecosystem::RubyGems => "gem",
             Ecosystem::NuGet => "nuget",
             Ecosystem::Pub => "pub",
+            Ecosystem::Maven => "maven",
             Ecosystem::Debian => "deb",
             Ecosystem::Alpine => "apk",
         }
@@ -58,12 +61,13 @@ impl Ecosystem {
             Ecosystem::RubyGems => "RubyGems",
             Ecosystem::NuGet => "NuGet",
             Ecosystem::Pub => "Pub",
+            Ecosystem::Maven => "Maven",
             Ecosystem::Debian => "Debian",
             Ecosystem::Alpine => "Alpine",
         }
     }
 
-    pub const ALL: [Ecosystem; 10] = [
+    pub const ALL: [Ecosystem; 11] = [
         Ecosystem::Cargo,
         Ecosystem::Npm,
         Ecosystem::Pypi,
@@ -72,6 +76,7 @@ impl Ecosystem {
         Ecosystem::RubyGems,
         Ecosystem::NuGet,
         Ecosystem::Pub,
+        Ecosystem::Maven,
         Ecosystem::Debian,
         Ecosystem::Alpine,
     ];
@@ -344,6 +349,10 @@ pub enum Format {
     GemfileLock,
     NugetLock,
     PubspecLock,
+    /// Gradle's `gradle.lockfile`.
+    GradleLockfile,
+    /// Maven's `pom.xml` (declared dependencies).
+    PomXml,
     /// dpkg's `var/lib/dpkg/status` (or a file of `status.d/`) in an image or root file system.
     DpkgStatus,
     /// apk's `lib/apk/db/installed` in an image or root file system.
@@ -366,6 +375,8 @@ impl Format {
             "Gemfile.lock" | "gems.locked" => Format::GemfileLock,
             "packages.lock.json" => Format::NugetLock,
             "pubspec.lock" => Format::PubspecLock,
+            "gradle.lockfile" => Format::GradleLockfile,
+            "pom.xml" => Format::PomXml,
             // pip reads any name; `requirements*.txt` is the convention crabox recognises.
             _ if name.starts_with("requirements")
                 && Path::new(name)

@@ -78,6 +78,11 @@ pub fn for_package(package: &Package) -> String {
         Ecosystem::Cargo | Ecosystem::RubyGems | Ecosystem::NuGet | Ecosystem::Pub => {
             (None, package.name.clone())
         }
+        // `group:artifact`: the group is the namespace (purl spec, maven type).
+        Ecosystem::Maven => match package.name.split_once(':') {
+            Some((group, artifact)) => (Some(group.to_owned()), artifact.to_owned()),
+            None => (None, package.name.clone()),
+        },
         // The distribution is the namespace (`pkg:deb/debian/…`, `pkg:apk/alpine/…`).
         Ecosystem::Debian | Ecosystem::Alpine => match &package.source {
             Source::Distribution(d) => (Some(d.id.to_ascii_lowercase()), package.name.clone()),

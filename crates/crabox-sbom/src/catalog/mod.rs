@@ -12,11 +12,13 @@ pub mod composer;
 pub mod dpkg;
 pub mod gemfile;
 pub mod gomod;
+pub mod gradle;
 pub mod npm;
 pub mod nuget;
 pub mod pipfile;
 pub mod pnpm;
 pub mod poetry;
+pub mod pom;
 pub mod pub_lock;
 pub mod requirements;
 pub mod uv;
@@ -129,6 +131,8 @@ pub fn parse(format: Format, text: &str, context: &Context) -> Result<Parsed, Sb
         Format::GemfileLock => gemfile::parse(text, context),
         Format::NugetLock => nuget::parse(text, context),
         Format::PubspecLock => pub_lock::parse(text, context),
+        Format::GradleLockfile => gradle::parse(text, context),
+        Format::PomXml => pom::parse(text, context),
         Format::DpkgStatus => dpkg::parse(text, context),
         Format::ApkInstalled => apk::parse(text, context),
     }
@@ -240,7 +244,7 @@ mod properties {
 
     use super::*;
 
-    const FORMATS: [Format; 15] = [
+    const FORMATS: [Format; 17] = [
         Format::CargoLock,
         Format::PackageLock,
         Format::YarnLock,
@@ -254,6 +258,8 @@ mod properties {
         Format::GemfileLock,
         Format::NugetLock,
         Format::PubspecLock,
+        Format::GradleLockfile,
+        Format::PomXml,
         Format::DpkgStatus,
         Format::ApkInstalled,
     ];

@@ -150,9 +150,10 @@ fn expected(format: Format, text: &str) -> BTreeSet<String> {
         Format::NugetLock => nuget_pins(text, &mut out),
         Format::PubspecLock => pub_pins(text, &mut out),
         Format::PnpmLock => {}
-        // Package databases of images are not lockfiles of ../shared: `.ci/validate` checks
-        // them against `dpkg-query -W` of a root debootstrap built.
-        Format::DpkgStatus | Format::ApkInstalled => {
+        // Not lockfile formats of ../shared: package databases of images (`.ci/validate` checks
+        // them against `dpkg-query -W` of a root debootstrap built) and the JVM's (checked
+        // against tests/fixtures, read independently).
+        Format::DpkgStatus | Format::ApkInstalled | Format::GradleLockfile | Format::PomXml => {
             panic!("{format:?} is not a lockfile format of ../shared/fixtures")
         }
     }

@@ -274,6 +274,26 @@ fn without_a_database_it_says_how_to_get_one() {
 
 /// Audits the repository of `context` (its lockfile written) against an OSV database holding
 /// `advisory` (`osv/`, not committed), expecting the finding to fail it; the JSON report.
+/// `id purl file line N` of every finding of a JSON audit report, sorted.
+fn id_purl_file_line(report: &serde_json::Value) -> Vec<String> {
+    let mut findings: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {} line {}",
+                f["id"].as_str().unwrap(),
+                f["package"]["purl"].as_str().unwrap(),
+                f["location"]["file"].as_str().unwrap_or_default(),
+                f["location"]["line"]
+            )
+        })
+        .collect();
+    findings.sort();
+    findings
+}
+
 fn audited_with_osv(context: &TestContext, advisory: &str) -> serde_json::Value {
     context.write("osv/advisory.json", advisory);
     context.write(".gitignore", "osv/\n");
@@ -480,21 +500,7 @@ fn the_os_packages_of_images_are_audited_against_distribution_advisories() {
   "affected": [{"package": {"ecosystem": "Debian:12", "name": "openssl"},
     "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.11-1~deb12u2"}]}]}]}"#,
     );
-    let mut findings: Vec<String> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            format!(
-                "{} {} {} line {}",
-                f["id"].as_str().unwrap(),
-                f["package"]["purl"].as_str().unwrap(),
-                f["location"]["file"].as_str().unwrap_or_default(),
-                f["location"]["line"]
-            )
-        })
-        .collect();
-    findings.sort();
+    let findings = id_purl_file_line(&report);
     assert_eq!(
         findings,
         [
@@ -577,21 +583,7 @@ fn maven_and_gradle_builds_are_audited_against_maven_advisories() {
   "affected": [{"package": {"ecosystem": "Maven", "name": "com.fasterxml.jackson.core:jackson-databind"},
     "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "2.13.0"}, {"fixed": "2.13.4.1"}]}]}]}"#,
     );
-    let mut findings: Vec<String> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            format!(
-                "{} {} {} line {}",
-                f["id"].as_str().unwrap(),
-                f["package"]["purl"].as_str().unwrap(),
-                f["location"]["file"].as_str().unwrap_or_default(),
-                f["location"]["line"]
-            )
-        })
-        .collect();
-    findings.sort();
+    let findings = id_purl_file_line(&report);
     assert_eq!(
         findings,
         [
@@ -602,4 +594,69 @@ fn maven_and_gradle_builds_are_audited_against_maven_advisories() {
     );
     assert_eq!(report["coverage"][0]["ecosystem"], "Maven");
     assert_eq!(report["coverage"][0]["checked"], true);
+}
+
+#[test]
+fn swift_conan_and_packages_config_are_audited_against_their_advisories() {
+    // Swift, C/C++ and legacy .NET (issue 22): Package.resolved pins named by repository URL
+    // (OSV SwiftURL, SemVer), conan.lock references (OSV ConanCenter, Conan's order:
+    // `1.1.1t` is below the fix `1.1.1u`), packages.config (NuGet).
+    let context = repo();
+    context.write(
+        "ios/Package.resolved",
+        r#"{
+  "pins" : [
+    {
+      "identity" : "swift-nio",
+      "kind" : "remoteSourceControl",
+      "location" : "https://github.com/apple/swift-nio.git",
+      "state" : { "revision" : "abc", "version" : "2.41.0" }
+    }
+  ],
+  "version" : 2
+}
+"#,
+    );
+    context.write(
+        "firmware/conan.lock",
+        r#"{
+    "version": "0.5",
+    "requires": ["openssl/1.1.1t#9a8c%1692672717.049"],
+    "build_requires": ["cmake/3.27.4#0ea4%1692672717.1"],
+    "python_requires": []
+}
+"#,
+    );
+    context.write(
+        "legacy/packages.config",
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<packages>\n  <package id=\"Newtonsoft.Json\" version=\"12.0.1\" targetFramework=\"net48\" />\n</packages>\n",
+    );
+    context.write(
+        "osv/GHSA-2099-swift-0001.json",
+        r#"{"id": "GHSA-2099-swft-0001", "modified": "2026-10-01T00:00:00Z",
+  "affected": [{"package": {"ecosystem": "SwiftURL", "name": "github.com/apple/swift-nio"},
+    "ranges": [{"type": "SEMVER", "events": [{"introduced": "2.0.0"}, {"fixed": "2.42.0"}]}]}]}"#,
+    );
+    context.write(
+        "osv/GHSA-5crp-9r3c-p9vr.json",
+        r#"{"id": "GHSA-5crp-9r3c-p9vr", "modified": "2026-10-01T00:00:00Z",
+  "affected": [{"package": {"ecosystem": "NuGet", "name": "newtonsoft.json"},
+    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "13.0.1"}]}]}]}"#,
+    );
+    let report = audited_with_osv(
+        &context,
+        r#"{"id": "CONAN-2099-0001", "modified": "2026-10-01T00:00:00Z",
+  "affected": [{"package": {"ecosystem": "ConanCenter", "name": "openssl"},
+    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "1.1.1"}, {"fixed": "1.1.1u"}]}]}]}"#,
+    );
+    let findings = id_purl_file_line(&report);
+    assert_eq!(
+        findings,
+        [
+            "CONAN-2099-0001 pkg:conan/openssl@1.1.1t firmware/conan.lock line 3",
+            "GHSA-2099-swft-0001 pkg:swift/github.com/apple/swift-nio@2.41.0 ios/Package.resolved line 6",
+            "GHSA-5crp-9r3c-p9vr pkg:nuget/Newtonsoft.Json@12.0.1 legacy/packages.config line 3",
+        ],
+        "{report:#}"
+    );
 }

@@ -1094,6 +1094,8 @@ impl OsvServer {
             ("NuGet", "Nothing.Here"),
             ("Pub", "nothing_here"),
             ("Maven", "nothing.here:nothing"),
+            ("SwiftURL", "example.invalid/nothing/here"),
+            ("ConanCenter", "nothing-here"),
         ] {
             let folder = dir.join(ecosystem);
             let record = format!(

@@ -441,6 +441,8 @@ fn ecosystem_of(name: &str) -> Option<Ecosystem> {
         "NuGet" => Some(Ecosystem::NuGet),
         "Pub" => Some(Ecosystem::Pub),
         "Maven" => Some(Ecosystem::Maven),
+        "SwiftURL" => Some(Ecosystem::Swift),
+        "ConanCenter" => Some(Ecosystem::Conan),
         "Debian" => Some(Ecosystem::Debian),
         "Alpine" => Some(Ecosystem::Alpine),
         _ => None,

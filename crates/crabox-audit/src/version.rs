@@ -22,6 +22,68 @@ pub enum Version {
     Dpkg(crate::distro_version::Dpkg),
     Apk(crate::distro_version::Apk),
     Maven(crate::maven_version::Maven),
+    Conan(ConanVersion),
+}
+
+/// A Conan version (`conans.model.version.Version`): dot-separated items, numbers compared as
+/// numbers and others as text (a number before text), trailing zeros not counted, a `-`
+/// pre-release below its release, `+` build metadata ignored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConanVersion {
+    main: Vec<ConanItem>,
+    /// Empty for a release.
+    pre: Vec<ConanItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum ConanItem {
+    Number(u64),
+    Text(String),
+}
+
+impl ConanVersion {
+    fn parse(text: &str) -> Option<ConanVersion> {
+        let text = text.split('+').next().unwrap_or(text);
+        if text.is_empty() || text.starts_with(['[', '~', '^']) || text.contains([' ', ',']) {
+            return None;
+        }
+        let (main, pre) = text
+            .split_once('-')
+            .map_or((text, None), |(m, p)| (m, Some(p)));
+        let items = |part: &str| -> Option<Vec<ConanItem>> {
+            part.split('.')
+                .map(|item| {
+                    if item.is_empty() {
+                        None
+                    } else if item.bytes().all(|b| b.is_ascii_digit()) {
+                        item.parse().ok().map(ConanItem::Number)
+                    } else {
+                        Some(ConanItem::Text(item.to_ascii_lowercase()))
+                    }
+                })
+                .collect()
+        };
+        let mut main = items(main)?;
+        while main.len() > 1 && main.last() == Some(&ConanItem::Number(0)) {
+            main.pop();
+        }
+        let pre = match pre {
+            Some(pre) => items(pre)?,
+            None => Vec::new(),
+        };
+        Some(ConanVersion { main, pre })
+    }
+
+    fn compare(&self, other: &ConanVersion) -> Ordering {
+        self.main
+            .cmp(&other.main)
+            .then_with(|| match (self.pre.is_empty(), other.pre.is_empty()) {
+                (true, true) => Ordering::Equal,
+                (true, false) => Ordering::Greater,
+                (false, true) => Ordering::Less,
+                (false, false) => self.pre.cmp(&other.pre),
+            })
+    }
 }
 
 /// A `NuGet` version: up to four numbers, then `SemVer` 2 pre-release labels compared without case
@@ -258,7 +320,7 @@ impl Version {
     pub fn parse(ecosystem: Ecosystem, text: &str) -> Option<Version> {
         let text = text.trim();
         match ecosystem {
-            Ecosystem::Cargo | Ecosystem::Npm | Ecosystem::Pub => {
+            Ecosystem::Cargo | Ecosystem::Npm | Ecosystem::Pub | Ecosystem::Swift => {
                 rustsec::semver::Version::parse(text.strip_prefix('v').unwrap_or(text))
                     .ok()
                     .map(Version::Semver)
@@ -275,6 +337,7 @@ impl Version {
             Ecosystem::RubyGems => Gem::parse(text).map(Version::Gem),
             Ecosystem::NuGet => NuGetVersion::parse(text).map(Version::NuGet),
             Ecosystem::Maven => crate::maven_version::Maven::parse(text).map(Version::Maven),
+            Ecosystem::Conan => ConanVersion::parse(text).map(Version::Conan),
             Ecosystem::Debian => crate::distro_version::Dpkg::parse(text).map(Version::Dpkg),
             Ecosystem::Alpine => crate::distro_version::Apk::parse(text).map(Version::Apk),
         }
@@ -297,6 +360,7 @@ impl Version {
             (Version::Dpkg(a), Version::Dpkg(b)) => Some(a.compare(b)),
             (Version::Apk(a), Version::Apk(b)) => Some(a.compare(b)),
             (Version::Maven(a), Version::Maven(b)) => Some(a.compare(b)),
+            (Version::Conan(a), Version::Conan(b)) => Some(a.compare(b)),
             _ => None,
         }
     }
@@ -415,6 +479,23 @@ mod tests {
         assert_eq!(c("5.2.4.3", "5.2.4.10"), Less);
         assert!(Version::parse(Ecosystem::RubyGems, "junk!").is_none());
         assert!(Version::parse(Ecosystem::RubyGems, "").is_none());
+    }
+
+    #[test]
+    fn conan_versions_as_conan_orders_them() {
+        use Ordering::{Equal, Greater, Less};
+        let c = |a, b| cmp(Ecosystem::Conan, a, b);
+        // conans/test/unittests/model/version: numbers as numbers, trailing zeros, pre-releases.
+        assert_eq!(c("1.2.13", "1.2.3"), Greater);
+        assert_eq!(c("1.2", "1.2.0"), Equal);
+        assert_eq!(c("1.2.0", "1.2.0.0"), Equal);
+        assert_eq!(c("1.0-pre", "1.0"), Less);
+        assert_eq!(c("1.0-alpha", "1.0-beta"), Less);
+        assert_eq!(c("1.1.1t", "1.1.1u"), Less, "openssl letters");
+        assert_eq!(c("1.1.1", "1.1.1t"), Less, "a number before text");
+        assert_eq!(c("3.0.0+build1", "3.0.0"), Equal);
+        assert_eq!(c("cci.20230101", "cci.20230201"), Less);
+        assert!(Version::parse(Ecosystem::Conan, "[>=1.0 <2]").is_none());
     }
 
     #[test]

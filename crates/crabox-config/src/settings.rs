@@ -58,7 +58,7 @@ pub const DEFAULT_INDEX_URL: &str = "https://index.crates.io";
 /// Where osv.dev publishes its exports.
 pub const DEFAULT_OSV_URL: &str = "https://osv-vulnerabilities.storage.googleapis.com";
 /// The OSV ecosystems of the lockfiles crabox reads.
-pub const DEFAULT_OSV_ECOSYSTEMS: [&str; 9] = [
+pub const DEFAULT_OSV_ECOSYSTEMS: [&str; 11] = [
     "crates.io",
     "npm",
     "PyPI",
@@ -68,6 +68,8 @@ pub const DEFAULT_OSV_ECOSYSTEMS: [&str; 9] = [
     "NuGet",
     "Pub",
     "Maven",
+    "SwiftURL",
+    "ConanCenter",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

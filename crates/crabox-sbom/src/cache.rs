@@ -38,6 +38,8 @@ pub fn add_licenses(packages: &mut [Package], dir: &Path) {
             | Ecosystem::NuGet
             | Ecosystem::Pub
             | Ecosystem::Maven
+            | Ecosystem::Swift
+            | Ecosystem::Conan
             | Ecosystem::Debian
             | Ecosystem::Alpine => None,
         };

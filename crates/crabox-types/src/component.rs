@@ -26,6 +26,10 @@ pub enum Ecosystem {
     Pub,
     /// Java packages (Maven Central): `group:artifact`.
     Maven,
+    /// Swift packages, named by repository URL (`github.com/apple/swift-nio`).
+    Swift,
+    /// C and C++ packages (Conan, `ConanCenter`).
+    Conan,
     /// Debian packages (dpkg), of Debian or a distribution built on it.
     Debian,
     /// Alpine packages (apk).
@@ -45,6 +49,8 @@ impl Ecosystem {
             Ecosystem::NuGet => "nuget",
             Ecosystem::Pub => "pub",
             Ecosystem::Maven => "maven",
+            Ecosystem::Swift => "swift",
+            Ecosystem::Conan => "conan",
             Ecosystem::Debian => "deb",
             Ecosystem::Alpine => "apk",
         }
@@ -62,12 +68,14 @@ impl Ecosystem {
             Ecosystem::NuGet => "NuGet",
             Ecosystem::Pub => "Pub",
             Ecosystem::Maven => "Maven",
+            Ecosystem::Swift => "SwiftURL",
+            Ecosystem::Conan => "ConanCenter",
             Ecosystem::Debian => "Debian",
             Ecosystem::Alpine => "Alpine",
         }
     }
 
-    pub const ALL: [Ecosystem; 11] = [
+    pub const ALL: [Ecosystem; 13] = [
         Ecosystem::Cargo,
         Ecosystem::Npm,
         Ecosystem::Pypi,
@@ -77,6 +85,8 @@ impl Ecosystem {
         Ecosystem::NuGet,
         Ecosystem::Pub,
         Ecosystem::Maven,
+        Ecosystem::Swift,
+        Ecosystem::Conan,
         Ecosystem::Debian,
         Ecosystem::Alpine,
     ];
@@ -353,6 +363,14 @@ pub enum Format {
     GradleLockfile,
     /// Maven's `pom.xml` (declared dependencies).
     PomXml,
+    /// .NET's `*.deps.json` (beside a built application).
+    DepsJson,
+    /// `NuGet`'s legacy `packages.config`.
+    PackagesConfig,
+    /// Swift Package Manager's `Package.resolved`.
+    PackageResolved,
+    /// Conan's `conan.lock`.
+    ConanLock,
     /// dpkg's `var/lib/dpkg/status` (or a file of `status.d/`) in an image or root file system.
     DpkgStatus,
     /// apk's `lib/apk/db/installed` in an image or root file system.
@@ -377,6 +395,12 @@ impl Format {
             "pubspec.lock" => Format::PubspecLock,
             "gradle.lockfile" => Format::GradleLockfile,
             "pom.xml" => Format::PomXml,
+            "packages.config" => Format::PackagesConfig,
+            "Package.resolved" => Format::PackageResolved,
+            "conan.lock" => Format::ConanLock,
+            _ if name.len() > ".deps.json".len() && name.ends_with(".deps.json") => {
+                Format::DepsJson
+            }
             // pip reads any name; `requirements*.txt` is the convention crabox recognises.
             _ if name.starts_with("requirements")
                 && Path::new(name)

@@ -65,7 +65,7 @@ pub fn for_package(package: &Package) -> String {
             }
             _ => (None, package.name.clone()),
         },
-        Ecosystem::Golang => match package.name.rsplit_once('/') {
+        Ecosystem::Golang | Ecosystem::Swift => match package.name.rsplit_once('/') {
             Some((namespace, name)) => (Some(namespace.to_owned()), name.to_owned()),
             None => (None, package.name.clone()),
         },
@@ -75,9 +75,11 @@ pub fn for_package(package: &Package) -> String {
             Some((vendor, name)) => (Some(vendor.to_owned()), name.to_owned()),
             None => (None, package.name.clone()),
         },
-        Ecosystem::Cargo | Ecosystem::RubyGems | Ecosystem::NuGet | Ecosystem::Pub => {
-            (None, package.name.clone())
-        }
+        Ecosystem::Cargo
+        | Ecosystem::RubyGems
+        | Ecosystem::NuGet
+        | Ecosystem::Pub
+        | Ecosystem::Conan => (None, package.name.clone()),
         // `group:artifact`: the group is the namespace (purl spec, maven type).
         Ecosystem::Maven => match package.name.split_once(':') {
             Some((group, artifact)) => (Some(group.to_owned()), artifact.to_owned()),

@@ -19,12 +19,7 @@ fn is_platform(name: &str) -> bool {
 }
 
 pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
-    let document: Value = serde_json::from_str(text).map_err(|err| {
-        context.parse_error(
-            u32::try_from(err.line()).unwrap_or(0),
-            format!("not a valid composer.lock (JSON): {err}"),
-        )
-    })?;
+    let document: Value = context.json(text, "composer.lock")?;
     if !document.is_object() || document.get("packages").is_none() {
         return Err(context.parse_error(
             1,

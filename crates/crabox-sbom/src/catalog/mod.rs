@@ -9,18 +9,22 @@
 pub mod apk;
 pub mod cargo;
 pub mod composer;
+pub mod conan;
+pub mod deps_json;
 pub mod dpkg;
 pub mod gemfile;
 pub mod gomod;
 pub mod gradle;
 pub mod npm;
 pub mod nuget;
+pub mod packages_config;
 pub mod pipfile;
 pub mod pnpm;
 pub mod poetry;
 pub mod pom;
 pub mod pub_lock;
 pub mod requirements;
+pub mod swift;
 pub mod uv;
 pub mod yarn;
 
@@ -53,6 +57,16 @@ impl Context {
             line,
             message: message.into(),
         }
+    }
+
+    /// The JSON document of a lockfile, or an error naming the line where it stops being JSON.
+    pub fn json(&self, text: &str, what: &str) -> Result<serde_json::Value, SbomError> {
+        serde_json::from_str(text).map_err(|err| {
+            self.parse_error(
+                u32::try_from(err.line()).unwrap_or(0),
+                format!("not a valid {what} (JSON): {err}"),
+            )
+        })
     }
 
     pub fn parse_error(&self, line: u32, message: impl Into<String>) -> SbomError {
@@ -133,6 +147,10 @@ pub fn parse(format: Format, text: &str, context: &Context) -> Result<Parsed, Sb
         Format::PubspecLock => pub_lock::parse(text, context),
         Format::GradleLockfile => gradle::parse(text, context),
         Format::PomXml => pom::parse(text, context),
+        Format::DepsJson => deps_json::parse(text, context),
+        Format::PackagesConfig => packages_config::parse(text, context),
+        Format::PackageResolved => swift::parse(text, context),
+        Format::ConanLock => conan::parse(text, context),
         Format::DpkgStatus => dpkg::parse(text, context),
         Format::ApkInstalled => apk::parse(text, context),
     }
@@ -244,7 +262,7 @@ mod properties {
 
     use super::*;
 
-    const FORMATS: [Format; 17] = [
+    const FORMATS: [Format; 21] = [
         Format::CargoLock,
         Format::PackageLock,
         Format::YarnLock,
@@ -260,6 +278,10 @@ mod properties {
         Format::PubspecLock,
         Format::GradleLockfile,
         Format::PomXml,
+        Format::DepsJson,
+        Format::PackagesConfig,
+        Format::PackageResolved,
+        Format::ConanLock,
         Format::DpkgStatus,
         Format::ApkInstalled,
     ];

@@ -14,12 +14,7 @@ use crate::error::SbomError;
 use crate::model::{Ecosystem, Hash, HashAlg, Package};
 
 pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
-    let document: Value = serde_json::from_str(text).map_err(|err| {
-        context.parse_error(
-            u32::try_from(err.line()).unwrap_or(0),
-            format!("not a valid packages.lock.json (JSON): {err}"),
-        )
-    })?;
+    let document: Value = context.json(text, "packages.lock.json")?;
     let Some(frameworks) = document.get("dependencies").and_then(Value::as_object) else {
         return Err(context.parse_error(
             1,

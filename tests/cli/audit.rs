@@ -660,3 +660,84 @@ fn swift_conan_and_packages_config_are_audited_against_their_advisories() {
         "{report:#}"
     );
 }
+
+#[test]
+fn a_suppliers_sbom_is_audited_as_components_of_the_product() {
+    // Supplier SBOMs (issue 22, Art. 13(5)): `[sbom] import` names a supplier's CycloneDX
+    // document; its components are audited with the product's own. Its component without a purl
+    // is said, not silently passed.
+    let context = repo();
+    context.write(
+        "crabox.toml",
+        "[sbom]\nimport = [\"vendor/sdk.cdx.json\"]\n",
+    );
+    context.write(
+        "vendor/sdk.cdx.json",
+        r#"{
+  "bomFormat": "CycloneDX",
+  "specVersion": "1.6",
+  "components": [
+    {"bom-ref": "lodash", "type": "library", "name": "lodash", "version": "4.17.20", "purl": "pkg:npm/lodash@4.17.20"},
+    {"type": "firmware", "name": "dsp-blob", "version": "7"}
+  ]
+}
+"#,
+    );
+    let report = audited_with_osv(
+        &context,
+        r#"{"id": "GHSA-35jh-r3h4-6jhm", "modified": "2026-10-01T00:00:00Z",
+  "summary": "Command injection in lodash",
+  "affected": [{"package": {"ecosystem": "npm", "name": "lodash"},
+    "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "4.17.21"}]}]}]}"#,
+    );
+    assert_eq!(
+        id_purl_file_line(&report),
+        ["GHSA-35jh-r3h4-6jhm pkg:npm/lodash@4.17.20 vendor/sdk.cdx.json line 5"]
+    );
+}
+
+#[test]
+fn an_sbom_crabox_wrote_imports_back_to_the_same_components() {
+    // The SPDX and CycloneDX documents crabox writes, given back as a supplier's SBOM, list the
+    // same purls (the import reads what other tools read).
+    let context = repo();
+    context.write(
+        "Cargo.lock",
+        "version = 3\n\n[[package]]\nname = \"itoa\"\nversion = \"1.0.11\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"49f1f14873335454500d59611f1cf4a4b0f786f9ac11f4312a78e4cf2566695b\"\n\n[[package]]\nname = \"ryu\"\nversion = \"1.0.18\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"f3cb5ba0dc43242ce17de99c180e96db90b235b8a9fdc9e5bd2c3c7ac3e1d1f0\"\n",
+    );
+    context.git(&["add", "-A"]);
+    context.git(&["commit", "-qm", "feat: a lockfile"]);
+    for format in ["cyclonedx-json", "spdx-json"] {
+        let written = context
+            .crabox()
+            .args(["sbom", "--sbom-format", format])
+            .output()
+            .unwrap();
+        let (sbom, stderr) = output_text(&written);
+        assert!(written.status.success(), "{stderr}");
+        let other = repo();
+        other.write("supplier.json", &sbom);
+        other.git(&["add", "-A"]);
+        other.git(&["commit", "-qm", "feat: a supplier's SBOM"]);
+        let imported = other
+            .crabox()
+            .args(["sbom", "--import", "supplier.json"])
+            .output()
+            .unwrap();
+        let (text, stderr) = output_text(&imported);
+        assert!(imported.status.success(), "{format}: {stderr}");
+        let document: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut purls: Vec<&str> = document["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["purl"].as_str())
+            .collect();
+        purls.sort_unstable();
+        assert_eq!(
+            purls,
+            ["pkg:cargo/itoa@1.0.11", "pkg:cargo/ryu@1.0.18"],
+            "{format}: {stderr}"
+        );
+    }
+}

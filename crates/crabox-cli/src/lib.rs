@@ -415,6 +415,11 @@ pub struct SbomArgs {
     #[arg(long, value_name = "PATH")]
     pub image: Vec<PathBuf>,
 
+    /// A supplier's SBOM (CycloneDX 1.4–1.6 or SPDX 2.2–2.3 JSON) whose components are
+    /// components of the product; repeatable, added to `[sbom] import`
+    #[arg(long = "import", value_name = "FILE")]
+    pub import: Vec<PathBuf>,
+
     /// Write the SBOM to FILE (atomically) instead of stdout
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,

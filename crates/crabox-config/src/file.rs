@@ -158,6 +158,10 @@ pub struct SbomConfig {
     /// save` / OCI archive (`.tar`, `.tar.gz`), relative to the repository root. Example:
     /// `["target/image.tar"]`. Default: none.
     pub images: Option<Vec<String>>,
+    /// Suppliers' SBOMs (CycloneDX 1.4–1.6 or SPDX 2.2–2.3 JSON) whose components are components
+    /// of the product and are audited with it (CRA Art. 13(5)), relative to the repository root.
+    /// Example: `["third-party/vendor-sdk.cdx.json"]`. Default: none.
+    pub import: Option<Vec<String>>,
     /// Globs of lockfiles to read even under the directories skipped by default (`tests/`,
     /// `test/`, `testdata/`, `test_data/`, `fixtures/`, `examples/`, `benches/`, `docs/`),
     /// relative to the scanned directory; `*` stays within a directory, `**` crosses them.

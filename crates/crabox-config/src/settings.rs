@@ -43,6 +43,7 @@ pub struct SbomSettings {
     pub include_dev: bool,
     pub artifacts: Vec<String>,
     pub images: Vec<String>,
+    pub import: Vec<String>,
     pub include: Vec<String>,
     pub exclude: Vec<String>,
 }
@@ -185,6 +186,7 @@ impl Settings {
                 include_dev: sbom.include_dev.unwrap_or(true),
                 artifacts: sbom.artifacts.unwrap_or_default(),
                 images: sbom.images.unwrap_or_default(),
+                import: sbom.import.unwrap_or_default(),
                 include: sbom.include.unwrap_or_default(),
                 exclude: sbom.exclude.unwrap_or_default(),
             },

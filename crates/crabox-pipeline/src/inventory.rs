@@ -26,15 +26,17 @@ pub fn cargo_home(run: &Run<'_>) -> Option<PathBuf> {
 /// package caches, and the package databases of the `[sbom] images`; `what` names the step in
 /// the log.
 pub fn read(run: &Run<'_>, what: &str) -> anyhow::Result<Inventory> {
-    read_with_images(run, what, &[])
+    read_with(run, what, &[], &[])
 }
 
-/// [`read`], with the images given on the command line (`--image`, relative to the working
-/// directory) besides those of `[sbom] images` (relative to the repository root).
-pub fn read_with_images(
+/// [`read`], with the images and suppliers' SBOMs given on the command line (`--image`,
+/// `--import`, relative to the working directory) besides those of `[sbom] images` and `[sbom]
+/// import` (relative to the repository root).
+pub fn read_with(
     run: &Run<'_>,
     what: &str,
     images: &[PathBuf],
+    imports: &[PathBuf],
 ) -> anyhow::Result<Inventory> {
     let _progress = run.progress.start("reading lockfiles");
     let mut inventory = crabox_sbom::scan(&crabox_sbom::Options {
@@ -70,6 +72,27 @@ pub fn read_with_images(
             inventory.lockfiles.extend(scan.lockfiles);
             inventory.diagnostics.extend(scan.diagnostics);
         }
+    }
+    let imports: Vec<PathBuf> = imports
+        .iter()
+        .map(|i| run.scope.dir.join(i))
+        .chain(
+            run.settings()
+                .sbom
+                .import
+                .iter()
+                .map(|i| run.scope.root.join(i)),
+        )
+        .collect();
+    for import in &imports {
+        inventory
+            .lockfiles
+            .push(crabox_sbom::import(&run.scope.root, import)?);
+    }
+    if !imports.is_empty() {
+        inventory
+            .diagnostics
+            .retain(|d| d.code != crabox_types::codes::SBOM_NO_LOCKFILE);
     }
     log_selection(&inventory, what);
     Ok(inventory)

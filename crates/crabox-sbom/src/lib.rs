@@ -102,6 +102,26 @@ pub fn read_lockfile(
     Ok(parsed.into_lockfile(shown, format))
 }
 
+/// Reads a supplier's SBOM (`--import`, `[sbom] import`): CycloneDX or SPDX JSON, told apart by
+/// the `bomFormat` key.
+pub fn import(root: &Path, path: &Path) -> Result<Lockfile, SbomError> {
+    let text = fs_err::read_to_string(path).map_err(|source| SbomError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let format = if memchr::memmem::find(text.as_bytes(), b"\"bomFormat\"").is_some() {
+        Format::CycloneDxImport
+    } else {
+        Format::SpdxImport
+    };
+    let shown = display(root, path);
+    let context = catalog::Context {
+        display: shown.clone(),
+        ..catalog::Context::default()
+    };
+    Ok(catalog::parse(format, &text, &context)?.into_lockfile(shown, format))
+}
+
 /// Finds and reads every lockfile under `options.path`, in parallel. An unreadable or malformed
 /// lockfile is an error naming file and line; a bad entry inside one is a diagnostic.
 pub fn scan(options: &Options) -> Result<Inventory, SbomError> {

@@ -371,6 +371,10 @@ pub enum Format {
     PackageResolved,
     /// Conan's `conan.lock`.
     ConanLock,
+    /// A supplier's CycloneDX JSON SBOM (`--import`).
+    CycloneDxImport,
+    /// A supplier's SPDX JSON SBOM (`--import`).
+    SpdxImport,
     /// dpkg's `var/lib/dpkg/status` (or a file of `status.d/`) in an image or root file system.
     DpkgStatus,
     /// apk's `lib/apk/db/installed` in an image or root file system.

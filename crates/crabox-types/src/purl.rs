@@ -144,9 +144,132 @@ pub fn for_package(package: &Package) -> String {
     purl
 }
 
+/// Decodes `%XX` escapes (invalid ones are kept as they are).
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| text.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        if let Some(byte) = escaped {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The package a purl names, when its type is an ecosystem crabox knows and it has a version:
+/// the name as the ecosystem writes it (`@scope/name`, `group:artifact`, `vendor/name`,
+/// `github.com/owner/repo`), the registry source, or for `deb` and `apk` the distribution of
+/// its `distro` qualifier (`debian-12`) with `arch` and `upstream`.
+pub fn parse_package(purl: &str) -> Option<Package> {
+    let rest = purl.strip_prefix("pkg:")?.trim_start_matches('/');
+    let rest = rest.split('#').next()?;
+    let (rest, qualifiers) = rest.split_once('?').unwrap_or((rest, ""));
+    let (path, version) = rest.rsplit_once('@')?;
+    let (kind, path) = path.split_once('/')?;
+    let ecosystem = Ecosystem::from_purl_type(&kind.to_ascii_lowercase())?;
+    let segments: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(decode)
+        .collect();
+    let (name, namespace) = segments.split_last()?;
+    let name = match (ecosystem, namespace) {
+        // The namespace of a distribution's package is the distribution, not part of the name.
+        (Ecosystem::Debian | Ecosystem::Alpine, _) | (_, []) => name.clone(),
+        (Ecosystem::Maven, ns) => format!("{}:{name}", ns.join(".")),
+        (_, ns) => format!("{}/{name}", ns.join("/")),
+    };
+    let version = decode(version);
+    if name.is_empty() || version.is_empty() {
+        return None;
+    }
+    let mut package = Package::new(ecosystem, name, version);
+    let qualifier = |key: &str| {
+        qualifiers
+            .split('&')
+            .filter_map(|q| q.split_once('='))
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| decode(v))
+    };
+    if ecosystem.is_distribution() {
+        let distro = qualifier("distro").unwrap_or_default();
+        let (id, version_id) = distro.split_once('-').unwrap_or((&distro, ""));
+        let id = if id.is_empty() {
+            namespace.first().cloned().unwrap_or_default()
+        } else {
+            id.to_owned()
+        };
+        let (upstream, upstream_version) = match qualifier("upstream") {
+            Some(u) => match u.split_once('@') {
+                Some((n, v)) => (Some(n.to_owned()), Some(v.to_owned())),
+                None => (Some(u), None),
+            },
+            None => (None, None),
+        };
+        package.source = Source::Distribution(Box::new(crate::component::Distribution {
+            id,
+            version_id: version_id.to_owned(),
+            arch: qualifier("arch"),
+            upstream: upstream.filter(|u| *u != package.name),
+            upstream_version,
+        }));
+    } else if let Some(url) = qualifier("repository_url") {
+        package.source = Source::OtherRegistry(url);
+    } else if let Some(vcs) = qualifier("vcs_url") {
+        let vcs = vcs.trim_start_matches("git+").to_owned();
+        let (url, rev) = match vcs.rsplit_once('@') {
+            Some((u, r)) if !u.ends_with(':') && u.contains("://") => {
+                (u.to_owned(), Some(r.to_owned()))
+            }
+            _ => (vcs, None),
+        };
+        package.source = Source::Git { url, rev };
+    } else if let Some(url) = qualifier("download_url") {
+        package.source = Source::Url(url);
+    }
+    Some(package)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_purl_parses_back_to_its_package() {
+        for purl in [
+            "pkg:cargo/rand@0.7.2",
+            "pkg:npm/%40babel/core@7.24.0",
+            "pkg:golang/github.com/pkg/errors@v0.9.1",
+            "pkg:pypi/django-allauth@0.1",
+            "pkg:maven/com.google.guava/guava@31.1-jre",
+            "pkg:composer/symfony/http-kernel@v5.4.1",
+            "pkg:swift/github.com/apple/swift-nio@2.62.0",
+            "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12&upstream=openssl",
+            "pkg:deb/debian/bash@5.2.15-2%2Bb2?arch=amd64&distro=debian-12&upstream=bash%405.2.15-2",
+            "pkg:apk/alpine/busybox@1.36.1-r15?arch=x86_64&distro=alpine-3.20.3",
+            "pkg:npm/left-pad@1.3.0?repository_url=https://npm.acme.example",
+        ] {
+            let package = parse_package(purl).unwrap_or_else(|| panic!("{purl}"));
+            assert_eq!(package.purl(), purl, "round trip");
+        }
+        let maven = parse_package("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1").unwrap();
+        assert_eq!(maven.name, "org.apache.logging.log4j:log4j-core");
+        assert!(
+            parse_package("pkg:generic/openssl@3.0").is_none(),
+            "an unknown type"
+        );
+        assert!(parse_package("pkg:npm/left-pad").is_none(), "no version");
+        assert!(parse_package("not a purl").is_none());
+    }
 
     #[test]
     fn distribution_packages_name_their_distribution() {

@@ -15,6 +15,7 @@ pub mod dpkg;
 pub mod gemfile;
 pub mod gomod;
 pub mod gradle;
+pub mod import;
 pub mod npm;
 pub mod nuget;
 pub mod packages_config;
@@ -151,6 +152,8 @@ pub fn parse(format: Format, text: &str, context: &Context) -> Result<Parsed, Sb
         Format::PackagesConfig => packages_config::parse(text, context),
         Format::PackageResolved => swift::parse(text, context),
         Format::ConanLock => conan::parse(text, context),
+        Format::CycloneDxImport => import::cyclonedx(text, context),
+        Format::SpdxImport => import::spdx(text, context),
         Format::DpkgStatus => dpkg::parse(text, context),
         Format::ApkInstalled => apk::parse(text, context),
     }
@@ -262,7 +265,7 @@ mod properties {
 
     use super::*;
 
-    const FORMATS: [Format; 21] = [
+    const FORMATS: [Format; 23] = [
         Format::CargoLock,
         Format::PackageLock,
         Format::YarnLock,
@@ -282,6 +285,8 @@ mod properties {
         Format::PackagesConfig,
         Format::PackageResolved,
         Format::ConanLock,
+        Format::CycloneDxImport,
+        Format::SpdxImport,
         Format::DpkgStatus,
         Format::ApkInstalled,
     ];

@@ -56,7 +56,8 @@ pub fn run(context: &Context, args: &SbomArgs) -> anyhow::Result<ExitStatus> {
     };
     let artifact_paths = crabox_pipeline::sbom::artifact_paths(&run, &args.artifact);
     let (product, document) = crabox_pipeline::sbom::prepare(&run, repo.as_ref(), &artifact_paths)?;
-    let inventory = crabox_pipeline::inventory::read_with_images(&run, "lockfiles", &args.image)?;
+    let inventory =
+        crabox_pipeline::inventory::read_with(&run, "lockfiles", &args.image, &args.import)?;
     let findings = crabox_pipeline::inventory::diagnostics(&inventory);
     context.emit(&findings);
     let packages: usize = inventory.lockfiles.iter().map(|l| l.packages.len()).sum();

@@ -741,3 +741,35 @@ fn an_sbom_crabox_wrote_imports_back_to_the_same_components() {
         );
     }
 }
+
+#[test]
+fn a_go_binarys_modules_and_standard_library_are_audited() {
+    // Binaries (issue 22): `[sbom] artifacts` names a built Go binary; its build information's
+    // standard library (go1.21.0, below the fix 1.21.1 of a Go `stdlib` advisory) is audited.
+    let context = repo();
+    context.write("crabox.toml", "[sbom]\nartifacts = [\"dist/server\"]\n");
+    let mut binary = b"\x7fELF".to_vec();
+    binary.extend_from_slice(b"\xff Go buildinf:\x08\x02");
+    binary.resize(binary.len() + 16, 0);
+    binary.push(8);
+    binary.extend_from_slice(b"go1.21.0");
+    let modules = "path\texample.com/server\nmod\texample.com/server\t(devel)\t\ndep\tgolang.org/x/net\tv0.17.0\th1:x=\n";
+    let mut info = b"\x30\x77\xaf\x0c\x92\x74\x08\x02\x41\xe1\xc1\x07\xe6\xd6\x18\xe6".to_vec();
+    info.extend_from_slice(modules.as_bytes());
+    info.extend_from_slice(b"\xf9\x32\x43\x31\x86\x18\x20\x72\x00\x82\x42\x10\x41\x16\xd8\xf2");
+    binary.push(u8::try_from(info.len()).unwrap());
+    binary.extend_from_slice(&info);
+    fs_err::create_dir_all(context.path().join("dist")).unwrap();
+    fs_err::write(context.path().join("dist/server"), &binary).unwrap();
+    context.write(".gitignore", "dist/\n");
+    let report = audited_with_osv(
+        &context,
+        r#"{"id": "GO-2099-0001", "modified": "2026-10-01T00:00:00Z",
+  "affected": [{"package": {"ecosystem": "Go", "name": "stdlib"},
+    "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.21.1"}]}]}]}"#,
+    );
+    assert_eq!(
+        id_purl_file_line(&report),
+        ["GO-2099-0001 pkg:golang/stdlib@1.21.0 dist/server line 1"]
+    );
+}

@@ -405,7 +405,9 @@ pub struct SbomArgs {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub sbom_format: Option<SbomFormatArg>,
 
-    /// A built artifact to hash (SHA-256, SHA-512) and describe as the product; repeatable
+    /// A built artifact to hash (SHA-256, SHA-512) and describe as the product; repeatable. What
+    /// a Go binary's build information or a Rust binary's `cargo auditable` data says was linked
+    /// is listed (and audited) too
     #[arg(long, value_name = "FILE")]
     pub artifact: Vec<PathBuf>,
 

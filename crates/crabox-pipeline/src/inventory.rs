@@ -26,18 +26,46 @@ pub fn cargo_home(run: &Run<'_>) -> Option<PathBuf> {
 /// package caches, and the package databases of the `[sbom] images`; `what` names the step in
 /// the log.
 pub fn read(run: &Run<'_>, what: &str) -> anyhow::Result<Inventory> {
-    read_with(run, what, &[], &[])
+    // `[sbom] artifacts` that are built already: an audit may run before the build.
+    let artifacts: Vec<PathBuf> = run
+        .settings()
+        .sbom
+        .artifacts
+        .iter()
+        .map(|a| run.scope.root.join(a))
+        .filter(|a| a.is_file())
+        .collect();
+    read_with(
+        run,
+        what,
+        &Inputs {
+            artifacts: &artifacts,
+            ..Inputs::default()
+        },
+    )
+}
+
+/// What a run reads besides the lockfiles and the configured images and imports.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Inputs<'a> {
+    /// `--image`, relative to the working directory.
+    pub images: &'a [PathBuf],
+    /// `--import`, relative to the working directory.
+    pub imports: &'a [PathBuf],
+    /// Built binaries (absolute): Go build information and `cargo auditable` data in them are
+    /// read as lockfiles.
+    pub artifacts: &'a [PathBuf],
 }
 
 /// [`read`], with the images and suppliers' SBOMs given on the command line (`--image`,
 /// `--import`, relative to the working directory) besides those of `[sbom] images` and `[sbom]
 /// import` (relative to the repository root).
-pub fn read_with(
-    run: &Run<'_>,
-    what: &str,
-    images: &[PathBuf],
-    imports: &[PathBuf],
-) -> anyhow::Result<Inventory> {
+pub fn read_with(run: &Run<'_>, what: &str, inputs: &Inputs<'_>) -> anyhow::Result<Inventory> {
+    let Inputs {
+        images,
+        imports,
+        artifacts,
+    } = *inputs;
     let _progress = run.progress.start("reading lockfiles");
     let mut inventory = crabox_sbom::scan(&crabox_sbom::Options {
         root: run.scope.root.clone(),
@@ -89,7 +117,14 @@ pub fn read_with(
             .lockfiles
             .push(crabox_sbom::import(&run.scope.root, import)?);
     }
-    if !imports.is_empty() {
+    let mut linked = false;
+    for artifact in artifacts {
+        if let Some(lockfile) = crabox_sbom::binary::scan(&run.scope.root, artifact)? {
+            inventory.lockfiles.push(lockfile);
+            linked = true;
+        }
+    }
+    if !imports.is_empty() || linked {
         inventory
             .diagnostics
             .retain(|d| d.code != crabox_types::codes::SBOM_NO_LOCKFILE);

@@ -6,6 +6,7 @@
 //! it needs ([`Options`], [`Product`]).
 
 pub mod artifact;
+pub mod binary;
 mod cache;
 pub mod catalog;
 pub mod cyclonedx;

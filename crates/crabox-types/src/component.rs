@@ -375,6 +375,10 @@ pub enum Format {
     CycloneDxImport,
     /// A supplier's SPDX JSON SBOM (`--import`).
     SpdxImport,
+    /// Go build information of a binary (`--artifact`).
+    GoBinary,
+    /// `cargo auditable` data of a Rust binary (`--artifact`).
+    RustAuditable,
     /// dpkg's `var/lib/dpkg/status` (or a file of `status.d/`) in an image or root file system.
     DpkgStatus,
     /// apk's `lib/apk/db/installed` in an image or root file system.

@@ -229,7 +229,16 @@ pub fn run(
 
     // What `[gate] baseline` names: a bundle, a revision, or the previous release.
     let wanted = crate::gate::wanted(run, None);
-    let inventory = timed("lockfiles", || crate::inventory::read(run, "lockfiles"))?;
+    let inventory = timed("lockfiles", || {
+        crate::inventory::read_with(
+            run,
+            "lockfiles",
+            &crate::inventory::Inputs {
+                artifacts: &options.artifacts,
+                ..crate::inventory::Inputs::default()
+            },
+        )
+    })?;
     let (sboms, history, assessed) = std::thread::scope(|scope| {
         let history = scope.spawn(|| timed("notes", || history(run, &wanted)));
         let audit = scope.spawn(|| {

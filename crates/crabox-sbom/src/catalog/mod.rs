@@ -154,6 +154,11 @@ pub fn parse(format: Format, text: &str, context: &Context) -> Result<Parsed, Sb
         Format::ConanLock => conan::parse(text, context),
         Format::CycloneDxImport => import::cyclonedx(text, context),
         Format::SpdxImport => import::spdx(text, context),
+        // Binaries are read as bytes by `crate::binary`, not as text.
+        Format::GoBinary | Format::RustAuditable => Err(context.parse_error(
+            0,
+            "a binary is read with crabox_sbom::binary::scan, not as text",
+        )),
         Format::DpkgStatus => dpkg::parse(text, context),
         Format::ApkInstalled => apk::parse(text, context),
     }

@@ -56,8 +56,15 @@ pub fn run(context: &Context, args: &SbomArgs) -> anyhow::Result<ExitStatus> {
     };
     let artifact_paths = crabox_pipeline::sbom::artifact_paths(&run, &args.artifact);
     let (product, document) = crabox_pipeline::sbom::prepare(&run, repo.as_ref(), &artifact_paths)?;
-    let inventory =
-        crabox_pipeline::inventory::read_with(&run, "lockfiles", &args.image, &args.import)?;
+    let inventory = crabox_pipeline::inventory::read_with(
+        &run,
+        "lockfiles",
+        &crabox_pipeline::inventory::Inputs {
+            images: &args.image,
+            imports: &args.import,
+            artifacts: &artifact_paths,
+        },
+    )?;
     let findings = crabox_pipeline::inventory::diagnostics(&inventory);
     context.emit(&findings);
     let packages: usize = inventory.lockfiles.iter().map(|l| l.packages.len()).sum();

@@ -406,8 +406,9 @@ pub struct SbomArgs {
     pub sbom_format: Option<SbomFormatArg>,
 
     /// A built artifact to hash (SHA-256, SHA-512) and describe as the product; repeatable. What
-    /// a Go binary's build information or a Rust binary's `cargo auditable` data says was linked
-    /// is listed (and audited) too
+    /// a Go binary's build information, a Rust binary's `cargo auditable` data or a Java
+    /// archive's (and its nested archives') `pom.properties` say was linked is listed (and
+    /// audited) too
     #[arg(long, value_name = "FILE")]
     pub artifact: Vec<PathBuf>,
 

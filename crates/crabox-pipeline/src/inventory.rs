@@ -119,7 +119,11 @@ pub fn read_with(run: &Run<'_>, what: &str, inputs: &Inputs<'_>) -> anyhow::Resu
     }
     let mut linked = false;
     for artifact in artifacts {
-        if let Some(lockfile) = crabox_sbom::binary::scan(&run.scope.root, artifact)? {
+        let read = match crabox_sbom::jar::scan(&run.scope.root, artifact)? {
+            Some(lockfile) => Some(lockfile),
+            None => crabox_sbom::binary::scan(&run.scope.root, artifact)?,
+        };
+        if let Some(lockfile) = read {
             inventory.lockfiles.push(lockfile);
             linked = true;
         }

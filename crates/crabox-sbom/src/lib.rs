@@ -14,6 +14,7 @@ mod discover;
 mod error;
 pub mod graph;
 pub mod image;
+pub mod jar;
 pub mod spdx;
 
 /// The component vocabulary lives in `crabox-types`, so that other steps share it.

@@ -375,6 +375,8 @@ pub enum Format {
     CycloneDxImport,
     /// A supplier's SPDX JSON SBOM (`--import`).
     SpdxImport,
+    /// A Java archive (`.jar`, `.war`, `.ear`) given as an artifact.
+    JavaArchive,
     /// Go build information of a binary (`--artifact`).
     GoBinary,
     /// `cargo auditable` data of a Rust binary (`--artifact`).

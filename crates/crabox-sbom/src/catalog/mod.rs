@@ -155,7 +155,7 @@ pub fn parse(format: Format, text: &str, context: &Context) -> Result<Parsed, Sb
         Format::CycloneDxImport => import::cyclonedx(text, context),
         Format::SpdxImport => import::spdx(text, context),
         // Binaries are read as bytes by `crate::binary`, not as text.
-        Format::GoBinary | Format::RustAuditable => Err(context.parse_error(
+        Format::GoBinary | Format::RustAuditable | Format::JavaArchive => Err(context.parse_error(
             0,
             "a binary is read with crabox_sbom::binary::scan, not as text",
         )),

@@ -378,6 +378,7 @@ fn run_sbom() -> anyhow::Result<()> {
     fs_err::create_dir_all(&work)?;
     let mut rows = vec![bench_workspace(&root, &crabox, &work)?];
     rows.extend(bench_lockfiles(&root, &crabox, &work)?);
+    rows.extend(bench_breadth(&root, &crabox, &work)?);
     let _ = fs_err::remove_dir_all(&work);
     print_table(&rows);
     Ok(())
@@ -492,6 +493,110 @@ fn bench_lockfiles(root: &Path, crabox: &Path, work: &Path) -> anyhow::Result<Ve
             peer: "cdxgen",
             peer_time,
         });
+    }
+    Ok(rows)
+}
+
+/// `crabox sbom` and `cdxgen` (median of `RUNS`) on one input: `crabox_args` after `sbom`,
+/// `cdxgen_args` before cdxgen's output and input paths.
+fn crabox_and_cdxgen(
+    crabox: &Path,
+    cdxgen: Option<&PathBuf>,
+    dir: &Path,
+    crabox_args: &[&str],
+    cdxgen_args: &[&str],
+    cdxgen_input: &Path,
+    label: &str,
+) -> anyhow::Result<Row> {
+    let crabox_time = time("crabox sbom", || {
+        let mut c = Command::new(crabox);
+        c.args(["-q", "-C"]).arg(dir).arg("sbom").args(crabox_args);
+        c
+    })?;
+    let peer_time = match cdxgen {
+        Some(cdxgen) => Some(time("cdxgen", || {
+            let mut c = Command::new(cdxgen);
+            c.args(cdxgen_args)
+                .args(["--spec-version", "1.6", "-o"])
+                .arg(dir.join("cdxgen.json"))
+                .arg(cdxgen_input)
+                .env("FETCH_LICENSE", "false")
+                .env("CDXGEN_NO_BANNER", "true");
+            c
+        })?),
+        None => None,
+    };
+    Ok(Row {
+        input: label.to_owned(),
+        crabox: crabox_time,
+        peer: "cdxgen",
+        peer_time,
+    })
+}
+
+/// The ecosystems of issue 22 against cdxgen: a Maven `pom.xml` and a .NET
+/// `packages.lock.json` (the real fixtures of `crates/crabox-sbom/tests/fixtures`), and a
+/// container image (`docker save` archive of the debootstrap root `.ci/validate` builds, packed
+/// by `.ci/pack-image.py`; skipped when that root is absent).
+fn bench_breadth(root: &Path, crabox: &Path, work: &Path) -> anyhow::Result<Vec<Row>> {
+    let cdxgen = std::env::var_os("CDXGEN")
+        .map(PathBuf::from)
+        .or_else(|| which("cdxgen"));
+    let fixtures = root.join("crates/crabox-sbom/tests/fixtures");
+    let mut rows = Vec::new();
+    for (fixture, kind, label) in [
+        ("maven-commons-text", "java", "commons-text pom.xml (Maven)"),
+        ("nuget-qowaiv", "dotnet", "Qowaiv packages.lock.json (.NET)"),
+    ] {
+        let dir = work.join(fixture);
+        copy_tree(&fixtures.join(fixture), &dir)?;
+        let _ = fs_err::remove_file(dir.join("expected.txt"));
+        rows.push(crabox_and_cdxgen(
+            crabox,
+            cdxgen.as_ref(),
+            &dir,
+            &["--path", "."],
+            &["-t", kind, "--no-install-deps"],
+            &dir,
+            label,
+        )?);
+    }
+    let image_root = root.join("target/ci-image/root");
+    if image_root.join("var/lib/dpkg/status").is_file() {
+        let dir = work.join("image");
+        fs_err::create_dir_all(&dir)?;
+        let packed = Command::new("python3")
+            .arg(root.join(".ci/pack-image.py"))
+            .arg(&image_root)
+            .arg("e2fsprogs")
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .status()
+            .context("could not run .ci/pack-image.py")?;
+        if !packed.success() {
+            bail!(".ci/pack-image.py failed");
+        }
+        let image = dir.join("image.tar");
+        let image_arg = image.to_string_lossy().into_owned();
+        rows.push(crabox_and_cdxgen(
+            crabox,
+            cdxgen.as_ref(),
+            &dir,
+            &["--image", &image_arg],
+            &["-t", "docker"],
+            &image,
+            "debootstrap bookworm minbase image (docker save, 2 layers)",
+        )?);
+    } else {
+        eprintln!(
+            "xtask: SKIP image: {} is absent (bash .ci/validate builds it with debootstrap)",
+            image_root.display()
+        );
+    }
+    if cdxgen.is_none() {
+        eprintln!(
+            "xtask: SKIP cdxgen: set CDXGEN or put cdxgen on PATH (npm install @cyclonedx/cdxgen)"
+        );
     }
     Ok(rows)
 }

@@ -445,6 +445,7 @@ fn ecosystem_of(name: &str) -> Option<Ecosystem> {
         "ConanCenter" => Some(Ecosystem::Conan),
         "Debian" => Some(Ecosystem::Debian),
         "Alpine" => Some(Ecosystem::Alpine),
+        "Red Hat" | "AlmaLinux" | "Rocky Linux" => Some(Ecosystem::Rpm),
         _ => None,
     }
 }
@@ -458,6 +459,11 @@ pub fn package_key(package: &Package) -> Option<(std::borrow::Cow<'_, str>, &str
     match &package.source {
         Source::Registry => Some((
             normalize(package.ecosystem, &package.name),
+            &package.version,
+        )),
+        // RPM distributions publish advisories per binary package.
+        Source::Distribution(d) if package.ecosystem == Ecosystem::Rpm => Some((
+            format!("{}/{}", d.osv_release(package.ecosystem), package.name).into(),
             &package.version,
         )),
         Source::Distribution(d) if package.ecosystem.is_distribution() => {
@@ -484,6 +490,18 @@ pub fn release_of(ecosystem: Ecosystem, key: &str) -> Option<&str> {
 /// The key of an OSV record's package: its name, and for a distribution the release named
 /// after the ecosystem (`Debian:12` → `12/openssl`).
 fn osv_key(ecosystem: Ecosystem, osv_ecosystem: &str, name: &str) -> String {
+    if ecosystem == Ecosystem::Rpm {
+        // As `Distribution::osv_release` names them: `rhel:9`, `almalinux:9`, `rocky:9`.
+        let release = match osv_ecosystem.split(':').collect::<Vec<_>>().as_slice() {
+            ["Red Hat", product, version, ..] if product.starts_with("enterprise_linux") => {
+                format!("rhel:{}", version.split('.').next().unwrap_or_default())
+            }
+            ["AlmaLinux", version, ..] => format!("almalinux:{version}"),
+            ["Rocky Linux", version, ..] => format!("rocky:{version}"),
+            _ => String::new(),
+        };
+        return format!("{release}/{name}");
+    }
     if ecosystem.is_distribution() {
         let release = osv_ecosystem.split_once(':').map_or("", |(_, r)| r);
         format!("{release}/{name}")

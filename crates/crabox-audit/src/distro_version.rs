@@ -1,6 +1,7 @@
 //! Version orders of operating-system packages: Debian's (`dpkg --compare-versions`: epoch,
-//! upstream, revision; `~` before everything, letters before other symbols) and Alpine's (`apk
-//! version -t`: numbers, a letter, `_alpha`…`_p` suffixes, `-rN`).
+//! upstream, revision; `~` before everything, letters before other symbols), Alpine's (`apk
+//! version -t`: numbers, a letter, `_alpha`…`_p` suffixes, `-rN`) and RPM's (`rpmvercmp` over
+//! epoch, version and release).
 
 use std::cmp::Ordering;
 
@@ -249,6 +250,139 @@ fn next_apk_token(after: ApkToken, bytes: &[u8], at: &mut usize) -> Option<ApkTo
     }
 }
 
+/// An RPM `[epoch:]version[-release]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rpm {
+    epoch: u64,
+    version: String,
+    release: Option<String>,
+}
+
+impl Rpm {
+    pub(crate) fn parse(text: &str) -> Option<Rpm> {
+        let text = text.trim();
+        let (epoch, rest) = match text.split_once(':') {
+            Some((epoch, rest)) => (epoch.parse().ok()?, rest),
+            None => (0, text),
+        };
+        let (version, release) = match rest.rsplit_once('-') {
+            Some((v, r)) => (v, Some(r.to_owned())),
+            None => (rest, None),
+        };
+        if version.is_empty() || version.contains(char::is_whitespace) {
+            return None;
+        }
+        Some(Rpm {
+            epoch,
+            version: version.to_owned(),
+            release,
+        })
+    }
+
+    pub(crate) fn compare(&self, other: &Rpm) -> Ordering {
+        self.epoch
+            .cmp(&other.epoch)
+            .then_with(|| rpmvercmp(&self.version, &other.version))
+            .then_with(|| match (&self.release, &other.release) {
+                (Some(a), Some(b)) => rpmvercmp(a, b),
+                // A bound without a release matches every release of its version.
+                _ => Ordering::Equal,
+            })
+    }
+}
+
+/// rpm's `rpmvercmp`: alphanumeric runs (numbers by value, above letters), separators
+/// ignored, `~` before everything (even the end), `^` after the end but before anything else.
+fn rpmvercmp(left: &str, right: &str) -> Ordering {
+    if left == right {
+        return Ordering::Equal;
+    }
+    let (a, b) = (left.as_bytes(), right.as_bytes());
+    // Positions in `a` and `b`.
+    let (mut at_a, mut at_b) = (0, 0);
+    let separator = |c: u8| !c.is_ascii_alphanumeric() && c != b'~' && c != b'^';
+    while at_a < a.len() || at_b < b.len() {
+        while at_a < a.len() && separator(a[at_a]) {
+            at_a += 1;
+        }
+        while at_b < b.len() && separator(b[at_b]) {
+            at_b += 1;
+        }
+        let (x, y) = (a.get(at_a).copied(), b.get(at_b).copied());
+        if x == Some(b'~') || y == Some(b'~') {
+            if x != Some(b'~') {
+                return Ordering::Greater;
+            }
+            if y != Some(b'~') {
+                return Ordering::Less;
+            }
+            at_a += 1;
+            at_b += 1;
+            continue;
+        }
+        if x == Some(b'^') || y == Some(b'^') {
+            return match (x, y) {
+                (None, _) => Ordering::Less,
+                (_, None) => Ordering::Greater,
+                (Some(b'^'), Some(b'^')) => {
+                    at_a += 1;
+                    at_b += 1;
+                    continue;
+                }
+                (Some(b'^'), _) => Ordering::Less,
+                _ => Ordering::Greater,
+            };
+        }
+        let (Some(x), Some(_)) = (x, y) else {
+            break;
+        };
+        let numeric = x.is_ascii_digit();
+        let run = |s: &[u8], from: usize| {
+            s[from..]
+                .iter()
+                .position(|c| {
+                    if numeric {
+                        !c.is_ascii_digit()
+                    } else {
+                        !c.is_ascii_alphabetic()
+                    }
+                })
+                .map_or(s.len(), |p| from + p)
+        };
+        let (end_a, end_b) = (run(a, at_a), run(b, at_b));
+        if end_b == at_b {
+            // Different kinds of run: a number is newer than letters.
+            return if numeric {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            };
+        }
+        let (mut run_a, mut run_b) = (&a[at_a..end_a], &b[at_b..end_b]);
+        let order = if numeric {
+            while run_a.first() == Some(&b'0') {
+                run_a = &run_a[1..];
+            }
+            while run_b.first() == Some(&b'0') {
+                run_b = &run_b[1..];
+            }
+            run_a.len().cmp(&run_b.len()).then_with(|| run_a.cmp(run_b))
+        } else {
+            run_a.cmp(run_b)
+        };
+        if order != Ordering::Equal {
+            return order;
+        }
+        at_a = end_a;
+        at_b = end_b;
+    }
+    match (at_a >= a.len(), at_b >= b.len()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Less,
+        _ => Ordering::Greater,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,5 +452,37 @@ mod tests {
         assert!(Apk::parse("1.2_foo").is_none());
         assert!(Apk::parse("abc").is_none());
         assert!(Apk::parse("1.2-x1").is_none());
+    }
+
+    fn rpm(a: &str, b: &str) -> Ordering {
+        Rpm::parse(a).unwrap().compare(&Rpm::parse(b).unwrap())
+    }
+
+    #[test]
+    fn rpm_versions_as_rpmvercmp_compares_them() {
+        // From rpm's tests/rpmvercmp.at.
+        assert_eq!(rpmvercmp("1.0", "1.0"), Equal);
+        assert_eq!(rpmvercmp("1.0", "2.0"), Less);
+        assert_eq!(rpmvercmp("2.0.1", "2.0"), Greater);
+        assert_eq!(rpmvercmp("2.0.1a", "2.0.1"), Greater);
+        assert_eq!(rpmvercmp("5.5p1", "5.5p10"), Less);
+        assert_eq!(rpmvercmp("10xyz", "10.1xyz"), Less);
+        assert_eq!(rpmvercmp("xyz10", "xyz10.1"), Less);
+        assert_eq!(rpmvercmp("1.0a", "1.0.a"), Equal, "separators do not count");
+        assert_eq!(rpmvercmp("2a", "2.0"), Less, "letters before numbers");
+        assert_eq!(rpmvercmp("1.0~rc1", "1.0"), Less);
+        assert_eq!(rpmvercmp("1.0~rc1", "1.0~rc2"), Less);
+        assert_eq!(rpmvercmp("1.0~rc1~git123", "1.0~rc1"), Less);
+        assert_eq!(rpmvercmp("1.0^", "1.0"), Greater, "a caret after the end");
+        assert_eq!(rpmvercmp("1.0^git1", "1.0.1"), Less);
+        assert_eq!(rpmvercmp("1.0^git1", "1.0^git2"), Less);
+        assert_eq!(rpmvercmp("001", "1"), Equal);
+        assert_eq!(rpm("1:1.0-1", "2.0-1"), Greater, "the epoch first");
+        assert_eq!(rpm("3.0.7-24.el9", "3.0.7-25.el9"), Less);
+        assert_eq!(
+            rpm("3.0.7-24.el9", "3.0.7"),
+            Equal,
+            "a bound without release"
+        );
     }
 }

@@ -21,6 +21,7 @@ pub enum Version {
     NuGet(NuGetVersion),
     Dpkg(crate::distro_version::Dpkg),
     Apk(crate::distro_version::Apk),
+    Rpm(crate::distro_version::Rpm),
     Maven(crate::maven_version::Maven),
     Conan(ConanVersion),
 }
@@ -340,6 +341,7 @@ impl Version {
             Ecosystem::Conan => ConanVersion::parse(text).map(Version::Conan),
             Ecosystem::Debian => crate::distro_version::Dpkg::parse(text).map(Version::Dpkg),
             Ecosystem::Alpine => crate::distro_version::Apk::parse(text).map(Version::Apk),
+            Ecosystem::Rpm => crate::distro_version::Rpm::parse(text).map(Version::Rpm),
         }
     }
 
@@ -359,6 +361,7 @@ impl Version {
             (Version::NuGet(a), Version::NuGet(b)) => Some(a.compare(b)),
             (Version::Dpkg(a), Version::Dpkg(b)) => Some(a.compare(b)),
             (Version::Apk(a), Version::Apk(b)) => Some(a.compare(b)),
+            (Version::Rpm(a), Version::Rpm(b)) => Some(a.compare(b)),
             (Version::Maven(a), Version::Maven(b)) => Some(a.compare(b)),
             (Version::Conan(a), Version::Conan(b)) => Some(a.compare(b)),
             _ => None,

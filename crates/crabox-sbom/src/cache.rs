@@ -41,7 +41,8 @@ pub fn add_licenses(packages: &mut [Package], dir: &Path) {
             | Ecosystem::Swift
             | Ecosystem::Conan
             | Ecosystem::Debian
-            | Ecosystem::Alpine => None,
+            | Ecosystem::Alpine
+            | Ecosystem::Rpm => None,
         };
         package.licenses.extend(license);
     }

@@ -7,7 +7,7 @@
 //! Only the package databases and `os-release` are read out of the layers: dpkg's
 //! `var/lib/dpkg/status` and `status.d/`, apk's `lib/apk/db/installed`. Names in an archive are
 //! compared with that fixed list and never become paths; a digest becomes a path only when it is
-//! `sha256:` and 64 hex digits. Limits: 64 MiB per database file, 4 MiB per JSON document, two
+//! `sha256:` and 64 hex digits. Limits: 256 MiB per database file, 4 MiB per JSON document, two
 //! million entries per layer, 256 layers.
 
 use std::collections::BTreeMap;
@@ -20,7 +20,7 @@ use crate::catalog::{self, Context};
 use crate::error::SbomError;
 use crate::model::{Diagnostic, Format, Lockfile};
 
-const MAX_FILE: u64 = 64 << 20;
+const MAX_FILE: u64 = 256 << 20;
 const MAX_JSON: u64 = 4 << 20;
 const MAX_ENTRIES: usize = 2_000_000;
 const MAX_LAYERS: usize = 256;
@@ -36,7 +36,15 @@ pub struct ImageScan {
 fn wanted(path: &str) -> bool {
     matches!(
         path,
-        "etc/os-release" | "usr/lib/os-release" | "var/lib/dpkg/status" | "lib/apk/db/installed"
+        "etc/os-release"
+            | "usr/lib/os-release"
+            | "var/lib/dpkg/status"
+            | "lib/apk/db/installed"
+            | "var/lib/rpm/rpmdb.sqlite"
+            | "usr/lib/sysimage/rpm/rpmdb.sqlite"
+            | "var/lib/rpm/rpmdb.sqlite-wal"
+            | "usr/lib/sysimage/rpm/rpmdb.sqlite-wal"
+            | "var/lib/rpm/Packages"
     ) || path
         .strip_prefix("var/lib/dpkg/status.d/")
         .is_some_and(|f| !f.is_empty() && !f.contains('/') && !f.contains('.'))
@@ -446,6 +454,11 @@ fn files_of_root(dir: &Path) -> Result<Files, SbomError> {
         "usr/lib/os-release",
         "var/lib/dpkg/status",
         "lib/apk/db/installed",
+        "var/lib/rpm/rpmdb.sqlite",
+        "usr/lib/sysimage/rpm/rpmdb.sqlite",
+        "var/lib/rpm/rpmdb.sqlite-wal",
+        "usr/lib/sysimage/rpm/rpmdb.sqlite-wal",
+        "var/lib/rpm/Packages",
     ] {
         read(name.to_owned())?;
     }
@@ -507,13 +520,40 @@ pub fn scan(root: &Path, image: &Path) -> Result<ImageScan, SbomError> {
         let format = match path.as_str() {
             "var/lib/dpkg/status" => Format::DpkgStatus,
             "lib/apk/db/installed" => Format::ApkInstalled,
+            "var/lib/rpm/rpmdb.sqlite" | "usr/lib/sysimage/rpm/rpmdb.sqlite" => Format::RpmSqlite,
             p if p.starts_with("var/lib/dpkg/status.d/") => Format::DpkgStatus,
+            "var/lib/rpm/Packages" => {
+                scan.diagnostics.push(Diagnostic {
+                    code: crabox_types::codes::SBOM_ENTRY_SKIPPED,
+                    file: PathBuf::from(&shown),
+                    line: 0,
+                    message: "rpm's Berkeley DB database (`var/lib/rpm/Packages`, RHEL 8 and older) is not read: its packages are not listed".to_owned(),
+                });
+                continue;
+            }
             _ => continue,
         };
         let Some(content) = content else {
             continue;
         };
         let display = format!("{}{separator}{path}", shown.trim_end_matches('/'));
+        if format == Format::RpmSqlite {
+            let context = Context {
+                display: display.clone(),
+                distro: release.clone(),
+                ..Context::default()
+            };
+            let mut parsed = catalog::rpm::parse_sqlite(content, &context)?;
+            let wal = files.get(&format!("{path}-wal")).and_then(Option::as_ref);
+            if wal.is_some_and(|w| !w.is_empty()) {
+                parsed.skip(context.diagnostic(
+                    0,
+                    "the database has a write-ahead log not yet checkpointed: packages installed since the last checkpoint may be missing",
+                ));
+            }
+            scan.lockfiles.push(parsed.into_lockfile(display, format));
+            continue;
+        }
         let text = String::from_utf8(content.clone()).map_err(|e| SbomError::Parse {
             file: display.clone(),
             line: 1,
@@ -533,7 +573,7 @@ pub fn scan(root: &Path, image: &Path) -> Result<ImageScan, SbomError> {
             code: crabox_types::codes::SBOM_NO_LOCKFILE,
             file: PathBuf::from(&shown),
             line: 0,
-            message: "no package database (dpkg `var/lib/dpkg/status`, apk `lib/apk/db/installed`) in the image: its operating-system packages are not listed".to_owned(),
+            message: "no package database (dpkg `var/lib/dpkg/status`, apk `lib/apk/db/installed`, rpm `rpmdb.sqlite`) in the image: its operating-system packages are not listed".to_owned(),
         });
     }
     if release.is_none() && !scan.lockfiles.is_empty() {

@@ -34,6 +34,8 @@ pub enum Ecosystem {
     Debian,
     /// Alpine packages (apk).
     Alpine,
+    /// RPM packages (Red Hat Enterprise Linux, `AlmaLinux`, Rocky Linux, Fedora).
+    Rpm,
 }
 
 impl Ecosystem {
@@ -53,6 +55,7 @@ impl Ecosystem {
             Ecosystem::Conan => "conan",
             Ecosystem::Debian => "deb",
             Ecosystem::Alpine => "apk",
+            Ecosystem::Rpm => "rpm",
         }
     }
 
@@ -72,10 +75,13 @@ impl Ecosystem {
             Ecosystem::Conan => "ConanCenter",
             Ecosystem::Debian => "Debian",
             Ecosystem::Alpine => "Alpine",
+            // OSV names each RPM distribution (`Red Hat`, `AlmaLinux`, `Rocky Linux`); crabox
+            // keeps one ecosystem for the family, keyed by distribution and release.
+            Ecosystem::Rpm => "RPM",
         }
     }
 
-    pub const ALL: [Ecosystem; 13] = [
+    pub const ALL: [Ecosystem; 14] = [
         Ecosystem::Cargo,
         Ecosystem::Npm,
         Ecosystem::Pypi,
@@ -89,12 +95,13 @@ impl Ecosystem {
         Ecosystem::Conan,
         Ecosystem::Debian,
         Ecosystem::Alpine,
+        Ecosystem::Rpm,
     ];
 
     /// Whether the ecosystem's packages are those of an operating-system distribution (their
     /// advisories are per release of the distribution).
     pub fn is_distribution(self) -> bool {
-        matches!(self, Ecosystem::Debian | Ecosystem::Alpine)
+        matches!(self, Ecosystem::Debian | Ecosystem::Alpine | Ecosystem::Rpm)
     }
 
     /// The ecosystem of an OSV name (`crates.io`, `npm`, `PyPI`, `Go`).
@@ -301,6 +308,13 @@ impl Distribution {
                     _ => String::new(),
                 }
             }
+            // `Red Hat:enterprise_linux:9::appstream`, `AlmaLinux:9`, `Rocky Linux:9` all become
+            // `ID:MAJOR` of os-release (`rhel:9`, `almalinux:9`, `rocky:9`).
+            (Ecosystem::Rpm, _) => format!(
+                "{}:{}",
+                self.id,
+                self.version_id.split('.').next().unwrap_or_default()
+            ),
             _ => format!("{}:{}", self.id, self.version_id),
         }
     }
@@ -385,6 +399,8 @@ pub enum Format {
     DpkgStatus,
     /// apk's `lib/apk/db/installed` in an image or root file system.
     ApkInstalled,
+    /// rpm's `rpmdb.sqlite` in an image or root file system.
+    RpmSqlite,
 }
 
 impl Format {

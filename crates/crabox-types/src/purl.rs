@@ -86,7 +86,7 @@ pub fn for_package(package: &Package) -> String {
             None => (None, package.name.clone()),
         },
         // The distribution is the namespace (`pkg:deb/debian/…`, `pkg:apk/alpine/…`).
-        Ecosystem::Debian | Ecosystem::Alpine => match &package.source {
+        Ecosystem::Debian | Ecosystem::Alpine | Ecosystem::Rpm => match &package.source {
             Source::Distribution(d) => (Some(d.id.to_ascii_lowercase()), package.name.clone()),
             _ => (None, package.name.clone()),
         },
@@ -98,9 +98,16 @@ pub fn for_package(package: &Package) -> String {
         purl.push('/');
     }
     purl.push_str(&encode(&name));
-    if !package.version.is_empty() {
+    // An rpm's epoch is a qualifier, not part of the version (purl spec, rpm type).
+    let (epoch, version) = match (package.ecosystem, package.version.split_once(':')) {
+        (Ecosystem::Rpm, Some((epoch, version))) if epoch.bytes().all(|b| b.is_ascii_digit()) => {
+            (Some(epoch), version)
+        }
+        _ => (None, package.version.as_str()),
+    };
+    if !version.is_empty() {
         purl.push('@');
-        purl.push_str(&encode(&package.version));
+        purl.push_str(&encode(version));
     }
     // Qualifiers sorted by key, as the purl spec's canonical form has them.
     let qualifiers: Vec<(&str, String)> = match &package.source {
@@ -119,6 +126,9 @@ pub fn for_package(package: &Package) -> String {
             if let Some(arch) = &d.arch {
                 q.push(("arch", arch.clone()));
             }
+            if let Some(epoch) = epoch {
+                q.push(("epoch", epoch.to_owned()));
+            }
             if d.version_id.is_empty() {
                 q.push(("distro", d.id.clone()));
             } else {
@@ -132,6 +142,7 @@ pub fn for_package(package: &Package) -> String {
                 }
                 (None, None) => {}
             }
+            q.sort_by_key(|(key, _)| *key);
             q
         }
     };
@@ -184,15 +195,14 @@ pub fn parse_package(purl: &str) -> Option<Package> {
     let (name, namespace) = segments.split_last()?;
     let name = match (ecosystem, namespace) {
         // The namespace of a distribution's package is the distribution, not part of the name.
-        (Ecosystem::Debian | Ecosystem::Alpine, _) | (_, []) => name.clone(),
+        (Ecosystem::Debian | Ecosystem::Alpine | Ecosystem::Rpm, _) | (_, []) => name.clone(),
         (Ecosystem::Maven, ns) => format!("{}:{name}", ns.join(".")),
         (_, ns) => format!("{}/{name}", ns.join("/")),
     };
-    let version = decode(version);
+    let mut version = decode(version);
     if name.is_empty() || version.is_empty() {
         return None;
     }
-    let mut package = Package::new(ecosystem, name, version);
     let qualifier = |key: &str| {
         qualifiers
             .split('&')
@@ -200,6 +210,10 @@ pub fn parse_package(purl: &str) -> Option<Package> {
             .find(|(k, _)| k.eq_ignore_ascii_case(key))
             .map(|(_, v)| decode(v))
     };
+    if let Some(epoch) = qualifier("epoch").filter(|e| ecosystem == Ecosystem::Rpm && e != "0") {
+        version = format!("{epoch}:{version}");
+    }
+    let mut package = Package::new(ecosystem, name, version);
     if ecosystem.is_distribution() {
         let distro = qualifier("distro").unwrap_or_default();
         let (id, version_id) = distro.split_once('-').unwrap_or((&distro, ""));
@@ -256,6 +270,7 @@ mod tests {
             "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12&upstream=openssl",
             "pkg:deb/debian/bash@5.2.15-2%2Bb2?arch=amd64&distro=debian-12&upstream=bash%405.2.15-2",
             "pkg:apk/alpine/busybox@1.36.1-r15?arch=x86_64&distro=alpine-3.20.3",
+            "pkg:rpm/almalinux/openssl-libs@3.0.7-24.el9?arch=x86_64&distro=almalinux-9.4&epoch=1&upstream=openssl",
             "pkg:npm/left-pad@1.3.0?repository_url=https://npm.acme.example",
         ] {
             let package = parse_package(purl).unwrap_or_else(|| panic!("{purl}"));

@@ -25,6 +25,7 @@ pub mod poetry;
 pub mod pom;
 pub mod pub_lock;
 pub mod requirements;
+pub mod rpm;
 pub mod swift;
 pub mod uv;
 pub mod yarn;
@@ -155,10 +156,12 @@ pub fn parse(format: Format, text: &str, context: &Context) -> Result<Parsed, Sb
         Format::CycloneDxImport => import::cyclonedx(text, context),
         Format::SpdxImport => import::spdx(text, context),
         // Binaries are read as bytes by `crate::binary`, not as text.
-        Format::GoBinary | Format::RustAuditable | Format::JavaArchive => Err(context.parse_error(
-            0,
-            "a binary is read with crabox_sbom::binary::scan, not as text",
-        )),
+        Format::GoBinary | Format::RustAuditable | Format::JavaArchive | Format::RpmSqlite => {
+            Err(context.parse_error(
+                0,
+                "a binary is read with crabox_sbom::binary::scan, not as text",
+            ))
+        }
         Format::DpkgStatus => dpkg::parse(text, context),
         Format::ApkInstalled => apk::parse(text, context),
     }

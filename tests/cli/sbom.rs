@@ -243,3 +243,78 @@ fn github_actions_get_outputs_and_a_summary() {
     );
     assert!(summary.contains("sbom-unpinned-requirement"), "{summary}");
 }
+
+#[test]
+fn spdx_3_json_ld_is_deterministic_and_states_what_it_knows() {
+    // SPDX 3.0.1 (issue 22): the same inputs and SOURCE_DATE_EPOCH give the same bytes; the
+    // manufacturer's contact is the creator's e-mail identifier; every dependency list says
+    // whether it is complete; the artifact is a file with SHA-512 and its BSI purposes.
+    let context = project();
+    context.write(
+        "crabox.toml",
+        "[product]\nmanufacturer = \"ACME GmbH\"\nmanufacturer-contact = \"mailto:psirt@acme.example\"\n",
+    );
+    context.write("dist/app", "\u{7f}ELF binary");
+    let run = || {
+        let output = context
+            .crabox()
+            .env("SOURCE_DATE_EPOCH", "0")
+            .args([
+                "sbom",
+                "--sbom-format",
+                "spdx3-json",
+                "--artifact",
+                "dist/app",
+            ])
+            .output()
+            .unwrap();
+        let (_, stderr) = output_text(&output);
+        assert!(output.status.success(), "{stderr}");
+        output.stdout
+    };
+    let first = run();
+    assert_eq!(first, run(), "byte-identical");
+    let doc: serde_json::Value = serde_json::from_slice(&first).unwrap();
+    assert_eq!(
+        doc["@context"],
+        "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"
+    );
+    let graph = doc["@graph"].as_array().unwrap();
+    let of_type = |t: &'static str| graph.iter().filter(move |e| e["type"] == t);
+    let creation = of_type("CreationInfo").next().unwrap();
+    assert_eq!(creation["created"], "1970-01-01T00:00:00Z");
+    let organization = of_type("Organization").next().unwrap();
+    assert_eq!(
+        organization["externalIdentifier"][0]["identifier"],
+        "psirt@acme.example"
+    );
+    assert_eq!(creation["createdBy"][0], organization["spdxId"]);
+    let completeness: std::collections::BTreeSet<&str> = of_type("Relationship")
+        .filter(|r| r["relationshipType"] == "dependsOn")
+        .map(|r| r["completeness"].as_str().unwrap())
+        .collect();
+    assert!(!completeness.is_empty());
+    assert!(
+        completeness
+            .iter()
+            .all(|c| ["complete", "incomplete", "noAssertion"].contains(c))
+    );
+    let file = of_type("software_File").next().unwrap();
+    assert_eq!(file["name"], "app");
+    assert!(
+        file["verifiedUsing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["algorithm"] == "sha512")
+    );
+    assert!(
+        file["software_additionalPurpose"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "executable")
+    );
+    let sbom = of_type("software_Sbom").next().unwrap();
+    assert_eq!(doc["@graph"][1]["rootElement"][0], sbom["spdxId"]);
+}

@@ -435,6 +435,8 @@ pub enum SbomFormatArg {
     CyclonedxJson,
     /// SPDX 2.3 JSON
     SpdxJson,
+    /// SPDX 3.0.1 JSON-LD
+    Spdx3Json,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -141,13 +141,16 @@ pub enum SbomFormat {
     CyclonedxJson,
     /// SPDX 2.3 JSON.
     SpdxJson,
+    /// SPDX 3.0.1 JSON-LD.
+    Spdx3Json,
 }
 
 /// `[sbom]`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct SbomConfig {
-    /// Formats to write. Default: `["cyclonedx-json"]`.
+    /// Formats to write (`crabox sbom` writes the first; the evidence bundle holds CycloneDX and
+    /// SPDX 2.3, not yet SPDX 3.0.1). Default: `["cyclonedx-json"]`.
     pub formats: Option<Vec<SbomFormat>>,
     /// List development-only packages (CycloneDX scope `excluded`). Default: `true`.
     pub include_dev: Option<bool>,

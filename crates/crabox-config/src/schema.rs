@@ -284,7 +284,8 @@ mod tests {
             shape(&["sbom", "formats"]),
             Shape::Array(Box::new(Shape::Enum(vec![
                 "cyclonedx-json".into(),
-                "spdx-json".into()
+                "spdx-json".into(),
+                "spdx3-json".into()
             ])))
         );
         assert_eq!(shape(&["sbom", "include-dev"]), Shape::Boolean);

@@ -16,6 +16,7 @@ pub mod graph;
 pub mod image;
 pub mod jar;
 pub mod spdx;
+pub mod spdx3;
 
 /// The component vocabulary lives in `crabox-types`, so that other steps share it.
 pub use crabox_types::{component as model, encoding, purl};
@@ -238,5 +239,12 @@ fn render_into(
     match format {
         SbomFormat::CyclonedxJson => cyclonedx::render_into(product, &graph, document, target),
         SbomFormat::SpdxJson => spdx::render_into(product, &graph, document, target),
+        SbomFormat::Spdx3Json => {
+            let text = spdx3::render(product, &graph, document);
+            match target {
+                graph::Target::Text => Ok(Some(text)),
+                graph::Target::Stream(out) => out.write_all(text.as_bytes()).map(|()| None),
+            }
+        }
     }
 }

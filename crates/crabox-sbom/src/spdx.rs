@@ -224,6 +224,19 @@ struct SpdxDocument<'a, P, R> {
     comment: Option<&'static str>,
 }
 
+/// An SPDX 2.3 organization: `Organization: NAME (EMAIL)` when the contact is an e-mail address
+/// (a `mailto:` URL or a bare address), as the specification's creator and supplier fields
+/// write the contact; `Organization: NAME` otherwise.
+fn organization(name: &str, contact: Option<&str>) -> String {
+    let email = contact
+        .map(|c| c.strip_prefix("mailto:").unwrap_or(c).trim())
+        .filter(|c| c.contains('@') && !c.contains(['/', ' ', '(', ')']));
+    match email {
+        Some(email) => format!("Organization: {name} ({email})"),
+        None => format!("Organization: {name}"),
+    }
+}
+
 fn product_json(product: &Product) -> Value {
     let mut value = json!({
         "SPDXID": PRODUCT_ID,
@@ -237,7 +250,10 @@ fn product_json(product: &Product) -> Value {
         "primaryPackagePurpose": "APPLICATION",
     });
     if let Some(manufacturer) = &product.manufacturer {
-        value["supplier"] = json!(format!("Organization: {manufacturer}"));
+        value["supplier"] = json!(organization(
+            manufacturer,
+            product.manufacturer_contact.as_deref()
+        ));
     }
     if let [artifact] = product.artifacts.as_slice() {
         value["packageFileName"] = json!(artifact.file_name);
@@ -319,7 +335,10 @@ pub fn render_into(
     });
     let mut creators = vec![format!("Tool: crabox-{}", document.tool_version)];
     if let Some(manufacturer) = &product.manufacturer {
-        creators.push(format!("Organization: {manufacturer}"));
+        creators.push(organization(
+            manufacturer,
+            product.manufacturer_contact.as_deref(),
+        ));
     }
     let prefix = format!(
         "https://spdx.org/spdxdocs/{}-",
@@ -356,4 +375,27 @@ pub fn render_into(
         ),
     };
     crate::graph::seal_into(&doc, &serial, "documentNamespace", &prefix, target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_organization_names_its_email_contact() {
+        // SPDX 2.3 §6.8: `Organization: ExampleCodeInspect (contact@example.com)`.
+        assert_eq!(
+            organization("ACME GmbH", Some("mailto:psirt@acme.example")),
+            "Organization: ACME GmbH (psirt@acme.example)"
+        );
+        assert_eq!(
+            organization("ACME GmbH", Some("psirt@acme.example")),
+            "Organization: ACME GmbH (psirt@acme.example)"
+        );
+        assert_eq!(
+            organization("ACME GmbH", Some("https://acme.example/security")),
+            "Organization: ACME GmbH"
+        );
+        assert_eq!(organization("ACME GmbH", None), "Organization: ACME GmbH");
+    }
 }

@@ -76,7 +76,7 @@ pub fn attest(
     for (format, text) in sboms {
         let kind = match format {
             SbomFormat::CyclonedxJson => Kind::Cyclonedx,
-            SbomFormat::SpdxJson => Kind::Spdx,
+            SbomFormat::SpdxJson | SbomFormat::Spdx3Json => Kind::Spdx,
         };
         predicates.push((kind, serde_json::from_str(text)?));
     }

@@ -281,6 +281,7 @@ pub fn run(
         let extension = match format {
             SbomFormat::CyclonedxJson => "cdx.json",
             SbomFormat::SpdxJson => "spdx.json",
+            SbomFormat::Spdx3Json => "spdx3.json",
         };
         facts.sboms.push(write(
             dir,

@@ -47,6 +47,7 @@ pub fn run(context: &Context, args: &SbomArgs) -> anyhow::Result<ExitStatus> {
     let format = match args.sbom_format {
         Some(SbomFormatArg::CyclonedxJson) => SbomFormat::CyclonedxJson,
         Some(SbomFormatArg::SpdxJson) => SbomFormat::SpdxJson,
+        Some(SbomFormatArg::Spdx3Json) => SbomFormat::Spdx3Json,
         None => settings
             .sbom
             .formats

@@ -318,3 +318,23 @@ fn spdx_3_json_ld_is_deterministic_and_states_what_it_knows() {
     let sbom = of_type("software_Sbom").next().unwrap();
     assert_eq!(doc["@graph"][1]["rootElement"][0], sbom["spdxId"]);
 }
+
+#[test]
+fn a_maven_component_has_its_group_and_artifact() {
+    // CycloneDX's group and name for `groupId:artifactId`, as Maven tools write them (issue 22).
+    let context = repo();
+    context.write(
+        "gradle.lockfile",
+        "com.google.guava:guava:31.1-jre=compileClasspath,runtimeClasspath\nempty=\n",
+    );
+    context.git(&["add", "-A"]);
+    context.git(&["commit", "-qm", "feat: a gradle lockfile"]);
+    let output = context.crabox().args(["sbom"]).output().unwrap();
+    let (stdout, stderr) = output_text(&output);
+    assert!(output.status.success(), "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let guava = &doc["components"][0];
+    assert_eq!(guava["group"], "com.google.guava");
+    assert_eq!(guava["name"], "guava");
+    assert_eq!(guava["purl"], "pkg:maven/com.google.guava/guava@31.1-jre");
+}

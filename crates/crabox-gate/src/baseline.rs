@@ -372,11 +372,18 @@ pub fn from_bundle(
             else {
                 continue;
             };
-            let mut package = component::Package::new(
-                ecosystem,
-                component["name"].as_str().unwrap_or_default(),
-                component["version"].as_str().unwrap_or_default(),
-            );
+            // The package its purl names (a Maven group, a distribution); the component's name
+            // and version when the purl does not parse back.
+            let mut package = component["purl"]
+                .as_str()
+                .and_then(crabox_types::purl::parse_package)
+                .unwrap_or_else(|| {
+                    component::Package::new(
+                        ecosystem,
+                        component["name"].as_str().unwrap_or_default(),
+                        component["version"].as_str().unwrap_or_default(),
+                    )
+                });
             package.licenses = licenses;
             let package = Package {
                 package: std::borrow::Cow::Owned(package),

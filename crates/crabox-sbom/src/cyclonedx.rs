@@ -114,6 +114,11 @@ fn component_json<'a>(component: &Component<'a>) -> ComponentJson<'a> {
             Some((scope, name)) if scope.starts_with('@') => (Some(scope), name),
             _ => (None, package.name.as_str()),
         },
+        // `groupId:artifactId`: CycloneDX's group and name, as Maven tools write them.
+        crate::model::Ecosystem::Maven => match package.name.split_once(':') {
+            Some((group, artifact)) => (Some(group), artifact),
+            None => (None, package.name.as_str()),
+        },
         _ => (None, package.name.as_str()),
     };
     let mut properties: Vec<PropertyJson> = component

@@ -24,6 +24,8 @@ const MAX_FILE: u64 = 256 << 20;
 const MAX_JSON: u64 = 4 << 20;
 const MAX_ENTRIES: usize = 2_000_000;
 const MAX_LAYERS: usize = 256;
+/// All the JSON documents (manifests, indexes, configs) of an archive together.
+const MAX_DOCUMENTS: u64 = 64 << 20;
 
 /// What an image or root file system holds.
 #[derive(Debug, Clone, Default)]
@@ -327,10 +329,15 @@ fn open_archive(path: &Path) -> Result<tar::Archive<Box<dyn Read>>, SbomError> {
     Ok(tar::Archive::new(stream))
 }
 
+fn entry_size_of(bytes: &[u8]) -> u64 {
+    u64::try_from(bytes.len()).unwrap_or(u64::MAX)
+}
+
 /// The root file system's files from an image archive: two passes, one for the JSON documents,
 /// one for the layers.
 fn files_of_archive(path: &Path, shown: &str) -> Result<Files, SbomError> {
     let mut documents: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut kept: u64 = 0;
     let mut archive = open_archive(path)?;
     for entry in archive.entries().map_err(read_error(path))? {
         let mut entry = entry.map_err(|e| bad(shown, format!("not a tar archive: {e}")))?;
@@ -338,11 +345,29 @@ fn files_of_archive(path: &Path, shown: &str) -> Result<Files, SbomError> {
         let json =
             name == "manifest.json" || name == "index.json" || name.starts_with("blobs/sha256/");
         if json && entry.header().entry_type().is_file() && entry.size() <= MAX_JSON {
+            kept += entry.size();
+            if kept > MAX_DOCUMENTS {
+                return Err(bad(
+                    shown,
+                    format!(
+                        "more than {MAX_DOCUMENTS} bytes of small blobs (manifests, configs): not an image crabox reads"
+                    ),
+                ));
+            }
             let mut bytes = Vec::new();
             entry
                 .read_to_end(&mut bytes)
                 .map_err(|e| bad(shown, format!("could not read `{name}`: {e}")))?;
-            documents.insert(name, bytes);
+            // Only JSON documents are kept: a small layer is read in the second pass.
+            if bytes
+                .iter()
+                .find(|b| !b.is_ascii_whitespace())
+                .is_some_and(|b| matches!(b, b'{' | b'['))
+            {
+                documents.insert(name, bytes);
+            } else {
+                kept -= entry_size_of(&bytes);
+            }
         }
     }
     let json = |name: &str| -> Result<Option<serde_json::Value>, SbomError> {
@@ -560,10 +585,9 @@ pub fn scan(root: &Path, image: &Path) -> Result<ImageScan, SbomError> {
             message: format!("not UTF-8 text: {e}"),
         })?;
         let context = Context {
-            dir: PathBuf::new(),
             display: display.clone(),
-            cargo_home: None,
             distro: release.clone(),
+            ..Context::default()
         };
         scan.lockfiles
             .push(catalog::parse(format, &text, &context)?.into_lockfile(display, format));

@@ -99,6 +99,7 @@ pub fn read_lockfile(
         display: shown.clone(),
         cargo_home: cargo_home.map(Path::to_path_buf),
         distro: None,
+        root: Some(root.to_owned()),
     };
     let mut parsed = catalog::parse(format, &text, &context)?;
     cache::add_licenses(&mut parsed.packages, &context.dir);

@@ -24,9 +24,14 @@ fn reference(text: &str) -> Option<(&str, &str)> {
 pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
     let document: Value = context.json(text, "conan.lock")?;
     let index = LineIndex::new(text);
-    let line_of = |needle: &str| {
+    // A forward cursor (references are met in the document's order): linear in the file.
+    let mut cursor = 0;
+    let mut line_of = |needle: &str| {
         let quoted = serde_json::to_string(needle).expect("a string");
-        text.find(&quoted).map_or(0, |at| index.line(at))
+        text[cursor..].find(&quoted).map_or(0, |at| {
+            cursor += at + quoted.len();
+            index.line(cursor - quoted.len())
+        })
     };
     let mut parsed = Parsed::new();
     if let Some(nodes) = document

@@ -26,15 +26,17 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
     };
     let index = LineIndex::new(text);
     // The libraries section comes after the targets: find each key after its start.
-    let libraries_at = text.find("\"libraries\"").unwrap_or(0);
+    // A forward cursor (the map keeps the document's order): linear in the file.
+    let mut cursor = text.find("\"libraries\"").unwrap_or(0);
     let mut parsed = Parsed::new();
     let mut by_key: HashMap<String, usize> = HashMap::new();
     let mut projects: Vec<String> = Vec::new();
     for (key, library) in libraries {
         let needle = format!("{}:", serde_json::to_string(key).expect("a string"));
-        let line = text[libraries_at..]
-            .find(&needle)
-            .map_or(0, |at| index.line(libraries_at + at));
+        let line = text[cursor..].find(&needle).map_or(0, |at| {
+            cursor += at + needle.len();
+            index.line(cursor - needle.len())
+        });
         let kind = library
             .get("type")
             .and_then(Value::as_str)

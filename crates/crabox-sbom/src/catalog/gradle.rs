@@ -66,6 +66,14 @@ fn verification_metadata(context: &Context) -> Option<String> {
     let mut dir = Some(context.dir.as_path());
     for _ in 0..4 {
         let here = dir?;
+        // Not above the repository.
+        if context
+            .root
+            .as_ref()
+            .is_some_and(|root| !here.starts_with(root))
+        {
+            return None;
+        }
         if let Some(text) = super::sibling(here, "gradle/verification-metadata.xml") {
             return Some(text);
         }

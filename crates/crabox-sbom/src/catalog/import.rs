@@ -35,13 +35,12 @@ struct Lines<'a> {
 impl Lines<'_> {
     fn of(&mut self, needle: &str) -> u32 {
         let quoted = serde_json::to_string(needle).expect("a string");
-        match self.text[self.cursor..].find(&quoted) {
-            Some(at) => {
-                self.cursor += at;
-                self.index.line(self.cursor)
-            }
-            None => self.text.find(&quoted).map_or(0, |at| self.index.line(at)),
-        }
+        // Forward only (components are met in the document's order): linear in the file; a
+        // component not found after the previous one gets no line.
+        self.text[self.cursor..].find(&quoted).map_or(0, |at| {
+            self.cursor += at;
+            self.index.line(self.cursor)
+        })
     }
 }
 

@@ -49,6 +49,18 @@ pub struct Context {
     /// `ID` and `VERSION_ID` of the `os-release` of the image or root file system the package
     /// database is in.
     pub distro: Option<(String, String)>,
+    /// The repository root (absolute): files a lockfile names (a Maven parent's
+    /// `relativePath`) are read only below it.
+    pub root: Option<PathBuf>,
+}
+
+impl Context {
+    /// `path` when it resolves (links followed) to a file below the repository root.
+    pub fn within_root(&self, path: &Path) -> Option<PathBuf> {
+        let root = fs_err::canonicalize(self.root.as_ref()?).ok()?;
+        let path = fs_err::canonicalize(path).ok()?;
+        (path.starts_with(&root) && path.is_file()).then_some(path)
+    }
 }
 
 impl Context {

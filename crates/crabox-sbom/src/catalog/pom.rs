@@ -201,6 +201,10 @@ fn parents(project: &Element, dir: &Path, context: &Context) -> Vec<Element> {
         if path.is_dir() {
             path = path.join("pom.xml");
         }
+        // `relativePath` is the file's text: it is followed only to a file in the repository.
+        let Some(path) = context.within_root(&path) else {
+            break;
+        };
         let Ok(text) = fs_err::read_to_string(&path) else {
             break;
         };
@@ -398,6 +402,7 @@ mod tests {
         let context = Context {
             dir: dir.path().join("server"),
             display: "server/pom.xml".into(),
+            root: Some(dir.path().to_owned()),
             ..Context::default()
         };
         let parsed = parse(MODULE, &context).unwrap();
@@ -455,5 +460,38 @@ mod tests {
             "</a>".repeat(100)
         );
         assert!(parse(&deep, &Context::default()).is_err());
+    }
+
+    #[test]
+    fn a_parent_outside_the_repository_is_not_read() {
+        // `relativePath` comes from the file: it must not read files outside the repository.
+        let outside = tempfile::tempdir().unwrap();
+        fs_err::write(outside.path().join("pom.xml"), PARENT).unwrap();
+        let repo = tempfile::tempdir().unwrap();
+        fs_err::create_dir_all(repo.path().join("server")).unwrap();
+        let relative = outside.path().join("pom.xml");
+        let module = MODULE.replace(
+            "<version>1.4.0</version>\n  </parent>",
+            &format!(
+                "<version>1.4.0</version>\n    <relativePath>{}</relativePath>\n  </parent>",
+                relative.display()
+            ),
+        );
+        assert!(module.contains("relativePath"));
+        let context = Context {
+            dir: repo.path().join("server"),
+            display: "server/pom.xml".into(),
+            root: Some(repo.path().to_owned()),
+            ..Context::default()
+        };
+        let parsed = parse(&module, &context).unwrap();
+        assert!(
+            !parsed
+                .names()
+                .iter()
+                .any(|n| n.starts_with("com.fasterxml")),
+            "the managed version came from a file outside the repository: {:?}",
+            parsed.names()
+        );
     }
 }

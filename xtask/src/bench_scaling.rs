@@ -120,6 +120,111 @@ fn go_mod(n: usize) -> (&'static str, String) {
     ("go.mod", out)
 }
 
+fn composer_lock(n: usize) -> (&'static str, String) {
+    let packages: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                "{{\"name\": \"v{i}/p{i}\", \"version\": \"1.0.{i}\", \"dist\": {{\"shasum\": \"{:040x}\"}}, \"require\": {{\"v{}/p{}\": \"^1.0\"}}, \"license\": [\"MIT\"]}}",
+                i * 31,
+                (i + 1) % n,
+                (i + 1) % n
+            )
+        })
+        .collect();
+    (
+        "composer.lock",
+        format!(
+            "{{\"packages\": [\n{}\n], \"packages-dev\": []}}\n",
+            packages.join(",\n")
+        ),
+    )
+}
+
+fn gemfile_lock(n: usize) -> (&'static str, String) {
+    let mut out = String::from("GEM\n  remote: https://rubygems.org/\n  specs:\n");
+    for i in 0..n {
+        let _ = writeln!(out, "    g{i} (1.0.{i})\n      g{} (>= 1.0)", (i + 1) % n);
+    }
+    out.push_str("\nPLATFORMS\n  ruby\n\nDEPENDENCIES\n  g0\n");
+    ("Gemfile.lock", out)
+}
+
+fn nuget_lock(n: usize) -> (&'static str, String) {
+    let entries: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                "      \"P{i}\": {{\"type\": \"Transitive\", \"resolved\": \"1.0.{i}\", \"contentHash\": \"{}==\", \"dependencies\": {{\"P{}\": \"1.0.0\"}}}}",
+                "A".repeat(86),
+                (i + 1) % n
+            )
+        })
+        .collect();
+    (
+        "packages.lock.json",
+        format!(
+            "{{\n  \"version\": 1,\n  \"dependencies\": {{\n    \"net8.0\": {{\n{}\n    }}\n  }}\n}}\n",
+            entries.join(",\n")
+        ),
+    )
+}
+
+fn gradle_lockfile(n: usize) -> (&'static str, String) {
+    let mut out = String::from("# Gradle lockfile\n");
+    for i in 0..n {
+        let _ = writeln!(
+            out,
+            "com.example.g{i}:a{i}:1.0.{i}=compileClasspath,runtimeClasspath"
+        );
+    }
+    out.push_str("empty=\n");
+    ("gradle.lockfile", out)
+}
+
+fn pom_xml(n: usize) -> (&'static str, String) {
+    let mut out = String::from(
+        "<project xmlns=\"http://maven.apache.org/POM/4.0.0\">\n  <modelVersion>4.0.0</modelVersion>\n  <groupId>com.acme</groupId>\n  <artifactId>app</artifactId>\n  <version>1.0.0</version>\n  <properties><v>1.0.0</v></properties>\n  <dependencies>\n",
+    );
+    for i in 0..n {
+        let _ = writeln!(
+            out,
+            "    <dependency><groupId>com.example.g{i}</groupId><artifactId>a{i}</artifactId><version>${{v}}</version></dependency>"
+        );
+    }
+    out.push_str("  </dependencies>\n</project>\n");
+    ("pom.xml", out)
+}
+
+fn conan_lock(n: usize) -> (&'static str, String) {
+    let refs: Vec<String> = (0..n)
+        .map(|i| format!("        \"p{i}/1.0.{i}#{:032x}%1692672717.049\"", i * 7))
+        .collect();
+    (
+        "conan.lock",
+        format!(
+            "{{\n    \"version\": \"0.5\",\n    \"requires\": [\n{}\n    ],\n    \"build_requires\": [],\n    \"python_requires\": []\n}}\n",
+            refs.join(",\n")
+        ),
+    )
+}
+
+fn package_resolved(n: usize) -> (&'static str, String) {
+    let pins: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                "    {{\"identity\": \"p{i}\", \"kind\": \"remoteSourceControl\", \"location\": \"https://github.com/o{i}/p{i}.git\", \"state\": {{\"revision\": \"{:040x}\", \"version\": \"1.0.{i}\"}}}}",
+                i * 13
+            )
+        })
+        .collect();
+    (
+        "Package.resolved",
+        format!(
+            "{{\n  \"pins\": [\n{}\n  ],\n  \"version\": 2\n}}\n",
+            pins.join(",\n")
+        ),
+    )
+}
+
 const FORMATS: &[(&str, Generator, usize)] = &[
     ("Cargo.lock", cargo_lock, 25_000),
     ("package-lock.json", package_lock, 25_000),
@@ -128,6 +233,13 @@ const FORMATS: &[(&str, Generator, usize)] = &[
     ("poetry.lock", poetry_lock, 25_000),
     ("requirements.txt", requirements, 50_000),
     ("go.mod", go_mod, 50_000),
+    ("composer.lock", composer_lock, 25_000),
+    ("Gemfile.lock", gemfile_lock, 25_000),
+    ("packages.lock.json", nuget_lock, 25_000),
+    ("gradle.lockfile", gradle_lockfile, 50_000),
+    ("pom.xml", pom_xml, 25_000),
+    ("conan.lock", conan_lock, 25_000),
+    ("Package.resolved", package_resolved, 25_000),
 ];
 
 /// Wall time and peak memory (KiB) of one `crabox sbom` in `dir`; the exit status is not

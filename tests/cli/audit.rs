@@ -773,3 +773,45 @@ fn a_go_binarys_modules_and_standard_library_are_audited() {
         ["GO-2099-0001 pkg:golang/stdlib@1.21.0 dist/server line 1"]
     );
 }
+
+#[test]
+fn an_ubuntu_image_is_audited_against_ubuntu_advisories_of_its_release() {
+    // Ubuntu (issue 22): dpkg packages of an Ubuntu root match OSV `Ubuntu:22.04:LTS` records
+    // by source package; `Ubuntu:20.04:LTS` and `Ubuntu:Pro:22.04:LTS` records do not apply.
+    let context = repo();
+    context.write("crabox.toml", "[sbom]\nimages = [\"root\"]\n");
+    context.write(
+        "root/etc/os-release",
+        "NAME=\"Ubuntu\"\nVERSION_ID=\"22.04\"\nID=ubuntu\nID_LIKE=debian\n",
+    );
+    context.write(
+        "root/var/lib/dpkg/status",
+        "Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\nVersion: 3.0.2-0ubuntu1.10\n",
+    );
+    for (id, ecosystem) in [
+        ("UBUNTU-CVE-2099-0002", "Ubuntu:20.04:LTS"),
+        ("UBUNTU-CVE-2099-0003", "Ubuntu:Pro:22.04:LTS"),
+    ] {
+        context.write(
+            &format!("osv/{id}.json"),
+            &format!(
+                r#"{{"id": "{id}", "modified": "2026-10-01T00:00:00Z",
+  "affected": [{{"package": {{"ecosystem": "{ecosystem}", "name": "openssl"}},
+    "ranges": [{{"type": "ECOSYSTEM", "events": [{{"introduced": "0"}}, {{"fixed": "3.0.2-0ubuntu1.12"}}]}}]}}]}}"#
+            ),
+        );
+    }
+    let report = audited_with_osv(
+        &context,
+        r#"{"id": "UBUNTU-CVE-2099-0001", "modified": "2026-10-01T00:00:00Z",
+  "affected": [{"package": {"ecosystem": "Ubuntu:22.04:LTS", "name": "openssl"},
+    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.2-0ubuntu1.12"}]}]}]}"#,
+    );
+    assert_eq!(
+        id_purl_file_line(&report),
+        [
+            "UBUNTU-CVE-2099-0001 pkg:deb/ubuntu/libssl3@3.0.2-0ubuntu1.10?arch=amd64&distro=ubuntu-22.04&upstream=openssl root/var/lib/dpkg/status line 1"
+        ]
+    );
+    assert_eq!(report["coverage"][0]["checked"], true);
+}

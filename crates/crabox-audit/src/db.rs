@@ -443,7 +443,8 @@ fn ecosystem_of(name: &str) -> Option<Ecosystem> {
         "Maven" => Some(Ecosystem::Maven),
         "SwiftURL" => Some(Ecosystem::Swift),
         "ConanCenter" => Some(Ecosystem::Conan),
-        "Debian" => Some(Ecosystem::Debian),
+        // Ubuntu's dpkg packages, keyed by its own releases (`ubuntu:22.04/…`).
+        "Debian" | "Ubuntu" => Some(Ecosystem::Debian),
         "Alpine" => Some(Ecosystem::Alpine),
         "Red Hat" | "AlmaLinux" | "Rocky Linux" => Some(Ecosystem::Rpm),
         _ => None,
@@ -503,6 +504,15 @@ fn osv_key(ecosystem: Ecosystem, osv_ecosystem: &str, name: &str) -> String {
         return format!("{release}/{name}");
     }
     if ecosystem.is_distribution() {
+        // `Ubuntu:22.04:LTS` is Ubuntu 22.04, as `Distribution::osv_release` names it
+        // (`ubuntu:22.04`); `Ubuntu:Pro:…` concerns Ubuntu Pro systems only and is left out.
+        if let Some(rest) = osv_ecosystem.strip_prefix("Ubuntu:") {
+            let release = rest.split(':').next().unwrap_or_default();
+            if release.is_empty() || release == "Pro" {
+                return String::new();
+            }
+            return format!("ubuntu:{release}/{name}");
+        }
         let release = osv_ecosystem.split_once(':').map_or("", |(_, r)| r);
         format!("{release}/{name}")
     } else {

@@ -207,8 +207,9 @@ pub struct AuditConfig {
     /// `https://osv-vulnerabilities.storage.googleapis.com`.
     pub osv_url: Option<String>,
     /// OSV ecosystems `crabox db update` fetches, as osv.dev names them. Default: `["crates.io",
-    /// "npm", "PyPI", "Go", "Packagist", "RubyGems", "NuGet", "Pub", "Maven", "SwiftURL", "ConanCenter"]`, and `"Debian"`, `"Alpine"`,
-    /// `"Red Hat"`, `"AlmaLinux"`, `"Rocky Linux"` when `[sbom] images` names an image.
+    /// "npm", "PyPI", "Go", "Packagist", "RubyGems", "NuGet", "Pub", "Maven", "SwiftURL",
+    /// "ConanCenter"]`, and `"Debian"`, `"Ubuntu"`, `"Alpine"`, `"Red Hat"`, `"AlmaLinux"`,
+    /// `"Rocky Linux"` when `[sbom] images` names an image.
     pub osv_ecosystems: Option<Vec<String>>,
     /// Sparse index that says which crates.io releases were yanked (looked up unless
     /// `--offline`). Default: `https://index.crates.io`.

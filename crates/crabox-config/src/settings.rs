@@ -34,8 +34,14 @@ pub struct Settings {
 pub type ProductSettings = crate::file::ProductConfig;
 /// The OSV ecosystems of the operating-system packages of images, fetched by default when `[sbom]
 /// images` names one.
-pub const IMAGE_OSV_ECOSYSTEMS: [&str; 5] =
-    ["Debian", "Alpine", "Red Hat", "AlmaLinux", "Rocky Linux"];
+pub const IMAGE_OSV_ECOSYSTEMS: [&str; 6] = [
+    "Debian",
+    "Ubuntu",
+    "Alpine",
+    "Red Hat",
+    "AlmaLinux",
+    "Rocky Linux",
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -27,7 +27,7 @@ impl Artifact {
     }
 }
 
-fn is_executable(head: &[u8]) -> bool {
+pub(crate) fn is_executable(head: &[u8]) -> bool {
     head.starts_with(b"\x7fELF")
         || head.starts_with(b"MZ")
         || [

@@ -219,7 +219,15 @@ pub fn scan(root: &Path, path: &Path) -> Result<Option<Lockfile>, SbomError> {
         path: path.to_owned(),
         source,
     };
-    let file = fs_err::File::open(path).map_err(read_error)?;
+    let mut file = fs_err::File::open(path).map_err(read_error)?;
+    // Only an executable (ELF, PE, Mach-O) carries build information: anything else (an archive,
+    // a document) is not read whole.
+    let mut head = [0u8; 8];
+    let read = file.read(&mut head).map_err(read_error)?;
+    if !crate::artifact::is_executable(&head[..read]) {
+        return Ok(None);
+    }
+    std::io::Seek::rewind(&mut file).map_err(read_error)?;
     let mut data = Vec::new();
     file.take(MAX_BINARY)
         .read_to_end(&mut data)
@@ -320,7 +328,7 @@ mod tests {
         fs_err::write(&path, b"\x7fELF not really").unwrap();
         assert!(scan(dir.path(), &path).unwrap().is_none());
         // A truncated header is said, not a panic.
-        let mut data = b"xx".to_vec();
+        let mut data = b"\x7fELF".to_vec();
         data.extend_from_slice(GO_MAGIC);
         data.extend_from_slice(&[8, 2]);
         fs_err::write(&path, &data).unwrap();

@@ -35,21 +35,24 @@ pub struct ImageScan {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// The files of a root file system that are read (besides `var/lib/dpkg/status.d/*`).
+const FILES: [&str; 9] = [
+    "etc/os-release",
+    "usr/lib/os-release",
+    "var/lib/dpkg/status",
+    "lib/apk/db/installed",
+    "var/lib/rpm/rpmdb.sqlite",
+    "usr/lib/sysimage/rpm/rpmdb.sqlite",
+    "var/lib/rpm/rpmdb.sqlite-wal",
+    "usr/lib/sysimage/rpm/rpmdb.sqlite-wal",
+    "var/lib/rpm/Packages",
+];
+
 fn wanted(path: &str) -> bool {
-    matches!(
-        path,
-        "etc/os-release"
-            | "usr/lib/os-release"
-            | "var/lib/dpkg/status"
-            | "lib/apk/db/installed"
-            | "var/lib/rpm/rpmdb.sqlite"
-            | "usr/lib/sysimage/rpm/rpmdb.sqlite"
-            | "var/lib/rpm/rpmdb.sqlite-wal"
-            | "usr/lib/sysimage/rpm/rpmdb.sqlite-wal"
-            | "var/lib/rpm/Packages"
-    ) || path
-        .strip_prefix("var/lib/dpkg/status.d/")
-        .is_some_and(|f| !f.is_empty() && !f.contains('/') && !f.contains('.'))
+    FILES.contains(&path)
+        || path
+            .strip_prefix("var/lib/dpkg/status.d/")
+            .is_some_and(|f| !f.is_empty() && !f.contains('/') && !f.contains('.'))
 }
 
 /// An archive member's name as a relative path (`./etc/x`, `/etc/x` → `etc/x`).
@@ -329,10 +332,6 @@ fn open_archive(path: &Path) -> Result<tar::Archive<Box<dyn Read>>, SbomError> {
     Ok(tar::Archive::new(stream))
 }
 
-fn entry_size_of(bytes: &[u8]) -> u64 {
-    u64::try_from(bytes.len()).unwrap_or(u64::MAX)
-}
-
 /// The root file system's files from an image archive: two passes, one for the JSON documents,
 /// one for the layers.
 fn files_of_archive(path: &Path, shown: &str) -> Result<Files, SbomError> {
@@ -345,28 +344,26 @@ fn files_of_archive(path: &Path, shown: &str) -> Result<Files, SbomError> {
         let json =
             name == "manifest.json" || name == "index.json" || name.starts_with("blobs/sha256/");
         if json && entry.header().entry_type().is_file() && entry.size() <= MAX_JSON {
-            kept += entry.size();
-            if kept > MAX_DOCUMENTS {
-                return Err(bad(
-                    shown,
-                    format!(
-                        "more than {MAX_DOCUMENTS} bytes of small blobs (manifests, configs): not an image crabox reads"
-                    ),
-                ));
-            }
             let mut bytes = Vec::new();
             entry
                 .read_to_end(&mut bytes)
                 .map_err(|e| bad(shown, format!("could not read `{name}`: {e}")))?;
             // Only JSON documents are kept: a small layer is read in the second pass.
-            if bytes
+            let is_json = bytes
                 .iter()
                 .find(|b| !b.is_ascii_whitespace())
-                .is_some_and(|b| matches!(b, b'{' | b'['))
-            {
+                .is_some_and(|b| matches!(b, b'{' | b'['));
+            if is_json {
+                kept += entry.size();
+                if kept > MAX_DOCUMENTS {
+                    return Err(bad(
+                        shown,
+                        format!(
+                            "more than {MAX_DOCUMENTS} bytes of JSON documents (manifests, configs): not an image crabox reads"
+                        ),
+                    ));
+                }
                 documents.insert(name, bytes);
-            } else {
-                kept -= entry_size_of(&bytes);
             }
         }
     }
@@ -474,17 +471,7 @@ fn files_of_root(dir: &Path) -> Result<Files, SbomError> {
         }
         Ok(())
     };
-    for name in [
-        "etc/os-release",
-        "usr/lib/os-release",
-        "var/lib/dpkg/status",
-        "lib/apk/db/installed",
-        "var/lib/rpm/rpmdb.sqlite",
-        "usr/lib/sysimage/rpm/rpmdb.sqlite",
-        "var/lib/rpm/rpmdb.sqlite-wal",
-        "usr/lib/sysimage/rpm/rpmdb.sqlite-wal",
-        "var/lib/rpm/Packages",
-    ] {
+    for name in FILES {
         read(name.to_owned())?;
     }
     let status_d = dir.join("var/lib/dpkg/status.d");
@@ -579,7 +566,7 @@ pub fn scan(root: &Path, image: &Path) -> Result<ImageScan, SbomError> {
             scan.lockfiles.push(parsed.into_lockfile(display, format));
             continue;
         }
-        let text = String::from_utf8(content.clone()).map_err(|e| SbomError::Parse {
+        let text = std::str::from_utf8(content).map_err(|e| SbomError::Parse {
             file: display.clone(),
             line: 1,
             message: format!("not UTF-8 text: {e}"),
@@ -590,7 +577,7 @@ pub fn scan(root: &Path, image: &Path) -> Result<ImageScan, SbomError> {
             ..Context::default()
         };
         scan.lockfiles
-            .push(catalog::parse(format, &text, &context)?.into_lockfile(display, format));
+            .push(catalog::parse(format, text, &context)?.into_lockfile(display, format));
     }
     if scan.lockfiles.is_empty() {
         scan.diagnostics.push(Diagnostic {

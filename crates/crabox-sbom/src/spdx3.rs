@@ -198,21 +198,19 @@ impl Elements {
                     "identifier": component.purl,
                 }],
             });
-            let sums: Vec<(&str, &str)> = component
+            // SPDX 3 names the algorithms as SPDX 2 does, in lower case.
+            let algorithms: Vec<String> = component
                 .hashes
                 .iter()
-                .map(|h| {
-                    let alg = match h.alg {
-                        crate::model::HashAlg::Sha1 => "sha1",
-                        crate::model::HashAlg::Sha256 => "sha256",
-                        crate::model::HashAlg::Sha384 => "sha384",
-                        crate::model::HashAlg::Sha512 => "sha512",
-                    };
-                    (alg, h.hex.as_str())
-                })
+                .map(|h| h.alg.spdx().to_ascii_lowercase())
                 .collect();
-            if !sums.is_empty() {
-                value["verifiedUsing"] = json!(hashes(sums));
+            if !algorithms.is_empty() {
+                value["verifiedUsing"] = json!(hashes(
+                    algorithms
+                        .iter()
+                        .map(String::as_str)
+                        .zip(component.hashes.iter().map(|h| h.hex.as_str()))
+                ));
             }
             self.list.push(value);
             for licence in &component.licenses {

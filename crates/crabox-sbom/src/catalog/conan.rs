@@ -21,6 +21,20 @@ fn reference(text: &str) -> Option<(&str, &str)> {
     (!name.is_empty() && !version.is_empty()).then_some((name, version))
 }
 
+/// [`reference`], or a diagnostic at `line` saying the reference is not one.
+fn named<'a>(
+    ref_text: &'a str,
+    line: u32,
+    parsed: &mut Parsed,
+    context: &Context,
+) -> Option<(&'a str, &'a str)> {
+    let named = reference(ref_text);
+    if named.is_none() {
+        parsed.skip(context.diagnostic(line, format!("`{ref_text}` is not `name/version`")));
+    }
+    named
+}
+
 pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
     let document: Value = context.json(text, "conan.lock")?;
     let index = LineIndex::new(text);
@@ -57,9 +71,7 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
                 continue;
             };
             let line = line_of(ref_text);
-            let Some((name, version)) = reference(ref_text) else {
-                parsed
-                    .skip(context.diagnostic(line, format!("`{ref_text}` is not `name/version`")));
+            let Some((name, version)) = named(ref_text, line, &mut parsed, context) else {
                 continue;
             };
             let mut package = Package::new(Ecosystem::Conan, name, version);
@@ -116,9 +128,7 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
                 continue;
             };
             let line = line_of(ref_text);
-            let Some((name, version)) = reference(ref_text) else {
-                parsed
-                    .skip(context.diagnostic(line, format!("`{ref_text}` is not `name/version`")));
+            let Some((name, version)) = named(ref_text, line, &mut parsed, context) else {
                 continue;
             };
             if let Some(&i) = seen.get(&(name.to_owned(), version.to_owned())) {

@@ -749,6 +749,7 @@ fn a_go_binarys_modules_and_standard_library_are_audited() {
     let context = repo();
     context.write("crabox.toml", "[sbom]\nartifacts = [\"dist/server\"]\n");
     let mut binary = b"\x7fELF".to_vec();
+    binary.resize(16, 0); // The header is 16-byte aligned, as Go's linker writes it.
     binary.extend_from_slice(b"\xff Go buildinf:\x08\x02");
     binary.resize(binary.len() + 16, 0);
     binary.push(8);

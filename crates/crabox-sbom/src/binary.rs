@@ -41,9 +41,41 @@ fn go_string<'a>(bytes: &'a [u8], at: &mut usize) -> Option<&'a [u8]> {
     Some(text)
 }
 
+/// Where Go's linker puts the build information: the `.go.buildinfo` section of an ELF file,
+/// `__go_buildinfo` of a Mach-O one, a PE file's `.data`; bytes that are no object file `object`
+/// reads are searched whole. Another section of a parsed file is never searched: the magic bytes
+/// in a program's constants (crabox's own, which reads Go binaries) are not build information.
+fn go_region(data: &[u8]) -> &[u8] {
+    use object::{Object as _, ObjectSection as _};
+    let Ok(file) = object::File::parse(data) else {
+        return data;
+    };
+    let name = match file.format() {
+        object::BinaryFormat::Elf => ".go.buildinfo",
+        object::BinaryFormat::MachO => "__go_buildinfo",
+        object::BinaryFormat::Pe => ".data",
+        _ => return &[],
+    };
+    file.section_by_name(name)
+        .and_then(|section| section.file_range())
+        .and_then(|(offset, size)| {
+            let start = usize::try_from(offset).ok()?;
+            data.get(start..start.checked_add(usize::try_from(size).ok()?)?)
+        })
+        .unwrap_or_default()
+}
+
+/// The offset of the build information header: the magic at a 16-byte boundary of the region
+/// with a pointer size of 4 or 8 after it, as Go's `debug/buildinfo` looks for it.
+fn go_header(region: &[u8]) -> Option<usize> {
+    memchr::memmem::find_iter(region, GO_MAGIC)
+        .find(|&at| at % 16 == 0 && matches!(region.get(at + GO_MAGIC.len()), Some(4 | 8)))
+}
+
 /// The Go version and module lines of a Go binary's build information, when it has them.
 fn go_build_info(data: &[u8]) -> Option<Result<(String, String), String>> {
-    let at = memchr::memmem::find(data, GO_MAGIC)?;
+    let data = go_region(data);
+    let at = go_header(data)?;
     let flags = *data.get(at + 15)?;
     if flags & 2 == 0 {
         return Some(Err(
@@ -271,7 +303,8 @@ mod tests {
 
     /// Go 1.18+ build information, as the linker lays it out, inside other bytes.
     fn go_binary(modules: &str) -> Vec<u8> {
-        let mut data = b"\x7fELF and other bytes before".to_vec();
+        let mut data = b"\x7fELF and other bytes before\xff Go buildinf:\x08\x02".to_vec();
+        data.resize(48, 0); // The header is 16-byte aligned; the magic before it is not.
         data.extend_from_slice(GO_MAGIC);
         data.push(8);
         data.push(2);
@@ -329,11 +362,28 @@ mod tests {
         assert!(scan(dir.path(), &path).unwrap().is_none());
         // A truncated header is said, not a panic.
         let mut data = b"\x7fELF".to_vec();
+        data.resize(16, 0);
         data.extend_from_slice(GO_MAGIC);
         data.extend_from_slice(&[8, 2]);
         fs_err::write(&path, &data).unwrap();
         let lockfile = scan(dir.path(), &path).unwrap().unwrap();
         assert!(!lockfile.complete);
+    }
+
+    #[test]
+    fn the_magic_in_a_programs_constants_is_not_build_information() {
+        // This test program is an object file with `GO_MAGIC` among its constants (crabox's
+        // own binary too): only the section Go's linker writes is read, so it is no Go binary.
+        let exe = std::env::current_exe().unwrap();
+        let data = fs_err::read(&exe).unwrap();
+        assert!(memchr::memmem::find(&data, GO_MAGIC).is_some());
+        assert!(go_build_info(&data).is_none());
+        let dir = tempfile::tempdir().unwrap();
+        assert!(
+            scan(dir.path(), &exe)
+                .unwrap()
+                .is_none_or(|l| l.format != Format::GoBinary)
+        );
     }
 
     #[test]

@@ -33,6 +33,27 @@ pub struct Graph<'a> {
     pub complete: bool,
 }
 
+impl Graph<'_> {
+    /// The product's own licences: those of its package named as the product (a workspace's
+    /// top crate), else the one licence all its packages (workspace members, the project) share.
+    /// Empty when nothing says.
+    pub fn product_licenses(&self, product_name: &str) -> BTreeSet<&str> {
+        let roots: Vec<&Component> = self
+            .components
+            .values()
+            .filter(|c| c.package.is_root)
+            .collect();
+        if let Some(own) = roots.iter().find(|c| c.package.name == product_name) {
+            return own.licenses.clone();
+        }
+        let mut sets = roots.iter().map(|c| &c.licenses);
+        match sets.next() {
+            Some(first) if !first.is_empty() && sets.all(|s| s == first) => first.clone(),
+            _ => BTreeSet::new(),
+        }
+    }
+}
+
 /// The purl of every package, lockfile by lockfile (what [`merge`] borrows).
 pub fn purls(inventory: &Inventory) -> Vec<Vec<String>> {
     inventory

@@ -14,6 +14,7 @@
 use serde_json::{Value, json};
 
 use crate::graph::Graph;
+use crate::model::Scope;
 use crate::{Document, Product};
 
 const PLACEHOLDER: &str = "urn:crabox:namespace-placeholder";
@@ -58,10 +59,23 @@ fn hashes<'a>(list: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<Value> 
         .collect()
 }
 
+/// Hashes with SPDX 3's algorithm names (SPDX 2's, in lower case).
+fn spdx_hashes<'a>(list: impl IntoIterator<Item = &'a crate::model::Hash>) -> Vec<Value> {
+    list.into_iter()
+        .map(|h| json!({"type": "Hash", "algorithm": h.alg.spdx().to_ascii_lowercase(), "hashValue": h.hex}))
+        .collect()
+}
+
 /// The elements being written.
 struct Elements {
     list: Vec<Value>,
     relationships: usize,
+    /// Licence expression → its element's id, written once at the end.
+    licences: std::collections::BTreeMap<String, String>,
+    /// A component creator's e-mail or URL → its agent's id (each written once).
+    creators: std::collections::BTreeMap<String, String>,
+    /// The product's artifact files: the deployable form of its own shipped packages.
+    product_files: Vec<String>,
 }
 
 fn id(what: &str) -> String {
@@ -124,6 +138,38 @@ impl Elements {
         (tool, vec![agent])
     }
 
+    /// A `hasConcludedLicense` from `from` to each licence expression.
+    fn conclude<'a>(&mut self, from: &str, licences: impl IntoIterator<Item = &'a str>) {
+        for licence in licences {
+            let licence_id = self
+                .licences
+                .entry(licence.to_owned())
+                .or_insert_with(|| id(&format!("LicenseExpression-{licence}")))
+                .clone();
+            self.relate(from, "hasConcludedLicense", &[licence_id], None);
+        }
+    }
+
+    /// The agent of a component's creator (an e-mail address: a `Person`; a project's URL: an
+    /// `Organization`, the project), written once; its id.
+    fn creator(&mut self, creator: &str) -> Option<String> {
+        if let Some(existing) = self.creators.get(creator) {
+            return Some(existing.clone());
+        }
+        let identifier = contact_identifier(creator)?;
+        let is_email = identifier["externalIdentifierType"] == "email";
+        let agent = id(&format!("Agent-{creator}"));
+        self.list.push(json!({
+            "type": if is_email { "Person" } else { "Organization" },
+            "spdxId": agent,
+            "creationInfo": CREATION,
+            "name": creator,
+            "externalIdentifier": [identifier],
+        }));
+        self.creators.insert(creator.to_owned(), agent.clone());
+        Some(agent)
+    }
+
     /// The product's package and its artifacts' files; returns the package's id.
     fn product(&mut self, product: &Product, created_by: &[String]) -> String {
         let product_id = id("Package-product");
@@ -174,13 +220,28 @@ impl Elements {
         if !files.is_empty() {
             self.relate(&product_id, "hasDistributionArtifact", &files, None);
         }
+        self.product_files = files;
         product_id
     }
 
-    /// Each component's package, and its concluded licences.
+    /// A component's distribution file (a `.crate`, a `.nupkg`): its name and hashes, an
+    /// archive with metadata inside (BSI: `archive`, structured as `container`).
+    fn distribution_file(&mut self, spdx_id: &str, file_name: &str, hashes: &[Value]) {
+        let file = format!("{spdx_id}-File");
+        self.list.push(json!({
+            "type": "software_File",
+            "spdxId": file,
+            "creationInfo": CREATION,
+            "name": file_name,
+            "software_primaryPurpose": "library",
+            "software_additionalPurpose": ["archive", "container"],
+            "verifiedUsing": hashes,
+        }));
+        self.relate(spdx_id, "hasDistributionArtifact", &[file], None);
+    }
+
+    /// Each component's package, its creator, its distribution file and its concluded licences.
     fn components(&mut self, graph: &Graph) {
-        let mut licence_ids: std::collections::BTreeMap<&str, String> =
-            std::collections::BTreeMap::new();
         for component in graph.components.values() {
             let package = component.package;
             let spdx_id = component_id(component.purl);
@@ -198,30 +259,36 @@ impl Elements {
                     "identifier": component.purl,
                 }],
             });
-            // SPDX 3 names the algorithms as SPDX 2 does, in lower case.
-            let algorithms: Vec<String> = component
-                .hashes
-                .iter()
-                .map(|h| h.alg.spdx().to_ascii_lowercase())
-                .collect();
-            if !algorithms.is_empty() {
-                value["verifiedUsing"] = json!(hashes(
-                    algorithms
-                        .iter()
-                        .map(String::as_str)
-                        .zip(component.hashes.iter().map(|h| h.hex.as_str()))
-                ));
+            if !component.hashes.is_empty() {
+                value["verifiedUsing"] = json!(spdx_hashes(component.hashes.iter().copied()));
+            }
+            let origin = package.origin.as_deref();
+            if let Some(agent) = origin
+                .and_then(|o| o.creator.as_deref())
+                .and_then(|c| self.creator(c))
+            {
+                value["originatedBy"] = json!([agent]);
             }
             self.list.push(value);
-            for licence in &component.licenses {
-                let licence_id = licence_ids
-                    .entry(licence)
-                    .or_insert_with(|| id(&format!("LicenseExpression-{licence}")))
-                    .clone();
-                self.relate(&spdx_id, "hasConcludedLicense", &[licence_id], None);
+            if let Some(file_name) = origin.and_then(|o| o.file_name.as_deref()) {
+                // The package's own hashes are its distribution file's (`Origin::file_name`).
+                self.distribution_file(&spdx_id, file_name, &spdx_hashes(&package.hashes));
+            } else if package.is_root
+                && component.scope == Scope::Required
+                && !self.product_files.is_empty()
+            {
+                // The product's own shipped package (a workspace member built by default) is
+                // deployed as the product's artifacts.
+                let files = self.product_files.clone();
+                self.relate(&spdx_id, "hasDistributionArtifact", &files, None);
             }
+            self.conclude(&spdx_id, component.licenses.iter().copied());
         }
-        for (licence, licence_id) in &licence_ids {
+    }
+
+    /// The licence expressions, each once.
+    fn licence_elements(&mut self) {
+        for (licence, licence_id) in std::mem::take(&mut self.licences) {
             self.list.push(json!({
                 "type": "simplelicensing_LicenseExpression",
                 "spdxId": licence_id,
@@ -280,10 +347,15 @@ pub fn render(product: &Product, graph: &Graph, document: &Document) -> String {
     let mut elements = Elements {
         list: Vec::new(),
         relationships: 0,
+        licences: std::collections::BTreeMap::new(),
+        creators: std::collections::BTreeMap::new(),
+        product_files: Vec::new(),
     };
     let (tool, created_by) = elements.agents(product, document);
     let product_id = elements.product(product, &created_by);
+    elements.conclude(&product_id, graph.product_licenses(&product.name));
     elements.components(graph);
+    elements.licence_elements();
     elements.dependencies(graph, &product_id);
 
     let sbom = id("Sbom");

@@ -338,6 +338,27 @@ pub struct Package {
     pub line: u32,
     /// The package is part of the product itself (a workspace member, the project).
     pub is_root: bool,
+    /// Who made it and the file it is distributed as, where its own metadata says so.
+    pub origin: Option<Box<Origin>>,
+}
+
+/// What a package's own metadata says of where it comes from (BSI TR-03183-2's component
+/// creator and distribution file name). Only set from data read, never guessed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// Who made it: an e-mail address, or an `http(s)` URL of its project (home page or
+    /// repository), from the package's manifest.
+    pub creator: Option<String>,
+    /// The file it is distributed as (`serde-1.0.219.crate`). When set, the package's `hashes`
+    /// are that file's hashes.
+    pub file_name: Option<String>,
+}
+
+impl Package {
+    /// The origin, created empty when absent.
+    pub fn origin_mut(&mut self) -> &mut Origin {
+        self.origin.get_or_insert_with(Box::default)
+    }
 }
 
 impl Package {
@@ -353,6 +374,7 @@ impl Package {
             dependencies: Vec::new(),
             line: 0,
             is_root: false,
+            origin: None,
         }
     }
 }

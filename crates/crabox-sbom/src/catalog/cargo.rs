@@ -433,9 +433,14 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
         .collect();
     let manifests = workspace_manifests(&context.dir);
     apply_scopes(&mut parsed, &entries, &members, &manifests);
+    for &m in &members {
+        if let Some(declared) = manifests.get(entries[m].name.as_ref()) {
+            declared.about.clone().apply(&mut parsed.packages[m]);
+        }
+    }
     parsed.direct = members;
     if let Some(home) = &context.cargo_home {
-        add_cached_licenses(&mut parsed.packages, home);
+        add_cached_metadata(&mut parsed.packages, home);
     }
     Ok(parsed)
 }
@@ -516,6 +521,76 @@ fn resolve_edges(entries: &[Entry], references: &[&str], parsed: &mut Parsed, co
 struct Declared {
     normal: BTreeSet<String>,
     dev: BTreeSet<String>,
+    /// The member's `license` and creator (`repository`, `homepage`, an author's e-mail),
+    /// inherited from `[workspace.package]` where the member says `.workspace = true`.
+    about: About,
+    /// Not built by default: `[workspace] default-members` is declared and does not list it
+    /// (a workspace's `xtask`). Shipped only when a default member depends on it.
+    not_default: bool,
+}
+
+/// What a manifest says of its package's licence and maker.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct About {
+    license: Option<String>,
+    creator: Option<String>,
+}
+
+impl About {
+    /// From a manifest's `[package]` table, `[workspace.package]` filling inherited keys.
+    fn of(package: &toml::Table, workspace: Option<&toml::Table>) -> About {
+        let field = |key: &str| -> Option<&toml::Value> {
+            let value = package.get(key)?;
+            if value.get("workspace").and_then(toml::Value::as_bool) == Some(true) {
+                return workspace?.get(key);
+            }
+            Some(value)
+        };
+        let text = |key: &str| field(key).and_then(toml::Value::as_str).map(str::trim);
+        let url = |key: &str| {
+            text(key)
+                .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+                .filter(|u| !u.contains(char::is_whitespace))
+        };
+        let email = || {
+            field("authors")?
+                .as_array()?
+                .iter()
+                .filter_map(toml::Value::as_str)
+                .find_map(author_email)
+        };
+        About {
+            license: text("license")
+                .filter(|l| !l.is_empty())
+                .map(|l| l.replace('/', " OR ")),
+            creator: url("repository")
+                .or_else(|| url("homepage"))
+                .map(str::to_owned)
+                .or_else(email),
+        }
+    }
+
+    /// Sets the package's licence (when it has none) and creator.
+    fn apply(self, package: &mut Package) {
+        if package.licenses.is_empty() {
+            package.licenses.extend(self.license);
+        }
+        if let Some(creator) = self.creator {
+            package.origin_mut().creator = Some(creator);
+        }
+    }
+}
+
+/// The e-mail address of an author written `Name <address>`.
+fn author_email(author: &str) -> Option<String> {
+    let (_, rest) = author.split_once('<')?;
+    let (address, _) = rest.split_once('>')?;
+    let address = address.trim();
+    let (local, domain) = address.split_once('@')?;
+    (!local.is_empty()
+        && domain.contains('.')
+        && !address.contains(|c: char| c.is_whitespace() || c == '<'))
+    .then(|| address.to_owned())
 }
 
 /// Reads the `Cargo.toml` files of the workspace beside the lockfile, keyed by package name: the
@@ -526,27 +601,39 @@ fn workspace_manifests(dir: &Path) -> BTreeMap<String, Declared> {
     let Some(root) = read_manifest(&dir.join("Cargo.toml")) else {
         return out;
     };
-    let mut manifests = vec![root.clone()];
-    let members = root
+    let workspace = root
         .get("workspace")
-        .and_then(|w| w.get("members"))
-        .and_then(toml::Value::as_array)
-        .map(|m| m.iter().filter_map(toml::Value::as_str).collect::<Vec<_>>())
-        .unwrap_or_default();
-    for member in members {
-        let paths: Vec<std::path::PathBuf> = match member.strip_suffix("/*") {
-            Some(parent) => fs_err::read_dir(dir.join(parent))
-                .map(|entries| entries.flatten().map(|e| e.path()).collect())
-                .unwrap_or_default(),
-            None => vec![dir.join(member)],
-        };
-        manifests.extend(
-            paths
+        .and_then(|w| w.get("package"))
+        .and_then(toml::Value::as_table)
+        .cloned();
+    let list = |key: &str| -> Option<Vec<std::path::PathBuf>> {
+        let patterns = root.get("workspace")?.get(key)?.as_array()?;
+        Some(
+            patterns
                 .iter()
-                .filter_map(|p| read_manifest(&p.join("Cargo.toml"))),
-        );
+                .filter_map(toml::Value::as_str)
+                .flat_map(|member| match member.strip_suffix("/*") {
+                    Some(parent) => fs_err::read_dir(dir.join(parent))
+                        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+                        .unwrap_or_default(),
+                    None => vec![dir.join(member)],
+                })
+                .map(|p| p.components().collect::<std::path::PathBuf>())
+                .collect(),
+        )
+    };
+    let defaults = list("default-members");
+    let is_default = |path: &Path| {
+        defaults.as_ref().is_none_or(|d| {
+            let path = path.components().collect::<std::path::PathBuf>();
+            d.contains(&path)
+        })
+    };
+    let mut manifests = vec![(root.clone(), is_default(dir))];
+    for path in list("members").unwrap_or_default() {
+        manifests.extend(read_manifest(&path.join("Cargo.toml")).map(|m| (m, is_default(&path))));
     }
-    for manifest in manifests {
+    for (manifest, default) in manifests {
         let Some(name) = manifest
             .get("package")
             .and_then(|p| p.get("name"))
@@ -554,7 +641,13 @@ fn workspace_manifests(dir: &Path) -> BTreeMap<String, Declared> {
         else {
             continue;
         };
-        let mut declared = Declared::default();
+        let mut declared = Declared {
+            not_default: !default,
+            ..Declared::default()
+        };
+        if let Some(package) = manifest.get("package").and_then(toml::Value::as_table) {
+            declared.about = About::of(package, workspace.as_ref());
+        }
         collect(&manifest, &mut declared);
         if let Some(toml::Value::Table(targets)) = manifest.get("target") {
             for target in targets.values() {
@@ -601,7 +694,9 @@ fn collect(table: &toml::Table, declared: &mut Declared) {
     }
 }
 
-/// Marks as `Dev` every package reachable from the members only through dev-dependencies.
+/// Marks as `Dev` every package reachable from the members built by default only through
+/// dev-dependencies, or not at all (a member only other members' tests use, a workspace tool
+/// outside `default-members`).
 fn apply_scopes(
     parsed: &mut Parsed,
     entries: &[Entry],
@@ -616,8 +711,18 @@ fn apply_scopes(
         return; // Without manifests every package counts as required.
     }
     let mut reached = vec![false; parsed.packages.len()];
-    let mut queue: VecDeque<usize> = members.iter().copied().collect();
-    for &m in members {
+    // From the members built by default; another member is shipped when one depends on it.
+    let starts: Vec<usize> = members
+        .iter()
+        .copied()
+        .filter(|&m| {
+            manifests
+                .get(entries[m].name.as_ref())
+                .is_none_or(|d| !d.not_default)
+        })
+        .collect();
+    let mut queue: VecDeque<usize> = starts.iter().copied().collect();
+    for &m in &starts {
         reached[m] = true;
     }
     while let Some(current) = queue.pop_front() {
@@ -645,51 +750,67 @@ fn apply_scopes(
     }
 }
 
-/// Licences from `$CARGO_HOME/registry/src/*/NAME-VERSION/Cargo.toml`, where the crate is cached.
-/// Read in parallel, and only the `[package] license` line of each manifest is parsed.
-fn add_cached_licenses(packages: &mut [Package], cargo_home: &Path) {
+/// What Cargo's registry cache says of each crates.io package, read in parallel: its licence and
+/// creator from `$CARGO_HOME/registry/src/*/NAME-VERSION/Cargo.toml`, and its distribution file
+/// `registry/cache/*/NAME-VERSION.crate` with its SHA-512, used only when the file's SHA-256 is
+/// the lockfile's checksum (so the hash is of the very crate the lockfile pins).
+fn add_cached_metadata(packages: &mut [Package], cargo_home: &Path) {
     use rayon::prelude::*;
-    let Ok(registries) = fs_err::read_dir(cargo_home.join("registry/src")) else {
-        return;
+    use sha2::Digest;
+    let list = |dir: &str| -> Vec<std::path::PathBuf> {
+        let Ok(entries) = fs_err::read_dir(cargo_home.join(dir)) else {
+            return Vec::new();
+        };
+        let mut roots: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        roots.sort(); // The same registry first on every run.
+        roots
     };
-    let roots: Vec<_> = registries.flatten().map(|e| e.path()).collect();
+    let (sources, caches) = (list("registry/src"), list("registry/cache"));
+    if sources.is_empty() && caches.is_empty() {
+        return;
+    }
     packages
         .par_iter_mut()
         .filter(|p| p.source == Source::Registry)
         .for_each(|package| {
             let dir_name = format!("{}-{}", package.name, package.version);
-            for root in &roots {
-                let Ok(text) = fs_err::read_to_string(root.join(&dir_name).join("Cargo.toml"))
-                else {
-                    continue;
-                };
-                package
-                    .licenses
-                    .extend(manifest_license(&text).map(|l| l.replace('/', " OR ")));
-                break;
+            if let Some(text) = sources.iter().find_map(|root| {
+                fs_err::read_to_string(root.join(&dir_name).join("Cargo.toml")).ok()
+            }) && let Ok(manifest) =
+                toml::from_str::<toml::Table>(crabox_types::encoding::strip_bom(&text))
+                && let Some(table) = manifest.get("package").and_then(toml::Value::as_table)
+            {
+                About::of(table, None).apply(package);
             }
+            let file_name = format!("{dir_name}.crate");
+            let Some(expected) = package.hashes.iter().find(|h| h.alg == HashAlg::Sha256) else {
+                return; // Nothing to tell the cached file is the one the lockfile pins.
+            };
+            let Some(bytes) = caches
+                .iter()
+                .find_map(|root| crate_file(&root.join(&file_name)))
+            else {
+                return;
+            };
+            if crate::encoding::hex(&sha2::Sha256::digest(&bytes)) != expected.hex {
+                return;
+            }
+            let sha512 = crate::encoding::hex(&sha2::Sha512::digest(&bytes));
+            package
+                .hashes
+                .extend(Hash::from_hex(HashAlg::Sha512, &sha512));
+            package.origin_mut().file_name = Some(file_name);
         });
 }
 
-/// The `license` of a manifest's `[package]` table.
-fn manifest_license(text: &str) -> Option<String> {
-    let mut in_package = false;
-    for line in text.lines() {
-        let line = line.trim();
-        if line.starts_with('[') {
-            in_package = line == "[package]";
-            continue;
-        }
-        let Some(rest) = line.strip_prefix("license").filter(|_| in_package) else {
-            continue;
-        };
-        let rest = rest.trim_start();
-        if rest.starts_with('=') {
-            let value: toml::Table = toml::from_str(&format!("license {rest}")).ok()?;
-            return value.get("license")?.as_str().map(str::to_owned);
-        }
+/// A cached `.crate` file's bytes, when it is a plain file of at most 64 MiB (crates.io's limit
+/// is 10 MiB).
+fn crate_file(path: &Path) -> Option<Vec<u8>> {
+    let metadata = fs_err::symlink_metadata(path).ok()?;
+    if !metadata.is_file() || metadata.len() > 64 << 20 {
+        return None;
     }
-    None
+    fs_err::read(path).ok()
 }
 
 #[cfg(test)]
@@ -801,6 +922,47 @@ source = "git+https://github.com/rust-lang/cc-rs?branch=main#0123abcd"
 "#;
 
     #[test]
+    fn a_member_outside_default_members_ships_only_when_a_default_member_needs_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |path: &str, text: &str| {
+            let path = dir.path().join(path);
+            fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+            fs_err::write(path, text).unwrap();
+        };
+        write(
+            "Cargo.toml",
+            "[workspace]\nmembers = ['crates/*', 'xtask']\ndefault-members = ['./crates/*']\n[workspace.package]\nlicense = 'MIT'\nrepository = 'https://example.com/app'\n",
+        );
+        write(
+            "crates/app/Cargo.toml",
+            "[package]\nname = 'app'\nlicense.workspace = true\nrepository.workspace = true\n[dependencies]\nserde = '1'\n",
+        );
+        write(
+            "xtask/Cargo.toml",
+            "[package]\nname = 'xtask'\n[dependencies]\ntempfile = '3'\n",
+        );
+        let text = "version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"serde\"]\n\n[[package]]\nname = \"xtask\"\nversion = \"0.1.0\"\ndependencies = [\"tempfile\"]\n\n[[package]]\nname = \"serde\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n[[package]]\nname = \"tempfile\"\nversion = \"3.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n";
+        let parsed = parse(text, &context(dir.path())).unwrap();
+        let by_name = |n: &str| parsed.packages.iter().find(|p| p.name == n).unwrap();
+        assert_eq!(by_name("app").scope, Scope::Required);
+        assert_eq!(by_name("serde").scope, Scope::Required);
+        assert_eq!(by_name("xtask").scope, Scope::Dev, "not a default member");
+        assert_eq!(
+            by_name("tempfile").scope,
+            Scope::Dev,
+            "only the tool uses it"
+        );
+        // A member's licence and creator, inherited from the workspace.
+        assert_eq!(by_name("app").licenses, ["MIT"]);
+        let creator = by_name("app")
+            .origin
+            .as_ref()
+            .and_then(|o| o.creator.clone());
+        assert_eq!(creator.as_deref(), Some("https://example.com/app"));
+        assert!(by_name("xtask").licenses.is_empty());
+    }
+
+    #[test]
     fn reads_v3_with_scopes_from_the_manifest() {
         let dir = tempfile::tempdir().unwrap();
         fs_err::write(
@@ -886,13 +1048,78 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
     }
 
     #[test]
-    fn licence_line_of_a_registry_manifest() {
-        let text = "[package]\nname = \"x\"\nlicense-file = \"L\"\nlicense = \"MIT OR Apache-2.0\"\n[dependencies]\nlicense = \"no\"\n";
-        assert_eq!(manifest_license(text).as_deref(), Some("MIT OR Apache-2.0"));
-        assert_eq!(
-            manifest_license("[dependencies]\nlicense = \"MIT\"\n"),
-            None
+    fn licence_and_creator_of_a_manifest() {
+        let table = |text: &str| toml::from_str::<toml::Table>(text).unwrap();
+        let package = table(
+            "license = \"MIT/Apache-2.0\"\nrepository = \"https://github.com/o/x\"\nhomepage = \"https://x.example\"\n",
         );
+        let about = About::of(&package, None);
+        assert_eq!(about.license.as_deref(), Some("MIT OR Apache-2.0"));
+        assert_eq!(about.creator.as_deref(), Some("https://github.com/o/x"));
+        // Not a URL: the home page, then an author's e-mail.
+        let package = table(
+            "repository = \"git@github.com:o/x\"\nauthors = [\"Nobody\", \"A B <a@b.example>\"]\n",
+        );
+        assert_eq!(
+            About::of(&package, None).creator.as_deref(),
+            Some("a@b.example")
+        );
+        // Inherited from the workspace; nothing inherited without one.
+        let workspace = table("license = \"MIT\"\nrepository = \"https://w.example/r\"\n");
+        let member = table("license.workspace = true\nrepository = { workspace = true }\n");
+        let about = About::of(&member, Some(&workspace));
+        assert_eq!(about.license.as_deref(), Some("MIT"));
+        assert_eq!(about.creator.as_deref(), Some("https://w.example/r"));
+        assert_eq!(About::of(&member, None), About::default());
+        for bad in [
+            "A <a@b>",
+            "A <@b.example>",
+            "A a@b.example",
+            "A <a b@c.example>",
+        ] {
+            assert_eq!(author_email(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_cached_crate_gives_its_file_name_and_sha512_only_when_it_is_the_pinned_one() {
+        use sha2::Digest;
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("cargo-home");
+        let src = home.join("registry/src/index.crates.io-0/a-1.0.0");
+        let cache = home.join("registry/cache/index.crates.io-0");
+        fs_err::create_dir_all(&src).unwrap();
+        fs_err::create_dir_all(&cache).unwrap();
+        fs_err::write(src.join("Cargo.toml"), "[package]\nname = \"a\"\nversion = \"1.0.0\"\nlicense = \"MIT\"\nhomepage = \"https://a.example\"\n").unwrap();
+        fs_err::write(cache.join("a-1.0.0.crate"), b"crate a").unwrap();
+        fs_err::write(
+            cache.join("b-1.0.0.crate"),
+            b"not the crate the lockfile pins",
+        )
+        .unwrap();
+        let sum = |bytes: &[u8]| crate::encoding::hex(&sha2::Sha256::digest(bytes));
+        let text = format!(
+            "version = 4\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{}\"\n\n[[package]]\nname = \"b\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{}\"\n",
+            sum(b"crate a"),
+            sum(b"crate b")
+        );
+        let mut context = context(dir.path());
+        context.cargo_home = Some(home);
+        let parsed = parse(&text, &context).unwrap();
+        let a = &parsed.packages[0];
+        assert_eq!(a.licenses, ["MIT"]);
+        let origin = a.origin.as_deref().unwrap();
+        assert_eq!(origin.creator.as_deref(), Some("https://a.example"));
+        assert_eq!(origin.file_name.as_deref(), Some("a-1.0.0.crate"));
+        let sha512 = a.hashes.iter().find(|h| h.alg == HashAlg::Sha512).unwrap();
+        assert_eq!(
+            sha512.hex,
+            crate::encoding::hex(&sha2::Sha512::digest(b"crate a"))
+        );
+        // A cached file whose SHA-256 is not the lockfile's checksum is not described.
+        let b = &parsed.packages[1];
+        assert!(b.origin.is_none());
+        assert_eq!(b.hashes.len(), 1);
     }
 
     #[test]

@@ -342,6 +342,8 @@ impl Version {
             Ecosystem::Debian => crate::distro_version::Dpkg::parse(text).map(Version::Dpkg),
             Ecosystem::Alpine => crate::distro_version::Apk::parse(text).map(Version::Apk),
             Ecosystem::Rpm => crate::distro_version::Rpm::parse(text).map(Version::Rpm),
+            // No advisory database publishes vcpkg ports' versions to compare with.
+            Ecosystem::Vcpkg => None,
         }
     }
 

@@ -40,6 +40,7 @@ pub fn add_licenses(packages: &mut [Package], dir: &Path) {
             | Ecosystem::Maven
             | Ecosystem::Swift
             | Ecosystem::Conan
+            | Ecosystem::Vcpkg
             | Ecosystem::Debian
             | Ecosystem::Alpine
             | Ecosystem::Rpm => None,

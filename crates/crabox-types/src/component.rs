@@ -30,6 +30,8 @@ pub enum Ecosystem {
     Swift,
     /// C and C++ packages (Conan, `ConanCenter`).
     Conan,
+    /// C and C++ ports of vcpkg (Microsoft's registry, or another the configuration names).
+    Vcpkg,
     /// Debian packages (dpkg), of Debian or a distribution built on it.
     Debian,
     /// Alpine packages (apk).
@@ -53,6 +55,7 @@ impl Ecosystem {
             Ecosystem::Maven => "maven",
             Ecosystem::Swift => "swift",
             Ecosystem::Conan => "conan",
+            Ecosystem::Vcpkg => "vcpkg",
             Ecosystem::Debian => "deb",
             Ecosystem::Alpine => "apk",
             Ecosystem::Rpm => "rpm",
@@ -73,6 +76,9 @@ impl Ecosystem {
             Ecosystem::Maven => "Maven",
             Ecosystem::Swift => "SwiftURL",
             Ecosystem::Conan => "ConanCenter",
+            // OSV publishes no vcpkg ecosystem: no database covers these packages, and the
+            // audit says so.
+            Ecosystem::Vcpkg => "vcpkg",
             Ecosystem::Debian => "Debian",
             Ecosystem::Alpine => "Alpine",
             // OSV names each RPM distribution (`Red Hat`, `AlmaLinux`, `Rocky Linux`); crabox
@@ -81,7 +87,7 @@ impl Ecosystem {
         }
     }
 
-    pub const ALL: [Ecosystem; 14] = [
+    pub const ALL: [Ecosystem; 15] = [
         Ecosystem::Cargo,
         Ecosystem::Npm,
         Ecosystem::Pypi,
@@ -93,6 +99,7 @@ impl Ecosystem {
         Ecosystem::Maven,
         Ecosystem::Swift,
         Ecosystem::Conan,
+        Ecosystem::Vcpkg,
         Ecosystem::Debian,
         Ecosystem::Alpine,
         Ecosystem::Rpm,
@@ -407,6 +414,8 @@ pub enum Format {
     PackageResolved,
     /// Conan's `conan.lock`.
     ConanLock,
+    /// vcpkg's manifest `vcpkg.json` (with its installed tree's status, when installed).
+    VcpkgJson,
     /// A supplier's CycloneDX JSON SBOM (`--import`).
     CycloneDxImport,
     /// A supplier's SPDX JSON SBOM (`--import`).
@@ -446,6 +455,7 @@ impl Format {
             "packages.config" => Format::PackagesConfig,
             "Package.resolved" => Format::PackageResolved,
             "conan.lock" => Format::ConanLock,
+            "vcpkg.json" => Format::VcpkgJson,
             _ if name.len() > ".deps.json".len() && name.ends_with(".deps.json") => {
                 Format::DepsJson
             }

@@ -79,7 +79,8 @@ pub fn for_package(package: &Package) -> String {
         | Ecosystem::RubyGems
         | Ecosystem::NuGet
         | Ecosystem::Pub
-        | Ecosystem::Conan => (None, package.name.clone()),
+        | Ecosystem::Conan
+        | Ecosystem::Vcpkg => (None, package.name.clone()),
         // `group:artifact`: the group is the namespace (purl spec, maven type).
         Ecosystem::Maven => match package.name.split_once(':') {
             Some((group, artifact)) => (Some(group.to_owned()), artifact.to_owned()),
@@ -105,12 +106,17 @@ pub fn for_package(package: &Package) -> String {
         }
         _ => (None, package.version.as_str()),
     };
+    // A vcpkg port version (`1.3.1#2`) is the `port_version` qualifier (purl spec, vcpkg type).
+    let (version, port_version) = match (package.ecosystem, version.split_once('#')) {
+        (Ecosystem::Vcpkg, Some((version, port))) => (version, Some(port)),
+        _ => (version, None),
+    };
     if !version.is_empty() {
         purl.push('@');
         purl.push_str(&encode(version));
     }
     // Qualifiers sorted by key, as the purl spec's canonical form has them.
-    let qualifiers: Vec<(&str, String)> = match &package.source {
+    let mut qualifiers: Vec<(&str, String)> = match &package.source {
         Source::Registry | Source::Path(_) => Vec::new(),
         Source::OtherRegistry(url) => vec![("repository_url", url.clone())],
         Source::Git { url, rev } => vec![(
@@ -146,6 +152,10 @@ pub fn for_package(package: &Package) -> String {
             q
         }
     };
+    if let Some(port) = port_version {
+        qualifiers.push(("port_version", port.to_owned()));
+        qualifiers.sort_by_key(|(key, _)| *key);
+    }
     for (i, (key, value)) in qualifiers.iter().enumerate() {
         purl.push(if i == 0 { '?' } else { '&' });
         purl.push_str(key);
@@ -212,6 +222,11 @@ pub fn parse_package(purl: &str) -> Option<Package> {
     };
     if let Some(epoch) = qualifier("epoch").filter(|e| ecosystem == Ecosystem::Rpm && e != "0") {
         version = format!("{epoch}:{version}");
+    }
+    if let Some(port) =
+        qualifier("port_version").filter(|p| ecosystem == Ecosystem::Vcpkg && p != "0")
+    {
+        version = format!("{version}#{port}");
     }
     let mut package = Package::new(ecosystem, name, version);
     if ecosystem.is_distribution() {

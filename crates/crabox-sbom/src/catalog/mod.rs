@@ -28,6 +28,7 @@ pub mod requirements;
 pub mod rpm;
 pub mod swift;
 pub mod uv;
+pub mod vcpkg;
 pub mod yarn;
 
 use std::path::{Path, PathBuf};
@@ -165,6 +166,7 @@ pub fn parse(format: Format, text: &str, context: &Context) -> Result<Parsed, Sb
         Format::PackagesConfig => packages_config::parse(text, context),
         Format::PackageResolved => swift::parse(text, context),
         Format::ConanLock => conan::parse(text, context),
+        Format::VcpkgJson => vcpkg::parse(text, context),
         Format::CycloneDxImport => import::cyclonedx(text, context),
         Format::SpdxImport => import::spdx(text, context),
         // Binaries are read as bytes by `crate::binary`, not as text.
@@ -285,7 +287,7 @@ mod properties {
 
     use super::*;
 
-    const FORMATS: [Format; 23] = [
+    const FORMATS: [Format; 24] = [
         Format::CargoLock,
         Format::PackageLock,
         Format::YarnLock,
@@ -305,6 +307,7 @@ mod properties {
         Format::PackagesConfig,
         Format::PackageResolved,
         Format::ConanLock,
+        Format::VcpkgJson,
         Format::CycloneDxImport,
         Format::SpdxImport,
         Format::DpkgStatus,

@@ -26,6 +26,7 @@ fn inventory_of(file: &Path, real_name: &str, sum: Option<&Path>) -> crabox_sbom
         root: dir.path().to_owned(),
         path: dir.path().to_owned(),
         cargo_home: None,
+        nuget_packages: None,
         selection: crabox_sbom::Selection::default(),
     })
     .unwrap();

@@ -338,3 +338,150 @@ fn a_maven_component_has_its_group_and_artifact() {
     assert_eq!(guava["name"], "guava");
     assert_eq!(guava["purl"], "pkg:maven/com.google.guava/guava@31.1-jre");
 }
+
+#[test]
+fn bsi_component_fields_come_from_cargos_registry_cache() {
+    // BSI TR-03183-2 component fields (issue 22): a crate's creator and licence from its
+    // manifest in the registry cache, its `.crate` with SHA-512 when the cached file's SHA-256 is
+    // the lockfile's checksum; a workspace member's licence and creator inherited from
+    // `[workspace.package]`, deployed as the product's artifact; the product's licence is its
+    // top crate's.
+    use sha2::Digest as _;
+    let context = repo();
+    let crate_bytes = b"the itoa crate";
+    let checksum = crabox_types::encoding::hex(&sha2::Sha256::digest(crate_bytes));
+    let sha512 = crabox_types::encoding::hex(&sha2::Sha512::digest(crate_bytes));
+    context.write(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"app\"]\n[workspace.package]\nlicense = \"MIT\"\nrepository = \"https://git.acme.example/app\"\n",
+    );
+    context.write(
+        "app/Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nlicense.workspace = true\nrepository.workspace = true\n[dependencies]\nitoa = \"1\"\n",
+    );
+    context.write(
+        "Cargo.lock",
+        &format!("version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"itoa\"]\n\n[[package]]\nname = \"itoa\"\nversion = \"1.0.11\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{checksum}\"\n"),
+    );
+    context.write("dist/app", "\u{7f}ELF binary");
+    context.write(
+        "cargo-home/registry/src/index.crates.io-0/itoa-1.0.11/Cargo.toml",
+        "[package]\nname = \"itoa\"\nversion = \"1.0.11\"\nlicense = \"MIT OR Apache-2.0\"\nrepository = \"https://github.com/dtolnay/itoa\"\n",
+    );
+    context.write(
+        "cargo-home/registry/cache/index.crates.io-0/itoa-1.0.11.crate",
+        std::str::from_utf8(crate_bytes).unwrap(),
+    );
+    context.write(
+        "crabox.toml",
+        "[product]\nname = \"app\"\nmanufacturer = \"ACME GmbH\"\nmanufacturer-contact = \"mailto:psirt@acme.example\"\n[sbom]\nexclude = [\"cargo-home/**\"]\n",
+    );
+    let sbom = |format: &str| {
+        let output = context
+            .crabox()
+            .env("CARGO_HOME", context.path().join("cargo-home"))
+            .args(["sbom", "--sbom-format", format, "--artifact", "dist/app"])
+            .output()
+            .unwrap();
+        let (stdout, stderr) = output_text(&output);
+        assert!(output.status.success(), "{stderr}");
+        serde_json::from_str::<serde_json::Value>(&stdout).unwrap()
+    };
+    let doc = sbom("spdx3-json");
+    let graph = doc["@graph"].as_array().unwrap();
+    let by_id = |id: &serde_json::Value| graph.iter().find(|e| e["spdxId"] == *id).unwrap();
+    let package = |name: &str| {
+        graph
+            .iter()
+            .find(|e| {
+                e["type"] == "software_Package"
+                    && e["name"] == name
+                    && e.get("software_packageUrl").is_some()
+            })
+            .unwrap()
+    };
+    let related = |from: &serde_json::Value, kind: &str| -> Vec<&serde_json::Value> {
+        graph
+            .iter()
+            .filter(|r| {
+                r["type"] == "Relationship" && r["from"] == *from && r["relationshipType"] == kind
+            })
+            .flat_map(|r| r["to"].as_array().unwrap())
+            .map(by_id)
+            .collect()
+    };
+    let itoa = package("itoa");
+    let creator = by_id(&itoa["originatedBy"][0]);
+    assert_eq!(
+        creator["externalIdentifier"][0]["identifier"],
+        "https://github.com/dtolnay/itoa"
+    );
+    let files = related(&itoa["spdxId"], "hasDistributionArtifact");
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0]["name"], "itoa-1.0.11.crate");
+    assert!(
+        files[0]["verifiedUsing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["algorithm"] == "sha512" && h["hashValue"] == sha512.as_str())
+    );
+    let licence = related(&itoa["spdxId"], "hasConcludedLicense");
+    assert_eq!(
+        licence[0]["simplelicensing_licenseExpression"],
+        "MIT OR Apache-2.0"
+    );
+    // The member: inherited licence and creator, deployed as the product's artifact.
+    let app = package("app");
+    assert_eq!(
+        by_id(&app["originatedBy"][0])["externalIdentifier"][0]["identifier"],
+        "https://git.acme.example/app"
+    );
+    assert_eq!(
+        related(&app["spdxId"], "hasDistributionArtifact")[0]["name"],
+        "app"
+    );
+    assert_eq!(
+        related(&app["spdxId"], "hasConcludedLicense")[0]["simplelicensing_licenseExpression"],
+        "MIT"
+    );
+    let product = graph
+        .iter()
+        .find(|e| {
+            e["spdxId"]
+                .as_str()
+                .unwrap_or_default()
+                .ends_with("#Package-product")
+        })
+        .unwrap();
+    assert_eq!(
+        related(&product["spdxId"], "hasConcludedLicense")[0]["simplelicensing_licenseExpression"],
+        "MIT"
+    );
+    // CycloneDX: the creator as the component's manufacturer, the file as a BSI property.
+    let doc = sbom("cyclonedx-json");
+    let itoa = doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "itoa")
+        .unwrap();
+    assert_eq!(
+        itoa["manufacturer"]["url"][0],
+        "https://github.com/dtolnay/itoa"
+    );
+    assert!(
+        itoa["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "bsi:component:filename" && p["value"] == "itoa-1.0.11.crate")
+    );
+    assert!(
+        itoa["hashes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["alg"] == "SHA-512" && h["content"] == sha512.as_str())
+    );
+}

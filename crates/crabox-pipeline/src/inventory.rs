@@ -22,6 +22,16 @@ pub fn cargo_home(run: &Run<'_>) -> Option<PathBuf> {
         .or_else(|| run.var(EnvVars::HOME).map(|h| Path::new(&h).join(".cargo")))
 }
 
+/// `NuGet`'s global packages folder: `NUGET_PACKAGES`, else `~/.nuget/packages`.
+pub fn nuget_packages(run: &Run<'_>) -> Option<PathBuf> {
+    run.var(EnvVars::NUGET_PACKAGES)
+        .map(PathBuf::from)
+        .or_else(|| {
+            run.var(EnvVars::HOME)
+                .map(|h| Path::new(&h).join(".nuget/packages"))
+        })
+}
+
 /// Every lockfile of the product under the scope's `--path`, with licences from the local
 /// package caches, and the package databases of the `[sbom] images`; `what` names the step in
 /// the log.
@@ -71,6 +81,7 @@ pub fn read_with(run: &Run<'_>, what: &str, inputs: &Inputs<'_>) -> anyhow::Resu
         root: run.scope.root.clone(),
         path: run.scope.scan.clone(),
         cargo_home: cargo_home(run),
+        nuget_packages: nuget_packages(run),
         selection: crabox_sbom::Selection::of(&run.settings().sbom),
     })?;
     let configured = run
@@ -163,6 +174,7 @@ pub fn at_commit(run: &Run<'_>, repo: &crabox_git::Repo, id: &str) -> anyhow::Re
         root: dir.path().to_owned(),
         path,
         cargo_home: cargo_home(run),
+        nuget_packages: nuget_packages(run),
         selection: crabox_sbom::Selection::of(&run.settings().sbom),
     })
     .with_context(|| {

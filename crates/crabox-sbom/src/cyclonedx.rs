@@ -99,6 +99,9 @@ struct ComponentJson<'a> {
     #[serde(skip_serializing_if = "str::is_empty")]
     version: &'a str,
     scope: &'static str,
+    /// Who made it (BSI TR-03183-2's component creator), where its own metadata says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    manufacturer: Option<Value>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     hashes: Vec<HashJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -135,6 +138,14 @@ fn component_json<'a>(component: &Component<'a>) -> ComponentJson<'a> {
             value: "development".into(),
         });
     }
+    let origin = package.origin.as_deref();
+    if let Some(file_name) = origin.and_then(|o| o.file_name.as_deref()) {
+        // The file the package is distributed as; its hashes are the component's.
+        properties.push(PropertyJson {
+            name: "bsi:component:filename",
+            value: file_name.into(),
+        });
+    }
     ComponentJson {
         kind: if package.is_root {
             "application"
@@ -150,6 +161,9 @@ fn component_json<'a>(component: &Component<'a>) -> ComponentJson<'a> {
             Scope::Optional => "optional",
             Scope::Dev => "excluded",
         },
+        manufacturer: origin
+            .and_then(|o| o.creator.as_deref())
+            .map(creator_entity),
         hashes: component
             .hashes
             .iter()
@@ -269,6 +283,16 @@ fn organization(name: &str, contact: Option<&str>) -> Value {
         }
     }
     value
+}
+
+/// A component's creator (an e-mail address or its project's URL) as an organizational entity
+/// without a name: the metadata gives only the address.
+fn creator_entity(creator: &str) -> Value {
+    if creator.starts_with("http://") || creator.starts_with("https://") {
+        json!({ "url": [creator] })
+    } else {
+        json!({ "contact": [{ "email": creator }] })
+    }
 }
 
 /// The product's dependency entry or a component's.

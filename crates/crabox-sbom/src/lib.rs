@@ -41,6 +41,8 @@ pub struct Options {
     pub path: PathBuf,
     /// Cargo's home, for licences in the local registry cache.
     pub cargo_home: Option<PathBuf>,
+    /// `NuGet`'s global packages folder, for licences and project URLs of `NuGet` packages.
+    pub nuget_packages: Option<PathBuf>,
     /// Which lockfiles are the product's (`[sbom] include`/`exclude`).
     pub selection: Selection,
 }
@@ -77,12 +79,12 @@ fn display(root: &Path, path: &Path) -> String {
         .replace('\\', "/")
 }
 
-/// Reads and catalogs one lockfile.
+/// Reads and catalogs one lockfile (the package caches from `caches`).
 pub fn read_lockfile(
     root: &Path,
     path: &Path,
     format: Format,
-    cargo_home: Option<&Path>,
+    caches: &Options,
 ) -> Result<Lockfile, SbomError> {
     let bytes = fs_err::read(path).map_err(|source| SbomError::Read {
         path: path.to_owned(),
@@ -97,7 +99,8 @@ pub fn read_lockfile(
     let context = catalog::Context {
         dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
         display: shown.clone(),
-        cargo_home: cargo_home.map(Path::to_path_buf),
+        cargo_home: caches.cargo_home.clone(),
+        nuget_packages: caches.nuget_packages.clone(),
         distro: None,
         root: Some(root.to_owned()),
     };
@@ -130,9 +133,8 @@ pub fn import(root: &Path, path: &Path) -> Result<Lockfile, SbomError> {
 /// lockfile is an error naming file and line; a bad entry inside one is a diagnostic.
 pub fn scan(options: &Options) -> Result<Inventory, SbomError> {
     let (found, skipped) = discover::discover_in_scope(&options.path, &options.selection)?;
-    let read = |(path, format): &(PathBuf, Format)| {
-        read_lockfile(&options.root, path, *format, options.cargo_home.as_deref())
-    };
+    let read =
+        |(path, format): &(PathBuf, Format)| read_lockfile(&options.root, path, *format, options);
     // One lockfile is read on this thread: starting the thread pool costs more than it saves.
     let lockfiles: Result<Vec<Lockfile>, SbomError> = if found.len() > 1 {
         found.par_iter().map(read).collect()

@@ -100,6 +100,7 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
         package.scope = Scope::Required;
     }
     parsed.direct = direct;
+    super::nuget::describe(&mut parsed.packages, context);
     Ok(parsed)
 }
 

@@ -47,6 +47,9 @@ pub struct Context {
     pub display: String,
     /// Cargo's home (`CARGO_HOME` or `~/.cargo`), for licences in the local registry cache.
     pub cargo_home: Option<PathBuf>,
+    /// `NuGet`'s global packages folder (`NUGET_PACKAGES` or `~/.nuget/packages`), for the
+    /// `.nuspec` of each package.
+    pub nuget_packages: Option<PathBuf>,
     /// `ID` and `VERSION_ID` of the `os-release` of the image or root file system the package
     /// database is in.
     pub distro: Option<(String, String)>,

@@ -345,8 +345,21 @@ fn parse_v2(
             source_of(entry.get("resolved").and_then(Value::as_str))
         };
         package.is_root = is_workspace;
-        let license = license_of(entry.get("license")).or_else(|| cached_license(context, key));
+        let cached = cached_about(context, key, &package.version);
+        let license = license_of(entry.get("license")).or(cached.0);
         package.licenses.extend(license);
+        if let Some(creator) = cached.1 {
+            package.origin_mut().creator = Some(creator);
+        }
+        // The registry tarball the integrity hashes are of (`…/-/name-1.0.0.tgz`).
+        if let Some(file) = entry
+            .get("resolved")
+            .and_then(Value::as_str)
+            .filter(|_| !package.hashes.is_empty())
+            .and_then(tarball_name)
+        {
+            package.origin_mut().file_name = Some(file.to_owned());
+        }
         by_key.insert(key.as_str(), parsed.packages.len());
         keys.push(key.as_str());
         parsed.packages.push(package);
@@ -411,15 +424,80 @@ fn parse_v2(
 }
 
 /// Licence from `node_modules/…/package.json` when the package is installed.
-fn cached_license(context: &Context, key: &str) -> Option<String> {
+fn cached_about(context: &Context, key: &str, version: &str) -> (Option<String>, Option<String>) {
     if context.dir.as_os_str().is_empty() || !key.contains("node_modules/") {
+        return (None, None);
+    }
+    let Some(text) = fs_err::read_to_string(context.dir.join(key).join("package.json"))
+        .ok()
+        .map(crabox_types::encoding::without_bom)
+    else {
+        return (None, None);
+    };
+    let Ok(manifest) = serde_json::from_str::<Value>(&text) else {
+        return (None, None);
+    };
+    // Another version installed there than the lockfile pins says nothing of this one.
+    if manifest.get("version").and_then(Value::as_str) != Some(version) {
+        return (None, None);
+    }
+    (license_of(manifest.get("license")), creator_of(&manifest))
+}
+
+/// The file name of a registry tarball URL (`https://registry.npmjs.org/a/-/a-1.0.0.tgz`).
+fn tarball_name(url: &str) -> Option<&str> {
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
         return None;
     }
-    let text = fs_err::read_to_string(context.dir.join(key).join("package.json"))
-        .ok()
-        .map(crabox_types::encoding::without_bom)?;
-    let manifest: Value = serde_json::from_str(&text).ok()?;
-    license_of(manifest.get("license"))
+    let path = url.split(['?', '#']).next()?;
+    let name = path.rsplit('/').next()?;
+    (name.len() > 4 && name.get(name.len() - 4..)?.eq_ignore_ascii_case(".tgz")).then_some(name)
+}
+
+/// Who made an npm package, from its `package.json`: the `repository` URL, else `homepage`,
+/// else the author's e-mail or URL.
+pub fn creator_of(manifest: &Value) -> Option<String> {
+    let url = |text: &str| {
+        let text = text.trim();
+        let text = text.strip_prefix("git+").unwrap_or(text);
+        ((text.starts_with("https://") || text.starts_with("http://"))
+            && !text.contains(char::is_whitespace))
+        .then(|| text.to_owned())
+    };
+    let repository = match manifest.get("repository") {
+        Some(Value::String(text)) => url(text),
+        Some(Value::Object(object)) => object.get("url").and_then(Value::as_str).and_then(url),
+        _ => None,
+    };
+    let author = || match manifest.get("author")? {
+        // `Name <e-mail> (url)`
+        Value::String(text) => {
+            let email = text
+                .split_once('<')
+                .and_then(|(_, rest)| rest.split_once('>'))
+                .map(|(email, _)| email.trim())
+                .filter(|e| e.contains('@') && !e.contains(char::is_whitespace));
+            email.map(str::to_owned).or_else(|| {
+                let (_, rest) = text.split_once('(')?;
+                url(rest.split_once(')')?.0)
+            })
+        }
+        Value::Object(object) => object
+            .get("email")
+            .and_then(Value::as_str)
+            .filter(|e| e.contains('@') && !e.contains(char::is_whitespace))
+            .map(str::to_owned)
+            .or_else(|| object.get("url").and_then(Value::as_str).and_then(url)),
+        _ => None,
+    };
+    repository
+        .or_else(|| {
+            manifest
+                .get("homepage")
+                .and_then(Value::as_str)
+                .and_then(url)
+        })
+        .or_else(author)
 }
 
 /// v1: nested `dependencies`, edges by `requires` resolved through the nesting.
@@ -517,6 +595,55 @@ mod tests {
             display: "package-lock.json".into(),
             ..Context::default()
         }
+    }
+
+    #[test]
+    fn the_tarball_and_the_installed_manifests_creator() {
+        let dir = tempfile::tempdir().unwrap();
+        let installed = dir.path().join("node_modules/a");
+        fs_err::create_dir_all(&installed).unwrap();
+        fs_err::write(
+            installed.join("package.json"),
+            r#"{"name": "a", "version": "1.0.0", "license": "ISC", "repository": {"type": "git", "url": "git+https://github.com/o/a.git"}}"#,
+        )
+        .unwrap();
+        let installed_b = dir.path().join("node_modules/b");
+        fs_err::create_dir_all(&installed_b).unwrap();
+        fs_err::write(
+            installed_b.join("package.json"),
+            r#"{"name": "b", "version": "9.9.9", "license": "MIT", "author": "B <b@b.example>"}"#,
+        )
+        .unwrap();
+        let lock = r#"{"lockfileVersion": 3, "packages": {
+          "": {"name": "app", "dependencies": {"a": "1", "b": "1"}},
+          "node_modules/a": {"version": "1.0.0", "resolved": "https://registry.npmjs.org/a/-/a-1.0.0.tgz", "integrity": "sha512-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="},
+          "node_modules/b": {"version": "1.0.0", "resolved": "https://registry.npmjs.org/b/-/b-1.0.0.tgz"}}}"#;
+        let context = Context {
+            dir: dir.path().to_owned(),
+            ..context()
+        };
+        let parsed = parse(lock, &context).unwrap();
+        let by_name = |n: &str| parsed.packages.iter().find(|p| p.name == n).unwrap();
+        let a = by_name("a");
+        assert_eq!(a.licenses, ["ISC"]);
+        let origin = a.origin.as_deref().unwrap();
+        assert_eq!(
+            origin.creator.as_deref(),
+            Some("https://github.com/o/a.git")
+        );
+        assert_eq!(origin.file_name.as_deref(), Some("a-1.0.0.tgz"));
+        // b: no integrity, so no file; the installed b is another version, so nothing of it.
+        let b = by_name("b");
+        assert!(b.origin.is_none() && b.licenses.is_empty());
+        assert_eq!(
+            creator_of(&serde_json::json!({"author": {"name": "x", "url": "https://x.example"}}))
+                .as_deref(),
+            Some("https://x.example")
+        );
+        assert_eq!(
+            creator_of(&serde_json::json!({"repository": "github:o/a"})),
+            None
+        );
     }
 
     #[test]

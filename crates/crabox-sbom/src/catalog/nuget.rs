@@ -98,7 +98,118 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
     direct.sort_unstable();
     direct.dedup();
     parsed.direct = direct;
+    describe(&mut parsed.packages, context);
     Ok(parsed)
+}
+
+/// The largest `.nuspec` read (they are kilobytes).
+const MAX_NUSPEC: u64 = 1 << 20;
+
+/// BSI component fields of `NuGet` packages whose lockfile gives the `.nupkg`'s SHA-512: the file
+/// as nuget.org names it (`id.version.nupkg`, lower case); and, from the global packages folder,
+/// the creator (`projectUrl`, else the `repository` URL) and licence (`license
+/// type="expression"`) of the `.nuspec`, used only when the folder's `.nupkg.sha512` is the
+/// lockfile's hash (the same package, not another build of the version).
+pub fn describe(packages: &mut [Package], context: &Context) {
+    for package in packages.iter_mut() {
+        let Some(sha512) = package.hashes.iter().find(|h| h.alg == HashAlg::Sha512) else {
+            continue;
+        };
+        let (id, version) = (
+            package.name.to_ascii_lowercase(),
+            package.version.to_ascii_lowercase(),
+        );
+        let nuspec = context.nuget_packages.as_ref().and_then(|root| {
+            let dir = root.join(&id).join(&version);
+            let recorded = read_small(&dir.join(format!("{id}.{version}.nupkg.sha512")))?;
+            let recorded = Hash::from_prefixed(&format!("sha512-{}", recorded.trim()))?;
+            (recorded.hex == sha512.hex).then(|| read_small(&dir.join(format!("{id}.nuspec"))))?
+        });
+        if let Some(about) = nuspec.as_deref().map(nuspec_about) {
+            if package.licenses.is_empty() {
+                package.licenses.extend(about.license);
+            }
+            package.origin_mut().creator = about.creator;
+        }
+        package.origin_mut().file_name = Some(format!("{id}.{version}.nupkg"));
+    }
+}
+
+fn read_small(path: &std::path::Path) -> Option<String> {
+    let metadata = fs_err::symlink_metadata(path).ok()?;
+    if !metadata.is_file() || metadata.len() > MAX_NUSPEC {
+        return None;
+    }
+    fs_err::read_to_string(path)
+        .ok()
+        .map(crabox_types::encoding::without_bom)
+}
+
+/// What a `.nuspec` says of its package's licence and maker.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct NuspecAbout {
+    license: Option<String>,
+    creator: Option<String>,
+}
+
+fn nuspec_about(text: &str) -> NuspecAbout {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut about = NuspecAbout::default();
+    let (mut project_url, mut repository_url) = (None, None);
+    // The element being read and, for `license`, whether it is an expression.
+    let mut current: Option<(String, bool)> = None;
+    let url = |text: &str| {
+        let text = text.trim();
+        ((text.starts_with("https://") || text.starts_with("http://"))
+            && !text.contains(char::is_whitespace))
+        .then(|| text.to_owned())
+    };
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(start)) => {
+                let name = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();
+                let attribute = |key: &[u8]| {
+                    start
+                        .attributes()
+                        .flatten()
+                        .find(|a| a.key.local_name().as_ref() == key)
+                        .map(|a| String::from_utf8_lossy(&a.value).into_owned())
+                };
+                if name == "repository" {
+                    repository_url = repository_url.or_else(|| url(&attribute(b"url")?));
+                }
+                let expression = attribute(b"type").as_deref() == Some("expression");
+                current = Some((name, expression));
+            }
+            Ok(Event::Empty(start)) if start.local_name().as_ref() == b"repository" => {
+                let value = start
+                    .attributes()
+                    .flatten()
+                    .find(|a| a.key.local_name().as_ref() == b"url")
+                    .map(|a| String::from_utf8_lossy(&a.value).into_owned());
+                repository_url = repository_url.or_else(|| url(&value?));
+            }
+            Ok(Event::Text(text)) => {
+                let Ok(text) = text.decode() else { continue };
+                match current.as_ref() {
+                    Some((name, _)) if name == "projectUrl" => project_url = url(&text),
+                    Some((name, true)) if name == "license" => {
+                        let text = text.trim();
+                        about.license = spdx::Expression::parse(text)
+                            .is_ok()
+                            .then(|| text.to_owned());
+                    }
+                    _ => {}
+                }
+            }
+            Ok(Event::End(_)) => current = None,
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    about.creator = project_url.or(repository_url);
+    about
 }
 
 #[cfg(test)]
@@ -153,6 +264,69 @@ mod tests {
             crate::purl::for_package(&parsed.packages[0]),
             "pkg:nuget/Newtonsoft.Json@13.0.3"
         );
+    }
+
+    #[test]
+    fn the_nupkg_and_its_nuspec_in_the_global_packages_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("packages");
+        let package = folder.join("newtonsoft.json/13.0.3");
+        fs_err::create_dir_all(&package).unwrap();
+        fs_err::write(
+            package.join("newtonsoft.json.nuspec"),
+            r#"<?xml version="1.0" encoding="utf-8"?>
+<package xmlns="http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd">
+  <metadata minClientVersion="2.12">
+    <id>Newtonsoft.Json</id>
+    <version>13.0.3</version>
+    <authors>James Newton-King</authors>
+    <license type="expression">MIT</license>
+    <projectUrl>https://www.newtonsoft.com/json</projectUrl>
+    <repository type="git" url="https://github.com/JamesNK/Newtonsoft.Json.git" />
+  </metadata>
+</package>"#,
+        )
+        .unwrap();
+        let hash = "HrC5BXdl00IP9zeV+0Z848QWPAoCr9P3bDEZguI+gkLcBKAOxix/tLEAAHC+UvDNPv4a2d18lOReHMOagPa+zQ==";
+        fs_err::write(package.join("newtonsoft.json.13.0.3.nupkg.sha512"), hash).unwrap();
+        let context = Context {
+            dir: dir.path().to_owned(),
+            display: "packages.lock.json".into(),
+            nuget_packages: Some(folder.clone()),
+            ..Context::default()
+        };
+        let parsed = parse(LOCK, &context).unwrap();
+        let json = &parsed.packages[0];
+        assert_eq!(json.licenses, ["MIT"]);
+        let origin = json.origin.as_deref().unwrap();
+        assert_eq!(
+            origin.creator.as_deref(),
+            Some("https://www.newtonsoft.com/json")
+        );
+        assert_eq!(
+            origin.file_name.as_deref(),
+            Some("newtonsoft.json.13.0.3.nupkg")
+        );
+        // No hash in the lockfile: nothing said of its file.
+        assert!(parsed.packages[1].origin.is_none());
+        // Another build of the version (its SHA-512 is not the lockfile's): the file name and
+        // hash stand, the nuspec is not used.
+        let other = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBw==";
+        fs_err::write(package.join("newtonsoft.json.13.0.3.nupkg.sha512"), other).unwrap();
+        let parsed = parse(LOCK, &context).unwrap();
+        assert!(parsed.packages[0].licenses.is_empty());
+        let origin = parsed.packages[0].origin.as_deref().unwrap();
+        assert_eq!(origin.creator, None);
+        assert_eq!(
+            origin.file_name.as_deref(),
+            Some("newtonsoft.json.13.0.3.nupkg")
+        );
+        // Only the repository URL; a licence that is no SPDX expression is not taken.
+        let about = nuspec_about(
+            r#"<package><metadata><license type="expression">not a licence (x</license><repository url="https://git.example/r" /></metadata></package>"#,
+        );
+        assert_eq!(about.license, None);
+        assert_eq!(about.creator.as_deref(), Some("https://git.example/r"));
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub fn scan(dir: &Path) -> crabox_sbom::Inventory {
         path: dir.to_owned(),
         selection: crabox_sbom::Selection::default(),
         cargo_home: None,
+        nuget_packages: None,
     })
     .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
 }

@@ -1,8 +1,10 @@
 //! Maven `pom.xml`: the dependencies a project declares, with versions resolved as Maven would
 //! from the project's properties, its parent chain (each parent read from `relativePath`,
 //! default `../pom.xml`, when that file is the named parent) and the `dependencyManagement` of
-//! the chain. A version that stays unresolved (a parent or imported BOM outside the tree, a
-//! property nobody defines, a range) is said with its line and the package is left out.
+//! the chain, and the BOMs it imports (`<scope>import</scope>`) that are in the repository (found
+//! by their coordinates among its `pom.xml` files). A version that stays unresolved (a parent or
+//! imported BOM outside the tree, a property nobody defines, a range) is said with its line and
+//! the package is left out.
 //!
 //! A `pom.xml` declares direct dependencies only: what they depend on is not in the file, and
 //! crabox does not resolve it from a repository. The lockfile is therefore always incomplete,
@@ -134,6 +136,9 @@ struct Inherited {
     properties: HashMap<String, String>,
     /// `group:artifact` → version (as written, interpolated later).
     managed: HashMap<String, String>,
+    /// BOMs imported by `dependencyManagement` (`<scope>import</scope>`): group, artifact,
+    /// version as written.
+    imports: Vec<(String, String, String)>,
 }
 
 fn coordinates(project: &Element) -> (Option<String>, Option<String>, Option<String>) {
@@ -177,8 +182,121 @@ fn inherit(project: &Element, into: &mut Inherited) {
             dependency.text_of("artifactId"),
             dependency.text_of("version"),
         ) {
-            into.managed.insert(format!("{g}:{a}"), v.to_owned());
+            if dependency.text_of("scope") == Some("import") {
+                // A BOM: its own managed versions are imported (`imports`).
+                into.imports
+                    .push((g.to_owned(), a.to_owned(), v.to_owned()));
+            } else {
+                into.managed.insert(format!("{g}:{a}"), v.to_owned());
+            }
         }
+    }
+}
+
+/// The most `pom.xml` files looked at for imported BOMs, and how deep.
+const MAX_POMS: usize = 4096;
+const MAX_TREE_DEPTH: usize = 8;
+
+/// The `pom.xml` files of the repository, by `group:artifact:version` (read once, and only when
+/// a BOM is imported). Build outputs and hidden directories are not searched.
+fn poms_in_tree(context: &Context) -> HashMap<String, Element> {
+    let mut out = HashMap::new();
+    let Some(root) = context.root.as_ref() else {
+        return out;
+    };
+    let mut seen = 0;
+    let mut stack = vec![(root.clone(), 0)];
+    while let Some((dir, depth)) = stack.pop() {
+        let Ok(entries) = fs_err::read_dir(&dir) else {
+            continue;
+        };
+        let mut entries: Vec<_> = entries.flatten().collect();
+        entries.sort_by_key(fs_err::DirEntry::file_name);
+        for entry in entries {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if kind.is_dir()
+                && depth < MAX_TREE_DEPTH
+                && !name.starts_with('.')
+                && !matches!(name.as_ref(), "target" | "build" | "node_modules")
+            {
+                stack.push((entry.path(), depth + 1));
+            } else if kind.is_file() && name == "pom.xml" && seen < MAX_POMS {
+                seen += 1;
+                let Ok(text) = fs_err::read_to_string(entry.path()) else {
+                    continue;
+                };
+                let Ok(element) = parse_xml(&text, context) else {
+                    continue;
+                };
+                let mut own = Inherited::default();
+                inherit(&element, &mut own);
+                if let (Some(g), Some(a), Some(v)) = coordinates(&element) {
+                    let version = interpolate(&v, &own.properties).unwrap_or(v);
+                    out.insert(format!("{g}:{a}:{version}"), element);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Adds the managed versions of the BOMs `inherited` imports that are in the tree (and of the
+/// BOMs they import, five deep): a version managed explicitly wins, then the first import.
+fn import_boms(inherited: &mut Inherited, context: &Context) {
+    if inherited.imports.is_empty() {
+        return;
+    }
+    let tree = poms_in_tree(context);
+    let mut queue: Vec<(String, String, String, HashMap<String, String>)> = inherited
+        .imports
+        .iter()
+        .map(|(g, a, v)| {
+            (
+                g.clone(),
+                a.clone(),
+                v.clone(),
+                inherited.properties.clone(),
+            )
+        })
+        .collect();
+    let mut done = std::collections::HashSet::new();
+    let mut depth = 0;
+    while !queue.is_empty() && depth < 5 {
+        depth += 1;
+        let mut next = Vec::new();
+        for (group, artifact, version, properties) in queue {
+            let (Some(g), Some(a), Some(v)) = (
+                interpolate(&group, &properties),
+                interpolate(&artifact, &properties),
+                interpolate(&version, &properties),
+            ) else {
+                continue;
+            };
+            let key = format!("{g}:{a}:{v}");
+            let Some(bom) = tree.get(&key).filter(|_| done.insert(key.clone())) else {
+                continue;
+            };
+            let mut own = Inherited::default();
+            inherit(bom, &mut own);
+            for (managed, written) in &own.managed {
+                if !inherited.managed.contains_key(managed) {
+                    // The BOM's own properties resolve its versions.
+                    let resolved =
+                        interpolate(written, &own.properties).unwrap_or_else(|| written.clone());
+                    inherited.managed.insert(managed.clone(), resolved);
+                }
+            }
+            next.extend(
+                own.imports
+                    .iter()
+                    .map(|(g, a, v)| (g.clone(), a.clone(), v.clone(), own.properties.clone())),
+            );
+        }
+        queue = next;
     }
 }
 
@@ -255,6 +373,7 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
         inherit(ancestor, &mut inherited);
     }
     inherit(&project, &mut inherited);
+    import_boms(&mut inherited, context);
     let (own_group, _, own_version) = coordinates(&project);
     let own_version = own_version.and_then(|v| interpolate(&v, &inherited.properties));
 
@@ -445,6 +564,75 @@ mod tests {
             parsed.diagnostics[1]
                 .message
                 .contains("direct dependencies only")
+        );
+    }
+
+    #[test]
+    fn imported_boms_in_the_tree_manage_versions() {
+        let repo = tempfile::tempdir().unwrap();
+        let write = |path: &str, text: &str| {
+            let path = repo.path().join(path);
+            fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+            fs_err::write(path, text).unwrap();
+        };
+        // A BOM module of the build, with its own property and an import of another BOM.
+        write(
+            "bom/pom.xml",
+            r#"<project><groupId>com.acme</groupId><artifactId>acme-bom</artifactId><version>2.0</version>
+  <properties><netty.version>4.1.100.Final</netty.version></properties>
+  <dependencyManagement><dependencies>
+    <dependency><groupId>io.netty</groupId><artifactId>netty-codec</artifactId><version>${netty.version}</version></dependency>
+    <dependency><groupId>com.acme</groupId><artifactId>base-bom</artifactId><version>1.0</version><type>pom</type><scope>import</scope></dependency>
+  </dependencies></dependencyManagement></project>"#,
+        );
+        write(
+            "base-bom/pom.xml",
+            r#"<project><groupId>com.acme</groupId><artifactId>base-bom</artifactId><version>1.0</version>
+  <dependencyManagement><dependencies>
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId><version>2.0.9</version></dependency>
+    <dependency><groupId>io.netty</groupId><artifactId>netty-codec</artifactId><version>4.0.0</version></dependency>
+  </dependencies></dependencyManagement></project>"#,
+        );
+        // Build outputs are not searched.
+        write(
+            "target/classes/pom.xml",
+            r#"<project><groupId>com.other</groupId><artifactId>other-bom</artifactId><version>1</version>
+  <dependencyManagement><dependencies><dependency><groupId>x</groupId><artifactId>y</artifactId><version>9</version></dependency></dependencies></dependencyManagement></project>"#,
+        );
+        let app = r#"<project><groupId>com.acme</groupId><artifactId>app</artifactId><version>2.0</version>
+  <properties><bom.version>2.0</bom.version></properties>
+  <dependencyManagement><dependencies>
+    <dependency><groupId>com.acme</groupId><artifactId>acme-bom</artifactId><version>${bom.version}</version><type>pom</type><scope>import</scope></dependency>
+    <dependency><groupId>com.other</groupId><artifactId>other-bom</artifactId><version>1</version><type>pom</type><scope>import</scope></dependency>
+  </dependencies></dependencyManagement>
+  <dependencies>
+    <dependency><groupId>io.netty</groupId><artifactId>netty-codec</artifactId></dependency>
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId></dependency>
+    <dependency><groupId>x</groupId><artifactId>y</artifactId></dependency>
+  </dependencies></project>"#;
+        write("app/pom.xml", app);
+        let context = Context {
+            dir: repo.path().join("app"),
+            display: "app/pom.xml".into(),
+            root: Some(repo.path().to_owned()),
+            ..Context::default()
+        };
+        let parsed = parse(app, &context).unwrap();
+        // The nearer BOM's netty wins over the one it imports; slf4j comes from the nested BOM.
+        assert_eq!(
+            parsed.names(),
+            [
+                "io.netty:netty-codec@4.1.100.Final",
+                "org.slf4j:slf4j-api@2.0.9"
+            ]
+        );
+        assert!(
+            parsed
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("`x:y` has no version")),
+            "{:?}",
+            parsed.diagnostics
         );
     }
 

@@ -755,3 +755,46 @@ fn the_bundle_carries_the_release_notes_and_the_advisories_of_a_fixed_vulnerabil
         "{disclosure}"
     );
 }
+
+#[test]
+fn spdx_3_joins_the_bundle_when_sbom_formats_names_it() {
+    // SPDX 3.0.1 (issue 22): written into the bundle beside CycloneDX and SPDX 2.3 when
+    // `[sbom] formats` names it, listed in the manifest (so `verify` checks it), not otherwise.
+    let context = project();
+    let name = bundle_name(&context);
+    let dir = format!("crabox-evidence/{name}");
+    let sbom = |extension: &str| {
+        context.path().join(format!(
+            "{dir}/sbom/{}.{extension}",
+            &name[..name.len() - 6]
+        ))
+    };
+    let (code, _, stderr) = bundle(&context, &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(sbom("cdx.json").exists() && sbom("spdx.json").exists());
+    assert!(!sbom("spdx3.json").exists());
+    context.write(
+        "crabox.toml",
+        "[sbom]\nformats = [\"cyclonedx-json\", \"spdx3-json\"]\n",
+    );
+    let (code, _, stderr) = bundle(&context, &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let text = fs_err::read_to_string(sbom("spdx3.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        doc["@context"],
+        "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"
+    );
+    assert!(
+        context
+            .read(&format!("{dir}/manifest.json"))
+            .contains(".spdx3.json")
+    );
+    let (code, stderr) = verify(&context, &dir);
+    assert_eq!(code, Some(0), "{stderr}");
+    // A tampered SPDX 3 file is named by verify.
+    fs_err::write(sbom("spdx3.json"), text.replace("3.0.1", "3.0.2")).unwrap();
+    let (code, stderr) = verify(&context, &dir);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains(".spdx3.json"), "{stderr}");
+}

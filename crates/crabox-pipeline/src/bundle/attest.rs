@@ -76,7 +76,10 @@ pub fn attest(
     for (format, text) in sboms {
         let kind = match format {
             SbomFormat::CyclonedxJson => Kind::Cyclonedx,
-            SbomFormat::SpdxJson | SbomFormat::Spdx3Json => Kind::Spdx,
+            SbomFormat::SpdxJson => Kind::Spdx,
+            // One SPDX attestation (of SPDX 2.3, which attestation verifiers read); the SPDX
+            // 3.0.1 file is covered by the signed manifest.
+            SbomFormat::Spdx3Json => continue,
         };
         predicates.push((kind, serde_json::from_str(text)?));
     }

@@ -253,8 +253,16 @@ pub fn run(
         });
         let sboms = timed("sbom", || -> anyhow::Result<Vec<(SbomFormat, String)>> {
             let (product, document) = crate::sbom::prepare(run, repo, &options.artifacts)?;
+            // CycloneDX and SPDX 2.3 always; SPDX 3.0.1 too when `[sbom] formats` names it.
+            let spdx3 = run
+                .settings()
+                .sbom
+                .formats
+                .contains(&SbomFormat::Spdx3Json)
+                .then_some(SbomFormat::Spdx3Json);
             Ok([SbomFormat::CyclonedxJson, SbomFormat::SpdxJson]
                 .into_iter()
+                .chain(spdx3)
                 .map(|format| {
                     (
                         format,

@@ -578,28 +578,28 @@ mod tests {
         // A BOM module of the build, with its own property and an import of another BOM.
         write(
             "bom/pom.xml",
-            r#"<project><groupId>com.acme</groupId><artifactId>acme-bom</artifactId><version>2.0</version>
+            r"<project><groupId>com.acme</groupId><artifactId>acme-bom</artifactId><version>2.0</version>
   <properties><netty.version>4.1.100.Final</netty.version></properties>
   <dependencyManagement><dependencies>
     <dependency><groupId>io.netty</groupId><artifactId>netty-codec</artifactId><version>${netty.version}</version></dependency>
     <dependency><groupId>com.acme</groupId><artifactId>base-bom</artifactId><version>1.0</version><type>pom</type><scope>import</scope></dependency>
-  </dependencies></dependencyManagement></project>"#,
+  </dependencies></dependencyManagement></project>",
         );
         write(
             "base-bom/pom.xml",
-            r#"<project><groupId>com.acme</groupId><artifactId>base-bom</artifactId><version>1.0</version>
+            r"<project><groupId>com.acme</groupId><artifactId>base-bom</artifactId><version>1.0</version>
   <dependencyManagement><dependencies>
     <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId><version>2.0.9</version></dependency>
     <dependency><groupId>io.netty</groupId><artifactId>netty-codec</artifactId><version>4.0.0</version></dependency>
-  </dependencies></dependencyManagement></project>"#,
+  </dependencies></dependencyManagement></project>",
         );
         // Build outputs are not searched.
         write(
             "target/classes/pom.xml",
-            r#"<project><groupId>com.other</groupId><artifactId>other-bom</artifactId><version>1</version>
-  <dependencyManagement><dependencies><dependency><groupId>x</groupId><artifactId>y</artifactId><version>9</version></dependency></dependencies></dependencyManagement></project>"#,
+            r"<project><groupId>com.other</groupId><artifactId>other-bom</artifactId><version>1</version>
+  <dependencyManagement><dependencies><dependency><groupId>x</groupId><artifactId>y</artifactId><version>9</version></dependency></dependencies></dependencyManagement></project>",
         );
-        let app = r#"<project><groupId>com.acme</groupId><artifactId>app</artifactId><version>2.0</version>
+        let app = r"<project><groupId>com.acme</groupId><artifactId>app</artifactId><version>2.0</version>
   <properties><bom.version>2.0</bom.version></properties>
   <dependencyManagement><dependencies>
     <dependency><groupId>com.acme</groupId><artifactId>acme-bom</artifactId><version>${bom.version}</version><type>pom</type><scope>import</scope></dependency>
@@ -609,7 +609,7 @@ mod tests {
     <dependency><groupId>io.netty</groupId><artifactId>netty-codec</artifactId></dependency>
     <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId></dependency>
     <dependency><groupId>x</groupId><artifactId>y</artifactId></dependency>
-  </dependencies></project>"#;
+  </dependencies></project>";
         write("app/pom.xml", app);
         let context = Context {
             dir: repo.path().join("app"),

@@ -27,6 +27,8 @@ fn inventory_of(file: &Path, real_name: &str, sum: Option<&Path>) -> crabox_sbom
         path: dir.path().to_owned(),
         cargo_home: None,
         nuget_packages: None,
+        maven_repository: None,
+        gradle_home: None,
         selection: crabox_sbom::Selection::default(),
     })
     .unwrap();

@@ -82,6 +82,16 @@ pub fn read_with(run: &Run<'_>, what: &str, inputs: &Inputs<'_>) -> anyhow::Resu
         path: run.scope.scan.clone(),
         cargo_home: cargo_home(run),
         nuget_packages: nuget_packages(run),
+        maven_repository: run
+            .var(EnvVars::HOME)
+            .map(|h| crabox_sbom::catalog::maven_cache::local_repository(Path::new(&h))),
+        gradle_home: run
+            .var(EnvVars::GRADLE_USER_HOME)
+            .map(PathBuf::from)
+            .or_else(|| {
+                run.var(EnvVars::HOME)
+                    .map(|h| Path::new(&h).join(".gradle"))
+            }),
         selection: crabox_sbom::Selection::of(&run.settings().sbom),
     })?;
     let configured = run
@@ -175,6 +185,16 @@ pub fn at_commit(run: &Run<'_>, repo: &crabox_git::Repo, id: &str) -> anyhow::Re
         path,
         cargo_home: cargo_home(run),
         nuget_packages: nuget_packages(run),
+        maven_repository: run
+            .var(EnvVars::HOME)
+            .map(|h| crabox_sbom::catalog::maven_cache::local_repository(Path::new(&h))),
+        gradle_home: run
+            .var(EnvVars::GRADLE_USER_HOME)
+            .map(PathBuf::from)
+            .or_else(|| {
+                run.var(EnvVars::HOME)
+                    .map(|h| Path::new(&h).join(".gradle"))
+            }),
         selection: crabox_sbom::Selection::of(&run.settings().sbom),
     })
     .with_context(|| {

@@ -43,6 +43,10 @@ pub struct Options {
     pub cargo_home: Option<PathBuf>,
     /// `NuGet`'s global packages folder, for licences and project URLs of `NuGet` packages.
     pub nuget_packages: Option<PathBuf>,
+    /// Maven's local repository, for the jars and poms of Maven packages.
+    pub maven_repository: Option<PathBuf>,
+    /// Gradle's home, for its module cache.
+    pub gradle_home: Option<PathBuf>,
     /// Which lockfiles are the product's (`[sbom] include`/`exclude`).
     pub selection: Selection,
 }
@@ -101,6 +105,8 @@ pub fn read_lockfile(
         display: shown.clone(),
         cargo_home: caches.cargo_home.clone(),
         nuget_packages: caches.nuget_packages.clone(),
+        maven_repository: caches.maven_repository.clone(),
+        gradle_home: caches.gradle_home.clone(),
         distro: None,
         root: Some(root.to_owned()),
     };

@@ -36,7 +36,8 @@ env_vars! {
     SOURCE_DATE_EPOCH: "Unix time used for every timestamp crabox writes (reproducible builds).";
     CARGO_HOME: "Cargo's home, whose registry cache gives crate licences offline. Default: `~/.cargo`.";
     NUGET_PACKAGES: "The global packages folder (the `.nupkg` cache of `dotnet restore`), whose `.nuspec` files give package licences and project URLs offline. Default: `~/.nuget/packages`.";
-    HOME: "The user's home directory (for the default `CARGO_HOME`, `NUGET_PACKAGES` and cache directory).";
+    GRADLE_USER_HOME: "Gradle's home, whose module cache gives the jars and poms of Maven packages offline. Default: `~/.gradle`.";
+    HOME: "The user's home directory (for the default `CARGO_HOME`, `NUGET_PACKAGES`, `GRADLE_USER_HOME`, Maven's `~/.m2` and the cache directory).";
     XDG_CACHE_HOME: "Base of the cache directory: advisory databases and their indexes go to `$XDG_CACHE_HOME/crabox`. Default: `~/.cache`.";
     CRABOX_CACHE_DIR: "The cache directory itself, instead of `$XDG_CACHE_HOME/crabox`.";
     ACTIONS_ID_TOKEN_REQUEST_URL: "Set by GitHub Actions when the job may request an OIDC token (`permissions: id-token: write`): keyless signing is possible.";

@@ -57,6 +57,7 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
     if let Some(metadata) = verification_metadata(context) {
         add_hashes(&mut parsed.packages, &metadata);
     }
+    super::maven_cache::describe(&mut parsed.packages, context);
     Ok(parsed)
 }
 

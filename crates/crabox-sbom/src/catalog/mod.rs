@@ -16,6 +16,7 @@ pub mod gemfile;
 pub mod gomod;
 pub mod gradle;
 pub mod import;
+pub mod maven_cache;
 pub mod npm;
 pub mod nuget;
 pub mod packages_config;
@@ -50,6 +51,10 @@ pub struct Context {
     /// `NuGet`'s global packages folder (`NUGET_PACKAGES` or `~/.nuget/packages`), for the
     /// `.nuspec` of each package.
     pub nuget_packages: Option<PathBuf>,
+    /// Maven's local repository (`~/.m2/repository`), for the jars and poms of Maven packages.
+    pub maven_repository: Option<PathBuf>,
+    /// Gradle's home (`GRADLE_USER_HOME` or `~/.gradle`), for its module cache.
+    pub gradle_home: Option<PathBuf>,
     /// `ID` and `VERSION_ID` of the `os-release` of the image or root file system the package
     /// database is in.
     pub distro: Option<(String, String)>,

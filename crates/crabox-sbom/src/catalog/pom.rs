@@ -22,7 +22,7 @@ use crate::model::{Ecosystem, Package, Scope};
 
 /// One XML element: its local name, text, children and line.
 #[derive(Debug, Default)]
-struct Element {
+pub(super) struct Element {
     name: String,
     text: String,
     children: Vec<Element>,
@@ -30,17 +30,20 @@ struct Element {
 }
 
 impl Element {
-    fn child(&self, name: &str) -> Option<&Element> {
+    pub(super) fn child(&self, name: &str) -> Option<&Element> {
         self.children.iter().find(|c| c.name == name)
     }
 
-    fn text_of(&self, name: &str) -> Option<&str> {
+    pub(super) fn text_of(&self, name: &str) -> Option<&str> {
         self.child(name)
             .map(|c| c.text.trim())
             .filter(|t| !t.is_empty())
     }
 
-    fn all<'a>(&'a self, path: &'a [&str]) -> Box<dyn Iterator<Item = &'a Element> + 'a> {
+    pub(super) fn all<'a>(
+        &'a self,
+        path: &'a [&str],
+    ) -> Box<dyn Iterator<Item = &'a Element> + 'a> {
         match path {
             [] => Box::new(std::iter::once(self)),
             [first, rest @ ..] => Box::new(
@@ -55,7 +58,7 @@ impl Element {
 
 const MAX_DEPTH: usize = 64;
 
-fn parse_xml(text: &str, context: &Context) -> Result<Element, SbomError> {
+pub(super) fn parse_xml(text: &str, context: &Context) -> Result<Element, SbomError> {
     let index = LineIndex::new(text);
     let mut reader = quick_xml::Reader::from_str(text);
     let mut stack: Vec<Element> = vec![Element::default()];
@@ -431,6 +434,7 @@ pub fn parse(text: &str, context: &Context) -> Result<Parsed, SbomError> {
         parsed.direct.push(parsed.packages.len());
         parsed.packages.push(package);
     }
+    super::maven_cache::describe(&mut parsed.packages, context);
     parsed.complete = false;
     parsed.diagnostics.push(context.diagnostic(
         project.line,

@@ -20,6 +20,8 @@ pub fn scan(dir: &Path) -> crabox_sbom::Inventory {
         selection: crabox_sbom::Selection::default(),
         cargo_home: None,
         nuget_packages: None,
+        maven_repository: None,
+        gradle_home: None,
     })
     .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
 }

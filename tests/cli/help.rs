@@ -57,7 +57,7 @@ fn only_working_steps_are_listed() {
         commands,
         [
             "init", "config", "sbom", "audit", "db", "sign", "verify", "gate", "notes", "bundle",
-            "publish", "help"
+            "publish", "watch", "help"
         ]
     );
 }

@@ -140,6 +140,37 @@ pub enum Command {
     Bundle(BundleArgs),
     /// Create the GitHub release of a tag: notes, bundle files as assets
     Publish(PublishArgs),
+    /// Re-audit supported releases' SBOMs: new, newly exploited and newly fixed vulnerabilities
+    Watch(WatchArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WatchArgs {
+    /// Evidence bundle (directory or `.tar.gz`), CycloneDX/SPDX JSON SBOM, or a directory
+    /// searched for them
+    #[arg(value_name = "SOURCE", required = true)]
+    pub sources: Vec<PathBuf>,
+
+    /// Advisory database: a RustSec directory, a tree of OSV JSON/YAML records or an OSV `.zip`
+    /// export; repeatable [default: the databases of `[audit] sources` that `crabox db update`
+    /// fetched]
+    #[arg(long, value_name = "PATH")]
+    pub db: Vec<PathBuf>,
+
+    /// Watch only shard I of N of the sources (sorted; every N-th from the I-th), for a job
+    /// matrix
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+
+    /// State file: when each vulnerability, and each exploited one, was first seen, so the
+    /// Article 14 clock survives runs (written back)
+    #[arg(long, value_name = "FILE", default_value = "crabox-watch-state.json")]
+    pub state: PathBuf,
+
+    /// Known Exploited Vulnerabilities catalogue (CISA KEV JSON) [default: `[evidence]
+    /// kev-catalog`]
+    #[arg(long, value_name = "FILE")]
+    pub kev: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

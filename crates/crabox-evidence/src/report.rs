@@ -43,6 +43,10 @@ pub struct Report {
     /// The open vulnerabilities and the ignored ones with a released fix, oldest first;
     /// `None` when the audit did not run.
     pub open_vulnerabilities: Option<Vec<OpenVulnerability>>,
+    /// The end of the support period (`[product] support-end`, `YYYY-MM-DD`), when declared:
+    /// `crabox watch` re-audits the release until then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub support_end: Option<String>,
 }
 
 /// An advisory database the audit read, and how recent its data is.
@@ -150,6 +154,7 @@ impl Report {
             signing: String::new(),
             databases: Vec::new(),
             open_vulnerabilities: None,
+            support_end: None,
         }
     }
 

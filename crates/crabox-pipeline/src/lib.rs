@@ -18,6 +18,7 @@ pub mod sbom;
 pub mod scope;
 pub mod sign;
 pub mod time;
+pub mod watch;
 
 use std::path::PathBuf;
 

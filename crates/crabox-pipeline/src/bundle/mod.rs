@@ -479,7 +479,7 @@ pub fn run(
         databases: snapshots,
         open_vulnerabilities: facts.audit.ran().map(|a| a.vulnerabilities.clone()),
     };
-    let report = Report::new(&product, &version, rows)
+    let mut report = Report::new(&product, &version, rows)
         .with_made(made)
         .with_article14(article14)
         .with_classification(
@@ -490,6 +490,7 @@ pub fn run(
             &crabox_types::rfc3339(report_time).context("the report time is out of range")?,
             &settings.evidence.require,
         );
+    report.support_end = settings.product.support_end.map(|d| d.to_string());
     let failed = report.failed();
     for (name, text) in report.article14.drafts() {
         write(dir, &format!("cra/article14/{name}"), text.as_bytes())?;

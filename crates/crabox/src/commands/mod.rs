@@ -12,6 +12,7 @@ mod publish;
 mod sbom;
 mod sign;
 mod verify;
+mod watch;
 
 use crabox_cli::Command;
 
@@ -30,5 +31,6 @@ pub fn run(context: &Context, command: Command) -> anyhow::Result<ExitStatus> {
         Command::Notes(args) => notes::run(context, &args),
         Command::Bundle(args) => bundle::run(context, &args),
         Command::Publish(args) => publish::run(context, &args),
+        Command::Watch(args) => watch::run(context, &args),
     }
 }

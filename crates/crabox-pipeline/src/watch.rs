@@ -1,0 +1,837 @@
+//! `crabox watch`: the releases a manufacturer still supports, re-audited from their bundles'
+//! SBOMs against today's databases (no checkout needed), and what changed since each bundle was
+//! made: new vulnerabilities, newly known-exploited ones (a KEV catalogue), new fixes.
+//!
+//! Sources are evidence bundles (a directory with `manifest.json`, or its `.tar.gz`), and
+//! directories searched for bundles and CycloneDX/SPDX files. A bundle is used only when every
+//! file matches its manifest: a tampered one is reported, never audited. A release whose
+//! `support_end` (from its `cra/report.json`) has passed is reported as such and not audited.
+//!
+//! The first time watch sees each open vulnerability, and each known-exploited one, is kept in a
+//! state file, so that the Article 14 clock (awareness, the 24-hour early warning, the 72-hour
+//! notification) does not move on later runs.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use crabox_audit::Kind;
+use crabox_audit::policy::Status;
+use crabox_sbom::{Format, Inventory};
+use crabox_types::{Date, Severity};
+use serde::{Deserialize, Serialize};
+
+use crate::Run;
+
+/// How deep a source directory is searched, and how many sources are taken.
+const MAX_DEPTH: usize = 6;
+const MAX_SOURCES: usize = 100_000;
+/// The largest SBOM or report read from a bundle directory.
+const MAX_FILE: u64 = 256 << 20;
+
+/// One thing to watch.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Source {
+    /// An evidence bundle directory (it has `manifest.json`).
+    Bundle(PathBuf),
+    /// An evidence bundle archive (`.tar.gz`).
+    Archive(PathBuf),
+    /// A CycloneDX or SPDX JSON SBOM on its own (no support period, no earlier audit).
+    Sbom(PathBuf),
+}
+
+impl Source {
+    pub fn path(&self) -> &Path {
+        match self {
+            Source::Bundle(p) | Source::Archive(p) | Source::Sbom(p) => p,
+        }
+    }
+}
+
+fn is_sbom_name(name: &str) -> bool {
+    name.ends_with(".cdx.json") || name.ends_with(".spdx.json") || name == "bom.json"
+}
+
+/// The sources under `paths`, sorted: a bundle directory is not searched inside.
+pub fn discover(paths: &[PathBuf]) -> anyhow::Result<Vec<Source>> {
+    let mut out = BTreeSet::new();
+    for path in paths {
+        let text = path.to_string_lossy();
+        if text.starts_with("oci://") {
+            anyhow::bail!(
+                "`{text}`: oci:// sources are not read yet; pull the bundle (`oras pull`) and watch its directory or .tar.gz"
+            );
+        }
+        let metadata = fs_err::metadata(path).with_context(|| {
+            format!(
+                "`{}` is not a bundle, an SBOM or a directory",
+                path.display()
+            )
+        })?;
+        if metadata.is_file() {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            if name.ends_with(".tar.gz") {
+                out.insert(Source::Archive(path.clone()));
+            } else if name.ends_with(".json") {
+                out.insert(Source::Sbom(path.clone()));
+            } else {
+                anyhow::bail!(
+                    "`{}`: expected an evidence bundle (a directory or .tar.gz), a CycloneDX/SPDX JSON SBOM, or a directory of them",
+                    path.display()
+                );
+            }
+            continue;
+        }
+        let mut stack = vec![(path.clone(), 0)];
+        while let Some((dir, depth)) = stack.pop() {
+            if dir.join(crabox_evidence::manifest::MANIFEST).is_file() {
+                out.insert(Source::Bundle(dir));
+                continue;
+            }
+            let Ok(entries) = fs_err::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let Ok(kind) = entry.file_type() else {
+                    continue;
+                };
+                if name.starts_with('.') {
+                    continue;
+                }
+                if kind.is_dir() && depth < MAX_DEPTH {
+                    stack.push((entry.path(), depth + 1));
+                } else if kind.is_file() && name.ends_with(".tar.gz") {
+                    out.insert(Source::Archive(entry.path()));
+                } else if kind.is_file() && is_sbom_name(&name) {
+                    out.insert(Source::Sbom(entry.path()));
+                }
+            }
+            anyhow::ensure!(
+                out.len() <= MAX_SOURCES,
+                "more than {MAX_SOURCES} sources under `{}`",
+                path.display()
+            );
+        }
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// `I/N` (1-based): shard I of N.
+pub fn parse_shard(text: &str) -> Result<(usize, usize), String> {
+    let (i, n) = text
+        .split_once('/')
+        .ok_or_else(|| format!("`{text}`: expected I/N, e.g. 2/8"))?;
+    let (i, n): (usize, usize) = (
+        i.trim()
+            .parse()
+            .map_err(|_| format!("`{text}`: I is not a number"))?,
+        n.trim()
+            .parse()
+            .map_err(|_| format!("`{text}`: N is not a number"))?,
+    );
+    if n == 0 || i == 0 || i > n {
+        return Err(format!("`{text}`: expected 1 <= I <= N"));
+    }
+    Ok((i, n))
+}
+
+/// The sources of shard `i` of `n`: every n-th of the sorted list, so shards differ in size by
+/// at most one and every source is in exactly one shard.
+pub fn shard<T>(sources: Vec<T>, (i, n): (usize, usize)) -> Vec<T> {
+    sources
+        .into_iter()
+        .enumerate()
+        .filter(|(k, _)| k % n == i - 1)
+        .map(|(_, s)| s)
+        .collect()
+}
+
+/// A finding of an earlier audit: its advisory and package, and whether a fix was known.
+#[derive(Debug, Clone)]
+struct Earlier {
+    key: (String, String),
+    fixed: bool,
+}
+
+/// What a source holds for watch.
+#[derive(Debug, Clone)]
+pub struct Release {
+    /// The source as shown (relative to the directory watch runs in).
+    pub source: String,
+    pub product: String,
+    pub version: String,
+    pub support_end: Option<Date>,
+    /// The SBOM's name in the source and its text.
+    sbom: (String, String),
+    /// The findings the bundle recorded (`audit/findings.json`); `None` without one.
+    earlier: Option<Vec<Earlier>>,
+    /// The advisories the bundle's report already knew to be exploited.
+    exploited_before: BTreeSet<String>,
+}
+
+fn json_of(what: &str, bytes: &[u8]) -> Result<serde_json::Value, String> {
+    serde_json::from_slice(bytes).map_err(|e| format!("{what}: not valid JSON: {e}"))
+}
+
+/// Reads a bundle's files (already checked against its manifest) into a release.
+fn from_bundle(source: String, files: &BTreeMap<String, Vec<u8>>) -> Result<Release, String> {
+    let report = files
+        .get("cra/report.json")
+        .ok_or("no cra/report.json: not a crabox evidence bundle")?;
+    let report = json_of("cra/report.json", report)?;
+    let text = |key: &str| {
+        report
+            .get(key)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+    };
+    let support_end = match report
+        .get("support_end")
+        .and_then(serde_json::Value::as_str)
+    {
+        Some(end) => Some(
+            end.parse::<Date>()
+                .map_err(|_| format!("cra/report.json: support_end `{end}` is not a date"))?,
+        ),
+        None => None,
+    };
+    let sbom = files
+        .iter()
+        .find(|(name, _)| name.starts_with("sbom/") && name.ends_with(".cdx.json"))
+        .or_else(|| {
+            files
+                .iter()
+                .find(|(name, _)| name.starts_with("sbom/") && name.ends_with(".spdx.json"))
+        })
+        .ok_or("no SBOM (sbom/*.cdx.json or sbom/*.spdx.json) in the bundle")?;
+    let sbom_text =
+        String::from_utf8(sbom.1.clone()).map_err(|_| format!("{}: not UTF-8", sbom.0))?;
+    let earlier = match files.get("audit/findings.json") {
+        Some(bytes) => {
+            let findings = json_of("audit/findings.json", bytes)?;
+            Some(
+                findings
+                    .get("findings")
+                    .and_then(serde_json::Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|f| {
+                        let id = f.get("id")?.as_str()?.to_owned();
+                        let purl = f.pointer("/package/purl")?.as_str()?.to_owned();
+                        let fixed = f
+                            .get("patched")
+                            .and_then(serde_json::Value::as_array)
+                            .is_some_and(|p| !p.is_empty());
+                        Some(Earlier {
+                            key: (id, purl),
+                            fixed,
+                        })
+                    })
+                    .collect(),
+            )
+        }
+        None => None,
+    };
+    let exploited_before = report
+        .pointer("/article14/vulnerabilities")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|v| Some(v.get("id")?.as_str()?.to_owned()))
+        .collect();
+    Ok(Release {
+        source,
+        product: text("product").to_owned(),
+        version: text("version").to_owned(),
+        support_end,
+        sbom: (sbom.0.clone(), sbom_text),
+        earlier,
+        exploited_before,
+    })
+}
+
+/// The release a source holds, or why it cannot be watched (a tampered bundle, a limit passed,
+/// a file that is not an SBOM).
+pub fn load(source: &Source, shown: String) -> Result<Release, String> {
+    match source {
+        Source::Bundle(dir) => {
+            let checked = crabox_evidence::check::directory(dir).map_err(|e| e.to_string())?;
+            refuse_problems(&checked)?;
+            let mut files = BTreeMap::new();
+            for entry in &checked.manifest.files {
+                if entry.path == "cra/report.json"
+                    || entry.path == "audit/findings.json"
+                    || entry.path.starts_with("sbom/")
+                {
+                    let path = dir.join(&entry.path);
+                    let size = fs_err::metadata(&path).map_err(|e| e.to_string())?.len();
+                    if size > MAX_FILE {
+                        return Err(format!("{}: larger than {MAX_FILE} bytes", entry.path));
+                    }
+                    files.insert(
+                        entry.path.clone(),
+                        fs_err::read(&path).map_err(|e| e.to_string())?,
+                    );
+                }
+            }
+            from_bundle(shown, &files)
+        }
+        Source::Archive(path) => {
+            let archive =
+                crabox_evidence::archive::read(path, &crabox_evidence::archive::Limits::default())
+                    .map_err(|e| e.to_string())?;
+            let checked =
+                crabox_evidence::check::in_memory(&shown, &archive).map_err(|e| e.to_string())?;
+            refuse_problems(&checked)?;
+            from_bundle(shown, &archive.files)
+        }
+        Source::Sbom(path) => {
+            let size = fs_err::metadata(path).map_err(|e| e.to_string())?.len();
+            if size > MAX_FILE {
+                return Err(format!("larger than {MAX_FILE} bytes"));
+            }
+            let text = fs_err::read_to_string(path).map_err(|e| e.to_string())?;
+            let document = json_of(&shown, text.as_bytes())?;
+            let (product, version) = if document.get("bomFormat").is_some() {
+                let component = document.pointer("/metadata/component");
+                let field = |k: &str| {
+                    component
+                        .and_then(|c| c.get(k))
+                        .and_then(serde_json::Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                (field("name"), field("version"))
+            } else if document.get("spdxVersion").is_some() {
+                let name = document
+                    .get("name")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_default();
+                (name.to_owned(), String::new())
+            } else {
+                return Err(
+                    "neither a CycloneDX (`bomFormat`) nor an SPDX (`spdxVersion`) JSON document"
+                        .into(),
+                );
+            };
+            Ok(Release {
+                source: shown.clone(),
+                product,
+                version,
+                support_end: None,
+                sbom: (shown, text),
+                earlier: None,
+                exploited_before: BTreeSet::new(),
+            })
+        }
+    }
+}
+
+fn refuse_problems(checked: &crabox_evidence::check::Checked) -> Result<(), String> {
+    if checked.problems.is_empty() {
+        return Ok(());
+    }
+    let problems: Vec<String> = checked.problems.iter().map(ToString::to_string).collect();
+    Err(format!(
+        "does not match its manifest, not audited: {}",
+        problems.join("; ")
+    ))
+}
+
+/// The packages of a release's SBOM.
+fn inventory(release: &Release) -> Result<Inventory, String> {
+    let format = if release.sbom.1.contains("\"bomFormat\"") {
+        Format::CycloneDxImport
+    } else {
+        Format::SpdxImport
+    };
+    let context = crabox_sbom::catalog::Context {
+        display: format!("{}:{}", release.source, release.sbom.0),
+        ..crabox_sbom::catalog::Context::default()
+    };
+    let parsed = crabox_sbom::catalog::parse(format, &release.sbom.1, &context)
+        .map_err(|e| e.to_string())?;
+    Ok(Inventory {
+        lockfiles: vec![parsed.into_lockfile(context.display.clone(), format)],
+        ..Inventory::default()
+    })
+}
+
+/// What watch remembers between runs: when it first saw each open vulnerability, and each
+/// known-exploited one, per release.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct State {
+    pub schema_version: u32,
+    /// `product@version` → `ID purl` → first seen (RFC 3339).
+    #[serde(default)]
+    pub seen: BTreeMap<String, BTreeMap<String, String>>,
+    /// `product@version` → `ID` → first seen as exploited (RFC 3339): the Article 14 awareness.
+    #[serde(default)]
+    pub exploited: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl State {
+    pub fn read(path: &Path) -> anyhow::Result<State> {
+        match fs_err::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .with_context(|| format!("{}: not a crabox watch state file", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State {
+                schema_version: 1,
+                ..State::default()
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("the state serializes") + "\n"
+    }
+}
+
+/// One vulnerability in a watched release.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    pub id: String,
+    pub aliases: Vec<String>,
+    pub package: String,
+    pub version: String,
+    pub purl: String,
+    pub severity: Option<Severity>,
+    pub fix: Option<String>,
+    /// Listed in the KEV catalogue (by its id or an alias).
+    pub exploited: bool,
+    /// When watch first saw it (RFC 3339).
+    pub first_seen: String,
+    /// For an exploited one: the Article 14 deadlines from the awareness (`first_seen` as
+    /// exploited): early warning (24 h) and notification (72 h).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub article14: Option<Clock>,
+}
+
+/// Article 14 deadlines of an actively exploited vulnerability.
+#[derive(Debug, Clone, Serialize)]
+pub struct Clock {
+    pub aware_since: String,
+    pub early_warning_due: String,
+    pub notification_due: String,
+}
+
+/// How a release fared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Re-audited.
+    Audited,
+    /// Its support period ended: not audited.
+    PastSupport,
+    /// The source could not be used (tampered, unreadable): not audited.
+    Refused,
+}
+
+/// One watched release.
+#[derive(Debug, Clone, Serialize)]
+pub struct Watched {
+    pub source: String,
+    pub product: String,
+    pub version: String,
+    pub support_end: Option<String>,
+    pub outcome: Outcome,
+    /// Why it was not audited, when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Whether an earlier audit (the bundle's) was there to compare with.
+    pub compared_with_bundle: bool,
+    /// Open vulnerabilities that the bundle's audit did not report (all of them without one).
+    pub new: Vec<Entry>,
+    /// Known-exploited now and not in the bundle's Article 14 list.
+    pub newly_exploited: Vec<Entry>,
+    /// Reported by the bundle without a fix, and with one now.
+    pub new_fixes: Vec<Entry>,
+    /// Every open vulnerability now.
+    pub open: usize,
+    /// Ecosystems of the SBOM no database covered: not checked.
+    pub unchecked: Vec<String>,
+}
+
+impl Watched {
+    /// A new exploited or critical vulnerability in a supported release, or a source refused.
+    pub fn fails(&self) -> bool {
+        self.outcome == Outcome::Refused
+            || !self.newly_exploited.is_empty()
+            || self
+                .new
+                .iter()
+                .any(|e| e.exploited || e.severity == Some(Severity::Critical))
+    }
+}
+
+/// Everything one run of watch found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Watch {
+    pub schema_version: u32,
+    /// When watch ran (RFC 3339): support periods and first-seen times are judged by it.
+    pub time: String,
+    pub shard: Option<String>,
+    pub releases: Vec<Watched>,
+}
+
+impl Watch {
+    pub fn failed(&self) -> bool {
+        self.releases.iter().any(Watched::fails)
+    }
+}
+
+fn add_hours(time: i64, hours: i64) -> String {
+    crabox_types::rfc3339(time + hours * 3600).unwrap_or_default()
+}
+
+/// Re-audits `releases` (each loaded, or why not) with the databases `db` names (else the
+/// cached ones), updating `state`; `kev` is the KEV catalogue (CVE → date added), when given.
+#[allow(clippy::too_many_lines)]
+pub fn watch(
+    run: &Run<'_>,
+    db: &[PathBuf],
+    releases: Vec<(String, Result<Release, String>)>,
+    kev: Option<&BTreeMap<String, Date>>,
+    state: &mut State,
+    shard: Option<String>,
+) -> anyhow::Result<Watch> {
+    let now = crate::time::report_time(run)?;
+    let now_text = crabox_types::rfc3339(now).context("the time is out of range")?;
+    let today = Date::from_unix_seconds(now).context("the time is out of range")?;
+    let mut out = Vec::new();
+    let mut audited: Vec<(Release, Inventory)> = Vec::new();
+    for (source, release) in releases {
+        let refused = |reason: String, release: Option<&Release>| Watched {
+            source: source.clone(),
+            product: release.map(|r| r.product.clone()).unwrap_or_default(),
+            version: release.map(|r| r.version.clone()).unwrap_or_default(),
+            support_end: release.and_then(|r| r.support_end).map(|d| d.to_string()),
+            outcome: Outcome::Refused,
+            reason: Some(reason),
+            compared_with_bundle: false,
+            new: Vec::new(),
+            newly_exploited: Vec::new(),
+            new_fixes: Vec::new(),
+            open: 0,
+            unchecked: Vec::new(),
+        };
+        let release = match release {
+            Ok(release) => release,
+            Err(reason) => {
+                out.push(refused(reason, None));
+                continue;
+            }
+        };
+        if let Some(end) = release.support_end.filter(|end| *end < today) {
+            out.push(Watched {
+                outcome: Outcome::PastSupport,
+                reason: Some(format!("its support period ended on {end}: not audited")),
+                ..refused(String::new(), Some(&release))
+            });
+            continue;
+        }
+        match inventory(&release) {
+            Ok(inventory) => audited.push((release, inventory)),
+            Err(reason) => out.push(refused(reason, Some(&release))),
+        }
+    }
+    if !audited.is_empty() {
+        let inventories: Vec<&Inventory> = audited.iter().map(|(_, i)| i).collect();
+        let (databases, notices) = crate::databases::open(run, db, &inventories)?;
+        for notice in notices {
+            tracing::warn!("{}", notice.message);
+        }
+        let databases = match databases {
+            crate::Step::Ran(databases) => databases,
+            crate::Step::NotRun(_) => {
+                return Err(crate::Error::NoDatabase { detail: None }.into());
+            }
+        };
+        let policy = crate::assess::policy(run, Some(None), true)?;
+        for (release, inventory) in audited {
+            let assessment = crate::assess::assess(&inventory, &databases, &policy);
+            let key = format!("{}@{}", release.product, release.version);
+            let seen = state.seen.entry(key.clone()).or_default();
+            let exploited_seen = state.exploited.entry(key).or_default();
+            let earlier: BTreeMap<(String, String), bool> = release
+                .earlier
+                .iter()
+                .flatten()
+                .map(|e| (e.key.clone(), e.fixed))
+                .collect();
+            let mut watched = Watched {
+                source: release.source.clone(),
+                product: release.product.clone(),
+                version: release.version.clone(),
+                support_end: release.support_end.map(|d| d.to_string()),
+                outcome: Outcome::Audited,
+                reason: None,
+                compared_with_bundle: release.earlier.is_some(),
+                new: Vec::new(),
+                newly_exploited: Vec::new(),
+                new_fixes: Vec::new(),
+                open: 0,
+                unchecked: assessment
+                    .outcome
+                    .unchecked()
+                    .map(|c| c.ecosystem.osv_name().to_owned())
+                    .collect(),
+            };
+            let mut listed = BTreeSet::new();
+            for (finding, status) in &assessment.outcome.findings {
+                if finding.kind != Kind::Vulnerability || *status != Status::Open {
+                    continue;
+                }
+                let finding_key = (finding.id.clone(), finding.purl.clone());
+                if !listed.insert(finding_key.clone()) {
+                    continue;
+                }
+                watched.open += 1;
+                let first_seen = seen
+                    .entry(format!("{} {}", finding.id, finding.purl))
+                    .or_insert_with(|| now_text.clone())
+                    .clone();
+                let exploited = kev.is_some_and(|kev| {
+                    std::iter::once(&finding.id)
+                        .chain(&finding.aliases)
+                        .any(|id| kev.contains_key(id))
+                });
+                let article14 = exploited.then(|| {
+                    let aware = exploited_seen
+                        .entry(finding.id.clone())
+                        .or_insert_with(|| now_text.clone())
+                        .clone();
+                    let aware_time = aware
+                        .parse::<crabox_types::Timestamp>()
+                        .map_or(now, crabox_types::Timestamp::unix_seconds);
+                    Clock {
+                        early_warning_due: add_hours(aware_time, 24),
+                        notification_due: add_hours(aware_time, 72),
+                        aware_since: aware,
+                    }
+                });
+                let entry = Entry {
+                    id: finding.id.clone(),
+                    aliases: finding.aliases.clone(),
+                    package: finding.package.clone(),
+                    version: finding.version.clone(),
+                    purl: finding.purl.clone(),
+                    severity: finding.severity,
+                    fix: finding.fix.clone(),
+                    exploited,
+                    first_seen,
+                    article14,
+                };
+                let before = earlier.get(&finding_key);
+                if exploited && !release.exploited_before.contains(&finding.id) {
+                    watched.newly_exploited.push(entry.clone());
+                }
+                if before == Some(&false) && finding.fix.is_some() {
+                    watched.new_fixes.push(entry.clone());
+                }
+                if before.is_none() {
+                    watched.new.push(entry);
+                }
+            }
+            out.push(watched);
+        }
+    }
+    out.sort_by(|a, b| {
+        (&a.product, &a.version, &a.source).cmp(&(&b.product, &b.version, &b.source))
+    });
+    Ok(Watch {
+        schema_version: 1,
+        time: now_text,
+        shard,
+        releases: out,
+    })
+}
+
+fn severity_text(severity: Option<Severity>) -> String {
+    severity.map_or_else(|| "unknown".to_owned(), |s| s.to_string())
+}
+
+/// Human-readable text: one paragraph per release.
+pub fn human(watch: &Watch) -> String {
+    let mut out = String::new();
+    for r in &watch.releases {
+        let name = format!("{} {}", r.product, r.version);
+        match r.outcome {
+            Outcome::Refused => {
+                let _ = writeln!(
+                    out,
+                    "{} ({}): NOT audited: {}",
+                    name.trim(),
+                    r.source,
+                    r.reason.as_deref().unwrap_or_default()
+                );
+            }
+            Outcome::PastSupport => {
+                let _ = writeln!(
+                    out,
+                    "{name} ({}): {}",
+                    r.source,
+                    r.reason.as_deref().unwrap_or_default()
+                );
+            }
+            Outcome::Audited => {
+                let _ = writeln!(
+                    out,
+                    "{name} ({}): {} open, {} new{}, {} newly exploited, {} new fixes{}",
+                    r.source,
+                    r.open,
+                    r.new.len(),
+                    if r.compared_with_bundle {
+                        ""
+                    } else {
+                        " (no earlier audit to compare with)"
+                    },
+                    r.newly_exploited.len(),
+                    r.new_fixes.len(),
+                    if r.unchecked.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; NOT checked: {}", r.unchecked.join(", "))
+                    }
+                );
+                for e in &r.new {
+                    let _ = writeln!(
+                        out,
+                        "  new: {} {}@{} ({}){}{}",
+                        e.id,
+                        e.package,
+                        e.version,
+                        severity_text(e.severity),
+                        e.fix
+                            .as_deref()
+                            .map(|f| format!(", fixed in {f}"))
+                            .unwrap_or_default(),
+                        if e.exploited { ", KNOWN EXPLOITED" } else { "" }
+                    );
+                }
+                for e in &r.newly_exploited {
+                    if let Some(clock) = &e.article14 {
+                        let _ = writeln!(
+                            out,
+                            "  exploited: {} {}@{}: aware since {}, early warning due {}, notification due {}",
+                            e.id,
+                            e.package,
+                            e.version,
+                            clock.aware_since,
+                            clock.early_warning_due,
+                            clock.notification_due
+                        );
+                    }
+                }
+                for e in &r.new_fixes {
+                    let _ = writeln!(
+                        out,
+                        "  fix available: {} {}@{} → {}",
+                        e.id,
+                        e.package,
+                        e.version,
+                        e.fix.as_deref().unwrap_or_default()
+                    );
+                }
+            }
+        }
+    }
+    if watch.releases.is_empty() {
+        out.push_str("no release to watch\n");
+    }
+    out
+}
+
+/// A Markdown table (the job summary): one row per release.
+pub fn markdown(watch: &Watch) -> String {
+    let mut out = String::from(
+        "## crabox watch\n\n| release | source | status | open | new | newly exploited | new fixes |\n|---|---|---|---|---|---|---|\n",
+    );
+    let cell = |text: &str| text.replace('|', "\\|").replace(['\n', '\r'], " ");
+    for r in &watch.releases {
+        let status = match r.outcome {
+            Outcome::Audited if r.fails() => "**FAIL**".to_owned(),
+            Outcome::Audited => "audited".to_owned(),
+            Outcome::PastSupport => "past support".to_owned(),
+            Outcome::Refused => format!(
+                "**not audited**: {}",
+                cell(r.reason.as_deref().unwrap_or_default())
+            ),
+        };
+        let _ = writeln!(
+            out,
+            "| {} {} | `{}` | {status} | {} | {} | {} | {} |",
+            cell(&r.product),
+            cell(&r.version),
+            cell(&r.source),
+            r.open,
+            r.new.len(),
+            r.newly_exploited.len(),
+            r.new_fixes.len()
+        );
+    }
+    out
+}
+
+/// SARIF 2.1.0: a result per new vulnerability and per source not audited.
+pub fn sarif(watch: &Watch) -> String {
+    let mut results = Vec::new();
+    for r in &watch.releases {
+        let location = serde_json::json!([{ "physicalLocation": { "artifactLocation": { "uri": r.source } } }]);
+        if r.outcome == Outcome::Refused {
+            results.push(serde_json::json!({
+                "ruleId": "crabox-watch-refused",
+                "level": "error",
+                "message": { "text": format!("not audited: {}", r.reason.as_deref().unwrap_or_default()) },
+                "locations": location,
+            }));
+        }
+        for e in &r.new {
+            let level = if e.exploited || e.severity == Some(Severity::Critical) {
+                "error"
+            } else {
+                "warning"
+            };
+            results.push(serde_json::json!({
+                "ruleId": e.id,
+                "level": level,
+                "message": { "text": format!("{} {} {}: new {} in {}@{}", r.product, r.version, e.id, severity_text(e.severity), e.package, e.version) },
+                "locations": location,
+            }));
+        }
+    }
+    let document = serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": { "name": "crabox", "version": env!("CARGO_PKG_VERSION"), "informationUri": "https://github.com/crabox-dev/crabox" } },
+            "results": results,
+        }],
+    });
+    serde_json::to_string_pretty(&document).expect("SARIF serializes") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_split_evenly_and_cover_everything_once() {
+        let all: Vec<usize> = (0..10).collect();
+        let mut seen = Vec::new();
+        for i in 1..=3 {
+            let part = shard(all.clone(), (i, 3));
+            assert!(part.len() == 3 || part.len() == 4);
+            seen.extend(part);
+        }
+        seen.sort_unstable();
+        assert_eq!(seen, all);
+        assert_eq!(parse_shard("2/8"), Ok((2, 8)));
+        for bad in ["0/2", "3/2", "1/0", "x/2", "2"] {
+            assert!(parse_shard(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! `crabox watch SOURCE...`: every supported release's SBOM re-audited against today's
+//! databases, and what changed since its bundle was made. Exit 1 when a supported release has a
+//! new exploited or critical vulnerability, or a source could not be used (a tampered bundle).
+
+use anyhow::Context as _;
+use crabox_cli::{Format, WatchArgs};
+use crabox_pipeline::watch;
+use crabox_report::atomic;
+
+use crate::progress::Spinners;
+use crate::{Context, ExitStatus, UsageError};
+
+pub fn run(context: &Context, args: &WatchArgs) -> anyhow::Result<ExitStatus> {
+    if context.global.format == Format::Junit {
+        return Err(UsageError::new("`crabox watch` has no JUnit output")
+            .with_hint("use --format human, json, markdown or sarif")
+            .into());
+    }
+    let shard = match &args.shard {
+        Some(text) => Some(
+            watch::parse_shard(text).map_err(|why| UsageError::new(format!("--shard {why}")))?,
+        ),
+        None => None,
+    };
+    let (scope, _repo, loaded) = context.scope(None)?;
+    let progress = Spinners::new(context);
+    let run = context.pipeline(&scope, &loaded, &progress);
+    let paths: Vec<_> = args.sources.iter().map(|p| context.dir.join(p)).collect();
+    let sources = watch::discover(&paths).map_err(|e| UsageError::new(format!("{e:#}")))?;
+    let sources = match shard {
+        Some(shard) => watch::shard(sources, shard),
+        None => sources,
+    };
+    tracing::info!("watching {} source(s)", sources.len());
+    let releases: Vec<_> = sources
+        .iter()
+        .map(|source| {
+            let shown = context.display_path(source.path());
+            (shown.clone(), watch::load(source, shown))
+        })
+        .collect();
+    let kev_path = args.kev.as_ref().map(|p| context.dir.join(p)).or_else(|| {
+        run.settings()
+            .evidence
+            .kev_catalog
+            .as_ref()
+            .map(|p| run.scope.root.join(p))
+    });
+    let kev = match &kev_path {
+        Some(path) => {
+            let text = fs_err::read_to_string(path)?;
+            Some(crabox_evidence::article14::read_kev(
+                &context.display_path(path),
+                &text,
+            )?)
+        }
+        None => {
+            tracing::warn!(
+                "no KEV catalogue (--kev FILE or `[evidence] kev-catalog`): active exploitation NOT checked"
+            );
+            None
+        }
+    };
+    let state_path = context.dir.join(&args.state);
+    let mut state = watch::State::read(&state_path)?;
+    let result = watch::watch(
+        &run,
+        &args.db,
+        releases,
+        kev.as_ref(),
+        &mut state,
+        args.shard.clone(),
+    )?;
+    atomic::write(&state_path, state.to_json().as_bytes())
+        .with_context(|| format!("could not write {}", context.display_path(&state_path)))?;
+    let text = match context.global.format {
+        Format::Json => serde_json::to_string_pretty(&result)? + "\n",
+        Format::Markdown => watch::markdown(&result),
+        Format::Sarif => watch::sarif(&result),
+        Format::Human | Format::Junit => watch::human(&result),
+    };
+    context.print(&text)?;
+    if let Some(actions) = &context.actions {
+        actions.append_summary(&watch::markdown(&result))?;
+        actions.set_output("failed", if result.failed() { "true" } else { "false" })?;
+    }
+    Ok(if result.failed() {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}

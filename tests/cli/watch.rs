@@ -1,0 +1,190 @@
+//! `crabox watch` (issue 23): a bundle made with an older advisory snapshot, watched with a
+//! newer one, reports exactly the new vulnerability; the Article 14 awareness does not move on
+//! a second run; a release past its support period is not audited; a tampered bundle is refused.
+
+#![allow(clippy::unwrap_used)]
+
+use crabox_test::{TestContext, output_text};
+
+use crate::bundle::{BUNDLE, bundle_name, project};
+
+/// A second advisory for left-pad 1.3.0 (the bundle's npm package), published after the bundle.
+const NEW_ADVISORY: &str = r#"{"id": "GHSA-2099-lpad-0002", "aliases": ["CVE-2099-0002"], "summary": "left-pad pads too far", "modified": "2099-02-01T00:00:00Z",
+  "database_specific": {"severity": "HIGH"},
+  "affected": [{"package": {"ecosystem": "npm", "name": "left-pad"},
+    "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.3.1"}]}]}]}"#;
+
+fn watch(
+    context: &TestContext,
+    epoch: &str,
+    extra: &[&str],
+) -> (Option<i32>, serde_json::Value, String) {
+    let output = context
+        .crabox()
+        .env("SOURCE_DATE_EPOCH", epoch)
+        .args([
+            "--format",
+            "json",
+            "watch",
+            "crabox-evidence",
+            "--db",
+            "advisories",
+            "--db",
+            "osv-new",
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = output_text(&output);
+    let json = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    (output.status.code(), json, stderr)
+}
+
+/// A bundle of v1.1.0 (support until `support_end`), and a newer OSV snapshot with one more
+/// advisory, which the KEV catalogue lists.
+fn bundled(support_end: &str) -> TestContext {
+    let context = project();
+    context.write(
+        "crabox.toml",
+        &format!("[product]\nsupport-end = \"{support_end}\"\n"),
+    );
+    // The bundle's time: 2026-11-22T08:00:00Z.
+    let output = context
+        .crabox()
+        .args(BUNDLE)
+        .env("SOURCE_DATE_EPOCH", "1795334400")
+        .output()
+        .unwrap();
+    let (_, stderr) = output_text(&output);
+    assert!(
+        context
+            .path()
+            .join(format!("crabox-evidence/{}", bundle_name(&context)))
+            .is_dir(),
+        "{stderr}"
+    );
+    for file in fs_err::read_dir(context.path().join("osv")).unwrap() {
+        let file = file.unwrap();
+        context.write(
+            &format!("osv-new/{}", file.file_name().to_string_lossy()),
+            &fs_err::read_to_string(file.path()).unwrap(),
+        );
+    }
+    context.write("osv-new/GHSA-2099-lpad-0002.json", NEW_ADVISORY);
+    context.write(
+        "kev.json",
+        r#"{"vulnerabilities": [{"cveID": "CVE-2099-0002", "dateAdded": "2026-11-30"}]}"#,
+    );
+    context
+}
+
+#[test]
+fn a_newer_snapshot_reports_exactly_the_new_vulnerability_and_the_clock_holds() {
+    let context = bundled("2031-12-31");
+    // 2026-12-01T00:00:00Z
+    let (code, report, stderr) = watch(&context, "1796083200", &["--kev", "kev.json"]);
+    assert_eq!(
+        code,
+        Some(1),
+        "a new exploited vulnerability fails: {stderr}"
+    );
+    let releases = report["releases"].as_array().unwrap();
+    assert_eq!(
+        releases.len(),
+        2,
+        "the directory and its .tar.gz: {report:#}"
+    );
+    for release in releases {
+        assert_eq!(release["outcome"], "audited", "{release:#}");
+        assert_eq!(release["compared_with_bundle"], true);
+        let new: Vec<&str> = release["new"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(new, ["GHSA-2099-lpad-0002"], "{release:#}");
+        let exploited = &release["newly_exploited"][0];
+        assert_eq!(exploited["id"], "GHSA-2099-lpad-0002");
+        assert_eq!(
+            exploited["article14"]["aware_since"],
+            "2026-12-01T00:00:00Z"
+        );
+        assert_eq!(
+            exploited["article14"]["early_warning_due"],
+            "2026-12-02T00:00:00Z"
+        );
+        assert_eq!(
+            exploited["article14"]["notification_due"],
+            "2026-12-04T00:00:00Z"
+        );
+        assert_eq!(release["support_end"], "2031-12-31");
+    }
+    // A day later: the awareness and the first sighting stay where they were.
+    let (code, report, _) = watch(&context, "1796169600", &["--kev", "kev.json"]);
+    assert_eq!(code, Some(1));
+    let exploited = &report["releases"][0]["newly_exploited"][0];
+    assert_eq!(
+        exploited["article14"]["aware_since"],
+        "2026-12-01T00:00:00Z"
+    );
+    assert_eq!(exploited["first_seen"], "2026-12-01T00:00:00Z");
+    assert!(
+        context
+            .read("crabox-watch-state.json")
+            .contains("GHSA-2099-lpad-0002")
+    );
+    // Without the KEV catalogue a new high (not critical) vulnerability is reported, exit 0,
+    // and the missing catalogue is said.
+    let (code, report, stderr) = watch(&context, "1796169600", &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("active exploitation NOT checked"),
+        "{stderr}"
+    );
+    assert_eq!(report["releases"][0]["new"][0]["exploited"], false);
+    // Sharded over a matrix: each source exactly once.
+    let (_, first, _) = watch(&context, "1796169600", &["--shard", "1/2"]);
+    let (_, second, _) = watch(&context, "1796169600", &["--shard", "2/2"]);
+    let sources: Vec<String> = [first, second]
+        .iter()
+        .flat_map(|r| r["releases"].as_array().unwrap().clone())
+        .map(|r| r["source"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(sources.len(), 2);
+    assert_ne!(sources[0], sources[1]);
+}
+
+#[test]
+fn past_support_is_not_audited_and_a_tampered_bundle_is_refused() {
+    let context = bundled("2027-06-30");
+    // 2027-07-01: the support period has ended.
+    let (code, report, stderr) = watch(&context, "1814486400", &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    for release in report["releases"].as_array().unwrap() {
+        assert_eq!(release["outcome"], "past-support", "{release:#}");
+        assert!(release["new"].as_array().unwrap().is_empty());
+        assert!(release["reason"].as_str().unwrap().contains("2027-06-30"));
+    }
+    // Tampered: the SBOM of the directory bundle no longer matches its manifest.
+    let name = bundle_name(&context);
+    let sbom = format!(
+        "crabox-evidence/{name}/sbom/{}.cdx.json",
+        &name[..name.len() - 6]
+    );
+    let text = context.read(&sbom);
+    context.write(&sbom, &text.replace("left-pad", "right-pad"));
+    let (code, report, _) = watch(&context, "1796083200", &[]);
+    assert_eq!(code, Some(1));
+    let refused: Vec<&serde_json::Value> = report["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["outcome"] == "refused")
+        .collect();
+    assert_eq!(refused.len(), 1, "{report:#}");
+    assert!(
+        refused[0]["reason"].as_str().unwrap().contains(".cdx.json"),
+        "{report:#}"
+    );
+}

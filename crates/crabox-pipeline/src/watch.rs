@@ -487,60 +487,125 @@ fn add_hours(time: i64, hours: i64) -> String {
     crabox_types::rfc3339(time + hours * 3600).unwrap_or_default()
 }
 
-/// Re-audits `releases` (each loaded, or why not) with the databases `db` names (else the
-/// cached ones), updating `state`; `kev` is the KEV catalogue (CVE → date added), when given.
+/// A release as the first pass leaves it: what is needed to report it, without its SBOM.
+struct Summary {
+    source: String,
+    product: String,
+    version: String,
+    support_end: Option<Date>,
+    /// Why it is not audited (refused or past its support period), when it is not.
+    skipped: Option<(Outcome, String)>,
+}
+
+/// What the bundle's own audit said of a vulnerability found now.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Before {
+    /// The bundle has no audit to compare with.
+    Unknown,
+    /// The bundle's audit did not report it.
+    Absent,
+    /// Reported, with or without a fix.
+    Reported { fixed: bool },
+}
+
+/// One open vulnerability as the second pass finds it.
+struct Open {
+    entry: Entry,
+    before: Before,
+    exploited_before: bool,
+}
+
+/// A release audited by the second pass: its open vulnerabilities, the ecosystems no database
+/// covered, and whether the bundle had an audit to compare with.
+struct Audited {
+    open: Vec<Open>,
+    unchecked: Vec<String>,
+    compared: bool,
+}
+
+/// The packages of every release, each `(ecosystem, name, version)` once: what the databases
+/// are opened for.
+fn union(inventories: impl Iterator<Item = Inventory>) -> Inventory {
+    let mut seen = std::collections::HashSet::new();
+    let mut packages = Vec::new();
+    for inventory in inventories {
+        for package in inventory.lockfiles.into_iter().flat_map(|l| l.packages) {
+            if seen.insert((
+                package.ecosystem,
+                package.name.clone(),
+                package.version.clone(),
+            )) {
+                packages.push(package);
+            }
+        }
+    }
+    Inventory {
+        lockfiles: vec![crabox_types::component::Lockfile {
+            path: "watched SBOMs".into(),
+            format: Format::CycloneDxImport,
+            packages,
+            direct: Vec::new(),
+            complete: true,
+            graph_complete: false,
+            diagnostics: Vec::new(),
+        }],
+        ..Inventory::default()
+    }
+}
+
+/// Re-audits the releases of `sources` (shown path, source) with the databases `db` names (else
+/// the cached ones), updating `state`; `kev` is the KEV catalogue (CVE → date added), when
+/// given. Two passes, each in parallel and one release at a time, so that memory does not grow
+/// with the number of releases: the first lists every package (the databases are opened for
+/// them) and what each release is; the second re-reads each supported release and audits it.
 #[allow(clippy::too_many_lines)]
 pub fn watch(
     run: &Run<'_>,
     db: &[PathBuf],
-    releases: Vec<(String, Result<Release, String>)>,
+    sources: &[(String, Source)],
     kev: Option<&BTreeMap<String, Date>>,
     state: &mut State,
     shard: Option<String>,
 ) -> anyhow::Result<Watch> {
+    use rayon::prelude::*;
     let now = crate::time::report_time(run)?;
     let now_text = crabox_types::rfc3339(now).context("the time is out of range")?;
     let today = Date::from_unix_seconds(now).context("the time is out of range")?;
-    let mut out = Vec::new();
-    let mut audited: Vec<(Release, Inventory)> = Vec::new();
-    for (source, release) in releases {
-        let refused = |reason: String, release: Option<&Release>| Watched {
-            source: source.clone(),
-            product: release.map(|r| r.product.clone()).unwrap_or_default(),
-            version: release.map(|r| r.version.clone()).unwrap_or_default(),
-            support_end: release.and_then(|r| r.support_end).map(|d| d.to_string()),
-            outcome: Outcome::Refused,
-            reason: Some(reason),
-            compared_with_bundle: false,
-            new: Vec::new(),
-            newly_exploited: Vec::new(),
-            new_fixes: Vec::new(),
-            open: 0,
-            unchecked: Vec::new(),
-        };
-        let release = match release {
-            Ok(release) => release,
-            Err(reason) => {
-                out.push(refused(reason, None));
-                continue;
+    let first: Vec<(Summary, Option<Inventory>)> = sources
+        .par_iter()
+        .map(|(shown, source)| {
+            let summary = |release: Option<&Release>, skipped| Summary {
+                source: shown.clone(),
+                product: release.map(|r| r.product.clone()).unwrap_or_default(),
+                version: release.map(|r| r.version.clone()).unwrap_or_default(),
+                support_end: release.and_then(|r| r.support_end),
+                skipped,
+            };
+            let release = match load(source, shown.clone()) {
+                Ok(release) => release,
+                Err(why) => return (summary(None, Some((Outcome::Refused, why))), None),
+            };
+            if let Some(end) = release.support_end.filter(|end| *end < today) {
+                let why = format!("its support period ended on {end}: not audited");
+                return (
+                    summary(Some(&release), Some((Outcome::PastSupport, why))),
+                    None,
+                );
             }
-        };
-        if let Some(end) = release.support_end.filter(|end| *end < today) {
-            out.push(Watched {
-                outcome: Outcome::PastSupport,
-                reason: Some(format!("its support period ended on {end}: not audited")),
-                ..refused(String::new(), Some(&release))
-            });
-            continue;
-        }
-        match inventory(&release) {
-            Ok(inventory) => audited.push((release, inventory)),
-            Err(reason) => out.push(refused(reason, Some(&release))),
-        }
-    }
-    if !audited.is_empty() {
-        let inventories: Vec<&Inventory> = audited.iter().map(|(_, i)| i).collect();
-        let (databases, notices) = crate::databases::open(run, db, &inventories)?;
+            match inventory(&release) {
+                Ok(inventory) => (summary(Some(&release), None), Some(inventory)),
+                Err(why) => (summary(Some(&release), Some((Outcome::Refused, why))), None),
+            }
+        })
+        .collect();
+    let (summaries, inventories): (Vec<Summary>, Vec<Option<Inventory>>) =
+        first.into_iter().unzip();
+    let all = union(inventories.into_iter().flatten());
+    let audited = summaries.iter().filter(|s| s.skipped.is_none()).count();
+    let mut findings: Vec<Option<Audited>> = Vec::new();
+    if audited > 0 {
+        let (databases, notices) = crate::databases::open(run, db, &[&all])?;
+        drop(all);
         for notice in notices {
             tracing::warn!("{}", notice.message);
         }
@@ -551,93 +616,146 @@ pub fn watch(
             }
         };
         let policy = crate::assess::policy(run, Some(None), true)?;
-        for (release, inventory) in audited {
-            let assessment = crate::assess::assess(&inventory, &databases, &policy);
-            let key = format!("{}@{}", release.product, release.version);
-            let seen = state.seen.entry(key.clone()).or_default();
-            let exploited_seen = state.exploited.entry(key).or_default();
-            let earlier: BTreeMap<(String, String), bool> = release
-                .earlier
-                .iter()
-                .flatten()
-                .map(|e| (e.key.clone(), e.fixed))
-                .collect();
-            let mut watched = Watched {
-                source: release.source.clone(),
-                product: release.product.clone(),
-                version: release.version.clone(),
-                support_end: release.support_end.map(|d| d.to_string()),
-                outcome: Outcome::Audited,
-                reason: None,
-                compared_with_bundle: release.earlier.is_some(),
-                new: Vec::new(),
-                newly_exploited: Vec::new(),
-                new_fixes: Vec::new(),
-                open: 0,
-                unchecked: assessment
+        let exploited = |finding: &crabox_audit::Finding| {
+            kev.is_some_and(|kev| {
+                std::iter::once(&finding.id)
+                    .chain(&finding.aliases)
+                    .any(|id| kev.contains_key(id))
+            })
+        };
+        findings = sources
+            .par_iter()
+            .zip(&summaries)
+            .map(|((shown, source), summary)| {
+                if summary.skipped.is_some() {
+                    return None;
+                }
+                // Read again (the first pass kept nothing of it); it was whole a moment ago.
+                let release = load(source, shown.clone()).ok()?;
+                let inventory = inventory(&release).ok()?;
+                let assessment = crate::assess::assess(&inventory, &databases, &policy);
+                let earlier: Option<BTreeMap<(String, String), bool>> = release
+                    .earlier
+                    .as_ref()
+                    .map(|e| e.iter().map(|e| (e.key.clone(), e.fixed)).collect());
+                let mut listed = BTreeSet::new();
+                let mut open = Vec::new();
+                for (finding, status) in &assessment.outcome.findings {
+                    if finding.kind != Kind::Vulnerability || *status != Status::Open {
+                        continue;
+                    }
+                    let key = (finding.id.clone(), finding.purl.clone());
+                    if !listed.insert(key.clone()) {
+                        continue;
+                    }
+                    open.push(Open {
+                        before: match earlier.as_ref().map(|e| e.get(&key).copied()) {
+                            None => Before::Unknown,
+                            Some(None) => Before::Absent,
+                            Some(Some(fixed)) => Before::Reported { fixed },
+                        },
+                        exploited_before: release.exploited_before.contains(&finding.id),
+                        entry: Entry {
+                            id: finding.id.clone(),
+                            aliases: finding.aliases.clone(),
+                            package: finding.package.clone(),
+                            version: finding.version.clone(),
+                            purl: finding.purl.clone(),
+                            severity: finding.severity,
+                            fix: finding.fix.clone(),
+                            exploited: exploited(finding),
+                            first_seen: String::new(),
+                            article14: None,
+                        },
+                    });
+                }
+                let unchecked = assessment
                     .outcome
                     .unchecked()
                     .map(|c| c.ecosystem.osv_name().to_owned())
-                    .collect(),
-            };
-            let mut listed = BTreeSet::new();
-            for (finding, status) in &assessment.outcome.findings {
-                if finding.kind != Kind::Vulnerability || *status != Status::Open {
-                    continue;
-                }
-                let finding_key = (finding.id.clone(), finding.purl.clone());
-                if !listed.insert(finding_key.clone()) {
-                    continue;
-                }
-                watched.open += 1;
-                let first_seen = seen
-                    .entry(format!("{} {}", finding.id, finding.purl))
+                    .collect();
+                Some(Audited {
+                    open,
+                    unchecked,
+                    compared: release.earlier.is_some(),
+                })
+            })
+            .collect();
+    }
+    let mut out = Vec::new();
+    for (k, summary) in summaries.into_iter().enumerate() {
+        let mut watched = Watched {
+            source: summary.source,
+            product: summary.product,
+            version: summary.version,
+            support_end: summary.support_end.map(|d| d.to_string()),
+            outcome: Outcome::Audited,
+            reason: None,
+            compared_with_bundle: false,
+            new: Vec::new(),
+            newly_exploited: Vec::new(),
+            new_fixes: Vec::new(),
+            open: 0,
+            unchecked: Vec::new(),
+        };
+        if let Some((outcome, why)) = summary.skipped {
+            watched.outcome = outcome;
+            watched.reason = Some(why);
+            out.push(watched);
+            continue;
+        }
+        let Some(Some(Audited {
+            open,
+            unchecked,
+            compared,
+        })) = findings.get_mut(k).map(Option::take)
+        else {
+            watched.outcome = Outcome::Refused;
+            watched.reason = Some("changed while it was being watched".into());
+            out.push(watched);
+            continue;
+        };
+        watched.compared_with_bundle = compared;
+        watched.unchecked = unchecked;
+        watched.open = open.len();
+        let key = format!("{}@{}", watched.product, watched.version);
+        let seen = state.seen.entry(key.clone()).or_default();
+        let exploited_seen = state.exploited.entry(key).or_default();
+        for Open {
+            mut entry,
+            before,
+            exploited_before,
+        } in open
+        {
+            entry.first_seen.clone_from(
+                seen.entry(format!("{} {}", entry.id, entry.purl))
+                    .or_insert_with(|| now_text.clone()),
+            );
+            if entry.exploited {
+                let aware = exploited_seen
+                    .entry(entry.id.clone())
                     .or_insert_with(|| now_text.clone())
                     .clone();
-                let exploited = kev.is_some_and(|kev| {
-                    std::iter::once(&finding.id)
-                        .chain(&finding.aliases)
-                        .any(|id| kev.contains_key(id))
+                let aware_time = aware
+                    .parse::<crabox_types::Timestamp>()
+                    .map_or(now, crabox_types::Timestamp::unix_seconds);
+                entry.article14 = Some(Clock {
+                    early_warning_due: add_hours(aware_time, 24),
+                    notification_due: add_hours(aware_time, 72),
+                    aware_since: aware,
                 });
-                let article14 = exploited.then(|| {
-                    let aware = exploited_seen
-                        .entry(finding.id.clone())
-                        .or_insert_with(|| now_text.clone())
-                        .clone();
-                    let aware_time = aware
-                        .parse::<crabox_types::Timestamp>()
-                        .map_or(now, crabox_types::Timestamp::unix_seconds);
-                    Clock {
-                        early_warning_due: add_hours(aware_time, 24),
-                        notification_due: add_hours(aware_time, 72),
-                        aware_since: aware,
-                    }
-                });
-                let entry = Entry {
-                    id: finding.id.clone(),
-                    aliases: finding.aliases.clone(),
-                    package: finding.package.clone(),
-                    version: finding.version.clone(),
-                    purl: finding.purl.clone(),
-                    severity: finding.severity,
-                    fix: finding.fix.clone(),
-                    exploited,
-                    first_seen,
-                    article14,
-                };
-                let before = earlier.get(&finding_key);
-                if exploited && !release.exploited_before.contains(&finding.id) {
-                    watched.newly_exploited.push(entry.clone());
-                }
-                if before == Some(&false) && finding.fix.is_some() {
-                    watched.new_fixes.push(entry.clone());
-                }
-                if before.is_none() {
-                    watched.new.push(entry);
-                }
             }
-            out.push(watched);
+            if entry.exploited && !exploited_before {
+                watched.newly_exploited.push(entry.clone());
+            }
+            if before == (Before::Reported { fixed: false }) && entry.fix.is_some() {
+                watched.new_fixes.push(entry.clone());
+            }
+            if matches!(before, Before::Unknown | Before::Absent) {
+                watched.new.push(entry);
+            }
         }
+        out.push(watched);
     }
     out.sort_by(|a, b| {
         (&a.product, &a.version, &a.source).cmp(&(&b.product, &b.version, &b.source))

@@ -32,12 +32,9 @@ pub fn run(context: &Context, args: &WatchArgs) -> anyhow::Result<ExitStatus> {
         None => sources,
     };
     tracing::info!("watching {} source(s)", sources.len());
-    let releases: Vec<_> = sources
-        .iter()
-        .map(|source| {
-            let shown = context.display_path(source.path());
-            (shown.clone(), watch::load(source, shown))
-        })
+    let sources: Vec<_> = sources
+        .into_iter()
+        .map(|source| (context.display_path(source.path()), source))
         .collect();
     let kev_path = args.kev.as_ref().map(|p| context.dir.join(p)).or_else(|| {
         run.settings()
@@ -66,7 +63,7 @@ pub fn run(context: &Context, args: &WatchArgs) -> anyhow::Result<ExitStatus> {
     let result = watch::watch(
         &run,
         &args.db,
-        releases,
+        &sources,
         kev.as_ref(),
         &mut state,
         args.shard.clone(),

@@ -74,7 +74,10 @@ pub fn run(target: &str) -> anyhow::Result<()> {
         "bundle" => run_bundle(),
         "notes" => crate::bench_notes::run(),
         "scaling" => crate::bench_scaling::run(),
-        _ => bail!("unknown benchmark `{target}`; available: sbom, audit, bundle, notes, scaling"),
+        "watch" => crate::bench_watch::run(),
+        _ => bail!(
+            "unknown benchmark `{target}`; available: sbom, audit, bundle, notes, scaling, watch"
+        ),
     }
 }
 

@@ -12,6 +12,7 @@ mod actions;
 mod bench;
 mod bench_notes;
 mod bench_scaling;
+mod bench_watch;
 mod check_deps;
 mod codegen;
 mod dist;

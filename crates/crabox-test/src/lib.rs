@@ -200,3 +200,86 @@ pub fn each_byte_flipped(bytes: &[u8]) -> impl Iterator<Item = (usize, Vec<u8>)>
         (at, changed)
     })
 }
+
+/// A real OCI registry (Debian's `docker-registry`, Distribution 2.8) on 127.0.0.1 with its
+/// storage in a temporary directory; stopped when dropped.
+pub struct TestRegistry {
+    child: std::process::Child,
+    /// `127.0.0.1:PORT`
+    pub address: String,
+    /// The registry's storage root (blobs under `docker/registry/v2/blobs`).
+    pub storage: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl TestRegistry {
+    /// Starts the registry, or prints a SKIP line and returns `None` when `docker-registry` is
+    /// not installed (`.ci/run` installs it).
+    #[allow(clippy::disallowed_macros)] // a test's SKIP line
+    pub fn start(test: &str) -> Option<TestRegistry> {
+        let binary = ["/usr/bin/docker-registry", "/usr/local/bin/docker-registry"]
+            .into_iter()
+            .find(|p| Path::new(p).is_file());
+        let Some(binary) = binary else {
+            println!(
+                "SKIP {test}: docker-registry is not installed (apt-get install docker-registry)"
+            );
+            return None;
+        };
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let storage = dir.path().join("storage");
+        fs_err::create_dir_all(&storage).expect("storage directory");
+        // A free port: bind to 0, read it, release it for the registry.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let address = format!("127.0.0.1:{port}");
+        let config = dir.path().join("config.yml");
+        fs_err::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {address}\n",
+                storage.display()
+            ),
+        )
+        .expect("registry config");
+        let child = std::process::Command::new(binary)
+            .arg("serve")
+            .arg(&config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start docker-registry");
+        let registry = TestRegistry {
+            child,
+            address,
+            storage,
+            _dir: dir,
+        };
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(&registry.address).is_ok() {
+                return Some(registry);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        panic!("docker-registry did not listen on {}", registry.address);
+    }
+
+    /// The file holding the blob `digest` (`sha256:…`) in the registry's storage.
+    pub fn blob_path(&self, digest: &str) -> PathBuf {
+        let hex = digest.trim_start_matches("sha256:");
+        self.storage
+            .join("docker/registry/v2/blobs/sha256")
+            .join(&hex[..2])
+            .join(hex)
+            .join("data")
+    }
+}
+
+impl Drop for TestRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -33,6 +33,9 @@ env_vars! {
     GITHUB_TOKEN: "Token for the GitHub API (`crabox publish`). Secret: never logged or written.";
     GITHUB_API_URL: "Base URL of the GitHub API (`crabox publish`). Default: `https://api.github.com`.";
     GITHUB_REPOSITORY: "`owner/name` of the repository (`crabox publish`). Default: from the git remote.";
+    CRABOX_OCI_USERNAME: "User name for the OCI registry (`publish --oci`, `verify oci://`, `watch oci://`), with `CRABOX_OCI_PASSWORD`; wins over the Docker config.";
+    CRABOX_OCI_PASSWORD: "Password or token for the OCI registry, with `CRABOX_OCI_USERNAME`. Secret: never logged or written.";
+    DOCKER_CONFIG: "Directory of the Docker client's `config.json`, whose `auths` give OCI registry credentials when `CRABOX_OCI_USERNAME` is not set. Default: `~/.docker`.";
     SOURCE_DATE_EPOCH: "Unix time used for every timestamp crabox writes (reproducible builds).";
     CARGO_HOME: "Cargo's home, whose registry cache gives crate licences offline. Default: `~/.cargo`.";
     NUGET_PACKAGES: "The global packages folder (the `.nupkg` cache of `dotnet restore`), whose `.nuspec` files give package licences and project URLs offline. Default: `~/.nuget/packages`.";

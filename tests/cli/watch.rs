@@ -42,7 +42,7 @@ fn watch(
 
 /// A bundle of v1.1.0 (support until `support_end`), and a newer OSV snapshot with one more
 /// advisory, which the KEV catalogue lists.
-fn bundled(support_end: &str) -> TestContext {
+pub(crate) fn bundled(support_end: &str) -> TestContext {
     let context = project();
     context.write(
         "crabox.toml",

@@ -146,8 +146,9 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct WatchArgs {
-    /// Evidence bundle (directory or `.tar.gz`), CycloneDX/SPDX JSON SBOM, or a directory
-    /// searched for them
+    /// Evidence bundle (directory or `.tar.gz`), CycloneDX/SPDX JSON SBOM, a directory searched
+    /// for them, or `oci://REGISTRY/REPOSITORY[:TAG]` (no tag: every evidence tag; `*` in the
+    /// tag: the tags it matches)
     #[arg(value_name = "SOURCE", required = true)]
     pub sources: Vec<PathBuf>,
 
@@ -171,13 +172,31 @@ pub struct WatchArgs {
     /// kev-catalog`]
     #[arg(long, value_name = "FILE")]
     pub kev: Option<PathBuf>,
+
+    /// Talk to `oci://` registries over plain HTTP (a registry on loopback); HTTPS otherwise
+    #[arg(long)]
+    pub plain_http: bool,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct PublishArgs {
-    /// The release tag
-    #[arg(long, value_name = "TAG")]
-    pub tag: String,
+    /// The release tag: its GitHub release is made
+    #[arg(long, value_name = "TAG", required_unless_present = "oci")]
+    pub tag: Option<String>,
+
+    /// Push the evidence bundle to an OCI registry as an artifact
+    /// (`application/vnd.crabox.evidence.v1`), e.g. `ghcr.io/acme/widget-evidence:v1.4.0`
+    #[arg(long, value_name = "REF")]
+    pub oci: Option<String>,
+
+    /// Attach the pushed bundle as a referrer of this manifest (the release image's digest,
+    /// `sha256:…`, in the same repository)
+    #[arg(long, value_name = "DIGEST", requires = "oci")]
+    pub subject: Option<String>,
+
+    /// Talk to the registry over plain HTTP (a registry on loopback); HTTPS otherwise
+    #[arg(long)]
+    pub plain_http: bool,
 
     /// The evidence bundle whose archive, SBOMs, checksums, signatures and CSAF documents are
     /// attached [default: the bundle of the tag in crabox-evidence]
@@ -329,8 +348,8 @@ pub enum AttestType {
 
 #[derive(Debug, Clone, Args)]
 pub struct VerifyArgs {
-    /// The artifact the bundle signs; without --bundle, an evidence bundle (directory or
-    /// `.tar.gz`) to check against its manifest
+    /// The artifact the bundle signs; without --bundle, an evidence bundle (directory,
+    /// `.tar.gz` or `oci://REGISTRY/REPOSITORY:TAG`) to check against its manifest
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 
@@ -361,6 +380,11 @@ pub struct VerifyArgs {
     /// OIDC issuer of the certificate, e.g. `https://token.actions.githubusercontent.com`
     #[arg(long, value_name = "URL")]
     pub certificate_oidc_issuer: Option<String>,
+
+    /// Talk to the registry of an `oci://` bundle over plain HTTP (a registry on loopback);
+    /// HTTPS otherwise
+    #[arg(long)]
+    pub plain_http: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -530,6 +530,20 @@ impl Registry {
             .collect())
     }
 
+    /// Whether the manifest at `reference` is an evidence artifact.
+    pub fn is_evidence(&self, reference: &str) -> Result<bool, OciError> {
+        let target = parse_reference(reference)?;
+        let (bytes, _) = self.manifest(&target, &[IMAGE_MANIFEST, IMAGE_INDEX])?;
+        Ok(serde_json::from_slice::<Value>(&bytes)
+            .ok()
+            .and_then(|m| {
+                m.get("artifactType")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+            .is_some_and(|t| t == ARTIFACT_TYPE))
+    }
+
     /// Every tag of `repository` (`registry/repository`), in the registry's order.
     pub fn tags(&self, repository: &str) -> Result<Vec<String>, OciError> {
         let reference = parse_reference(repository)?;

@@ -13,6 +13,7 @@ mod error;
 pub mod gate;
 pub mod inventory;
 pub mod notes;
+pub mod oci;
 pub mod previous;
 pub mod sbom;
 pub mod scope;

@@ -39,14 +39,79 @@ pub enum Source {
     Archive(PathBuf),
     /// A CycloneDX or SPDX JSON SBOM on its own (no support period, no earlier audit).
     Sbom(PathBuf),
+    /// An evidence bundle in an OCI registry (`registry/repository:tag`).
+    Oci(String),
 }
 
 impl Source {
-    pub fn path(&self) -> &Path {
+    /// The file or directory, for a source on disk.
+    pub fn path(&self) -> Option<&Path> {
         match self {
-            Source::Bundle(p) | Source::Archive(p) | Source::Sbom(p) => p,
+            Source::Bundle(p) | Source::Archive(p) | Source::Sbom(p) => Some(p),
+            Source::Oci(_) => None,
         }
     }
+}
+
+/// The client options of each registry that `oci://` sources name, by `host[:port]`.
+pub type Registries = BTreeMap<String, crate::oci::Options>;
+
+/// Whether `tag` matches `pattern`, where `*` matches any run of characters.
+fn tag_matches(pattern: &str, tag: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == tag;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !tag.starts_with(first) || tag.len() < first.len() + last.len() || !tag.ends_with(last) {
+        return false;
+    }
+    let mut rest = &tag[first.len()..tag.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// The evidence bundles an `oci://` source names: its tag, or every tag of the repository (that
+/// `*` in the tag matches) whose manifest is an evidence artifact. The referrers tag schema's
+/// indexes (`sha256-…`) and other artifacts (the release images) are passed over.
+fn discover_oci(text: &str, registries: &Registries) -> anyhow::Result<Vec<Source>> {
+    let bare = text.trim_start_matches("oci://");
+    // A `*` is not valid in a reference: parse the repository without the tag pattern.
+    let (repository, pattern) = match bare.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => (repo, Some(tag)),
+        _ => (bare, None),
+    };
+    if bare.contains('@') || pattern.is_some_and(|p| !p.contains('*')) {
+        crate::oci::parse_reference(bare)?;
+        return Ok(vec![Source::Oci(bare.to_owned())]);
+    }
+    let reference = crate::oci::parse_reference(repository)?;
+    let options = registries
+        .get(reference.registry())
+        .cloned()
+        .unwrap_or_default();
+    let registry = crate::oci::Registry::new(&options)?;
+    let mut out = Vec::new();
+    for tag in registry.tags(repository)? {
+        if tag.starts_with("sha256-") || !pattern.is_none_or(|p| tag_matches(p, &tag)) {
+            continue;
+        }
+        let full = format!("{repository}:{tag}");
+        if registry.is_evidence(&full)? {
+            out.push(Source::Oci(full));
+        } else {
+            tracing::debug!("{full}: not an evidence artifact, passed over");
+        }
+    }
+    if out.is_empty() {
+        tracing::warn!("{text}: no evidence bundle among its tags");
+    }
+    Ok(out)
 }
 
 fn is_sbom_name(name: &str) -> bool {
@@ -54,14 +119,13 @@ fn is_sbom_name(name: &str) -> bool {
 }
 
 /// The sources under `paths`, sorted: a bundle directory is not searched inside.
-pub fn discover(paths: &[PathBuf]) -> anyhow::Result<Vec<Source>> {
+pub fn discover(paths: &[PathBuf], registries: &Registries) -> anyhow::Result<Vec<Source>> {
     let mut out = BTreeSet::new();
     for path in paths {
         let text = path.to_string_lossy();
         if text.starts_with("oci://") {
-            anyhow::bail!(
-                "`{text}`: oci:// sources are not read yet; pull the bundle (`oras pull`) and watch its directory or .tar.gz"
-            );
+            out.extend(discover_oci(&text, registries)?);
+            continue;
         }
         let metadata = fs_err::metadata(path).with_context(|| {
             format!(
@@ -254,8 +318,19 @@ fn from_bundle(source: String, files: &BTreeMap<String, Vec<u8>>) -> Result<Rele
 
 /// The release a source holds, or why it cannot be watched (a tampered bundle, a limit passed,
 /// a file that is not an SBOM).
-pub fn load(source: &Source, shown: String) -> Result<Release, String> {
+pub fn load(source: &Source, shown: String, registries: &Registries) -> Result<Release, String> {
     match source {
+        Source::Oci(reference) => {
+            let registry = crate::oci::parse_reference(reference)
+                .map(|r| r.registry().to_owned())
+                .map_err(|e| e.to_string())?;
+            let options = registries.get(&registry).cloned().unwrap_or_default();
+            let pulled = crate::oci::pull(reference, &options).map_err(|e| e.to_string())?;
+            let checked = crabox_evidence::check::in_memory(&shown, &pulled.bundle)
+                .map_err(|e| e.to_string())?;
+            refuse_problems(&checked)?;
+            from_bundle(shown, &pulled.bundle.files)
+        }
         Source::Bundle(dir) => {
             let checked = crabox_evidence::check::directory(dir).map_err(|e| e.to_string())?;
             refuse_problems(&checked)?;
@@ -566,6 +641,7 @@ pub fn watch(
     kev: Option<&BTreeMap<String, Date>>,
     state: &mut State,
     shard: Option<String>,
+    registries: &Registries,
 ) -> anyhow::Result<Watch> {
     use rayon::prelude::*;
     let now = crate::time::report_time(run)?;
@@ -581,7 +657,7 @@ pub fn watch(
                 support_end: release.and_then(|r| r.support_end),
                 skipped,
             };
-            let release = match load(source, shown.clone()) {
+            let release = match load(source, shown.clone(), registries) {
                 Ok(release) => release,
                 Err(why) => return (summary(None, Some((Outcome::Refused, why))), None),
             };
@@ -631,7 +707,7 @@ pub fn watch(
                     return None;
                 }
                 // Read again (the first pass kept nothing of it); it was whole a moment ago.
-                let release = load(source, shown.clone()).ok()?;
+                let release = load(source, shown.clone(), registries).ok()?;
                 let inventory = inventory(&release).ok()?;
                 let assessment = crate::assess::assess(&inventory, &databases, &policy);
                 let earlier: Option<BTreeMap<(String, String), bool>> = release
@@ -935,6 +1011,19 @@ pub fn sarif(watch: &Watch) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tag_pattern_matches_with_stars() {
+        assert!(tag_matches("v1.*", "v1.4.0"));
+        assert!(!tag_matches("v1.*", "v2.0.0"));
+        assert!(tag_matches("*-evidence", "v1.0.0-evidence"));
+        assert!(tag_matches("v*-rc*", "v2-rc1"));
+        assert!(!tag_matches("v*-rc*", "v2"));
+        assert!(tag_matches("*", "anything"));
+        assert!(tag_matches("v1", "v1"));
+        assert!(!tag_matches("v1", "v10"));
+        assert!(!tag_matches("ab*ba", "aba"));
+    }
 
     #[test]
     fn shards_split_evenly_and_cover_everything_once() {

@@ -2,6 +2,10 @@
 //! `GITHUB_TOKEN`), with the GitHub release notes as its body and the evidence bundle's archive,
 //! SBOMs, checksums, signatures and CSAF documents as assets: a draft first, then published.
 //! Idempotent: a draft for the tag is reused and assets of the same name are replaced.
+//!
+//! `crabox publish --oci REF --bundle BUNDLE [--subject DIGEST]`: the bundle pushed to an OCI
+//! registry as an evidence artifact (`crabox-oci`), attached to the release image as a referrer
+//! when a subject is given; prints the pushed `REF@sha256:…`.
 
 use std::path::{Path, PathBuf};
 
@@ -35,8 +39,79 @@ fn bundle_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-#[allow(clippy::too_many_lines)] // the step, in order: who, what body, which files, publish
 pub fn run(context: &Context, args: &PublishArgs) -> anyhow::Result<ExitStatus> {
+    if let Some(reference) = &args.oci {
+        oci(context, args, reference)?;
+    }
+    match &args.tag {
+        Some(tag) => github(context, args, tag),
+        None => Ok(ExitStatus::Success),
+    }
+}
+
+/// `crabox publish --oci REF --bundle BUNDLE [--subject DIGEST]`: the bundle (checked against
+/// its manifest first: a tampered one is not published) pushed as an evidence artifact.
+fn oci(context: &Context, args: &PublishArgs, reference: &str) -> anyhow::Result<()> {
+    let (scope, _repo, loaded) = context.scope(None)?;
+    let progress = Spinners::new(context);
+    let run = context.pipeline(&scope, &loaded, &progress);
+    let parsed = crabox_pipeline::oci::parse_reference(reference)
+        .map_err(|e| UsageError::new(format!("--oci {e}")))?;
+    let bundle = match (&args.bundle, &args.tag) {
+        (Some(bundle), _) => context.dir.join(bundle),
+        (None, Some(tag)) => scope.root.join("crabox-evidence").join(format!(
+            "{}-{}",
+            run.product_name(),
+            tag.trim_start_matches('v')
+        )),
+        (None, None) => {
+            return Err(
+                UsageError::new("`crabox publish --oci` needs --bundle BUNDLE")
+                    .with_hint("the directory or .tar.gz that `crabox bundle` wrote")
+                    .into(),
+            );
+        }
+    };
+    let shown = context.display_path(&bundle);
+    if !bundle.exists() {
+        return Err(UsageError::new(format!("no evidence bundle at {shown}")).into());
+    }
+    let files = crabox_pipeline::oci::read_bundle(&bundle, &shown)?;
+    let annotations = crabox_pipeline::oci::annotations(&files)?;
+    let options =
+        crabox_pipeline::oci::options(&|name| run.var(name), parsed.registry(), args.plain_http);
+    let registry = crabox_pipeline::oci::Registry::new(&options)?;
+    let pushed = registry.push(reference, &files, &annotations, args.subject.as_deref())?;
+    tracing::info!(
+        "pushed {shown} ({} files, {} blobs uploaded) to {}",
+        files.len(),
+        pushed.uploaded,
+        pushed.reference
+    );
+    match &pushed.referrers {
+        Some(crabox_pipeline::oci::Referrers::Api) => {
+            tracing::info!(
+                "attached to {} (referrers API)",
+                args.subject.as_deref().unwrap_or_default()
+            );
+        }
+        Some(crabox_pipeline::oci::Referrers::TagSchema(tag)) => tracing::info!(
+            "attached to {}: the registry has no referrers API, so the index under tag {tag} lists it",
+            args.subject.as_deref().unwrap_or_default()
+        ),
+        None => {}
+    }
+    context.print(&format!("{}\n", pushed.reference))?;
+    if let Some(actions) = &context.actions {
+        actions.set_output("oci-reference", &pushed.reference)?;
+        actions.set_output("oci-digest", &pushed.digest)?;
+    }
+    Ok(())
+}
+
+/// The GitHub release for `tag`.
+#[allow(clippy::too_many_lines)] // the step, in order: who, what body, which files, publish
+fn github(context: &Context, args: &PublishArgs, tag: &str) -> anyhow::Result<ExitStatus> {
     let (scope, repo, loaded) = context.scope(None)?;
     let settings = &loaded.settings;
     let root = scope.root.clone();
@@ -67,10 +142,10 @@ pub fn run(context: &Context, args: &PublishArgs) -> anyhow::Result<ExitStatus> 
         })?;
 
     // The body: the GitHub release template over the range that ends at the tag.
-    let version = args.tag.trim_start_matches('v').to_owned();
+    let version = tag.trim_start_matches('v').to_owned();
     let body = match &repo {
         Some(repo) => {
-            let to = repo.resolve(&args.tag).ok().map(|_| args.tag.as_str());
+            let to = repo.resolve(tag).ok().map(|_| tag);
             let (mut prepared, notices) =
                 crabox_pipeline::notes::compose(&run, repo, None, to, &[])?;
             context.emit(&notices);
@@ -107,8 +182,7 @@ pub fn run(context: &Context, args: &PublishArgs) -> anyhow::Result<ExitStatus> 
             context.display_path(&bundle)
         ))
         .with_hint(format!(
-            "run `crabox bundle --release {}` first, or name one with --bundle",
-            args.tag
+            "run `crabox bundle --release {tag}` first, or name one with --bundle"
         ))
         .into());
     }
@@ -145,11 +219,10 @@ pub fn run(context: &Context, args: &PublishArgs) -> anyhow::Result<ExitStatus> 
 
     let client = Client::new(&api, token.expose(), &slug)?;
     let title = format!("{product} {version}");
-    let published = crabox_github::publish(&client, &args.tag, &title, &body, &uploads)?;
+    let published = crabox_github::publish(&client, tag, &title, &body, &uploads)?;
     if published.already_published {
         tracing::warn!(
-            "{} is already published; nothing was changed (a published release is immutable)",
-            args.tag
+            "{tag} is already published; nothing was changed (a published release is immutable)"
         );
     } else {
         tracing::info!(

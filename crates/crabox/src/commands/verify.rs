@@ -79,12 +79,17 @@ pub fn run(context: &Context, args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
 /// identity a missing signature fails; without one, a signature over another digest fails and
 /// an unsigned bundle is said to be checked for integrity only, NOT authenticated.
 fn evidence(context: &Context, args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
-    let path = context.dir.join(&args.file);
-    let shown = context.display_path(&path);
-    let checked = if path.is_dir() {
-        crabox_evidence::check::directory(&path)
+    let text = args.file.to_string_lossy();
+    let (shown, checked) = if let Some(reference) = text.strip_prefix("oci://") {
+        (text.clone().into_owned(), pulled(context, args, reference)?)
     } else {
-        crabox_evidence::check::archive(&path)
+        let path = context.dir.join(&args.file);
+        let checked = if path.is_dir() {
+            crabox_evidence::check::directory(&path)
+        } else {
+            crabox_evidence::check::archive(&path)
+        };
+        (context.display_path(&path), checked)
     };
     // A bundle that cannot be read as one (a damaged archive, a limit passed, no manifest) is
     // refused: exit 1 like any other failed verification.
@@ -136,6 +141,41 @@ fn evidence(context: &Context, args: &VerifyArgs) -> anyhow::Result<ExitStatus> 
     } else {
         ExitStatus::Failure
     })
+}
+
+/// The bundle at `oci://reference`, pulled into memory (never unpacked to disk) and checked
+/// against its manifest. A layer whose content does not match its digest, or an artifact that
+/// is not evidence, is refused like a damaged archive.
+fn pulled(
+    context: &Context,
+    args: &VerifyArgs,
+    reference: &str,
+) -> anyhow::Result<Result<crabox_evidence::check::Checked, crabox_evidence::error::EvidenceError>>
+{
+    let parsed = crabox_pipeline::oci::parse_reference(reference)
+        .map_err(|e| UsageError::new(e.to_string()))?;
+    let options = crabox_pipeline::oci::options(
+        &|name| context.env.var(name),
+        parsed.registry(),
+        args.plain_http,
+    );
+    match crabox_pipeline::oci::pull(reference, &options) {
+        Ok(pulled) => {
+            tracing::info!("oci://{reference}: artifact {}", pulled.digest);
+            Ok(crabox_evidence::check::in_memory(
+                &format!("oci://{reference}"),
+                &pulled.bundle,
+            ))
+        }
+        Err(
+            error @ (crabox_pipeline::oci::OciError::Layer { .. }
+            | crabox_pipeline::oci::OciError::NotEvidence { .. }),
+        ) => Ok(Err(crabox_evidence::error::EvidenceError::Malformed {
+            what: format!("oci://{reference}"),
+            message: error.to_string(),
+        })),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// The manifest signature's status; what fails it is pushed onto `problems`. With a key or an

@@ -25,8 +25,24 @@ pub fn run(context: &Context, args: &WatchArgs) -> anyhow::Result<ExitStatus> {
     let (scope, _repo, loaded) = context.scope(None)?;
     let progress = Spinners::new(context);
     let run = context.pipeline(&scope, &loaded, &progress);
-    let paths: Vec<_> = args.sources.iter().map(|p| context.dir.join(p)).collect();
-    let sources = watch::discover(&paths).map_err(|e| UsageError::new(format!("{e:#}")))?;
+    // An `oci://` source stays as written; the others are relative to -C.
+    let mut registries = watch::Registries::new();
+    let mut paths = Vec::new();
+    for source in &args.sources {
+        let text = source.to_string_lossy();
+        if text.starts_with("oci://") {
+            let reference = text.trim_start_matches("oci://");
+            let host = reference.split('/').next().unwrap_or_default().to_owned();
+            let options =
+                crabox_pipeline::oci::options(&|name| run.var(name), &host, args.plain_http);
+            registries.insert(host, options);
+            paths.push(source.clone());
+        } else {
+            paths.push(context.dir.join(source));
+        }
+    }
+    let sources =
+        watch::discover(&paths, &registries).map_err(|e| UsageError::new(format!("{e:#}")))?;
     let sources = match shard {
         Some(shard) => watch::shard(sources, shard),
         None => sources,
@@ -34,7 +50,14 @@ pub fn run(context: &Context, args: &WatchArgs) -> anyhow::Result<ExitStatus> {
     tracing::info!("watching {} source(s)", sources.len());
     let sources: Vec<_> = sources
         .into_iter()
-        .map(|source| (context.display_path(source.path()), source))
+        .map(|source| {
+            let shown = match (&source, source.path()) {
+                (_, Some(path)) => context.display_path(path),
+                (watch::Source::Oci(reference), None) => format!("oci://{reference}"),
+                _ => String::new(),
+            };
+            (shown, source)
+        })
         .collect();
     let kev_path = args.kev.as_ref().map(|p| context.dir.join(p)).or_else(|| {
         run.settings()
@@ -67,6 +90,7 @@ pub fn run(context: &Context, args: &WatchArgs) -> anyhow::Result<ExitStatus> {
         kev.as_ref(),
         &mut state,
         args.shard.clone(),
+        &registries,
     )?;
     atomic::write(&state_path, state.to_json().as_bytes())
         .with_context(|| format!("could not write {}", context.display_path(&state_path)))?;

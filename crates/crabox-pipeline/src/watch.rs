@@ -239,6 +239,42 @@ fn json_of(what: &str, bytes: &[u8]) -> Result<serde_json::Value, String> {
     serde_json::from_slice(bytes).map_err(|e| format!("{what}: not valid JSON: {e}"))
 }
 
+/// The product name and version an SBOM states, read without building its components (they
+/// are skipped by the parser, not allocated): the catalog reads them later.
+fn sbom_head(what: &str, text: &str) -> Result<(String, String), String> {
+    use serde::de::IgnoredAny;
+    #[derive(Deserialize)]
+    struct Component {
+        #[serde(default)]
+        name: String,
+        #[serde(default)]
+        version: String,
+    }
+    #[derive(Deserialize)]
+    struct Metadata {
+        component: Option<Component>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Head {
+        bom_format: Option<IgnoredAny>,
+        metadata: Option<Metadata>,
+        spdx_version: Option<IgnoredAny>,
+        #[serde(default)]
+        name: Option<String>,
+    }
+    let head: Head =
+        serde_json::from_str(text).map_err(|e| format!("{what}: not valid JSON: {e}"))?;
+    if head.bom_format.is_some() {
+        let component = head.metadata.and_then(|m| m.component);
+        Ok(component.map_or_else(Default::default, |c| (c.name, c.version)))
+    } else if head.spdx_version.is_some() {
+        Ok((head.name.unwrap_or_default(), String::new()))
+    } else {
+        Err("neither a CycloneDX (`bomFormat`) nor an SPDX (`spdxVersion`) JSON document".into())
+    }
+}
+
 /// Reads a bundle's files (already checked against its manifest) into a release.
 fn from_bundle(source: String, files: &BTreeMap<String, Vec<u8>>) -> Result<Release, String> {
     let report = files
@@ -368,29 +404,7 @@ pub fn load(source: &Source, shown: String, registries: &Registries) -> Result<R
                 return Err(format!("larger than {MAX_FILE} bytes"));
             }
             let text = fs_err::read_to_string(path).map_err(|e| e.to_string())?;
-            let document = json_of(&shown, text.as_bytes())?;
-            let (product, version) = if document.get("bomFormat").is_some() {
-                let component = document.pointer("/metadata/component");
-                let field = |k: &str| {
-                    component
-                        .and_then(|c| c.get(k))
-                        .and_then(serde_json::Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned()
-                };
-                (field("name"), field("version"))
-            } else if document.get("spdxVersion").is_some() {
-                let name = document
-                    .get("name")
-                    .and_then(serde_json::Value::as_str)
-                    .unwrap_or_default();
-                (name.to_owned(), String::new())
-            } else {
-                return Err(
-                    "neither a CycloneDX (`bomFormat`) nor an SPDX (`spdxVersion`) JSON document"
-                        .into(),
-                );
-            };
+            let (product, version) = sbom_head(&shown, &text)?;
             Ok(Release {
                 source: shown.clone(),
                 product,
@@ -600,31 +614,40 @@ struct Audited {
 
 /// The packages of every release, each `(ecosystem, name, version)` once: what the databases
 /// are opened for.
-fn union(inventories: impl Iterator<Item = Inventory>) -> Inventory {
-    let mut seen = std::collections::HashSet::new();
-    let mut packages = Vec::new();
-    for inventory in inventories {
-        for package in inventory.lockfiles.into_iter().flat_map(|l| l.packages) {
-            if seen.insert((
+/// The distinct packages of many inventories, gathered as they come (in parallel folds, then
+/// merged), so that memory holds the distinct packages, not every release's.
+#[derive(Default)]
+struct Union {
+    seen: std::collections::HashSet<(crabox_types::component::Ecosystem, String, String)>,
+    packages: Vec<crabox_types::component::Package>,
+}
+
+impl Union {
+    fn add(&mut self, packages: impl IntoIterator<Item = crabox_types::component::Package>) {
+        for package in packages {
+            if self.seen.insert((
                 package.ecosystem,
                 package.name.clone(),
                 package.version.clone(),
             )) {
-                packages.push(package);
+                self.packages.push(package);
             }
         }
     }
-    Inventory {
-        lockfiles: vec![crabox_types::component::Lockfile {
-            path: "watched SBOMs".into(),
-            format: Format::CycloneDxImport,
-            packages,
-            direct: Vec::new(),
-            complete: true,
-            graph_complete: false,
-            diagnostics: Vec::new(),
-        }],
-        ..Inventory::default()
+
+    fn into_inventory(self) -> Inventory {
+        Inventory {
+            lockfiles: vec![crabox_types::component::Lockfile {
+                path: "watched SBOMs".into(),
+                format: Format::CycloneDxImport,
+                packages: self.packages,
+                direct: Vec::new(),
+                complete: true,
+                graph_complete: false,
+                diagnostics: Vec::new(),
+            }],
+            ..Inventory::default()
+        }
     }
 }
 
@@ -647,7 +670,7 @@ pub fn watch(
     let now = crate::time::report_time(run)?;
     let now_text = crabox_types::rfc3339(now).context("the time is out of range")?;
     let today = Date::from_unix_seconds(now).context("the time is out of range")?;
-    let first: Vec<(Summary, Option<Inventory>)> = sources
+    let (mut first, all) = sources
         .par_iter()
         .map(|(shown, source)| {
             let summary = |release: Option<&Release>, skipped| Summary {
@@ -673,10 +696,28 @@ pub fn watch(
                 Err(why) => (summary(Some(&release), Some((Outcome::Refused, why))), None),
             }
         })
-        .collect();
-    let (summaries, inventories): (Vec<Summary>, Vec<Option<Inventory>>) =
-        first.into_iter().unzip();
-    let all = union(inventories.into_iter().flatten());
+        .zip(0..sources.len())
+        .fold(
+            || (Vec::new(), Union::default()),
+            |(mut summaries, mut union), ((summary, inventory), index)| {
+                summaries.push((index, summary));
+                if let Some(inventory) = inventory {
+                    union.add(inventory.lockfiles.into_iter().flat_map(|l| l.packages));
+                }
+                (summaries, union)
+            },
+        )
+        .reduce(
+            || (Vec::new(), Union::default()),
+            |(mut summaries, mut union), (more, other)| {
+                summaries.extend(more);
+                union.add(other.packages);
+                (summaries, union)
+            },
+        );
+    first.sort_by_key(|(index, _)| *index);
+    let summaries: Vec<Summary> = first.into_iter().map(|(_, summary)| summary).collect();
+    let all = all.into_inventory();
     let audited = summaries.iter().filter(|s| s.skipped.is_none()).count();
     let mut findings: Vec<Option<Audited>> = Vec::new();
     if audited > 0 {

@@ -6,7 +6,11 @@
 //! `DEV_DEPENDENCY_OF` are development scope. A component without such a purl is named in a
 //! diagnostic and the import is incomplete: it cannot be audited.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
 
 use serde_json::Value;
 
@@ -70,15 +74,143 @@ fn add(
     Some(parsed.packages.len() - 1)
 }
 
+/// A JSON value read as text when it is a string (borrowed from the document where it has no
+/// escapes) and as nothing otherwise: a field of another type is ignored, as the format allows
+/// crabox to, without failing the document.
+#[derive(Debug, Default)]
+struct Text<'a>(Option<Cow<'a, str>>);
+
+impl<'a> Text<'a> {
+    fn get(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visitor<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'a>, E> {
+                Ok(Text(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Text<'a>, E> {
+                Ok(Text(Some(Cow::Owned(v.to_owned()))))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Text<'a>, E> {
+                Ok(Text(Some(Cow::Owned(v))))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Text<'a>, E> {
+                Ok(Text(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Text<'a>, E> {
+                Ok(Text(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Text<'a>, E> {
+                Ok(Text(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Text<'a>, E> {
+                Ok(Text(None))
+            }
+            fn visit_unit<E>(self) -> Result<Text<'a>, E> {
+                Ok(Text(None))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Text<'a>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Text(None))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Text<'a>, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Text(None))
+            }
+        }
+        deserializer.deserialize_any(Visitor(std::marker::PhantomData))
+    }
+}
+
+/// The parts of a CycloneDX document crabox reads; everything else is skipped unread.
+#[derive(Deserialize)]
+struct Bom<'a> {
+    #[serde(rename = "bomFormat", borrow, default)]
+    bom_format: Text<'a>,
+    #[serde(rename = "specVersion", borrow, default)]
+    spec_version: Text<'a>,
+    #[serde(borrow, default)]
+    components: Vec<CdxComponent<'a>>,
+    #[serde(borrow, default)]
+    dependencies: Option<Vec<CdxDependency<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct CdxComponent<'a> {
+    #[serde(borrow, default)]
+    name: Text<'a>,
+    #[serde(borrow, default)]
+    version: Text<'a>,
+    #[serde(borrow, default)]
+    purl: Text<'a>,
+    #[serde(borrow, default)]
+    scope: Text<'a>,
+    #[serde(rename = "bom-ref", borrow, default)]
+    bom_ref: Text<'a>,
+    #[serde(borrow, default)]
+    hashes: Vec<CdxHash<'a>>,
+    #[serde(borrow, default)]
+    licenses: Vec<CdxLicenseChoice<'a>>,
+    #[serde(borrow, default)]
+    components: Vec<CdxComponent<'a>>,
+}
+
+#[derive(Deserialize)]
+struct CdxHash<'a> {
+    #[serde(borrow, default)]
+    alg: Text<'a>,
+    #[serde(borrow, default)]
+    content: Text<'a>,
+}
+
+#[derive(Deserialize)]
+struct CdxLicenseChoice<'a> {
+    #[serde(borrow, default)]
+    expression: Text<'a>,
+    #[serde(borrow, default)]
+    license: Option<CdxLicense<'a>>,
+}
+
+#[derive(Deserialize)]
+struct CdxLicense<'a> {
+    #[serde(borrow, default)]
+    id: Text<'a>,
+}
+
+#[derive(Deserialize)]
+struct CdxDependency<'a> {
+    #[serde(rename = "ref", borrow, default)]
+    reference: Text<'a>,
+    #[serde(rename = "dependsOn", borrow, default)]
+    depends_on: Vec<Text<'a>>,
+}
+
+/// A CycloneDX 1.4–1.6 JSON document, read into typed parts that borrow from the text (the
+/// components' other fields are skipped without being built).
 pub fn cyclonedx(text: &str, context: &Context) -> Result<Parsed, SbomError> {
-    let document = context.json(text, "CycloneDX SBOM")?;
-    let spec = document
-        .get("specVersion")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if document.get("bomFormat").and_then(Value::as_str) != Some("CycloneDX")
-        || !matches!(spec, "1.4" | "1.5" | "1.6")
-    {
+    let document: Bom<'_> = serde_json::from_str(text).map_err(|err| {
+        context.parse_error(
+            u32::try_from(err.line()).unwrap_or(0),
+            format!("not a valid CycloneDX SBOM (JSON): {err}"),
+        )
+    })?;
+    let spec = document.spec_version.get().unwrap_or_default();
+    if document.bom_format.get() != Some("CycloneDX") || !matches!(spec, "1.4" | "1.5" | "1.6") {
         return Err(context.parse_error(
             1,
             format!("expected a CycloneDX 1.4–1.6 JSON document (`bomFormat`, `specVersion`), found specVersion `{spec}`"),
@@ -90,94 +222,59 @@ pub fn cyclonedx(text: &str, context: &Context) -> Result<Parsed, SbomError> {
         cursor: 0,
     };
     let mut parsed = Parsed::new();
-    let mut by_ref: HashMap<String, usize> = HashMap::new();
+    let mut by_ref: HashMap<&str, usize> = HashMap::new();
     // Components and their nested components, depth first, with a depth limit.
-    let mut stack: Vec<(&Value, usize)> = document
-        .get("components")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .rev()
-        .map(|c| (c, 0))
-        .collect();
+    let mut stack: Vec<(&CdxComponent<'_>, usize)> =
+        document.components.iter().rev().map(|c| (c, 0)).collect();
     while let Some((component, depth)) = stack.pop() {
-        let name = component
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let purl = component.get("purl").and_then(Value::as_str);
+        let name = component.name.get().unwrap_or_default();
+        let purl = component.purl.get();
         let line = lines.of(purl.unwrap_or(name));
-        let label = match component.get("version").and_then(Value::as_str) {
+        let label = match component.version.get() {
             Some(v) => format!("{name}@{v}"),
             None => name.to_owned(),
         };
         if let Some(i) = add(&mut parsed, context, line, &label, purl) {
             let package = &mut parsed.packages[i];
-            package.scope = match component.get("scope").and_then(Value::as_str) {
+            package.scope = match component.scope.get() {
                 Some("excluded") => Scope::Dev,
                 Some("optional") => Scope::Optional,
                 _ => Scope::Required,
             };
             package.hashes = component
-                .get("hashes")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|h| {
-                    Hash::from_hex(
-                        hash_alg(h.get("alg")?.as_str()?)?,
-                        h.get("content")?.as_str()?,
-                    )
-                })
+                .hashes
+                .iter()
+                .filter_map(|h| Hash::from_hex(hash_alg(h.alg.get()?)?, h.content.get()?))
                 .collect();
             package.licenses = component
-                .get("licenses")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
+                .licenses
+                .iter()
                 .filter_map(|l| {
-                    l.get("expression")
-                        .or_else(|| l.pointer("/license/id"))
-                        .and_then(Value::as_str)
+                    l.expression
+                        .get()
+                        .or_else(|| l.license.as_ref().and_then(|l| l.id.get()))
                         .map(str::to_owned)
                 })
                 .collect();
-            if let Some(bom_ref) = component.get("bom-ref").and_then(Value::as_str) {
-                by_ref.insert(bom_ref.to_owned(), i);
+            if let Some(bom_ref) = component.bom_ref.get() {
+                by_ref.insert(bom_ref, i);
             }
         }
         if depth < 16 {
-            for nested in component
-                .get("components")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .rev()
-            {
+            for nested in component.components.iter().rev() {
                 stack.push((nested, depth + 1));
             }
         }
     }
     let mut depended = vec![false; parsed.packages.len()];
-    for dependency in document
-        .get("dependencies")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let Some(&from) = dependency
-            .get("ref")
-            .and_then(Value::as_str)
-            .and_then(|r| by_ref.get(r))
-        else {
+    for dependency in document.dependencies.iter().flatten() {
+        let Some(&from) = dependency.reference.get().and_then(|r| by_ref.get(r)) else {
             continue;
         };
         let mut to: Vec<usize> = dependency
-            .get("dependsOn")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|d| by_ref.get(d.as_str()?).copied())
+            .depends_on
+            .iter()
+            .filter_map(|d| by_ref.get(d.get()?).copied())
             .collect();
         to.sort_unstable();
         to.dedup();
@@ -186,7 +283,7 @@ pub fn cyclonedx(text: &str, context: &Context) -> Result<Parsed, SbomError> {
         }
         parsed.packages[from].dependencies = to;
     }
-    parsed.graph_complete = document.get("dependencies").is_some();
+    parsed.graph_complete = document.dependencies.is_some();
     parsed.direct = super::not_depended(&depended);
     Ok(parsed)
 }

@@ -80,7 +80,7 @@ fn add(
 #[derive(Debug, Default)]
 struct Text<'a>(Option<Cow<'a, str>>);
 
-impl<'a> Text<'a> {
+impl Text<'_> {
     fn get(&self) -> Option<&str> {
         self.0.as_deref()
     }
@@ -139,7 +139,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
 
 /// The parts of a CycloneDX document crabox reads; everything else is skipped unread.
 #[derive(Deserialize)]
-struct Bom<'a> {
+struct Document<'a> {
     #[serde(rename = "bomFormat", borrow, default)]
     bom_format: Text<'a>,
     #[serde(rename = "specVersion", borrow, default)]
@@ -203,7 +203,7 @@ struct CdxDependency<'a> {
 /// A CycloneDX 1.4–1.6 JSON document, read into typed parts that borrow from the text (the
 /// components' other fields are skipped without being built).
 pub fn cyclonedx(text: &str, context: &Context) -> Result<Parsed, SbomError> {
-    let document: Bom<'_> = serde_json::from_str(text).map_err(|err| {
+    let document: Document<'_> = serde_json::from_str(text).map_err(|err| {
         context.parse_error(
             u32::try_from(err.line()).unwrap_or(0),
             format!("not a valid CycloneDX SBOM (JSON): {err}"),

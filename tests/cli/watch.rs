@@ -188,3 +188,82 @@ fn past_support_is_not_audited_and_a_tampered_bundle_is_refused() {
         "{report:#}"
     );
 }
+
+/// The fleet workflow's matrix: its plan step (run as written in
+/// `.github/workflows/crabox-watch.yml`) lists the shards `I/N`, and `crabox watch --shard` over
+/// them covers every source exactly once.
+#[test]
+fn the_fleet_workflow_shards_cover_every_source_once() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let text = fs_err::read_to_string(root.join(".github/workflows/crabox-watch.yml")).unwrap();
+    let workflow: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
+    let jobs = &workflow["jobs"];
+    assert_eq!(
+        jobs["watch"]["strategy"]["matrix"]["shard"].as_str(),
+        Some("${{ fromJSON(needs.plan.outputs.shards) }}")
+    );
+    let script = jobs["plan"]["steps"][0]["run"].as_str().unwrap();
+    let context = crate::plain_dir();
+    let plan = |shards: &str| {
+        let output = context.path().join("plan-output");
+        let _ = fs_err::remove_file(&output);
+        let status = std::process::Command::new("bash")
+            .args(["-e", "-c", script])
+            .env("SHARDS", shards)
+            .env("GITHUB_OUTPUT", &output)
+            .output()
+            .unwrap();
+        (
+            status.status.success(),
+            fs_err::read_to_string(&output).unwrap_or_default(),
+        )
+    };
+    assert!(!plan("0").0 && !plan("65").0 && !plan("2; echo x").0);
+    let (ok, output) = plan("3");
+    assert!(ok);
+    let shards: Vec<String> =
+        serde_json::from_str(output.trim().strip_prefix("shards=").unwrap()).unwrap();
+    assert_eq!(shards, ["1/3", "2/3", "3/3"]);
+
+    // Seven SBOMs of one npm package each, watched shard by shard.
+    context.write(
+        "osv/GHSA-2099-lpad-0001.json",
+        r#"{"id": "GHSA-2099-lpad-0001", "modified": "2099-01-01T00:00:00Z",
+  "affected": [{"package": {"ecosystem": "npm", "name": "left-pad"},
+    "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.3.1"}]}]}]}"#,
+    );
+    for i in 0..7 {
+        context.write(
+            &format!("fleet/product-{i}.cdx.json"),
+            &format!(
+                r#"{{"bomFormat": "CycloneDX", "specVersion": "1.6",
+  "metadata": {{"component": {{"name": "product-{i}", "version": "1.0.{i}"}}}},
+  "components": [{{"name": "left-pad", "version": "1.3.0", "purl": "pkg:npm/left-pad@1.3.0"}}]}}"#
+            ),
+        );
+    }
+    let mut seen = Vec::new();
+    for shard in &shards {
+        let output = context
+            .crabox()
+            .env("SOURCE_DATE_EPOCH", "1796083200")
+            .args(["--format", "json", "watch", "fleet", "--db", "osv", "--shard", shard])
+            .output()
+            .unwrap();
+        let (stdout, stderr) = output_text(&output);
+        let report: serde_json::Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+        let releases = report["releases"].as_array().unwrap();
+        assert!(
+            (2..=3).contains(&releases.len()),
+            "shards differ by at most one: {report:#}"
+        );
+        for release in releases {
+            assert_eq!(release["open"][0]["id"], "GHSA-2099-lpad-0001", "{release:#}");
+            seen.push(release["product"].as_str().unwrap().to_owned());
+        }
+    }
+    seen.sort();
+    let all: Vec<String> = (0..7).map(|i| format!("product-{i}")).collect();
+    assert_eq!(seen, all, "each source exactly once");
+}

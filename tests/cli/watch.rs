@@ -79,14 +79,56 @@ pub(crate) fn bundled(support_end: &str) -> TestContext {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // one scenario, run by run
 fn a_newer_snapshot_reports_exactly_the_new_vulnerability_and_the_clock_holds() {
     let context = bundled("2031-12-31");
     // 2026-12-01T00:00:00Z
-    let (code, report, stderr) = watch(&context, "1796083200", &["--kev", "kev.json"]);
+    let (code, report, stderr) = watch(
+        &context,
+        "1796083200",
+        &["--kev", "kev.json", "--out", "watch-documents"],
+    );
     assert_eq!(
         code,
         Some(1),
         "a new exploited vulnerability fails: {stderr}"
+    );
+    // Per release: the CSAF VEX document of the open vulnerabilities, and the Article 14 drafts
+    // of the newly exploited one, due from the awareness.
+    let product = report["releases"][0]["product"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let dir = format!("watch-documents/{product}-1.1.0");
+    let vex_name = format!(
+        "{}-1_1_0-vex.json",
+        product.to_lowercase().replace('.', "_")
+    );
+    let vex: serde_json::Value =
+        serde_json::from_str(&context.read(&format!("{dir}/{vex_name}"))).unwrap();
+    assert_eq!(vex["document"]["category"], "csaf_vex");
+    let ids: Vec<&str> = vex["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v["ids"][0]["text"].as_str().or(v["cve"].as_str()))
+        .collect();
+    assert!(!ids.is_empty(), "{vex:#}");
+    let early = context.read(&format!(
+        "{dir}/article14/GHSA-2099-lpad-0002-early-warning.md"
+    ));
+    assert!(
+        early.contains("Aware since: 2026-12-01T00:00:00Z"),
+        "{early}"
+    );
+    assert!(early.contains("Due: 2026-12-02T00:00:00Z"), "{early}");
+    assert!(
+        context
+            .path()
+            .join(format!(
+                "{dir}/article14/GHSA-2099-lpad-0002-notification.md"
+            ))
+            .is_file()
     );
     let releases = report["releases"].as_array().unwrap();
     assert_eq!(

@@ -176,6 +176,12 @@ pub struct WatchArgs {
     /// Talk to `oci://` registries over plain HTTP (a registry on loopback); HTTPS otherwise
     #[arg(long)]
     pub plain_http: bool,
+
+    /// Write, per release with something new, the CSAF VEX document of its open
+    /// vulnerabilities and the Article 14 draft records of the newly exploited ones under
+    /// DIR/<product>-<version>/
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -540,6 +540,10 @@ pub struct Watched {
     pub new_fixes: Vec<Entry>,
     /// Every open vulnerability now.
     pub open: usize,
+    /// Those vulnerabilities, for the documents `--out` writes (not in the JSON output, which
+    /// lists what changed).
+    #[serde(skip)]
+    pub open_entries: Vec<Entry>,
     /// Ecosystems of the SBOM no database covered: not checked.
     pub unchecked: Vec<String>,
 }
@@ -813,6 +817,7 @@ pub fn watch(
             newly_exploited: Vec::new(),
             new_fixes: Vec::new(),
             open: 0,
+            open_entries: Vec::new(),
             unchecked: Vec::new(),
         };
         if let Some((outcome, why)) = summary.skipped {
@@ -869,8 +874,9 @@ pub fn watch(
                 watched.new_fixes.push(entry.clone());
             }
             if matches!(before, Before::Unknown | Before::Absent) {
-                watched.new.push(entry);
+                watched.new.push(entry.clone());
             }
+            watched.open_entries.push(entry);
         }
         out.push(watched);
     }
@@ -1047,6 +1053,157 @@ pub fn sarif(watch: &Watch) -> String {
         }],
     });
     serde_json::to_string_pretty(&document).expect("SARIF serializes") + "\n"
+}
+
+/// Who the per-release documents name as their publisher, and where Article 14 reports go.
+pub struct DocumentsMeta {
+    pub publisher: crabox_notes::advisory::Publisher,
+    /// `[product] member-state`.
+    pub member_state: Option<String>,
+}
+
+/// The newly exploited vulnerabilities of a watched release, for Article 14: awareness from the
+/// state file's first sighting, the KEV catalogue's date as the source.
+fn newly_exploited(
+    watched: &Watched,
+    kev: Option<&BTreeMap<String, Date>>,
+    now: i64,
+) -> Vec<crabox_evidence::article14::Exploited> {
+    watched
+        .newly_exploited
+        .iter()
+        .filter_map(|e| {
+            let clock = e.article14.as_ref()?;
+            let aware_since = clock
+                .aware_since
+                .parse::<crabox_types::Timestamp>()
+                .ok()?
+                .unix_seconds();
+            let date_added = std::iter::once(&e.id)
+                .chain(&e.aliases)
+                .find_map(|id| kev.and_then(|k| k.get(id)))
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            Some(crabox_evidence::article14::Exploited {
+                id: e.id.clone(),
+                packages: vec![format!("{}@{}", e.package, e.version)],
+                source: crabox_evidence::article14::Source::Kev { date_added },
+                aware_since,
+                fix_available: None,
+                awareness: if aware_since < now {
+                    crabox_evidence::article14::Awareness::Carried {
+                        from: "the crabox watch state file (first seen exploited)".into(),
+                    }
+                } else {
+                    crabox_evidence::article14::Awareness::ThisReport
+                },
+                note: None,
+            })
+        })
+        .collect()
+}
+
+/// The documents `crabox watch --out DIR` writes for each audited release with a new
+/// vulnerability, a newly exploited one or a new fix, under `<product>-<version>/` (a sanitised
+/// file name): the CSAF 2.0 VEX document of every open vulnerability as of the watch, and an
+/// Article 14 draft record per report due for each newly exploited one, its clock from the
+/// state file. Relative paths and contents, sorted.
+pub fn documents(
+    result: &Watch,
+    kev: Option<&BTreeMap<String, Date>>,
+    meta: &DocumentsMeta,
+) -> Vec<(String, String)> {
+    use crabox_notes::release::{Release, Security, Stats, Vulnerability};
+    let now = result
+        .time
+        .parse::<crabox_types::Timestamp>()
+        .map_or(0, crabox_types::Timestamp::unix_seconds);
+    let mut out = Vec::new();
+    for watched in &result.releases {
+        if watched.outcome != Outcome::Audited
+            || (watched.new.is_empty()
+                && watched.newly_exploited.is_empty()
+                && watched.new_fixes.is_empty())
+        {
+            continue;
+        }
+        let dir =
+            crabox_types::file_name::component(&format!("{}-{}", watched.product, watched.version));
+        let open: Vec<Vulnerability> = watched
+            .open_entries
+            .iter()
+            .filter_map(|e| {
+                let ecosystem = crabox_types::purl::parse_package(&e.purl)?.ecosystem;
+                Some(Vulnerability {
+                    id: e.id.clone(),
+                    aliases: e.aliases.clone(),
+                    title: e.id.clone(),
+                    package: e.package.clone(),
+                    ecosystem,
+                    version: e.version.clone(),
+                    purl: e.purl.clone(),
+                    fixed_version: None,
+                    fix: e.fix.clone(),
+                    patched: Vec::new(),
+                    severity: e.severity.map(|s| s.to_string()),
+                    cvss: None,
+                    score: None,
+                    url: None,
+                    file: watched.source.clone(),
+                    line: 0,
+                    not_affected: None,
+                })
+            })
+            .collect();
+        let release = Release {
+            product: watched.product.clone(),
+            version: watched.version.clone(),
+            tag: None,
+            previous_tag: None,
+            previous_version: None,
+            tag_hint: None,
+            date: result.time.get(..10).unwrap_or_default().to_owned(),
+            from: None,
+            to: String::new(),
+            repository: None,
+            github: None,
+            compare_url: None,
+            breaking: Vec::new(),
+            sections: Vec::new(),
+            contributors: Vec::new(),
+            security: Security {
+                audited: true,
+                unchecked: watched.unchecked.clone(),
+                open,
+                ..Security::default()
+            },
+            stats: Stats::default(),
+        };
+        let advisory_meta = crabox_notes::advisory::Meta {
+            publisher: meta.publisher.clone(),
+            timestamp: result.time.clone(),
+            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+            product_purl: format!("pkg:generic/{}@{}", watched.product, watched.version),
+        };
+        if let Some((name, text)) = crabox_notes::advisory::vex(&release, &advisory_meta) {
+            out.push((format!("{dir}/{name}"), text));
+        }
+        let exploited = newly_exploited(watched, kev, now);
+        if !exploited.is_empty() {
+            let mut article14 = crabox_evidence::article14::deadlines(
+                exploited,
+                now,
+                vec!["the KEV catalogue given to crabox watch".into()],
+                Vec::new(),
+            );
+            article14.member_state.clone_from(&meta.member_state);
+            for (name, text) in article14.drafts() {
+                out.push((format!("{dir}/article14/{name}"), text));
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 #[cfg(test)]

@@ -25,22 +25,7 @@ pub fn run(context: &Context, args: &WatchArgs) -> anyhow::Result<ExitStatus> {
     let (scope, _repo, loaded) = context.scope(None)?;
     let progress = Spinners::new(context);
     let run = context.pipeline(&scope, &loaded, &progress);
-    // An `oci://` source stays as written; the others are relative to -C.
-    let mut registries = watch::Registries::new();
-    let mut paths = Vec::new();
-    for source in &args.sources {
-        let text = source.to_string_lossy();
-        if text.starts_with("oci://") {
-            let reference = text.trim_start_matches("oci://");
-            let host = reference.split('/').next().unwrap_or_default().to_owned();
-            let options =
-                crabox_pipeline::oci::options(&|name| run.var(name), &host, args.plain_http);
-            registries.insert(host, options);
-            paths.push(source.clone());
-        } else {
-            paths.push(context.dir.join(source));
-        }
-    }
+    let (paths, registries) = paths_and_registries(context, &run, args);
     let sources =
         watch::discover(&paths, &registries).map_err(|e| UsageError::new(format!("{e:#}")))?;
     let sources = match shard {
@@ -92,6 +77,9 @@ pub fn run(context: &Context, args: &WatchArgs) -> anyhow::Result<ExitStatus> {
         args.shard.clone(),
         &registries,
     )?;
+    if let Some(out) = &args.out {
+        write_documents(context, &run, &context.dir.join(out), &result, kev.as_ref())?;
+    }
     atomic::write(&state_path, state.to_json().as_bytes())
         .with_context(|| format!("could not write {}", context.display_path(&state_path)))?;
     let text = match context.global.format {
@@ -110,4 +98,67 @@ pub fn run(context: &Context, args: &WatchArgs) -> anyhow::Result<ExitStatus> {
     } else {
         ExitStatus::Success
     })
+}
+
+/// `--out DIR`: per release with something new, its VEX document and Article 14 drafts.
+fn write_documents(
+    context: &Context,
+    run: &crabox_pipeline::Run<'_>,
+    out: &std::path::Path,
+    result: &watch::Watch,
+    kev: Option<&std::collections::BTreeMap<String, crabox_types::Date>>,
+) -> anyhow::Result<()> {
+    let settings = run.settings();
+    let product = run.product_name();
+    let meta = watch::DocumentsMeta {
+        publisher: crabox_notes::advisory::Publisher {
+            name: settings
+                .product
+                .manufacturer
+                .clone()
+                .unwrap_or_else(|| product.clone()),
+            namespace: settings
+                .product
+                .manufacturer_contact
+                .clone()
+                .filter(|c| c.starts_with("https://") || c.starts_with("http://"))
+                .unwrap_or_else(|| format!("urn:crabox:{product}")),
+        },
+        member_state: settings.product.member_state.clone(),
+    };
+    let documents = watch::documents(result, kev, &meta);
+    for (relative, text) in &documents {
+        atomic::write_under(out, relative, text.as_bytes())?;
+    }
+    tracing::info!(
+        "wrote {} document(s) under {}",
+        documents.len(),
+        context.display_path(out)
+    );
+    Ok(())
+}
+
+/// The sources as paths (an `oci://` source stays as written; the others are relative to -C),
+/// and the client options of each registry the `oci://` ones name.
+fn paths_and_registries(
+    context: &Context,
+    run: &crabox_pipeline::Run<'_>,
+    args: &WatchArgs,
+) -> (Vec<std::path::PathBuf>, watch::Registries) {
+    let mut registries = watch::Registries::new();
+    let mut paths = Vec::new();
+    for source in &args.sources {
+        let text = source.to_string_lossy();
+        if text.starts_with("oci://") {
+            let reference = text.trim_start_matches("oci://");
+            let host = reference.split('/').next().unwrap_or_default().to_owned();
+            let options =
+                crabox_pipeline::oci::options(&|name| run.var(name), &host, args.plain_http);
+            registries.insert(host, options);
+            paths.push(source.clone());
+        } else {
+            paths.push(context.dir.join(source));
+        }
+    }
+    (paths, registries)
 }

@@ -17,6 +17,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("crabox-notes", 2),
     ("crabox-gate", 2),
     ("crabox-github", 2),
+    ("crabox-oci", 2),
     ("crabox-cli", 3),
     ("crabox-pipeline", 3),
     ("crabox", 4),

@@ -19,7 +19,6 @@ use std::path::Path;
 use std::str::FromStr as _;
 use std::time::Duration;
 
-use crabox_evidence::archive::{InMemory, Limits, Refusal};
 use futures_util::StreamExt as _;
 use oci_client::Reference;
 use oci_client::client::{ClientConfig, ClientProtocol};
@@ -28,6 +27,33 @@ use oci_client::manifest::OciDescriptor;
 use oci_client::secrets::RegistryAuth;
 use serde_json::{Value, json};
 use sha2::Digest as _;
+
+/// The bundle's manifest, the first layer.
+pub const BUNDLE_MANIFEST: &str = "manifest.json";
+
+/// What a pull accepts, as the archive reader's limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of all layers together.
+    pub total: u64,
+    /// Bytes of one layer.
+    pub entry: u64,
+    /// Number of layers.
+    pub entries: usize,
+    /// Components of a layer's title (its path in the bundle).
+    pub depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            total: 2 << 30,
+            entry: 1 << 30,
+            entries: 100_000,
+            depth: 32,
+        }
+    }
+}
 
 /// The `artifactType` of an evidence bundle.
 pub const ARTIFACT_TYPE: &str = "application/vnd.crabox.evidence.v1";
@@ -177,7 +203,11 @@ pub struct Pulled {
     /// The artifact manifest's digest.
     pub digest: String,
     pub annotations: BTreeMap<String, String>,
-    pub bundle: InMemory,
+    /// The files, by their path in the bundle.
+    pub files: BTreeMap<String, Vec<u8>>,
+    /// Layers refused (path, why): a title that could escape the bundle, a second layer with
+    /// the same title.
+    pub refused: Vec<(String, String)>,
 }
 
 /// One listed referrer.
@@ -358,7 +388,7 @@ impl Registry {
                 message: "name a tag to push to, not a digest".into(),
             });
         }
-        let manifest_name = crabox_evidence::manifest::MANIFEST;
+        let manifest_name = BUNDLE_MANIFEST;
         if !files.contains_key(manifest_name) {
             return Err(OciError::NotEvidence {
                 reference: reference.to_owned(),
@@ -609,7 +639,8 @@ impl Registry {
                 limits.total
             )));
         }
-        let mut bundle = InMemory::default();
+        let mut files = BTreeMap::new();
+        let mut refused = Vec::new();
         for layer in &layers {
             let title = layer
                 .annotations
@@ -618,10 +649,7 @@ impl Registry {
                 .cloned()
                 .unwrap_or_default();
             if let Some(why) = unsafe_title(&title, limits.depth) {
-                bundle.refused.push(Refusal {
-                    path: title,
-                    why: format!("layer {}: {why}", layer.digest),
-                });
+                refused.push((title, format!("layer {}: {why}", layer.digest)));
                 continue;
             }
             let size = u64::try_from(layer.size).unwrap_or(u64::MAX);
@@ -634,17 +662,15 @@ impl Registry {
                 });
             }
             let content = self.layer(&target, layer, size, &title)?;
-            if bundle.files.insert(title.clone(), content).is_some() {
-                bundle.refused.push(Refusal {
-                    path: title,
-                    why: "a second layer with this title".into(),
-                });
+            if files.insert(title.clone(), content).is_some() {
+                refused.push((title, "a second layer with this title".into()));
             }
         }
         Ok(Pulled {
             digest,
             annotations,
-            bundle,
+            files,
+            refused,
         })
     }
 

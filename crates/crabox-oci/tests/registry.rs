@@ -6,8 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crabox_evidence::archive::Limits;
-use crabox_oci::{Auth, OciError, Options, Referrers, Registry};
+use crabox_oci::{Auth, Limits, OciError, Options, Referrers, Registry};
 use crabox_test::TestRegistry;
 
 fn bundle() -> BTreeMap<String, Vec<u8>> {
@@ -61,14 +60,14 @@ fn publish_list_pull_and_referrers_on_a_real_registry() {
         .pull(&format!("{repo}:v1.0.0"), &Limits::default())
         .unwrap();
     assert_eq!(pulled.digest, first.digest);
-    assert_eq!(pulled.bundle.files, bundle());
-    assert!(pulled.bundle.refused.is_empty());
+    assert_eq!(pulled.files, bundle());
+    assert!(pulled.refused.is_empty());
     assert_eq!(pulled.annotations["dev.crabox.product"], "acme");
     // By digest too.
     let by_digest = registry
         .pull(&format!("{repo}@{}", first.digest), &Limits::default())
         .unwrap();
-    assert_eq!(by_digest.bundle.files, bundle());
+    assert_eq!(by_digest.files, bundle());
 
     // Attached to a subject: the registry has no referrers API, so the tag schema holds it.
     let second = registry
@@ -213,7 +212,7 @@ fn a_registry_answering_503_then_200_is_retried() {
     let pulled = plain()
         .pull(&format!("{address}/acme/evidence:v1"), &Limits::default())
         .unwrap();
-    assert_eq!(pulled.bundle.files["manifest.json"], layer.to_vec());
+    assert_eq!(pulled.files["manifest.json"], layer.to_vec());
     let requests = runtime.block_on(server.received_requests()).unwrap();
     let manifest_gets = requests
         .iter()

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use crabox_config::EnvVars;
-use crabox_evidence::archive::Limits;
+use crabox_evidence::archive::{InMemory, Limits, Refusal};
 use crabox_evidence::manifest::{MANIFEST, MANIFEST_SIGNATURE, Manifest};
 
-pub use crabox_oci::{OciError, Options, Pulled, Pushed, Referrers, Registry, parse_reference};
+pub use crabox_oci::{OciError, Options, Pushed, Referrers, Registry, parse_reference};
 
 /// The annotation keys crabox writes on an evidence artifact besides the OCI ones.
 pub const PRODUCT: &str = "dev.crabox.product";
@@ -119,7 +119,26 @@ pub fn annotations(files: &BTreeMap<String, Vec<u8>>) -> anyhow::Result<BTreeMap
     Ok(out)
 }
 
-/// Pulls the bundle at `reference` into memory, within the archive limits.
-pub fn pull(reference: &str, options: &Options) -> Result<Pulled, OciError> {
-    Registry::new(options)?.pull(reference, &Limits::default())
+/// Pulls the bundle at `reference` into memory, within the archive limits: the artifact's digest
+/// and the bundle as an archive read into memory (for `crabox_evidence::check::in_memory`).
+pub fn pull(reference: &str, options: &Options) -> Result<(String, InMemory), OciError> {
+    let archive = Limits::default();
+    let limits = crabox_oci::Limits {
+        total: archive.total,
+        entry: archive.entry,
+        entries: archive.entries,
+        depth: archive.depth,
+    };
+    let pulled = Registry::new(options)?.pull(reference, &limits)?;
+    Ok((
+        pulled.digest,
+        InMemory {
+            files: pulled.files,
+            refused: pulled
+                .refused
+                .into_iter()
+                .map(|(path, why)| Refusal { path, why })
+                .collect(),
+        },
+    ))
 }

@@ -361,11 +361,11 @@ pub fn load(source: &Source, shown: String, registries: &Registries) -> Result<R
                 .map(|r| r.registry().to_owned())
                 .map_err(|e| e.to_string())?;
             let options = registries.get(&registry).cloned().unwrap_or_default();
-            let pulled = crate::oci::pull(reference, &options).map_err(|e| e.to_string())?;
-            let checked = crabox_evidence::check::in_memory(&shown, &pulled.bundle)
-                .map_err(|e| e.to_string())?;
+            let (_, bundle) = crate::oci::pull(reference, &options).map_err(|e| e.to_string())?;
+            let checked =
+                crabox_evidence::check::in_memory(&shown, &bundle).map_err(|e| e.to_string())?;
             refuse_problems(&checked)?;
-            from_bundle(shown, &pulled.bundle.files)
+            from_bundle(shown, &bundle.files)
         }
         Source::Bundle(dir) => {
             let checked = crabox_evidence::check::directory(dir).map_err(|e| e.to_string())?;

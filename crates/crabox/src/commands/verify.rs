@@ -160,11 +160,11 @@ fn pulled(
         args.plain_http,
     );
     match crabox_pipeline::oci::pull(reference, &options) {
-        Ok(pulled) => {
-            tracing::info!("oci://{reference}: artifact {}", pulled.digest);
+        Ok((digest, bundle)) => {
+            tracing::info!("oci://{reference}: artifact {digest}");
             Ok(crabox_evidence::check::in_memory(
                 &format!("oci://{reference}"),
-                &pulled.bundle,
+                &bundle,
             ))
         }
         Err(

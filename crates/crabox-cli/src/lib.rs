@@ -179,7 +179,7 @@ pub struct WatchArgs {
 
     /// Write, per release with something new, the CSAF VEX document of its open
     /// vulnerabilities and the Article 14 draft records of the newly exploited ones under
-    /// DIR/<product>-<version>/
+    /// `DIR/PRODUCT-VERSION/`
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }

@@ -315,3 +315,115 @@ fn the_fleet_workflow_shards_cover_every_source_once() {
     let all: Vec<String> = (0..7).map(|i| format!("product-{i}")).collect();
     assert_eq!(seen, all, "each source exactly once");
 }
+
+/// `github:OWNER/NAME`: the bundle archives attached to a repository's published releases (a
+/// draft's left out, other archives passed over), downloaded through the API (a redirect to
+/// storage followed without the token, a 503 retried) and watched like any archive.
+#[test]
+#[allow(clippy::too_many_lines)] // the fake API, then what crabox asked of it
+fn the_releases_of_a_github_repository_are_watched() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let context = bundled("2031-12-31");
+    let name = bundle_name(&context);
+    let product = name.strip_suffix("-1.1.0").unwrap().to_owned();
+    let archive = fs_err::read(
+        context
+            .path()
+            .join(format!("crabox-evidence/{name}.tar.gz")),
+    )
+    .unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.block_on(MockServer::start());
+    let releases = serde_json::json!([
+        {"id": 1, "tag_name": "v1.1.0", "draft": false, "upload_url": "u", "assets": [
+            {"id": 11, "name": format!("{name}.tar.gz"), "size": archive.len()},
+            {"id": 12, "name": "widget-x86_64-linux.tar.gz", "size": 3}]},
+        {"id": 2, "tag_name": "v1.2.0", "draft": true, "upload_url": "u", "assets": [
+            {"id": 21, "name": format!("{product}-1.2.0.tar.gz"), "size": 3}]},
+    ]);
+    runtime.block_on(async {
+        Mock::given(method("GET"))
+            .and(path("/repos/acme/widget/releases"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(releases))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/repos/acme/widget/releases/assets/11"))
+            .respond_with(
+                ResponseTemplate::new(302)
+                    .insert_header("Location", format!("{}/storage/bundle", server.uri())),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/storage/bundle"))
+            .respond_with(ResponseTemplate::new(503))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/storage/bundle"))
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(archive.clone()))
+            .with_priority(2)
+            .mount(&server)
+            .await;
+    });
+    let output = context
+        .crabox()
+        .env("SOURCE_DATE_EPOCH", "1796083200")
+        .env("GITHUB_API_URL", server.uri())
+        .env("GITHUB_TOKEN", "ghp_secret_token_value")
+        .args([
+            "--format",
+            "json",
+            "watch",
+            "github:acme/widget",
+            "--db",
+            "advisories",
+            "--db",
+            "osv-new",
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = output_text(&output);
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    let releases = report["releases"].as_array().unwrap();
+    assert_eq!(
+        releases.len(),
+        1,
+        "the draft and the binaries left out: {report:#}"
+    );
+    assert_eq!(
+        releases[0]["source"],
+        format!("github:acme/widget@v1.1.0/{name}.tar.gz")
+    );
+    assert_eq!(releases[0]["outcome"], "audited", "{report:#}");
+    assert_eq!(releases[0]["new"][0]["id"], "GHSA-2099-lpad-0002");
+    assert!(!stderr.contains("ghp_secret_token_value"));
+    let requests = runtime.block_on(server.received_requests()).unwrap();
+    let storage: Vec<_> = requests
+        .iter()
+        .filter(|r| r.url.path() == "/storage/bundle")
+        .collect();
+    // One 503, then the archive; read again by the second pass (nothing is kept between them).
+    assert_eq!(storage.len(), 3, "one 503, then the archive in each pass");
+    assert!(
+        storage
+            .iter()
+            .all(|r| !r.headers.contains_key("authorization")),
+        "the token stays with the API"
+    );
+    assert!(
+        requests
+            .iter()
+            .filter(|r| r.url.path().starts_with("/repos/"))
+            .all(|r| r.headers.contains_key("authorization"))
+    );
+}

@@ -147,8 +147,9 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct WatchArgs {
     /// Evidence bundle (directory or `.tar.gz`), CycloneDX/SPDX JSON SBOM, a directory searched
-    /// for them, or `oci://REGISTRY/REPOSITORY[:TAG]` (no tag: every evidence tag; `*` in the
-    /// tag: the tags it matches)
+    /// for them, `oci://REGISTRY/REPOSITORY[:TAG]` (no tag: every evidence tag; `*` in the tag:
+    /// the tags it matches), or `github:OWNER/NAME` (the bundle archives of its published
+    /// releases, through `GITHUB_API_URL` with `GITHUB_TOKEN` when set)
     #[arg(value_name = "SOURCE", required = true)]
     pub sources: Vec<PathBuf>,
 

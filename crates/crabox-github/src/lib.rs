@@ -39,6 +39,9 @@ pub struct Release {
 pub struct Asset {
     pub id: u64,
     pub name: String,
+    /// Bytes, as the API states it.
+    #[serde(default)]
+    pub size: u64,
 }
 
 /// A file to attach.
@@ -108,8 +111,14 @@ impl Client {
             .build()
             .map_err(|e| GitHubError::Client(e.to_string()))?;
         let octocrab = runtime.block_on(async {
-            Octocrab::builder()
-                .personal_token(token.to_owned())
+            let builder = Octocrab::builder();
+            // No token: anonymous, for reading a public repository's releases.
+            let builder = if token.is_empty() {
+                builder
+            } else {
+                builder.personal_token(token.to_owned())
+            };
+            builder
                 .base_uri(api)
                 .map_err(|e| GitHubError::Client(format!("GITHUB_API_URL `{api}`: {e}")))?
                 .set_connect_timeout(Some(Duration::from_secs(30)))
@@ -300,6 +309,125 @@ impl Client {
             self.api, self.owner, self.repo, asset.id
         );
         self.send(&Method::DELETE, &url, None).map(|_| ())
+    }
+
+    /// Every published release (drafts left out), newest first as the API lists them.
+    pub fn releases(&self) -> Result<Vec<Release>, GitHubError> {
+        let mut out = Vec::new();
+        for page in 1..=100 {
+            let url = format!("{}?per_page=100&page={page}", self.releases_url());
+            let releases: Vec<Release> =
+                Self::parse("releases", self.send(&Method::GET, &url, None)?)?;
+            let n = releases.len();
+            out.extend(releases.into_iter().filter(|r| !r.draft));
+            if n < 100 {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The content of `asset`, at most `limit` bytes, retried like every request. The API
+    /// answers with the bytes or redirects to a storage URL, which is fetched without the
+    /// token (it is signed).
+    pub fn download(&self, asset: &Asset, limit: u64) -> Result<Vec<u8>, GitHubError> {
+        let url = format!(
+            "{}/repos/{}/{}/releases/assets/{}",
+            self.api, self.owner, self.repo, asset.id
+        );
+        let too_large = || GitHubError::Response {
+            what: format!("GET {url}"),
+            message: format!("`{}` is larger than {limit} bytes", asset.name),
+        };
+        if asset.size > limit {
+            return Err(too_large());
+        }
+        let limit_usize = usize::try_from(limit).unwrap_or(usize::MAX);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self.runtime.block_on(async {
+                use http_body_util::BodyExt as _;
+                let request = http::Request::builder()
+                    .method(Method::GET)
+                    .uri(&url)
+                    .header(http::header::ACCEPT, "application/octet-stream")
+                    .header("X-GitHub-Api-Version", "2022-11-28")
+                    .header(http::header::USER_AGENT, "crabox")
+                    .header(http::header::CONTENT_LENGTH, "0")
+                    .body(octocrab::OctoBody::empty())
+                    .map_err(|e| e.to_string())?;
+                let response = self
+                    .octocrab
+                    .execute(request)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let status = response.status();
+                if status.is_redirection() {
+                    let location = response
+                        .headers()
+                        .get(http::header::LOCATION)
+                        .and_then(|v| v.to_str().ok())
+                        .ok_or("a redirect without a Location")?
+                        .to_owned();
+                    let mut redirected = reqwest::Client::new()
+                        .get(&location)
+                        .header(reqwest::header::USER_AGENT, "crabox")
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let status = redirected.status();
+                    let mut bytes = Vec::new();
+                    while let Some(chunk) = redirected.chunk().await.map_err(|e| e.to_string())? {
+                        bytes.extend_from_slice(&chunk);
+                        if bytes.len() > limit_usize {
+                            return Ok((StatusCode::PAYLOAD_TOO_LARGE, bytes));
+                        }
+                    }
+                    return Ok::<_, String>((
+                        StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY),
+                        bytes,
+                    ));
+                }
+                let body = http_body_util::Limited::new(response.into_body(), limit_usize);
+                match body.collect().await {
+                    Ok(collected) => Ok((status, collected.to_bytes().to_vec())),
+                    Err(e) if e.to_string().contains("length limit") => {
+                        Ok((StatusCode::PAYLOAD_TOO_LARGE, Vec::new()))
+                    }
+                    Err(e) => Err(e.to_string()),
+                }
+            });
+            let retryable = match &result {
+                Ok((status, _)) => {
+                    status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
+                }
+                Err(_) => true,
+            };
+            if retryable && attempt < ATTEMPTS {
+                let pause = wait(attempt, None);
+                tracing::warn!("GET {url}: retrying in {:.1} s", pause.as_secs_f64());
+                std::thread::sleep(pause);
+                continue;
+            }
+            return match result {
+                Ok((StatusCode::PAYLOAD_TOO_LARGE, _)) => Err(too_large()),
+                Ok((status, bytes)) if status.is_success() => Ok(bytes),
+                Ok((status, bytes)) => Err(GitHubError::Status {
+                    method: "GET".into(),
+                    url,
+                    status: status.as_u16(),
+                    message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+                    attempts: attempt,
+                }),
+                Err(message) => Err(GitHubError::Transport {
+                    method: "GET".into(),
+                    url,
+                    message,
+                    attempts: attempt,
+                }),
+            };
+        }
     }
 
     /// Publishes the draft.

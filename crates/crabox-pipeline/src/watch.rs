@@ -41,6 +41,15 @@ pub enum Source {
     Sbom(PathBuf),
     /// An evidence bundle in an OCI registry (`registry/repository:tag`).
     Oci(String),
+    /// The evidence bundle archive attached to a GitHub release.
+    GitHub {
+        /// `owner/name`
+        slug: String,
+        tag: String,
+        asset: u64,
+        name: String,
+        size: u64,
+    },
 }
 
 impl Source {
@@ -48,13 +57,74 @@ impl Source {
     pub fn path(&self) -> Option<&Path> {
         match self {
             Source::Bundle(p) | Source::Archive(p) | Source::Sbom(p) => Some(p),
-            Source::Oci(_) => None,
+            Source::Oci(_) | Source::GitHub { .. } => None,
+        }
+    }
+
+    /// How the source is shown when it is not a path.
+    pub fn shown(&self) -> Option<String> {
+        match self {
+            Source::Oci(reference) => Some(format!("oci://{reference}")),
+            Source::GitHub {
+                slug, tag, name, ..
+            } => Some(format!("github:{slug}@{tag}/{name}")),
+            _ => None,
         }
     }
 }
 
-/// The client options of each registry that `oci://` sources name, by `host[:port]`.
-pub type Registries = BTreeMap<String, crate::oci::Options>;
+/// How to reach the remote sources: the client options of each registry that `oci://` sources
+/// name (by `host[:port]`), and the GitHub API for `github:` sources.
+#[derive(Default, Clone)]
+pub struct Registries {
+    pub oci: BTreeMap<String, crate::oci::Options>,
+    /// `GITHUB_API_URL`, else `https://api.github.com`.
+    pub github_api: String,
+    /// `GITHUB_TOKEN`, or empty (anonymous: public repositories only). Never shown.
+    pub github_token: String,
+}
+
+/// The largest release asset read.
+const MAX_ASSET: u64 = 1 << 30;
+
+/// The evidence bundle archives of a GitHub repository's published releases: of each release,
+/// the `.tar.gz` asset named `<product>-<version>.tar.gz` for its tag (`v` dropped), as `crabox
+/// publish` attaches it.
+fn discover_github(text: &str, registries: &Registries) -> anyhow::Result<Vec<Source>> {
+    let slug = text.trim_start_matches("github:");
+    let valid = |part: &str| {
+        !part.is_empty()
+            && part != "."
+            && part != ".."
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    match slug.split_once('/') {
+        Some((owner, name)) if valid(owner) && valid(name) => {}
+        _ => anyhow::bail!("`{text}`: expected github:OWNER/NAME"),
+    }
+    let client =
+        crabox_github::Client::new(&registries.github_api, &registries.github_token, slug)?;
+    let mut out = Vec::new();
+    for release in client.releases()? {
+        let version = release.tag_name.trim_start_matches('v');
+        let suffix = format!("-{version}.tar.gz");
+        for asset in release.assets.iter().filter(|a| a.name.ends_with(&suffix)) {
+            out.push(Source::GitHub {
+                slug: slug.to_owned(),
+                tag: release.tag_name.clone(),
+                asset: asset.id,
+                name: asset.name.clone(),
+                size: asset.size,
+            });
+        }
+    }
+    if out.is_empty() {
+        tracing::warn!("{text}: no evidence bundle archive among its releases' assets");
+    }
+    Ok(out)
+}
 
 /// Whether `tag` matches `pattern`, where `*` matches any run of characters.
 fn tag_matches(pattern: &str, tag: &str) -> bool {
@@ -92,6 +162,7 @@ fn discover_oci(text: &str, registries: &Registries) -> anyhow::Result<Vec<Sourc
     }
     let reference = crate::oci::parse_reference(repository)?;
     let options = registries
+        .oci
         .get(reference.registry())
         .cloned()
         .unwrap_or_default();
@@ -125,6 +196,10 @@ pub fn discover(paths: &[PathBuf], registries: &Registries) -> anyhow::Result<Ve
         let text = path.to_string_lossy();
         if text.starts_with("oci://") {
             out.extend(discover_oci(&text, registries)?);
+            continue;
+        }
+        if text.starts_with("github:") {
+            out.extend(discover_github(&text, registries)?);
             continue;
         }
         let metadata = fs_err::metadata(path).with_context(|| {
@@ -360,7 +435,7 @@ pub fn load(source: &Source, shown: String, registries: &Registries) -> Result<R
             let registry = crate::oci::parse_reference(reference)
                 .map(|r| r.registry().to_owned())
                 .map_err(|e| e.to_string())?;
-            let options = registries.get(&registry).cloned().unwrap_or_default();
+            let options = registries.oci.get(&registry).cloned().unwrap_or_default();
             let (_, bundle) = crate::oci::pull(reference, &options).map_err(|e| e.to_string())?;
             let checked =
                 crabox_evidence::check::in_memory(&shown, &bundle).map_err(|e| e.to_string())?;
@@ -388,6 +463,38 @@ pub fn load(source: &Source, shown: String, registries: &Registries) -> Result<R
                 }
             }
             from_bundle(shown, &files)
+        }
+        Source::GitHub {
+            slug,
+            asset,
+            name,
+            size,
+            ..
+        } => {
+            let client =
+                crabox_github::Client::new(&registries.github_api, &registries.github_token, slug)
+                    .map_err(|e| e.to_string())?;
+            let asset = crabox_github::Asset {
+                id: *asset,
+                name: name.clone(),
+                size: *size,
+            };
+            let bytes = client
+                .download(&asset, MAX_ASSET)
+                .map_err(|e| e.to_string())?;
+            // The archive reader takes a file: the archive is kept, never unpacked.
+            let mut file = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
+            std::io::Write::write_all(&mut file, &bytes).map_err(|e| e.to_string())?;
+            drop(bytes);
+            let archive = crabox_evidence::archive::read(
+                file.path(),
+                &crabox_evidence::archive::Limits::default(),
+            )
+            .map_err(|e| e.to_string())?;
+            let checked =
+                crabox_evidence::check::in_memory(&shown, &archive).map_err(|e| e.to_string())?;
+            refuse_problems(&checked)?;
+            from_bundle(shown, &archive.files)
         }
         Source::Archive(path) => {
             let archive =

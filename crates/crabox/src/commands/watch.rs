@@ -36,10 +36,9 @@ pub fn run(context: &Context, args: &WatchArgs) -> anyhow::Result<ExitStatus> {
     let sources: Vec<_> = sources
         .into_iter()
         .map(|source| {
-            let shown = match (&source, source.path()) {
-                (_, Some(path)) => context.display_path(path),
-                (watch::Source::Oci(reference), None) => format!("oci://{reference}"),
-                _ => String::new(),
+            let shown = match source.path() {
+                Some(path) => context.display_path(path),
+                None => source.shown().unwrap_or_default(),
             };
             (shown, source)
         })
@@ -145,16 +144,30 @@ fn paths_and_registries(
     run: &crabox_pipeline::Run<'_>,
     args: &WatchArgs,
 ) -> (Vec<std::path::PathBuf>, watch::Registries) {
-    let mut registries = watch::Registries::new();
+    let mut registries = watch::Registries {
+        github_api: run
+            .var(crabox_config::EnvVars::GITHUB_API_URL)
+            .unwrap_or_else(|| "https://api.github.com".to_owned()),
+        github_token: run
+            .settings()
+            .secrets
+            .github_token
+            .as_ref()
+            .map(|t| t.expose().to_owned())
+            .unwrap_or_default(),
+        ..watch::Registries::default()
+    };
     let mut paths = Vec::new();
     for source in &args.sources {
         let text = source.to_string_lossy();
-        if text.starts_with("oci://") {
+        if text.starts_with("github:") {
+            paths.push(source.clone());
+        } else if text.starts_with("oci://") {
             let reference = text.trim_start_matches("oci://");
             let host = reference.split('/').next().unwrap_or_default().to_owned();
             let options =
                 crabox_pipeline::oci::options(&|name| run.var(name), &host, args.plain_http);
-            registries.insert(host, options);
+            registries.oci.insert(host, options);
             paths.push(source.clone());
         } else {
             paths.push(context.dir.join(source));

@@ -99,6 +99,16 @@ fn wait(attempt: u32, retry_after: Option<&str>) -> Duration {
     Duration::from_millis(500 * (1 << (attempt - 1).min(4)))
 }
 
+/// A request to the API with the headers every call carries.
+fn request(method: &Method, url: &str, accept: &str) -> http::request::Builder {
+    http::Request::builder()
+        .method(method.clone())
+        .uri(url)
+        .header(http::header::ACCEPT, accept)
+        .header("X-GitHub-Api-Version", "2022-11-28")
+        .header(http::header::USER_AGENT, "crabox")
+}
+
 impl Client {
     /// A client for `owner/repo` at the API base `api` (`GITHUB_API_URL`), authenticated with
     /// `token`.
@@ -146,12 +156,7 @@ impl Client {
         loop {
             attempt += 1;
             let result = self.runtime.block_on(async {
-                let mut builder = http::Request::builder()
-                    .method(method.clone())
-                    .uri(url)
-                    .header(http::header::ACCEPT, "application/vnd.github+json")
-                    .header("X-GitHub-Api-Version", "2022-11-28")
-                    .header(http::header::USER_AGENT, "crabox");
+                let mut builder = request(method, url, "application/vnd.github+json");
                 let request = match &body {
                     Some((content_type, bytes)) => builder
                         .header(http::header::CONTENT_TYPE, *content_type)
@@ -348,12 +353,7 @@ impl Client {
             attempt += 1;
             let result = self.runtime.block_on(async {
                 use http_body_util::BodyExt as _;
-                let request = http::Request::builder()
-                    .method(Method::GET)
-                    .uri(&url)
-                    .header(http::header::ACCEPT, "application/octet-stream")
-                    .header("X-GitHub-Api-Version", "2022-11-28")
-                    .header(http::header::USER_AGENT, "crabox")
+                let request = request(&Method::GET, &url, "application/octet-stream")
                     .header(http::header::CONTENT_LENGTH, "0")
                     .body(octocrab::OctoBody::empty())
                     .map_err(|e| e.to_string())?;

@@ -231,25 +231,14 @@ pub fn prepare(
         stats,
     };
 
-    let publisher = Publisher {
-        name: settings
-            .product
-            .manufacturer
-            .clone()
-            .unwrap_or_else(|| product.clone()),
-        namespace: settings
-            .product
-            .manufacturer_contact
-            .clone()
-            .filter(|c| c.starts_with("https://") || c.starts_with("http://"))
-            .or_else(|| {
-                github
-                    .as_ref()
-                    .map(|slug| format!("https://github.com/{slug}"))
-            })
-            .or_else(|| repository.clone().filter(|r| r.starts_with("https://")))
-            .unwrap_or_else(|| format!("urn:crabox:{product}")),
-    };
+    let publisher = publisher(
+        settings,
+        &product,
+        github
+            .as_ref()
+            .map(|slug| format!("https://github.com/{slug}"))
+            .or_else(|| repository.clone().filter(|r| r.starts_with("https://"))),
+    );
     let meta = Meta {
         publisher,
         timestamp,
@@ -263,6 +252,30 @@ pub fn prepare(
         },
     };
     Ok(Prepared { release, meta })
+}
+
+/// Who publishes the advisories: `[product] manufacturer` (else the product), named by
+/// `[product] manufacturer-contact` when it is a URL, else by `fallback` (the repository), else
+/// by a `urn:crabox:` URN.
+pub fn publisher(
+    settings: &crabox_config::Settings,
+    product: &str,
+    fallback: Option<String>,
+) -> Publisher {
+    Publisher {
+        name: settings
+            .product
+            .manufacturer
+            .clone()
+            .unwrap_or_else(|| product.to_owned()),
+        namespace: settings
+            .product
+            .manufacturer_contact
+            .clone()
+            .filter(|c| c.starts_with("https://") || c.starts_with("http://"))
+            .or(fallback)
+            .unwrap_or_else(|| format!("urn:crabox:{product}")),
+    }
 }
 
 /// Renders the notes (or the context), and the advisories (CSAF and OpenVEX) when they are

@@ -110,19 +110,7 @@ fn write_documents(
     let settings = run.settings();
     let product = run.product_name();
     let meta = watch::DocumentsMeta {
-        publisher: crabox_notes::advisory::Publisher {
-            name: settings
-                .product
-                .manufacturer
-                .clone()
-                .unwrap_or_else(|| product.clone()),
-            namespace: settings
-                .product
-                .manufacturer_contact
-                .clone()
-                .filter(|c| c.starts_with("https://") || c.starts_with("http://"))
-                .unwrap_or_else(|| format!("urn:crabox:{product}")),
-        },
+        publisher: crabox_pipeline::notes::publisher(settings, &product, None),
         member_state: settings.product.member_state.clone(),
     };
     let documents = watch::documents(result, kev, &meta);

@@ -288,14 +288,14 @@ pub fn shard<T>(sources: Vec<T>, (i, n): (usize, usize)) -> Vec<T> {
 }
 
 /// A finding of an earlier audit: its advisory and package, and whether a fix was known.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Earlier {
     key: (String, String),
     fixed: bool,
 }
 
 /// What a source holds for watch.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Release {
     /// The source as shown (relative to the directory watch runs in).
     pub source: String,
@@ -781,9 +781,18 @@ pub fn watch(
     let now = crate::time::report_time(run)?;
     let now_text = crabox_types::rfc3339(now).context("the time is out of range")?;
     let today = Date::from_unix_seconds(now).context("the time is out of range")?;
+    // A remote bundle (OCI, GitHub) is downloaded once: what the first pass read of it is
+    // spooled to a temporary file (not kept in memory) for the second.
+    let spool = if sources.iter().any(|(_, s)| s.path().is_none()) {
+        Some(tempfile::tempdir().context("could not make a temporary directory")?)
+    } else {
+        None
+    };
+    let spooled = |k: usize| spool.as_ref().map(|d| d.path().join(format!("{k}.json")));
     let (mut first, all) = sources
         .par_iter()
-        .map(|(shown, source)| {
+        .enumerate()
+        .map(|(k, (shown, source))| {
             let summary = |release: Option<&Release>, skipped| Summary {
                 source: shown.clone(),
                 product: release.map(|r| r.product.clone()).unwrap_or_default(),
@@ -801,6 +810,11 @@ pub fn watch(
                     summary(Some(&release), Some((Outcome::PastSupport, why))),
                     None,
                 );
+            }
+            if let (None, Some(file)) = (source.path(), spooled(k))
+                && let Ok(bytes) = serde_json::to_vec(&release)
+            {
+                let _ = fs_err::write(file, bytes);
             }
             match inventory(&release) {
                 Ok(inventory) => (summary(Some(&release), None), Some(inventory)),
@@ -853,13 +867,21 @@ pub fn watch(
         };
         findings = sources
             .par_iter()
+            .enumerate()
             .zip(&summaries)
-            .map(|((shown, source), summary)| {
+            .map(|((k, (shown, source)), summary)| {
                 if summary.skipped.is_some() {
                     return None;
                 }
-                // Read again (the first pass kept nothing of it); it was whole a moment ago.
-                let release = load(source, shown.clone(), registries).ok()?;
+                // Read again (the first pass kept nothing of it); it was whole a moment ago. A
+                // remote one from the spool, where the first pass left it.
+                let release = match spooled(k)
+                    .and_then(|file| fs_err::read(file).ok())
+                    .and_then(|bytes| serde_json::from_slice::<Release>(&bytes).ok())
+                {
+                    Some(release) => release,
+                    None => load(source, shown.clone(), registries).ok()?,
+                };
                 let inventory = inventory(&release).ok()?;
                 let assessment = crate::assess::assess(&inventory, &databases, &policy);
                 let earlier: Option<BTreeMap<(String, String), bool>> = release

@@ -109,6 +109,45 @@ fn request(method: &Method, url: &str, accept: &str) -> http::request::Builder {
         .header(http::header::USER_AGENT, "crabox")
 }
 
+/// One request's status, `Retry-After` and body, or its transport error.
+type Exchanged<T> = Result<(StatusCode, Option<String>, T), String>;
+
+/// Runs `exchange` (one request: its status, `Retry-After` and body, or a transport error)
+/// until it succeeds, fails for good, or [`ATTEMPTS`] are spent: retried on 5xx, 429 and
+/// transport errors, waiting as `Retry-After` says, else 0.5, 1, 2 s. The last result, and
+/// the attempts made.
+fn retrying<T>(
+    method: &Method,
+    url: &str,
+    mut exchange: impl FnMut() -> Exchanged<T>,
+) -> (Exchanged<T>, u32) {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let result = exchange();
+        let retryable = match &result {
+            Ok((status, _, _)) => {
+                status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
+            }
+            Err(_) => true,
+        };
+        if !retryable || attempt >= ATTEMPTS {
+            return (result, attempt);
+        }
+        let retry_after = result.as_ref().ok().and_then(|(_, r, _)| r.as_deref());
+        let pause = wait(attempt, retry_after);
+        tracing::warn!(
+            "{method} {url}: {}; retrying in {:.1} s",
+            match &result {
+                Ok((status, _, _)) => format!("HTTP {}", status.as_u16()),
+                Err(e) => e.clone(),
+            },
+            pause.as_secs_f64()
+        );
+        std::thread::sleep(pause);
+    }
+}
+
 impl Client {
     /// A client for `owner/repo` at the API base `api` (`GITHUB_API_URL`), authenticated with
     /// `token`.
@@ -152,10 +191,8 @@ impl Client {
         url: &str,
         body: Option<(&str, &[u8])>,
     ) -> Result<Value, GitHubError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = self.runtime.block_on(async {
+        let (result, attempt) = retrying(method, url, || {
+            self.runtime.block_on(async {
                 let mut builder = request(method, url, "application/vnd.github+json");
                 let request = match &body {
                     Some((content_type, bytes)) => builder
@@ -184,55 +221,35 @@ impl Client {
                     .await
                     .map_err(|e| e.to_string())?;
                 Ok::<_, String>((status, retry_after, text))
-            });
-            let retryable = match &result {
-                Ok((status, _, _)) => {
-                    status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
+            })
+        });
+        match result {
+            Ok((status, _, text)) if status.is_success() => {
+                if text.trim().is_empty() {
+                    Ok(Value::Null)
+                } else {
+                    serde_json::from_str(&text).map_err(|e| GitHubError::Response {
+                        what: format!("{method} {url}"),
+                        message: e.to_string(),
+                    })
                 }
-                Err(_) => true,
-            };
-            if retryable && attempt < ATTEMPTS {
-                let retry_after = result.as_ref().ok().and_then(|(_, r, _)| r.as_deref());
-                let pause = wait(attempt, retry_after);
-                tracing::warn!(
-                    "{method} {url}: {}; retrying in {:.1} s",
-                    match &result {
-                        Ok((status, _, _)) => format!("HTTP {}", status.as_u16()),
-                        Err(e) => e.clone(),
-                    },
-                    pause.as_secs_f64()
-                );
-                std::thread::sleep(pause);
-                continue;
             }
-            return match result {
-                Ok((status, _, text)) if status.is_success() => {
-                    if text.trim().is_empty() {
-                        Ok(Value::Null)
-                    } else {
-                        serde_json::from_str(&text).map_err(|e| GitHubError::Response {
-                            what: format!("{method} {url}"),
-                            message: e.to_string(),
-                        })
-                    }
-                }
-                Ok((status, _, text)) => Err(GitHubError::Status {
-                    method: method.to_string(),
-                    url: url.to_owned(),
-                    status: status.as_u16(),
-                    message: serde_json::from_str::<Value>(&text)
-                        .ok()
-                        .and_then(|v| v["message"].as_str().map(str::to_owned))
-                        .unwrap_or_else(|| text.chars().take(200).collect()),
-                    attempts: attempt,
-                }),
-                Err(message) => Err(GitHubError::Transport {
-                    method: method.to_string(),
-                    url: url.to_owned(),
-                    message,
-                    attempts: attempt,
-                }),
-            };
+            Ok((status, _, text)) => Err(GitHubError::Status {
+                method: method.to_string(),
+                url: url.to_owned(),
+                status: status.as_u16(),
+                message: serde_json::from_str::<Value>(&text)
+                    .ok()
+                    .and_then(|v| v["message"].as_str().map(str::to_owned))
+                    .unwrap_or_else(|| text.chars().take(200).collect()),
+                attempts: attempt,
+            }),
+            Err(message) => Err(GitHubError::Transport {
+                method: method.to_string(),
+                url: url.to_owned(),
+                message,
+                attempts: attempt,
+            }),
         }
     }
 
@@ -348,10 +365,8 @@ impl Client {
             return Err(too_large());
         }
         let limit_usize = usize::try_from(limit).unwrap_or(usize::MAX);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = self.runtime.block_on(async {
+        let (result, attempt) = retrying(&Method::GET, &url, || {
+            self.runtime.block_on(async {
                 use http_body_util::BodyExt as _;
                 let request = request(&Method::GET, &url, "application/octet-stream")
                     .header(http::header::CONTENT_LENGTH, "0")
@@ -381,52 +396,41 @@ impl Client {
                     while let Some(chunk) = redirected.chunk().await.map_err(|e| e.to_string())? {
                         bytes.extend_from_slice(&chunk);
                         if bytes.len() > limit_usize {
-                            return Ok((StatusCode::PAYLOAD_TOO_LARGE, bytes));
+                            return Ok((StatusCode::PAYLOAD_TOO_LARGE, None, bytes));
                         }
                     }
                     return Ok::<_, String>((
                         StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY),
+                        None,
                         bytes,
                     ));
                 }
                 let body = http_body_util::Limited::new(response.into_body(), limit_usize);
                 match body.collect().await {
-                    Ok(collected) => Ok((status, collected.to_bytes().to_vec())),
+                    Ok(collected) => Ok((status, None, collected.to_bytes().to_vec())),
                     Err(e) if e.to_string().contains("length limit") => {
-                        Ok((StatusCode::PAYLOAD_TOO_LARGE, Vec::new()))
+                        Ok((StatusCode::PAYLOAD_TOO_LARGE, None, Vec::new()))
                     }
                     Err(e) => Err(e.to_string()),
                 }
-            });
-            let retryable = match &result {
-                Ok((status, _)) => {
-                    status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
-                }
-                Err(_) => true,
-            };
-            if retryable && attempt < ATTEMPTS {
-                let pause = wait(attempt, None);
-                tracing::warn!("GET {url}: retrying in {:.1} s", pause.as_secs_f64());
-                std::thread::sleep(pause);
-                continue;
-            }
-            return match result {
-                Ok((StatusCode::PAYLOAD_TOO_LARGE, _)) => Err(too_large()),
-                Ok((status, bytes)) if status.is_success() => Ok(bytes),
-                Ok((status, bytes)) => Err(GitHubError::Status {
-                    method: "GET".into(),
-                    url,
-                    status: status.as_u16(),
-                    message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
-                    attempts: attempt,
-                }),
-                Err(message) => Err(GitHubError::Transport {
-                    method: "GET".into(),
-                    url,
-                    message,
-                    attempts: attempt,
-                }),
-            };
+            })
+        });
+        match result {
+            Ok((StatusCode::PAYLOAD_TOO_LARGE, _, _)) => Err(too_large()),
+            Ok((status, _, bytes)) if status.is_success() => Ok(bytes),
+            Ok((status, _, bytes)) => Err(GitHubError::Status {
+                method: "GET".into(),
+                url,
+                status: status.as_u16(),
+                message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+                attempts: attempt,
+            }),
+            Err(message) => Err(GitHubError::Transport {
+                method: "GET".into(),
+                url,
+                message,
+                attempts: attempt,
+            }),
         }
     }
 

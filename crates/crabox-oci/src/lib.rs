@@ -735,17 +735,11 @@ fn unsafe_title(title: &str, depth: usize) -> Option<String> {
     if title.is_empty() {
         return Some(format!("no `{TITLE}` annotation"));
     }
-    if title.starts_with('/') || title.contains('\\') || title.contains(':') {
-        return Some("an absolute or non-portable path".into());
-    }
-    if title
-        .split('/')
-        .any(|part| part.is_empty() || part == "." || part == "..")
-    {
-        return Some("a path with an empty, `.` or `..` component".into());
-    }
-    if title.chars().any(char::is_control) {
-        return Some("a control character in the path".into());
+    // A colon too: `C:` is a root elsewhere.
+    if !crabox_types::file_name::is_contained(title) || title.contains(':') {
+        return Some(
+            "a path that could leave the bundle (absolute, `..`, `.`, an empty component, a back-slash, a colon or a control character)".into(),
+        );
     }
     if title.split('/').count() > depth {
         return Some(format!("more than {depth} path components"));

@@ -32,6 +32,27 @@ pub fn nuget_packages(run: &Run<'_>) -> Option<PathBuf> {
         })
 }
 
+/// The scan of `path` under `root` with the caches and selection of `run`.
+fn scan_options(run: &Run<'_>, root: PathBuf, path: PathBuf) -> crabox_sbom::Options {
+    crabox_sbom::Options {
+        root,
+        path,
+        cargo_home: cargo_home(run),
+        nuget_packages: nuget_packages(run),
+        maven_repository: run
+            .var(EnvVars::HOME)
+            .map(|h| crabox_sbom::catalog::maven_cache::local_repository(Path::new(&h))),
+        gradle_home: run
+            .var(EnvVars::GRADLE_USER_HOME)
+            .map(PathBuf::from)
+            .or_else(|| {
+                run.var(EnvVars::HOME)
+                    .map(|h| Path::new(&h).join(".gradle"))
+            }),
+        selection: crabox_sbom::Selection::of(&run.settings().sbom),
+    }
+}
+
 /// Every lockfile of the product under the scope's `--path`, with licences from the local
 /// package caches, and the package databases of the `[sbom] images`; `what` names the step in
 /// the log.
@@ -77,23 +98,11 @@ pub fn read_with(run: &Run<'_>, what: &str, inputs: &Inputs<'_>) -> anyhow::Resu
         artifacts,
     } = *inputs;
     let _progress = run.progress.start("reading lockfiles");
-    let mut inventory = crabox_sbom::scan(&crabox_sbom::Options {
-        root: run.scope.root.clone(),
-        path: run.scope.scan.clone(),
-        cargo_home: cargo_home(run),
-        nuget_packages: nuget_packages(run),
-        maven_repository: run
-            .var(EnvVars::HOME)
-            .map(|h| crabox_sbom::catalog::maven_cache::local_repository(Path::new(&h))),
-        gradle_home: run
-            .var(EnvVars::GRADLE_USER_HOME)
-            .map(PathBuf::from)
-            .or_else(|| {
-                run.var(EnvVars::HOME)
-                    .map(|h| Path::new(&h).join(".gradle"))
-            }),
-        selection: crabox_sbom::Selection::of(&run.settings().sbom),
-    })?;
+    let mut inventory = crabox_sbom::scan(&scan_options(
+        run,
+        run.scope.root.clone(),
+        run.scope.scan.clone(),
+    ))?;
     let configured = run
         .settings()
         .sbom
@@ -180,24 +189,7 @@ pub fn at_commit(run: &Run<'_>, repo: &crabox_git::Repo, id: &str) -> anyhow::Re
     if !path.exists() {
         return Ok(Inventory::default());
     }
-    crabox_sbom::scan(&crabox_sbom::Options {
-        root: dir.path().to_owned(),
-        path,
-        cargo_home: cargo_home(run),
-        nuget_packages: nuget_packages(run),
-        maven_repository: run
-            .var(EnvVars::HOME)
-            .map(|h| crabox_sbom::catalog::maven_cache::local_repository(Path::new(&h))),
-        gradle_home: run
-            .var(EnvVars::GRADLE_USER_HOME)
-            .map(PathBuf::from)
-            .or_else(|| {
-                run.var(EnvVars::HOME)
-                    .map(|h| Path::new(&h).join(".gradle"))
-            }),
-        selection: crabox_sbom::Selection::of(&run.settings().sbom),
-    })
-    .with_context(|| {
+    crabox_sbom::scan(&scan_options(run, dir.path().to_owned(), path)).with_context(|| {
         format!(
             "reading the lockfiles of commit {}",
             &id[..id.len().min(12)]

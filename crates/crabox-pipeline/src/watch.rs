@@ -789,42 +789,43 @@ pub fn watch(
         None
     };
     let spooled = |k: usize| spool.as_ref().map(|d| d.path().join(format!("{k}.json")));
+    // The first pass over one source: what it is, and its packages when it is audited.
+    let read = |k: usize, shown: &String, source: &Source| -> (Summary, Option<Inventory>) {
+        let summary = |release: Option<&Release>, skipped| Summary {
+            source: shown.clone(),
+            product: release.map(|r| r.product.clone()).unwrap_or_default(),
+            version: release.map(|r| r.version.clone()).unwrap_or_default(),
+            support_end: release.and_then(|r| r.support_end),
+            skipped,
+        };
+        let release = match load(source, shown.clone(), registries) {
+            Ok(release) => release,
+            Err(why) => return (summary(None, Some((Outcome::Refused, why))), None),
+        };
+        if let Some(end) = release.support_end.filter(|end| *end < today) {
+            let why = format!("its support period ended on {end}: not audited");
+            return (
+                summary(Some(&release), Some((Outcome::PastSupport, why))),
+                None,
+            );
+        }
+        if let (None, Some(file)) = (source.path(), spooled(k))
+            && let Ok(bytes) = serde_json::to_vec(&release)
+        {
+            let _ = fs_err::write(file, bytes);
+        }
+        match inventory(&release) {
+            Ok(inventory) => (summary(Some(&release), None), Some(inventory)),
+            Err(why) => (summary(Some(&release), Some((Outcome::Refused, why))), None),
+        }
+    };
     let (mut first, all) = sources
         .par_iter()
         .enumerate()
-        .map(|(k, (shown, source))| {
-            let summary = |release: Option<&Release>, skipped| Summary {
-                source: shown.clone(),
-                product: release.map(|r| r.product.clone()).unwrap_or_default(),
-                version: release.map(|r| r.version.clone()).unwrap_or_default(),
-                support_end: release.and_then(|r| r.support_end),
-                skipped,
-            };
-            let release = match load(source, shown.clone(), registries) {
-                Ok(release) => release,
-                Err(why) => return (summary(None, Some((Outcome::Refused, why))), None),
-            };
-            if let Some(end) = release.support_end.filter(|end| *end < today) {
-                let why = format!("its support period ended on {end}: not audited");
-                return (
-                    summary(Some(&release), Some((Outcome::PastSupport, why))),
-                    None,
-                );
-            }
-            if let (None, Some(file)) = (source.path(), spooled(k))
-                && let Ok(bytes) = serde_json::to_vec(&release)
-            {
-                let _ = fs_err::write(file, bytes);
-            }
-            match inventory(&release) {
-                Ok(inventory) => (summary(Some(&release), None), Some(inventory)),
-                Err(why) => (summary(Some(&release), Some((Outcome::Refused, why))), None),
-            }
-        })
-        .zip(0..sources.len())
+        .map(|(k, (shown, source))| (k, read(k, shown, source)))
         .fold(
             || (Vec::new(), Union::default()),
-            |(mut summaries, mut union), ((summary, inventory), index)| {
+            |(mut summaries, mut union), (index, (summary, inventory))| {
                 summaries.push((index, summary));
                 if let Some(inventory) = inventory {
                     union.add(inventory.lockfiles.into_iter().flat_map(|l| l.packages));

@@ -15,7 +15,7 @@
 //! `repository_url`. Versions are written as vcpkg writes them, `VERSION#PORT_VERSION` when the
 //! port version is not 0 (the purl carries it as `port_version`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use serde_json::Value;
 
@@ -211,7 +211,7 @@ fn installed(
         display: format!("{}/vcpkg_installed/vcpkg/status", parent(&context.display)),
         ..context.clone()
     };
-    let mut by_name: BTreeMap<String, usize> = BTreeMap::new();
+    let mut by_name: HashMap<String, usize> = HashMap::new();
     let mut depends: Vec<(usize, Vec<String>)> = Vec::new();
     for paragraph in super::dpkg::paragraphs(text, &status_context)? {
         let (Some(name), Some(version)) = (paragraph.get("Package"), paragraph.get("Version"))
@@ -255,15 +255,11 @@ fn installed(
         depends.push((i, names));
         parsed.packages.push(package);
     }
+    let mut requires = vec![Vec::new(); parsed.packages.len()];
     for (i, names) in depends {
-        let mut edges: Vec<usize> = names
-            .iter()
-            .filter_map(|n| by_name.get(n).copied())
-            .collect();
-        edges.sort_unstable();
-        edges.dedup();
-        parsed.packages[i].dependencies = edges;
+        requires[i] = names;
     }
+    super::edges_by_name(&mut parsed.packages, &requires, &by_name);
     // What the manifest declares is direct; a host tool and what only it needs are development.
     let root = parsed.packages.iter().position(|p| p.is_root);
     let mut direct = Vec::new();
